@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# ReadHistory container image: one executable, `readhistory`, running the roles given by ReadHistory__Roles
+# (proxy | cache | cdc | all); `readhistory migrate` creates or upgrades the schema and exits.
+#   docker build -t readhistory:dev .
+#   docker run --rm -p 50051:50051 -p 8080:8080 -e ReadHistory__Roles=all readhistory:dev
+# Not built in the environment where it was written (no container engine there); see docs/operations.md.
+
+ARG DOTNET_VERSION=10.0
+
+FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+WORKDIR /src
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# Restore first, from the project files and the central build/package settings only, so the restore
+# layer is reused until a dependency changes.
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/ReadHistory.Core/ReadHistory.Core.csproj src/ReadHistory.Core/
+COPY src/ReadHistory.Api/ReadHistory.Api.csproj src/ReadHistory.Api/
+COPY src/ReadHistory.Rpc/ReadHistory.Rpc.csproj src/ReadHistory.Rpc/
+COPY src/ReadHistory.Telemetry/ReadHistory.Telemetry.csproj src/ReadHistory.Telemetry/
+COPY src/ReadHistory.MySql/ReadHistory.MySql.csproj src/ReadHistory.MySql/
+COPY src/ReadHistory.MySql.Replication/ReadHistory.MySql.Replication.csproj src/ReadHistory.MySql.Replication/
+COPY src/ReadHistory.Server/ReadHistory.Server.csproj src/ReadHistory.Server/
+RUN dotnet restore src/ReadHistory.Server/ReadHistory.Server.csproj
+
+COPY protos/ protos/
+COPY src/ src/
+RUN dotnet publish src/ReadHistory.Server/ReadHistory.Server.csproj \
+      -c Release --no-restore -o /app/publish /p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
+WORKDIR /app
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    ReadHistory__GrpcListen=0.0.0.0:50051 \
+    ReadHistory__HttpListen=0.0.0.0:8080
+COPY --from=build --chown=root:root /app/publish/ ./
+# The aspnet image's unprivileged user (app, UID/GID 1654); numeric so runAsNonRoot can verify it.
+USER 1654:1654
+EXPOSE 50051 8080
+ENTRYPOINT ["dotnet", "readhistory.dll"]
