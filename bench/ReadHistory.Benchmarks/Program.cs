@@ -2,9 +2,17 @@ using BenchmarkDotNet.Running;
 
 namespace ReadHistory.Benchmarks;
 
-/// <summary>Entry point: every suite in this assembly, chosen with --filter (see bench/README.md).</summary>
+/// <summary>Entry point: every suite in this assembly, chosen with --filter (see bench/README.md); a few console modes by first argument.</summary>
 internal static class Program
 {
-    private static void Main(string[] args) =>
+    private static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "filter-fpr")
+        {
+            Filters.FilterFprReport.Run();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
+    }
 }

@@ -1,0 +1,33 @@
+namespace ReadHistory.Core.Filters;
+
+/// <summary>
+/// Byte counts of filter objects on the 64-bit CoreCLR heap, so that a cache node can hold filters to a byte
+/// budget. Counted honestly: object headers, method-table pointers, array lengths, padding, and the alignment
+/// slack of each bit array. A unit test compares these figures with the runtime's own allocation counter.
+/// </summary>
+/// <remarks>
+/// An object takes an 8-byte header (sync block index) and an 8-byte method-table pointer before its fields,
+/// and is at least 24 bytes; an array adds its 8-byte length (4 bytes of length + 4 of padding) before the
+/// elements. Sizes round up to 8 bytes. Not counted: the heap's own free-list fragmentation, and the shared
+/// per-pool <see cref="BloomFilterOptions"/> object.
+/// </remarks>
+internal static class FilterMemory
+{
+    /// <summary>Header plus method-table pointer of any object.</summary>
+    public const int ObjectHeaderBytes = 16;
+
+    /// <summary>Header, method-table pointer and length of any array.</summary>
+    public const int ArrayHeaderBytes = 24;
+
+    /// <summary>Spare words after each bit array so that a 64-byte boundary always falls inside it.</summary>
+    public const int AlignmentSlackWords = 7;
+
+    /// <summary>A <see cref="BlockedBloomFilter"/>: header + array ref, block pointer, count (8 each), block count and probes (4 each), capacity and rate (8 each).</summary>
+    public const int LayerObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 4 + 4 + 8 + 8;
+
+    /// <summary>A <c>UserFilter</c>: header + layers ref, options ref, seed, mixed seed (8 each), growing flag and capped flag (4 each).</summary>
+    public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 4 + 4;
+
+    /// <summary>Bytes of an array of <paramref name="length"/> 8-byte elements (ulong, or object references).</summary>
+    public static long ArrayBytes(long length) => ArrayHeaderBytes + (8 * length);
+}
