@@ -80,9 +80,9 @@ public sealed partial class MonitoringTests
             Assert.NotEqual(rules, broken);
             File.WriteAllText(Path.Combine(dir.FullName, "alerts.yml"), broken);
             File.Copy(Tools.PathOf("monitoring", "alerts.test.yml"), Path.Combine(dir.FullName, "alerts.test.yml"));
-            var (code, stdout, _) = Tools.Run(Tools.Promtool, ["test", "rules", "alerts.test.yml"], workingDirectory: dir.FullName);
+            var (code, stdout, stderr) = Tools.Run(Tools.Promtool, ["test", "rules", "alerts.test.yml"], workingDirectory: dir.FullName);
             Assert.NotEqual(0, code);
-            Assert.Contains("ReadHistoryErrorRateHigh", stdout, StringComparison.Ordinal);
+            Assert.Contains("alertname: ReadHistoryErrorRateHigh", stdout + stderr, StringComparison.Ordinal);
         }
         finally
         {
