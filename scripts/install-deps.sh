@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the service and its tests need on Debian 12, only what is missing:
-# MariaDB (+ MyRocks plugin, client tools), Redis, promtool (prometheus), openssl, and the npm
+# MariaDB (+ MyRocks plugin, client tools), Redis, promtool (prometheus), openssl, python3-yaml (manifest
+# tests), and the npm
 # packages of the gRPC conformance tests. Safe to run repeatedly.
 set -euo pipefail
 
 need=()
-for pkg in mariadb-server mariadb-plugin-rocksdb mariadb-client redis-server redis-tools prometheus openssl; do
+for pkg in mariadb-server mariadb-plugin-rocksdb mariadb-client redis-server redis-tools prometheus openssl python3-yaml; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
