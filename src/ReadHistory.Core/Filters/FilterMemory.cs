@@ -25,7 +25,7 @@ internal static class FilterMemory
     /// <summary>A <see cref="BlockedBloomFilter"/>: header + array ref, block pointer, count (8 each), block count and probes (4 each), capacity and rate (8 each).</summary>
     public const int LayerObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 4 + 4 + 8 + 8;
 
-    /// <summary>A <c>UserFilter</c>: header + layers ref, options ref, seed, mixed seed (8 each), growing flag and capped flag (4 each).</summary>
+    /// <summary>A <see cref="UserFilter"/>: header + options ref, hash seed and mixed seed, layers ref (8 each), growing and capped flags (4 each).</summary>
     public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 4 + 4;
 
     /// <summary>Bytes of an array of <paramref name="length"/> 8-byte elements (ulong, or object references).</summary>
