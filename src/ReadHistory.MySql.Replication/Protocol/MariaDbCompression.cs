@@ -1,0 +1,50 @@
+using System.IO.Compression;
+
+namespace ReadHistory.MySql.Replication.Protocol;
+
+/// <summary>
+/// MariaDB's compressed binlog payloads (log_bin_compress): one header byte <c>0x80 | n</c> (n = 1..4, low three
+/// bits), then the uncompressed length in n big-endian bytes, then a zlib stream.
+/// See MariaDB sql/log_event.cc binlog_buf_uncompress.
+/// </summary>
+internal static class MariaDbCompression
+{
+    /// <summary>Largest uncompressed payload accepted (1 GiB, as max_allowed_packet).</summary>
+    private const int MaxLength = 1 << 30;
+
+    public static byte[] Decompress(ReadOnlySpan<byte> compressed, string context)
+    {
+        var reader = new BinlogSpanReader(compressed, context + " compressed payload");
+        var head = reader.ReadByte("compression header");
+        var lengthBytes = head & 0x07;
+        if ((head & 0x70) != 0 || lengthBytes is < 1 or > 4)
+        {
+            throw reader.Error($"a zlib header byte 0x8n with n in 1..4, but got 0x{head:X2}");
+        }
+
+        var length = 0L;
+        foreach (var b in reader.ReadBytes(lengthBytes, "uncompressed length"))
+        {
+            length = (length << 8) | b;
+        }
+
+        if (length > MaxLength)
+        {
+            throw reader.Error($"an uncompressed length of at most {MaxLength}, but it is {length}");
+        }
+
+        var output = new byte[length];
+        using var input = new MemoryStream(reader.Rest.ToArray(), writable: false);
+        try
+        {
+            using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+            zlib.ReadExactly(output);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        {
+            throw new BinlogFormatException($"{context}: expected a zlib stream of {length} byte(s), but it does not decompress: {ex.Message}", ex);
+        }
+
+        return output;
+    }
+}
