@@ -169,6 +169,9 @@ internal sealed partial class ServerSession
     /// <summary>The server dropped every prepared statement of this session (reset or reconnect).</summary>
     internal void OnPreparedStatementsLost() => PreparedStatements?.Clear();
 
+    /// <summary>The background COM_RESET_CONNECTION started when the session went back to the pool, if any.</summary>
+    internal Task? PendingReset { get; set; }
+
     /// <summary>Server-side prepared statements of this session, by SQL text.</summary>
     internal Dictionary<string, PreparedStatement>? PreparedStatements { get; set; }
 }
