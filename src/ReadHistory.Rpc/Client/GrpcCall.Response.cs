@@ -1,0 +1,157 @@
+using ReadHistory.Rpc.Internal;
+
+namespace ReadHistory.Rpc.Client;
+
+/// <summary>The answer side of a call: one response (unary, client streaming) or a stream of them.</summary>
+internal sealed partial class GrpcCall<TRequest, TResponse>
+{
+    private async Task<TResponse> RunUnaryAsync(TRequest request)
+    {
+        try
+        {
+            var size = request.CalculateSize();
+            if (size > _channel.MaxSendMessageSize)
+            {
+                throw new RpcException(GrpcStatuses.SentMessageTooLarge(size, _channel.MaxSendMessageSize));
+            }
+
+            var content = new UnaryContent<TRequest>(request, size, _channel.CompressRequests);
+            content.Headers.ContentType = GrpcContentTypeHeader;
+            if (!await SendAsync(content).ConfigureAwait(false))
+            {
+                return EndedWithoutMessage();
+            }
+
+            return await ReadSingleResponseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
+    private async Task<TResponse> RunClientStreamingAsync(PushStreamContent content)
+    {
+        try
+        {
+            if (!await SendAsync(content).ConfigureAwait(false))
+            {
+                return EndedWithoutMessage();
+            }
+
+            return await ReadSingleResponseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
+    /// <summary>Sends the request of a server-streaming call; false (never a fault) when the call ended early.</summary>
+    private async Task<bool> StartServerStreamingAsync(TRequest request)
+    {
+        try
+        {
+            var size = request.CalculateSize();
+            if (size > _channel.MaxSendMessageSize)
+            {
+                throw new RpcException(GrpcStatuses.SentMessageTooLarge(size, _channel.MaxSendMessageSize));
+            }
+
+            var content = new UnaryContent<TRequest>(request, size, _channel.CompressRequests);
+            content.Headers.ContentType = GrpcContentTypeHeader;
+            return await SendAsync(content).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return false;
+        }
+    }
+
+    /// <summary>Reads the next streamed response; null at the end, after which the status is known (and thrown when not OK).</summary>
+    internal async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
+    {
+        CancellationTokenSource? linked = null;
+        try
+        {
+            var token = _cts.Token;
+            if (cancellationToken.CanBeCanceled)
+            {
+                linked = CancellationTokenSource.CreateLinkedTokenSource(token, cancellationToken);
+                token = linked.Token;
+            }
+
+            var message = await GrpcMessageReading.ReadMessageAsync(_reader!, _method.ResponseParser, _channel.MaxReceiveMessageSize, _responseEncoding, token).ConfigureAwait(false);
+            if (message is not null)
+            {
+                return message;
+            }
+
+            var (status, trailers) = ReadTrailers();
+            Finish(status, trailers);
+            return status.StatusCode == StatusCode.OK ? null : throw new RpcException(status, trailers);
+        }
+        catch (Exception ex)
+        {
+            if (cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
+            {
+                CancelTransport();
+                Finish(GrpcStatuses.ClientCancelled, Metadata.Empty);
+            }
+
+            throw Fail(ex);
+        }
+        finally
+        {
+            linked?.Dispose();
+        }
+    }
+
+    private async Task<TResponse> ReadSingleResponseAsync()
+    {
+        var parser = _method.ResponseParser;
+        var max = _channel.MaxReceiveMessageSize;
+        var message = await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token).ConfigureAwait(false);
+        if (message is not null
+            && await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token).ConfigureAwait(false) is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "Additional message received for a single-message response."));
+        }
+
+        var (status, trailers) = ReadTrailers();
+        if (status.StatusCode == StatusCode.OK && message is null)
+        {
+            status = GrpcStatuses.MissingResponseMessage;
+        }
+
+        Finish(status, trailers);
+        return status.StatusCode == StatusCode.OK ? message! : throw new RpcException(status, trailers);
+    }
+
+    /// <summary>For unary answers that ended at the headers: an OK there is a protocol error, since no message came.</summary>
+    private TResponse EndedWithoutMessage()
+    {
+        lock (_cts)
+        {
+            if (_failure is not null)
+            {
+                throw _failure;
+            }
+        }
+
+        throw new RpcException(GrpcStatuses.MissingResponseMessage);
+    }
+
+    private (Status Status, Metadata Trailers) ReadTrailers()
+    {
+        var trailing = _response!.TrailingHeaders;
+        var grpcStatus = HeaderValue(trailing, GrpcProtocolConstants.StatusTrailer);
+        if (grpcStatus is null)
+        {
+            return (GrpcStatuses.MissingStatus, MetadataHeaders.FromHeaders(trailing));
+        }
+
+        return (ParseStatus(grpcStatus, HeaderValue(trailing, GrpcProtocolConstants.MessageTrailer)), MetadataHeaders.FromHeaders(trailing));
+    }
+}

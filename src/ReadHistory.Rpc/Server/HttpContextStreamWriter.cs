@@ -1,0 +1,50 @@
+using Google.Protobuf;
+
+namespace ReadHistory.Rpc.Server;
+
+/// <summary>The response stream a server-streaming handler writes; each write is flushed.</summary>
+internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>
+    where T : class, IMessage<T>
+{
+    private readonly HttpServerCallContext _call;
+    private bool _writing;
+    private bool _completed;
+
+    public HttpContextStreamWriter(HttpServerCallContext call)
+    {
+        _call = call;
+    }
+
+    public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
+
+    public async Task WriteAsync(T message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_completed)
+        {
+            throw new InvalidOperationException("Can't write the message because the call is complete.");
+        }
+
+        if (_writing)
+        {
+            throw new InvalidOperationException("Can't write the message because the previous write is in progress.");
+        }
+
+        var callToken = _call.CancellationToken;
+        callToken.ThrowIfCancellationRequested();
+        cancellationToken.ThrowIfCancellationRequested();
+        _writing = true;
+        try
+        {
+            _call.WriteMessage(message);
+            await _call.FlushAsync(cancellationToken.CanBeCanceled ? cancellationToken : callToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    /// <summary>Refuses writes once the handler has returned.</summary>
+    public void Complete() => _completed = true;
+}

@@ -1,0 +1,35 @@
+using System.Buffers;
+
+namespace ReadHistory.Rpc.Tests.Infrastructure;
+
+/// <summary>Builds a ReadOnlySequence of several segments, to test parsers across segment edges.</summary>
+public static class SegmentedSequence
+{
+    public static ReadOnlySequence<byte> Create(params byte[][] parts)
+    {
+        var first = new Segment(parts[0], 0);
+        var last = first;
+        foreach (var part in parts.Skip(1))
+        {
+            last = last.Append(part);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
