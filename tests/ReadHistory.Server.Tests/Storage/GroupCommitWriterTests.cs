@@ -1,0 +1,205 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Core.Routing;
+using ReadHistory.MySql;
+using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport;
+using Xunit;
+
+namespace ReadHistory.Server.Tests.Storage;
+
+public sealed class GroupCommitWriterTests
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly FakeShardFlusher _flusher = new();
+
+    private GroupCommitWriter Writer(int maxRows = 100, int maxQueued = 10_000, int concurrency = 2, int shards = 1) =>
+        new(new DatabaseOptions
+        {
+            GroupCommitMaxRows = maxRows,
+            GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5),
+            GroupCommitMaxQueuedRows = maxQueued,
+            GroupCommitConcurrencyPerShard = concurrency,
+            GroupCommitRetryDelay = TimeSpan.Zero,
+            GroupCommitMaxRetries = 3,
+        }, new ShardMap(shards, 1), _flusher, _time, NullLogger.Instance, new StorageMetrics());
+
+    private static ReadItem[] Items(params ulong[] ids) => [.. ids.Select(id => new ReadItem(id, 1_700_000_000_000))];
+
+    [Fact]
+    public async Task A_write_waits_for_the_time_bound_and_is_acknowledged_after_the_flush()
+    {
+        await using var writer = Writer();
+        var write = writer.WriteAsync(7, 1, Items(1, 2, 3));
+
+        await Task.Delay(50);
+        Assert.False(write.IsCompleted);
+        Assert.Equal(0, _flusher.Calls);
+
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await write.DefaultTimeout();
+        Assert.Equal([1UL, 2, 3], _flusher.AllRows().Select(r => r.ContentId));
+    }
+
+    [Fact]
+    public async Task A_full_batch_flushes_without_waiting_for_the_clock()
+    {
+        await using var writer = Writer(maxRows: 4);
+        var first = writer.WriteAsync(7, 1, Items(1, 2));
+        var second = writer.WriteAsync(7, 1, Items(3, 4));
+
+        await Task.WhenAll(first, second).DefaultTimeout();
+        Assert.Single(_flusher.Batches);
+        Assert.Equal(4, _flusher.Batches[0].Rows.Length);
+    }
+
+    [Fact]
+    public async Task A_caller_is_not_acknowledged_before_its_rows_are_committed()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 1);
+        var write = writer.WriteAsync(7, 1, Items(1));
+
+        await Task.Delay(100);
+        Assert.False(write.IsCompleted);
+
+        commit.SetResult();
+        await write.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Batches_are_sorted_by_primary_key_and_repeated_keys_keep_the_latest_read()
+    {
+        await using var writer = Writer();
+        var a = writer.WriteAsync(9, 2, [new ReadItem(30, 5_000), new ReadItem(10, 1_000)]);
+        var b = writer.WriteAsync(9, 1, [new ReadItem(10, 9_000)]);
+        var c = writer.WriteAsync(9, 2, [new ReadItem(30, 7_000)]);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await Task.WhenAll(a, b, c).DefaultTimeout();
+
+        Assert.Equal(
+            [new HistoryRow(9, 1, 10, 9), new HistoryRow(9, 2, 10, 1), new HistoryRow(9, 2, 30, 7)],
+            _flusher.AllRows());
+    }
+
+    [Fact]
+    public async Task A_read_time_of_zero_means_now()
+    {
+        await using var writer = Writer(maxRows: 1);
+        await writer.WriteAsync(9, 1, [new ReadItem(5, 0)]).DefaultTimeout();
+
+        Assert.Equal((uint)_time.GetUtcNow().ToUnixTimeSeconds(), _flusher.AllRows()[0].ReadAt);
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_a_write_at_once_and_accepts_again_after_draining()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 10, maxQueued: 5);
+        var accepted = writer.WriteAsync(7, 1, Items(1, 2, 3, 4));
+
+        var refused = Assert.Throws<StorageOverloadedException>(() => { _ = writer.WriteAsync(7, 1, Items(5, 6)); });
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+
+        commit.SetResult();
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await accepted.DefaultTimeout();
+        Assert.Equal(0, writer.QueuedRows);
+        var again = writer.WriteAsync(7, 1, Items(5, 6));
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await again.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task A_deadlock_is_retried_and_the_write_succeeds()
+    {
+        _flusher.Fail = static (_, _, call) => call == 1 ? new MySqlException(MySqlErrorCode.LockDeadlock, "40001", "Deadlock found") : null;
+        await using var writer = Writer(maxRows: 1);
+
+        await writer.WriteAsync(7, 1, Items(1)).DefaultTimeout();
+
+        Assert.Equal(2, _flusher.Calls);
+        Assert.Single(_flusher.Batches);
+    }
+
+    [Fact]
+    public async Task Transient_errors_past_the_retry_budget_fail_the_write()
+    {
+        _flusher.Fail = static (_, _, _) => new MySqlConnectionException("lost");
+        await using var writer = Writer(maxRows: 1);
+
+        var error = await Assert.ThrowsAsync<StorageWriteException>(() => writer.WriteAsync(7, 1, Items(1)).DefaultTimeout());
+        Assert.Contains("lost", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, _flusher.Calls);
+    }
+
+    [Fact]
+    public async Task A_permanent_error_fails_exactly_the_write_it_belongs_to()
+    {
+        _flusher.Fail = static (_, rows, _) => rows.Any(r => r.ContentId == 666)
+            ? new MySqlException(MySqlErrorCode.NoSuchTable, "42S02", "Table doesn't exist")
+            : null;
+        await using var writer = Writer();
+        var good1 = writer.WriteAsync(7, 1, Items(1, 2));
+        var bad = writer.WriteAsync(8, 1, Items(3, 666));
+        var good2 = writer.WriteAsync(9, 1, Items(4));
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        await Task.WhenAll(good1, good2).DefaultTimeout();
+        var error = await Assert.ThrowsAsync<StorageWriteException>(() => bad.DefaultTimeout());
+        Assert.Contains("doesn't exist", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(666UL, _flusher.AllRows().Select(r => r.ContentId));
+        Assert.Equal([1UL, 2, 4], _flusher.AllRows().Select(r => r.ContentId).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task Flushes_per_shard_never_exceed_the_concurrency_bound()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 1, concurrency: 2);
+        var writes = Enumerable.Range(1, 10).Select(i => writer.WriteAsync(7, 1, Items((ulong)i))).ToArray();
+
+        await Task.Delay(100);
+        Assert.Equal(2, _flusher.Calls);
+
+        commit.SetResult();
+        await Task.WhenAll(writes).DefaultTimeout();
+        Assert.Equal(2, _flusher.MaxConcurrent);
+        Assert.Equal(10, _flusher.AllRows().Length);
+    }
+
+    [Fact]
+    public async Task Shards_are_flushed_to_their_own_tables()
+    {
+        var map = new ShardMap(4, 1);
+        await using var writer = Writer(maxRows: 1, shards: 4);
+        var users = Enumerable.Range(1, 40).Select(i => (ulong)i).ToArray();
+
+        await Task.WhenAll(users.Select(u => writer.WriteAsync(u, 1, Items(u)))).DefaultTimeout();
+
+        Assert.All(_flusher.Batches, b => Assert.All(b.Rows, r => Assert.Equal(map.ShardOf(r.UserId), b.Shard)));
+    }
+
+    [Fact]
+    public async Task Dispose_flushes_what_is_queued_and_then_refuses_writes()
+    {
+        var writer = Writer();
+        var write = writer.WriteAsync(7, 1, Items(1));
+
+        await writer.DisposeAsync().AsTask().DefaultTimeout();
+
+        await write.DefaultTimeout();
+        Assert.Throws<ObjectDisposedException>(() => { _ = writer.WriteAsync(7, 1, Items(2)); });
+    }
+
+    [Fact]
+    public void Invalid_input_is_refused()
+    {
+        var writer = Writer();
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = writer.WriteAsync(0, 1, Items(1)); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = writer.WriteAsync(1, 1, Items(0)); });
+    }
+}
