@@ -216,22 +216,29 @@ public sealed partial class UserFilter
         }
 
         var last = layers[^1];
-        if (last.Count >= last.Capacity && _capped == 0)
+        var spin = default(SpinWait);
+        while (last.Count >= last.Capacity && Volatile.Read(ref _capped) == 0)
         {
-            layers = Grow(layers);
+            // Writers wait for the one that grows (microseconds, rarely) rather than overfill the full layer:
+            // an overfilled layer would answer "present" to nearly every key and so stop the growth itself.
+            layers = TryGrow(layers) ?? Volatile.Read(ref _layers);
             last = layers[^1];
+            if (last.Count >= last.Capacity)
+            {
+                spin.SpinOnce();
+            }
         }
 
         var layerHash = LayerHash(hash, layers.Length - 1);
         return synchronized ? last.Add(layerHash) : last.AddUnsynchronized(layerHash);
     }
 
-    /// <summary>Chains a new layer, or marks the filter capped; one thread grows, the others go on adding to the old last layer.</summary>
-    private BlockedBloomFilter[] Grow(BlockedBloomFilter[] seen)
+    /// <summary>Chains a new layer, or marks the filter capped; null when another thread is growing it right now.</summary>
+    private BlockedBloomFilter[]? TryGrow(BlockedBloomFilter[] seen)
     {
         if (Interlocked.CompareExchange(ref _growing, 1, 0) != 0)
         {
-            return Volatile.Read(ref _layers);
+            return null;
         }
 
         try
