@@ -15,7 +15,7 @@ public sealed class AdoNetTests(MariaDbFixture fixture)
         var cs = await TestDatabase.ConnectionStringAsync(Server);
         await using var connection = await TestDatabase.OpenAsync(cs);
         Assert.Equal(ConnectionState.Open, connection.State);
-        await connection.ExecuteAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(50))");
+        await connection.RunAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(50))");
 
         await using (var insert = new MySqlCommand("INSERT INTO t VALUES (@id, @name)", connection))
         {
@@ -48,7 +48,7 @@ public sealed class AdoNetTests(MariaDbFixture fixture)
     {
         var cs = await TestDatabase.ConnectionStringAsync(Server);
         await using var connection = await TestDatabase.OpenAsync(cs);
-        await connection.ExecuteAsync("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+        await connection.RunAsync("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
         await using var command = new MySqlCommand("INSERT INTO t (v) VALUES (10), (20)", connection);
         Assert.Equal(2, await command.ExecuteNonQueryAsync());
         Assert.Equal(1, command.LastInsertedId);
@@ -63,7 +63,7 @@ public sealed class AdoNetTests(MariaDbFixture fixture)
     {
         var cs = await TestDatabase.ConnectionStringAsync(Server);
         await using var connection = await TestDatabase.OpenAsync(cs);
-        await connection.ExecuteAsync("CREATE TABLE t (v INT)");
+        await connection.RunAsync("CREATE TABLE t (v INT)");
         await using var command = new MySqlCommand("SELECT 1; INSERT INTO t VALUES (1),(2); SELECT 'a', 'b' UNION ALL SELECT 'c', 'd'; SELECT v FROM t WHERE v > 5; SELECT 42", connection);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
@@ -99,8 +99,8 @@ public sealed class AdoNetTests(MariaDbFixture fixture)
         Assert.Equal(MySqlErrorCode.ParseError, ex.ErrorCode);
         Assert.Equal("42000", ex.SqlState);
 
-        await connection.ExecuteAsync("CREATE TABLE t (id INT PRIMARY KEY)");
-        await connection.ExecuteAsync("INSERT INTO t VALUES (1)");
+        await connection.RunAsync("CREATE TABLE t (id INT PRIMARY KEY)");
+        await connection.RunAsync("INSERT INTO t VALUES (1)");
         command.CommandText = "INSERT INTO t VALUES (1)";
         ex = await Assert.ThrowsAsync<MySqlException>(() => command.ExecuteNonQueryAsync());
         Assert.Equal(1062, ex.Number);
@@ -124,7 +124,7 @@ public sealed class AdoNetTests(MariaDbFixture fixture)
     {
         var cs = await TestDatabase.ConnectionStringAsync(Server);
         await using var connection = await TestDatabase.OpenAsync(cs);
-        await connection.ExecuteAsync("CREATE TABLE t (v INT) ENGINE=InnoDB");
+        await connection.RunAsync("CREATE TABLE t (v INT) ENGINE=InnoDB");
         await using (var transaction = await connection.BeginTransactionAsync())
         {
             await using var insert = new MySqlCommand("INSERT INTO t VALUES (1)", connection, transaction);

@@ -18,7 +18,7 @@ internal static class TestDatabase
         return connection;
     }
 
-    public static async Task ExecuteAsync(this MySqlConnection connection, string sql)
+    public static async Task RunAsync(this MySqlConnection connection, string sql)
     {
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync().WaitAsync(TestTimeout.Default);

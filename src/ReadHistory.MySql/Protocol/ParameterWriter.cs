@@ -242,7 +242,7 @@ internal static class ParameterWriter
 
         var hours = (long)span.TotalHours;
         var micros = span.Ticks % TimeSpan.TicksPerSecond / 10;
-        return string.Create(CultureInfo.InvariantCulture, $"{(negative ? "-" : string.Empty)}{hours}:{span.Minutes:00}:{span.Seconds:00}.{micros:000000}");
+        return string.Create(CultureInfo.InvariantCulture, $"{(negative ? "-" : string.Empty)}{hours:00}:{span.Minutes:00}:{span.Seconds:00}.{micros:000000}");
     }
 
     private static object EnumToInteger(Enum e) => Type.GetTypeCode(Enum.GetUnderlyingType(e.GetType())) switch
