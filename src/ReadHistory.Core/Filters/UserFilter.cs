@@ -94,8 +94,8 @@ public sealed partial class UserFilter
     /// <summary>Number of layers (1 after a rebuild).</summary>
     public int LayerCount => Volatile.Read(ref _layers).Length;
 
-    /// <summary>The layers, oldest first (a snapshot of the current set).</summary>
-    public IReadOnlyList<BlockedBloomFilter> Layers => Volatile.Read(ref _layers);
+    /// <summary>The layers, oldest first (the current set; internal because a layer's own Add bypasses the layer hash).</summary>
+    internal IReadOnlyList<BlockedBloomFilter> Layers => Volatile.Read(ref _layers);
 
     /// <summary>True once the filter outgrew <see cref="BloomFilterOptions.MaxBytes"/>: its rate is no longer bounded; answer from the database.</summary>
     public bool IsCapped => Volatile.Read(ref _capped) != 0;
