@@ -1,38 +1,34 @@
-using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 
-namespace ReadHistory.Cli;
+namespace ReadHistory.Api.V1;
 
-/// <summary>
-/// The method descriptors of <c>readhistory.v1.ReadHistory</c> (protos/readhistory/v1/read_history.proto),
-/// written by hand because the build generates messages only. Server and clients can share these.
-/// </summary>
+/// <summary>The method descriptors of readhistory.v1.ReadHistory, shared by the server, the proxy's clients and the CLI.</summary>
 public static class ReadHistoryMethods
 {
-    /// <summary>The full service name.</summary>
+    /// <summary>The fully qualified service name.</summary>
     public const string ServiceName = "readhistory.v1.ReadHistory";
 
-    /// <summary>Which of the ids has the user read.</summary>
+    /// <summary>Check: one user, a bitmap of read ids.</summary>
     public static readonly Method<CheckRequest, CheckResponse> Check =
         new(MethodType.Unary, ServiceName, "Check", CheckRequest.Parser, CheckResponse.Parser);
 
-    /// <summary>The ids the user has not read.</summary>
+    /// <summary>Filter: one user, the unread ids.</summary>
     public static readonly Method<CheckRequest, FilterResponse> Filter =
         new(MethodType.Unary, ServiceName, "Filter", CheckRequest.Parser, FilterResponse.Parser);
 
-    /// <summary>Many users in one call.</summary>
+    /// <summary>BatchCheck: many users, a status per user.</summary>
     public static readonly Method<BatchCheckRequest, BatchCheckResponse> BatchCheck =
         new(MethodType.Unary, ServiceName, "BatchCheck", BatchCheckRequest.Parser, BatchCheckResponse.Parser);
 
-    /// <summary>Records reads, answering once durable.</summary>
+    /// <summary>MarkRead: durable write of one user's reads.</summary>
     public static readonly Method<MarkReadRequest, MarkReadResponse> MarkRead =
         new(MethodType.Unary, ServiceName, "MarkRead", MarkReadRequest.Parser, MarkReadResponse.Parser);
 
-    /// <summary>A client stream of read events.</summary>
+    /// <summary>Ingest: client-streaming bulk writes.</summary>
     public static readonly Method<IngestRequest, IngestResponse> Ingest =
         new(MethodType.ClientStreaming, ServiceName, "Ingest", IngestRequest.Parser, IngestResponse.Parser);
 
-    /// <summary>Removes a user's whole history.</summary>
+    /// <summary>ForgetUser: removes a user's history.</summary>
     public static readonly Method<ForgetUserRequest, ForgetUserResponse> ForgetUser =
         new(MethodType.Unary, ServiceName, "ForgetUser", ForgetUserRequest.Parser, ForgetUserResponse.Parser);
 }

@@ -1,0 +1,155 @@
+using System.Numerics;
+using Google.Protobuf;
+using ReadHistory.Api.V1;
+using ReadHistory.Rpc;
+
+namespace ReadHistory.Server.Api;
+
+/// <summary>
+/// The public readhistory.v1.ReadHistory service: validates every call (a refused call is refused whole, with
+/// INVALID_ARGUMENT naming the field and the limit) and hands valid ones to the backend.
+/// </summary>
+internal sealed class ReadHistoryService(RequestValidator validator, IReadHistoryBackend backend)
+{
+    /// <summary>Check: the read bitmap of one user's candidates.</summary>
+    public async Task<CheckResponse> CheckAsync(CheckRequest request, ServerCallContext context)
+    {
+        ThrowIfInvalid(validator.Validate(request));
+        var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
+        var source = await backend.CheckAsync(request, bitmap, context.CancellationToken).ConfigureAwait(false);
+        return new CheckResponse
+        {
+            ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
+            UnreadCount = (uint)(request.ContentIds.Count - PopCount(bitmap)),
+            Source = source,
+        };
+    }
+
+    /// <summary>Filter: the unread ids in request order.</summary>
+    public async Task<FilterResponse> FilterAsync(CheckRequest request, ServerCallContext context)
+    {
+        ThrowIfInvalid(validator.Validate(request));
+        var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
+        var source = await backend.CheckAsync(request, bitmap, context.CancellationToken).ConfigureAwait(false);
+        var response = new FilterResponse { Source = source };
+        for (var i = 0; i < request.ContentIds.Count; i++)
+        {
+            if ((bitmap[i >> 3] & (1 << (i & 7))) == 0)
+            {
+                response.UnreadIds.Add(request.ContentIds[i]);
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>BatchCheck: every entry answered in parallel; a failed entry carries its own status.</summary>
+    public async Task<BatchCheckResponse> BatchCheckAsync(BatchCheckRequest request, ServerCallContext context)
+    {
+        ThrowIfInvalid(validator.Validate(request));
+        var entries = new Task<UserCheckResult>[request.Requests.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = request.Requests[i];
+            if (entry.Tenant.Length == 0)
+            {
+                entry.Tenant = request.Tenant;
+            }
+
+            entries[i] = CheckEntryAsync(entry, i, context.CancellationToken);
+        }
+
+        var response = new BatchCheckResponse();
+        response.Results.AddRange(await Task.WhenAll(entries).ConfigureAwait(false));
+        return response;
+    }
+
+    /// <summary>MarkRead: acknowledged once the rows are durable.</summary>
+    public async Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
+    {
+        ThrowIfInvalid(validator.Validate(request));
+        var written = await backend.MarkReadAsync(request, context.CancellationToken).ConfigureAwait(false);
+        return new MarkReadResponse { Written = (uint)written };
+    }
+
+    /// <summary>Ingest: each valid message is written; invalid ones are counted and the first reason kept.</summary>
+    public async Task<IngestResponse> IngestAsync(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
+    {
+        var response = new IngestResponse();
+        while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            var batch = requests.Current.Batch;
+            var error = batch is null ? "batch: required" : validator.Validate(batch);
+            if (error is not null)
+            {
+                response.Rejected += (ulong)(batch?.Items.Count ?? 0);
+                if (response.FirstError.Length == 0)
+                {
+                    response.FirstError = error;
+                }
+
+                continue;
+            }
+
+            await backend.MarkReadAsync(batch!, context.CancellationToken).ConfigureAwait(false);
+            response.Accepted += (ulong)batch!.Items.Count;
+        }
+
+        return response;
+    }
+
+    /// <summary>ForgetUser: removes the user's rows and cached filters.</summary>
+    public async Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context)
+    {
+        ThrowIfInvalid(validator.Validate(request));
+        var removed = await backend.ForgetUserAsync(request, context.CancellationToken).ConfigureAwait(false);
+        return new ForgetUserResponse { RowsRemoved = (ulong)removed };
+    }
+
+    private async Task<UserCheckResult> CheckEntryAsync(CheckRequest entry, int index, CancellationToken cancellationToken)
+    {
+        var error = validator.ValidateEntry(entry, index);
+        if (error is not null)
+        {
+            return new UserCheckResult { StatusCode = (int)StatusCode.InvalidArgument, StatusMessage = error };
+        }
+
+        try
+        {
+            var bitmap = new byte[(entry.ContentIds.Count + 7) / 8];
+            var source = await backend.CheckAsync(entry, bitmap, cancellationToken).ConfigureAwait(false);
+            return new UserCheckResult
+            {
+                Response = new CheckResponse
+                {
+                    ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
+                    UnreadCount = (uint)(entry.ContentIds.Count - PopCount(bitmap)),
+                    Source = source,
+                },
+            };
+        }
+        catch (RpcException e)
+        {
+            return new UserCheckResult { StatusCode = (int)e.StatusCode, StatusMessage = e.Status.Detail };
+        }
+    }
+
+    private static void ThrowIfInvalid(string? error)
+    {
+        if (error is not null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        }
+    }
+
+    private static int PopCount(ReadOnlySpan<byte> bitmap)
+    {
+        var count = 0;
+        foreach (var b in bitmap)
+        {
+            count += BitOperations.PopCount(b);
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>
+/// Source-generated log methods of the host. Event ids by area: 1000–1099 hosting, 1100–1199 API,
+/// 2000–2999 storage, 3000–3999 cache, 4000–4999 coherence / CDC, 5000–5999 proxy.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "readhistory starting: roles {Roles}, gRPC on {GrpcListen}{Tls}, HTTP on {HttpListen}")]
+    public static partial void Starting(ILogger logger, string roles, string grpcListen, string tls, string httpListen);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "draining: no new calls; in-flight calls have {GraceSeconds} s to finish")]
+    public static partial void Draining(ILogger logger, double graceSeconds);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "{Method} failed with {Code}")]
+    public static partial void CallFailed(ILogger logger, string method, string code, Exception exception);
+}

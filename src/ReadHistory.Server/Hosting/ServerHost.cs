@@ -1,0 +1,122 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
+using ReadHistory.Api.V1;
+using ReadHistory.Rpc;
+using ReadHistory.Rpc.Server;
+using ReadHistory.Server.Api;
+using ReadHistory.Telemetry;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>Builds and runs the web host: gRPC on one endpoint, metrics and health on another, the configured roles wired in.</summary>
+internal static class ServerHost
+{
+    /// <summary>Serves until SIGTERM / Ctrl-C; returns the process exit code (2 = bad configuration).</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args, configure: null);
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (var failure in e.Failures)
+            {
+                await Console.Error.WriteLineAsync("configuration error: " + failure).ConfigureAwait(false);
+            }
+
+            return 2;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            await app.RunAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Builds the application; <paramref name="configure"/> lets tests add configuration (ports 0, test servers).</summary>
+    public static WebApplication Build(string[] args, Action<ConfigurationManager>? configure)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder.Configuration);
+
+        var options = builder.Configuration.GetSection(ReadHistoryOptions.Section).Get<ReadHistoryOptions>() ?? new ReadHistoryOptions();
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(ReadHistoryOptions.Section, typeof(ReadHistoryOptions), problems);
+        }
+
+        var roles = ServerRolesParser.Parse(options.Roles);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
+        builder.Services.AddGrpcServer(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes);
+        builder.Services.AddPrometheusExposition();
+        builder.Services.AddRouting();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
+                ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
+                : null;
+            kestrel.ListenGrpc(ReadHistoryOptions.ParseEndPoint(options.GrpcListen), certificate);
+            kestrel.Listen(ReadHistoryOptions.ParseEndPoint(options.HttpListen));
+        });
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        var rpcMetrics = new RpcMetrics(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.Roles.Replace(',', '+'), time);
+
+        if (roles.HasFlag(ServerRoles.Proxy))
+        {
+            var service = new ReadHistoryService(new RequestValidator(options.Limits, time), new UnimplementedBackend());
+            app.MapGrpcService(BindReadHistory(service, rpcMetrics));
+        }
+
+        app.MapPrometheusMetrics("/metrics");
+        app.MapGet("/healthz", static () => Results.Text("ok\n"));
+        app.MapGet("/readyz", static async (Readiness readiness, CancellationToken cancellationToken) =>
+        {
+            var notReady = await readiness.NotReadyAsync(cancellationToken).ConfigureAwait(false);
+            return notReady.Count == 0
+                ? Results.Text("ready\n")
+                : Results.Text("not ready: " + string.Join(", ", notReady) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+        var roleNames = roles.ToString();
+        var transport = options.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
+        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, options.GrpcListen, transport, options.HttpListen));
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            readiness.StartDraining();
+            Log.Draining(logger, options.ShutdownGrace.TotalSeconds);
+        });
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            rpcMetrics.Dispose();
+            Log.Stopped(logger);
+        });
+        return app;
+    }
+
+    private static ServerServiceDefinition BindReadHistory(ReadHistoryService service, RpcMetrics metrics) =>
+        ServerServiceDefinition.CreateBuilder(ReadHistoryMethods.ServiceName)
+            .AddUnaryMethod(ReadHistoryMethods.Check, metrics.Instrument<CheckRequest, CheckResponse>("Check", service.CheckAsync))
+            .AddUnaryMethod(ReadHistoryMethods.Filter, metrics.Instrument<CheckRequest, FilterResponse>("Filter", service.FilterAsync))
+            .AddUnaryMethod(ReadHistoryMethods.BatchCheck, metrics.Instrument<BatchCheckRequest, BatchCheckResponse>("BatchCheck", service.BatchCheckAsync))
+            .AddUnaryMethod(ReadHistoryMethods.MarkRead, metrics.Instrument<MarkReadRequest, MarkReadResponse>("MarkRead", service.MarkReadAsync))
+            .AddClientStreamingMethod(ReadHistoryMethods.Ingest, metrics.Instrument<IngestRequest, IngestResponse>("Ingest", service.IngestAsync))
+            .AddUnaryMethod(ReadHistoryMethods.ForgetUser, metrics.Instrument<ForgetUserRequest, ForgetUserResponse>("ForgetUser", service.ForgetUserAsync))
+            .Build();
+}
