@@ -1,0 +1,171 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using ReadHistory.MySql;
+
+namespace ReadHistory.Server.Storage;
+
+/// <summary>
+/// Reads and deletes history: the blocking point query of a cache miss (point pool), the streaming rebuild scan and
+/// its count (scan pool), and forget (ingest pool, as it writes). Writes go through <see cref="GroupCommitWriter"/>.
+/// </summary>
+internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, StorageMetrics? metrics = null)
+{
+    /// <summary>Most ids one point query accepts (the API allows 10,000).</summary>
+    public const int MaxIdsPerQuery = 100_000;
+
+    /// <summary>Rows one DELETE of forget removes, so no transaction grows with the user.</summary>
+    public const int ForgetChunkRows = 10_000;
+
+    private readonly StorageMetrics _metrics = metrics ?? StorageMetrics.Shared;
+
+    /// <summary>The schema this store reads.</summary>
+    public HistoryDatabase Database => database;
+
+    /// <summary>
+    /// Which of <paramref name="ids"/> the user has read with this type: sets <c>found[i]</c> for each stored
+    /// <c>ids[i]</c> (duplicates included) and clears the others; returns how many were set. Long lists are split into
+    /// IN lists of <see cref="Hosting.DatabaseOptions.PointQueryChunk"/> ids on one connection.
+    /// </summary>
+    public async Task<int> ContainsAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<bool> found, CancellationToken cancellationToken = default)
+    {
+        CheckUser(userId);
+        if (found.Length != ids.Length)
+        {
+            throw new ArgumentException($"found has {found.Length} slots for {ids.Length} ids", nameof(found));
+        }
+
+        if (ids.Length > MaxIdsPerQuery)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ids), $"{ids.Length} ids exceed {MaxIdsPerQuery}");
+        }
+
+        found.Span.Clear();
+        if (ids.IsEmpty)
+        {
+            return 0;
+        }
+
+        _metrics.PointQueries.Add(1);
+        var table = database.TableOf(userId);
+        var chunk = database.Options.PointQueryChunk;
+        var hits = new HashSet<ulong>();
+        await using (var connection = await database.Connections.OpenAsync(StoragePool.Point, cancellationToken).ConfigureAwait(false))
+        {
+            for (var start = 0; start < ids.Length; start += chunk)
+            {
+                var part = ids.Slice(start, Math.Min(chunk, ids.Length - start));
+                await using var command = connection.CreateCommand();
+                command.CommandText = database.Dialect.PointQuery(table, userId, contentType, part.Span);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    hits.Add(reader.GetUInt64(0));
+                }
+            }
+        }
+
+        var count = 0;
+        var idSpan = ids.Span;
+        var foundSpan = found.Span;
+        for (var i = 0; i < idSpan.Length; i++)
+        {
+            if (hits.Contains(idSpan[i]))
+            {
+                foundSpan[i] = true;
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Rows of a user (all types); run before a scan to size the filter.</summary>
+    public async Task<long> CountAsync(ulong userId, CancellationToken cancellationToken = default)
+    {
+        CheckUser(userId);
+        await using var connection = await OpenScanAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = database.Dialect.Count(database.TableOf(userId), userId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Every row of a user in primary-key order (type, id), streamed from one unbuffered reader: memory stays one row
+    /// whatever the user's size. Stop early by breaking out or cancelling.
+    /// </summary>
+    public async IAsyncEnumerable<ScannedRow> ScanAsync(ulong userId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        CheckUser(userId);
+        long rows = 0;
+        try
+        {
+            await using var connection = await OpenScanAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = database.Dialect.Scan(database.TableOf(userId), userId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows++;
+                yield return new ScannedRow(reader.GetUInt16(0), reader.GetUInt64(1), reader.GetUInt32(2));
+            }
+        }
+        finally
+        {
+            _metrics.ScanRows.Add(rows);
+        }
+    }
+
+    /// <summary>Deletes every row of a user, in chunks; returns how many were deleted.</summary>
+    public async Task<long> ForgetAsync(ulong userId, CancellationToken cancellationToken = default)
+    {
+        CheckUser(userId);
+        var table = database.TableOf(userId);
+        var sql = database.Dialect.ForgetChunk(table, userId, ForgetChunkRows);
+        long total = 0;
+        await using (var connection = await database.Connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false))
+        {
+            int deleted;
+            do
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                total += deleted;
+            }
+            while (deleted >= ForgetChunkRows);
+        }
+
+        var shard = database.Map.ShardOf(userId);
+        Log.Forgot(logger, total, shard);
+        return total;
+    }
+
+    private async Task<MySqlConnection> OpenScanAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.Connections.OpenAsync(StoragePool.Scan, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var statement in database.Dialect.ScanSessionSetup)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = statement;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static void CheckUser(ulong userId)
+    {
+        if (userId == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(userId), "user id 0 is not valid");
+        }
+    }
+}
