@@ -196,18 +196,19 @@ public sealed class MySqlCommand : DbCommand
         }
         catch (Exception ex) when (ex is MySqlException or NotSupportedException or InvalidOperationException or ArgumentException or OperationCanceledException)
         {
+            var mapped = ex is MySqlException mySqlException ? session.MapCommandException(mySqlException) : ex;
             await session.EndCommandAsync(io).ConfigureAwait(false);
             if (session.IsBroken)
             {
                 connection.OnSessionFailure();
             }
 
-            if (ex is MySqlException mySqlException)
+            if (ReferenceEquals(mapped, ex))
             {
-                throw session.MapCommandException(mySqlException);
+                throw;
             }
 
-            throw;
+            throw mapped;
         }
 
         var reader = new MySqlDataReader(this, connection, session, behavior, binary);

@@ -653,10 +653,10 @@ public sealed class MySqlDataReader : DbDataReader
         var span = payload.Span;
         if (span.Length > 0 && span[0] == 0xFF)
         {
-            var error = ErrorPayload.Create(span);
+            var exception = _session.CreateServerException(ErrorPayload.Create(span));
             _state = State.Done;
             await EndCommandAsync(io).ConfigureAwait(false);
-            throw _session.CreateServerException(error);
+            throw exception;
         }
 
         if (!OkPayload.IsEndOfRows(span))
@@ -722,10 +722,10 @@ public sealed class MySqlDataReader : DbDataReader
 
             if (first == 0xFF)
             {
-                var error = ErrorPayload.Create(payload.Span);
+                var exception = _session.CreateServerException(ErrorPayload.Create(payload.Span));
                 _state = State.Done;
                 await EndCommandAsync(io).ConfigureAwait(false);
-                throw _session.CreateServerException(error);
+                throw exception;
             }
 
             if (first == 0xFB)
@@ -816,9 +816,10 @@ public sealed class MySqlDataReader : DbDataReader
     {
         _state = State.Done;
         _hasRow = false;
+        var mapped = _session.MapCommandException(exception);
         await EndCommandAsync(IOBehavior.Asynchronous).ConfigureAwait(false);
         _connection.OnSessionFailure();
-        return _session.MapCommandException(exception);
+        return mapped;
     }
 
     private async ValueTask EndCommandAsync(IOBehavior io)
