@@ -16,8 +16,11 @@ internal sealed class ReplicationStream : IAsyncDisposable
     private readonly ServerSession _session;
     private readonly BinlogEventDecoder _decoder;
 
-    private ReplicationStream(ServerSession session, BinlogEventDecoder decoder, BinlogStart start, BinlogTransactionAssembler assembler)
+    private readonly bool _stopAtEnd;
+
+    private ReplicationStream(ServerSession session, BinlogEventDecoder decoder, BinlogStart start, BinlogTransactionAssembler assembler, bool stopAtEnd)
     {
+        _stopAtEnd = stopAtEnd;
         _session = session;
         _decoder = decoder;
         Start = start;
@@ -91,7 +94,7 @@ internal sealed class ReplicationStream : IAsyncDisposable
                 : Timeout.InfiniteTimeSpan;
             var decoder = new BinlogEventDecoder(options.VerifyChecksums, options.TableFilter);
             var assembler = new BinlogTransactionAssembler(start.GtidPosition, start.Position?.FileName);
-            return new ReplicationStream(session, decoder, start, assembler);
+            return new ReplicationStream(session, decoder, start, assembler, options.StopAtEnd);
         }
         catch
         {
@@ -117,7 +120,8 @@ internal sealed class ReplicationStream : IAsyncDisposable
             case 0xFF:
                 throw ErrorPayload.Create(span).ToException();
             case 0xFE when span.Length < 9:
-                return null;
+                // Non-blocking dump: the end of the binlog. Blocking dump: the server ended the dump (shutdown, kill).
+                return _stopAtEnd ? null : throw new EndOfStreamException("the server ended the binlog dump (EOF packet), e.g. while shutting down");
             default:
                 throw new BinlogFormatException($"replication stream: expected 0x00 (event), 0xFE (end) or 0xFF (error), but the packet starts with 0x{span[0]:X2}.");
         }
