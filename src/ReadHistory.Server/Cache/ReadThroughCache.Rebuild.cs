@@ -1,0 +1,154 @@
+using ReadHistory.Core.Filters;
+
+namespace ReadHistory.Server.Cache;
+
+/// <summary>The asynchronous full rebuild of a user: count, size, scan, apply the buffer, install; retried with backoff.</summary>
+internal sealed partial class ReadThroughCache
+{
+    /// <summary>Starts the user's rebuild unless one is registered already (single-flight).</summary>
+    private void StartRebuild(ulong userId)
+    {
+        if (_stopping.IsCancellationRequested || _rebuilds.ContainsKey(userId))
+        {
+            return;
+        }
+
+        var rebuild = new UserRebuild(userId);
+        if (_rebuilds.TryAdd(userId, rebuild))
+        {
+            rebuild.Completion = RunRebuildAsync(rebuild);
+        }
+    }
+
+    private async Task RunRebuildAsync(UserRebuild rebuild)
+    {
+        // Leave the caller's thread at once: the miss answers from its point query while this runs.
+        await Task.Yield();
+        var started = _time.GetTimestamp();
+        var token = _stopping.Token;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var filter = await BuildAsync(rebuild, token).ConfigureAwait(false);
+                    if (filter is not null && Install(rebuild, filter, out var capped))
+                    {
+                        Metrics.RebuildInstalled(capped, _time.GetElapsedTime(started));
+                    }
+                    else
+                    {
+                        Metrics.RebuildAbandoned();
+                    }
+
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    if (attempt >= _options.RebuildMaxAttempts || rebuild.IsAbandoned)
+                    {
+                        Log.RebuildGaveUp(_logger, e, _options.Pool, attempt);
+                        Metrics.RebuildFailed();
+                        return;
+                    }
+
+                    var delay = _options.RebuildRetryDelay * Math.Pow(2, attempt - 1);
+                    Log.RebuildRetrying(_logger, e, _options.Pool, attempt, _options.RebuildMaxAttempts, delay.TotalMilliseconds);
+                    Metrics.RebuildRetried();
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            Metrics.RebuildAbandoned();
+        }
+        finally
+        {
+            lock (rebuild.Gate)
+            {
+                if (rebuild.State == RebuildState.Running)
+                {
+                    Interlocked.Add(ref _bufferedChanges, -rebuild.Abandon());
+                }
+            }
+
+            _rebuilds.TryRemove(new KeyValuePair<ulong, UserRebuild>(rebuild.UserId, rebuild));
+        }
+    }
+
+    /// <summary>Counts, sizes and scans in one rebuild slot; null when abandoned meanwhile. A filter too small for the count comes back capped.</summary>
+    private async Task<UserFilter?> BuildAsync(UserRebuild rebuild, CancellationToken cancellationToken)
+    {
+        await _rebuildSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (rebuild.IsAbandoned)
+            {
+                return null;
+            }
+
+            var rows = await _source.CountAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false);
+            var filter = UserFilter.Create(rows, _options.Filter);
+            if (filter.Capacity < rows)
+            {
+                // Create shrinks a filter to the per-user byte cap; one that cannot hold the rows now never will.
+                Log.UserCapped(_logger, _options.Pool, rows, _options.Filter.MaxBytes);
+                return CappedMarker;
+            }
+
+            var scanned = 0L;
+            await foreach (var row in _source.ScanAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false))
+            {
+                filter.Add(row.Type, row.Id);
+                if ((++scanned & 4095) == 0 && (rebuild.IsAbandoned || filter.IsCapped))
+                {
+                    break;
+                }
+            }
+
+            return rebuild.IsAbandoned ? null : filter;
+        }
+        finally
+        {
+            _rebuildSlots.Release();
+        }
+    }
+
+    /// <summary>Applies the buffer and installs, under the rebuild's lock; false when the rebuild was abandoned meanwhile.</summary>
+    private bool Install(UserRebuild rebuild, UserFilter filter, out bool capped)
+    {
+        lock (rebuild.Gate)
+        {
+            capped = false;
+            if (rebuild.State != RebuildState.Running)
+            {
+                return false;
+            }
+
+            if (!ReferenceEquals(filter, CappedMarker))
+            {
+                foreach (var change in rebuild.Buffer)
+                {
+                    filter.Add(change.Type, change.Id);
+                }
+
+                capped = !Filters.Install(rebuild.UserId, filter);
+            }
+            else
+            {
+                Filters.InstallCapped(rebuild.UserId);
+                capped = true;
+            }
+
+            Interlocked.Add(ref _bufferedChanges, -rebuild.Buffer.Count);
+            rebuild.Buffer.Clear();
+            rebuild.State = RebuildState.Installed;
+            return true;
+        }
+    }
+
+    /// <summary>Stands for "the user is too large" between <see cref="BuildAsync"/> and <see cref="Install"/>.</summary>
+    private static readonly UserFilter CappedMarker = UserFilter.Create(0, BloomFilterOptions.Default);
+}

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using ReadHistory.Api.V1;
+using ReadHistory.Core.Filters;
+
+namespace ReadHistory.Server.Cache;
+
+/// <summary>
+/// A cache node's logic for one pool: read-through checks (hit → the filter; miss → a blocking point query for just the
+/// requested ids, plus one asynchronous single-flight rebuild of the user), write-through MarkRead (commit, then set
+/// bits, then acknowledge), Forget (delete, then drop), and <see cref="ApplyChange"/> for the coherence stream.
+/// </summary>
+/// <remarks>
+/// No false negatives: a change reaches the filter before it is acknowledged (or, for the stream, after its commit),
+/// and a change for a user under rebuild is buffered and applied under the rebuild's lock just before the install.
+/// A writer looks for a rebuild first and for the filter second; a rebuild registered after that first look scans a
+/// snapshot taken after the write committed, so it holds the write itself.
+/// </remarks>
+internal sealed partial class ReadThroughCache : IAsyncDisposable
+{
+    private readonly CacheOptions _options;
+    private readonly IHistorySource _source;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<ulong, UserRebuild> _rebuilds = new();
+    private readonly SemaphoreSlim _rebuildSlots;
+    private readonly CancellationTokenSource _stopping = new();
+    private long _bufferedChanges;
+
+    /// <summary>Creates the node logic of one pool over a history source (the storage adapter, or a test double).</summary>
+    public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        options.Validate();
+        _options = options;
+        _source = source;
+        _time = time;
+        _logger = logger;
+        _rebuildSlots = new SemaphoreSlim(options.RebuildConcurrency, options.RebuildConcurrency);
+        Filters = new FilterCache(options);
+        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges));
+    }
+
+    /// <summary>The pool's filters (T1).</summary>
+    public FilterCache Filters { get; }
+
+    /// <summary>The pool's instruments and counters.</summary>
+    public CacheMetrics Metrics { get; }
+
+    /// <summary>Rebuilds registered and not yet finished (running, queued for a slot, or waiting to retry).</summary>
+    public int RebuildsInFlight => _rebuilds.Count;
+
+    /// <summary>Changes buffered now for users under rebuild.</summary>
+    public long BufferedChanges => Interlocked.Read(ref _bufferedChanges);
+
+    /// <summary>
+    /// Checks ids of one user and type into <paramref name="readBitmap"/> (bit i set = ids[i] possibly read; the API's
+    /// read_bitmap, at least ceil(n / 8) bytes). A hit completes synchronously, touches no database and allocates
+    /// nothing. <paramref name="passthrough"/>: answer from the database, hold and start nothing.
+    /// </summary>
+    public ValueTask<CheckResult> CheckAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, bool passthrough, CancellationToken cancellationToken)
+    {
+        if (passthrough)
+        {
+            Metrics.LookupPassthrough();
+            return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Passthrough, cancellationToken);
+        }
+
+        if (Filters.TryGet(userId, out var entry))
+        {
+            if (entry.Filter is { } filter)
+            {
+                Metrics.LookupHit();
+                var unread = filter.CheckMany(contentType, contentIds.Span, readBitmap.Span);
+                return new ValueTask<CheckResult>(new CheckResult(unread, AnswerSource.Memory));
+            }
+
+            Metrics.LookupCapped();
+            return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Database, cancellationToken);
+        }
+
+        Metrics.LookupMiss();
+        StartRebuild(userId);
+        return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Database, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records reads: commits them through group commit, then sets their bits in the user's filter if held (or in the
+    /// buffer of its rebuild), then completes. <paramref name="passthrough"/>: commit only.
+    /// </summary>
+    public async Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, bool passthrough, CancellationToken cancellationToken)
+    {
+        await _source.WriteAsync(userId, contentType, items, cancellationToken).ConfigureAwait(false);
+        if (!passthrough)
+        {
+            ApplyInserts(userId, contentType, items.Span);
+        }
+    }
+
+    /// <summary>Deletes the user's history from the database, then drops the filter and any rebuild; returns the rows removed.</summary>
+    public async Task<long> ForgetAsync(ulong userId, bool passthrough, CancellationToken cancellationToken)
+    {
+        var removed = await _source.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
+        if (!passthrough)
+        {
+            DropUser(userId);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Applies one committed change (from the coherence stream): an insert sets bits in the user's filter if held, or
+    /// in its rebuild's buffer; a delete drops the user. Users neither held nor rebuilding are ignored: their next
+    /// rebuild reads the database.
+    /// </summary>
+    public void ApplyChange(ulong userId, ushort contentType, ulong contentId, ChangeKind kind)
+    {
+        if (kind == ChangeKind.DeleteUser)
+        {
+            DropUser(userId);
+            return;
+        }
+
+        if (TryBuffer(userId, contentType, contentId))
+        {
+            return;
+        }
+
+        if (Filters.TryGet(userId, out var entry))
+        {
+            Filters.Add(entry, contentType, contentId);
+        }
+    }
+
+    /// <summary>Stops new rebuilds and waits for the running ones to end (they install nothing more).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var rebuild in _rebuilds.Values)
+        {
+            try
+            {
+                await rebuild.Completion.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected: the rebuild saw the shutdown.
+            }
+        }
+
+        Metrics.Dispose();
+        _stopping.Dispose();
+        _rebuildSlots.Dispose();
+    }
+
+    private void ApplyInserts(ulong userId, ushort contentType, ReadOnlySpan<ReadEvent> items)
+    {
+        if (_rebuilds.TryGetValue(userId, out var rebuild) && TryBuffer(rebuild, contentType, items))
+        {
+            return;
+        }
+
+        if (Filters.TryGet(userId, out var entry) && entry.Filter is not null)
+        {
+            foreach (var item in items)
+            {
+                Filters.Add(entry, contentType, item.ContentId);
+            }
+        }
+    }
+
+    private bool TryBuffer(ulong userId, ushort contentType, ulong contentId) =>
+        _rebuilds.TryGetValue(userId, out var rebuild) && TryBuffer(rebuild, contentType, [new ReadEvent(contentId, 0)]);
+
+    /// <summary>Buffers changes in a running rebuild; false when it is no longer running (the caller then goes to the cache).</summary>
+    private bool TryBuffer(UserRebuild rebuild, ushort contentType, ReadOnlySpan<ReadEvent> items)
+    {
+        lock (rebuild.Gate)
+        {
+            if (rebuild.State != RebuildState.Running)
+            {
+                return false;
+            }
+
+            if (rebuild.Buffer.Count + items.Length > _options.MaxBufferedChangesPerUser)
+            {
+                // Too much arrived during one scan: give the rebuild up (it installs nothing, so nothing is missing);
+                // the user stays on point queries until its next miss starts a fresh one.
+                Log.RebuildBufferFull(_logger, _options.Pool, rebuild.Buffer.Count);
+                Interlocked.Add(ref _bufferedChanges, -rebuild.Abandon());
+                return true;
+            }
+
+            foreach (var item in items)
+            {
+                rebuild.Buffer.Add(new ContentKey(contentType, item.ContentId));
+            }
+
+            Interlocked.Add(ref _bufferedChanges, items.Length);
+            return true;
+        }
+    }
+
+    private void DropUser(ulong userId)
+    {
+        if (_rebuilds.TryGetValue(userId, out var rebuild))
+        {
+            lock (rebuild.Gate)
+            {
+                if (rebuild.State == RebuildState.Running)
+                {
+                    Interlocked.Add(ref _bufferedChanges, -rebuild.Abandon());
+                }
+            }
+        }
+
+        Filters.Remove(userId);
+    }
+
+    private async ValueTask<CheckResult> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, AnswerSource source, CancellationToken cancellationToken)
+    {
+        Metrics.PointQuery();
+        var unread = await _source.PointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken).ConfigureAwait(false);
+        return new CheckResult(unread, source);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Core.Filters;
+using ReadHistory.Server.Cache;
+using Xunit;
+
+namespace ReadHistory.Server.Tests.Cache;
+
+/// <summary>Builders and waits shared by the cache tests; every wait has a timeout, so no test hangs.</summary>
+internal static class CacheTestKit
+{
+    /// <summary>The longest any test waits for something asynchronous.</summary>
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>A node over <paramref name="source"/> with test-sized defaults.</summary>
+    public static ReadThroughCache NewNode(IHistorySource source, CacheOptions? options = null) =>
+        new(options ?? Options(), source, TimeProvider.System, NullLogger.Instance);
+
+    /// <summary>Options with a small budget and fast retries.</summary>
+    public static CacheOptions Options(long budgetBytes = 1 << 20, BloomFilterOptions? filter = null, int rebuildConcurrency = 2) => new()
+    {
+        Pool = "test",
+        BudgetBytes = budgetBytes,
+        Filter = filter ?? BloomFilterOptions.Default,
+        RebuildConcurrency = rebuildConcurrency,
+        RebuildRetryDelay = TimeSpan.FromMilliseconds(1),
+    };
+
+    /// <summary>Waits until <paramref name="condition"/> holds, failing after <see cref="TestTimeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TestTimeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}");
+            }
+
+            await Task.Delay(2);
+        }
+    }
+
+    /// <summary>Waits until no rebuild is in flight.</summary>
+    public static Task WaitForRebuildsAsync(ReadThroughCache node) => WaitUntilAsync(() => node.RebuildsInFlight == 0, "rebuilds to finish");
+
+    /// <summary>Checks ids through the node and returns the bitmap and the result.</summary>
+    public static async Task<(byte[] Bitmap, CheckResult Result)> CheckAsync(ReadThroughCache node, ulong userId, ushort type, params ulong[] ids)
+    {
+        var bitmap = new byte[(ids.Length + 7) / 8];
+        var result = await node.CheckAsync(userId, type, ids, bitmap, passthrough: false, CancellationToken.None).AsTask().WaitAsync(TestTimeout);
+        return (bitmap, result);
+    }
+
+    /// <summary>Whether bit <paramref name="i"/> of a read bitmap is set.</summary>
+    public static bool IsSet(byte[] bitmap, int i) => (bitmap[i / 8] & (1 << (i % 8))) != 0;
+
+    /// <summary>MarkRead of ids through the node.</summary>
+    public static Task MarkReadAsync(ReadThroughCache node, ulong userId, ushort type, params ulong[] ids)
+    {
+        var items = ids.Select(static id => new ReadEvent(id, 0)).ToArray();
+        return node.MarkReadAsync(userId, type, items, passthrough: false, CancellationToken.None).WaitAsync(TestTimeout);
+    }
+}
