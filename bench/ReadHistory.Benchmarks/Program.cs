@@ -13,6 +13,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0].StartsWith("storage-", StringComparison.Ordinal))
+        {
+            Environment.ExitCode = Storage.StorageBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport;
+
+namespace ReadHistory.Benchmarks.Storage;
+
+/// <summary>
+/// Console benchmarks of the storage layer on a private MariaDB (see bench/RESULTS.md, "Storage"):
+/// <c>storage-ingest --seconds 60 --engine rocksdb|innodb-compressed|innodb</c> and
+/// <c>storage-size --rows 2000000 --engine …</c> (load, bytes per row on disk, point-query P99 idle and under scans).
+/// </summary>
+internal static class StorageBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var mode = args[0];
+        var seconds = IntArg(args, "--seconds", 60);
+        var rows = IntArg(args, "--rows", 2_000_000);
+        var engine = StringArg(args, "--engine", "rocksdb") switch
+        {
+            "rocksdb" => StorageEngine.RocksDb,
+            "innodb-compressed" => StorageEngine.InnoDbCompressed,
+            "innodb" => StorageEngine.InnoDb,
+            var other => throw new ArgumentException($"unknown engine {other}"),
+        };
+        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions
+        {
+            ExtraArguments = ["--innodb-buffer-pool-size=1G", "--rocksdb-block-cache-size=512M", "--innodb-log-file-size=512M"],
+        });
+        var options = new DatabaseOptions
+        {
+            ConnectionString = server.ConnectionString(),
+            DatabasePrefix = "readhistory",
+            Databases = 2,
+            TablesPerDatabase = 2,
+            Engine = engine,
+            GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2),
+            GroupCommitMaxQueuedRows = 400_000,
+        };
+        var migration = await SchemaMigrator.MigrateAsync(options, NullLogger.Instance, CancellationToken.None);
+        Console.WriteLine($"server {migration.ServerVersion}, engine {migration.Engine}, 2 × 2 tables");
+        var database = await HistoryDatabase.OpenAsync(options, NullLogger.Instance, CancellationToken.None);
+        return mode switch
+        {
+            "storage-ingest" => await IngestAsync(database, seconds),
+            "storage-size" => await SizeAndPointAsync(server, database, rows, seconds),
+            _ => throw new ArgumentException($"unknown mode {mode}"),
+        };
+    }
+
+    // Many producers (like ingest streams) each writing 20-item MarkReads for random users, back to back.
+    private static async Task<int> IngestAsync(HistoryDatabase database, int seconds)
+    {
+        await using var writer = new GroupCommitWriter(database.Options, database.Map, new MySqlShardFlusher(database), TimeProvider.System, NullLogger.Instance);
+        const int Producers = 256;
+        const int ItemsPerWrite = 20;
+        var latencies = new List<double>[Producers];
+        long rows = 0;
+        long refused = 0;
+        var clock = Stopwatch.StartNew();
+        var warmup = TimeSpan.FromSeconds(5);
+        var end = warmup + TimeSpan.FromSeconds(seconds);
+        long rowsAtWarmup = 0;
+        var tasks = Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
+        {
+            var random = new Random(p);
+            var mine = latencies[p] = new List<double>(100_000);
+            var items = new ReadItem[ItemsPerWrite];
+            while (clock.Elapsed < end)
+            {
+                var user = (ulong)random.NextInt64(1, 10_000_000);
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = new ReadItem((ulong)random.NextInt64(1, 1L << 40), 0);
+                }
+
+                var started = clock.Elapsed;
+                try
+                {
+                    await writer.WriteAsync(user, 1, items);
+                }
+                catch (StorageOverloadedException e)
+                {
+                    Interlocked.Increment(ref refused);
+                    await Task.Delay(e.RetryAfter);
+                    continue;
+                }
+
+                if (started > warmup)
+                {
+                    mine.Add((clock.Elapsed - started).TotalMilliseconds);
+                }
+
+                Interlocked.Add(ref rows, ItemsPerWrite);
+            }
+        })).ToArray();
+        await Task.Delay(warmup);
+        rowsAtWarmup = Interlocked.Read(ref rows);
+        await Task.WhenAll(tasks);
+        var measured = clock.Elapsed - warmup;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ingest {database.Dialect.Engine}: {(rows - rowsAtWarmup) / measured.TotalSeconds:F0} rows/s over {measured.TotalSeconds:F0} s, " +
+            $"ack P50 {Percentile(all, 0.50):F1} ms, P99 {Percentile(all, 0.99):F1} ms, P999 {Percentile(all, 0.999):F1} ms, refused {refused}"));
+        return 0;
+    }
+
+    // Loads a heavy-tailed mix (users of 1 .. 300,000 rows), measures bytes per row on disk, then point-query P99 idle and under scans.
+    private static async Task<int> SizeAndPointAsync(MariaDbServer server, HistoryDatabase database, int targetRows, int seconds)
+    {
+        var random = new Random(42);
+        var users = new List<(ulong User, int Rows)>();
+        long total = 0;
+        var nextUser = 1UL;
+        while (total < targetRows)
+        {
+            // Pareto(alpha = 1.2, min 1), capped at 300,000 rows per user.
+            var n = (int)Math.Min(300_000, Math.Floor(1.0 / Math.Pow(1 - random.NextDouble(), 1 / 1.2)) * 8);
+            n = (int)Math.Min(n, targetRows - total);
+            users.Add((nextUser, n));
+            total += n;
+            nextUser += (ulong)random.Next(1, 1000);
+        }
+
+        var load = Stopwatch.StartNew();
+        await LoadAsync(database, users, random);
+        Console.WriteLine($"loaded {total} rows of {users.Count} users (largest {users.Max(u => u.Rows)}) in {load.Elapsed.TotalSeconds:F0} s");
+
+        await using (var connection = await database.Connections.OpenAsync(StoragePool.Ingest, CancellationToken.None))
+        {
+            var flush = database.Dialect.Engine == StorageEngine.RocksDb
+                ? new[] { "SET GLOBAL rocksdb_force_flush_memtable_now = 1", "SET GLOBAL rocksdb_compact_cf = 'rh_reads'" }
+                : ["FLUSH TABLES", "SET GLOBAL innodb_max_dirty_pages_pct = 0"];
+            foreach (var sql in flush)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                command.CommandTimeout = 1800;
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(database.Dialect.Engine == StorageEngine.RocksDb ? 5 : 30));
+        var bytes = database.Dialect.Engine == StorageEngine.RocksDb
+            ? Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "#rocksdb"), "*.sst").Sum(f => new FileInfo(f).Length)
+            : Directory.EnumerateFiles(server.DataDirectory, "reads_*.ibd", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var allocated = await ChildProcess.RunAsync("du", ["-sb", "--apparent-size", database.Dialect.Engine == StorageEngine.RocksDb ? Path.Combine(server.DataDirectory, "#rocksdb") : server.DataDirectory]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"size {database.Dialect.Engine}: {bytes} bytes of table files for {total} rows = {(double)bytes / total:F2} bytes/row (du of the folder: {allocated.Split('\t')[0]})"));
+
+        var store = new HistoryStore(database, NullLogger.Instance);
+        var small = users.Where(u => u.Rows is > 50 and < 5000).Select(u => u.User).ToArray();
+        var big = users.OrderByDescending(u => u.Rows).Take(4).Select(u => u.User).ToArray();
+        var idle = await PointQueriesAsync(store, small, TimeSpan.FromSeconds(seconds), random);
+        using var stopScans = new CancellationTokenSource();
+        long scanned = 0;
+        var scans = Enumerable.Range(0, 2).Select(s => Task.Run(async () =>
+        {
+            while (!stopScans.IsCancellationRequested)
+            {
+                await foreach (var _ in store.ScanAsync(big[s % big.Length], CancellationToken.None))
+                {
+                    Interlocked.Increment(ref scanned);
+                }
+            }
+        })).ToArray();
+        var busy = await PointQueriesAsync(store, small, TimeSpan.FromSeconds(seconds), random);
+        await stopScans.CancelAsync();
+        await Task.WhenAll(scans);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"point query (400 ids, 4 clients) {database.Dialect.Engine}: idle P50 {idle.P50:F2} ms P99 {idle.P99:F2} ms ({idle.Qps:F0}/s); " +
+            $"under 2 scan loops ({scanned / (double)seconds:F0} scanned rows/s) P50 {busy.P50:F2} ms P99 {busy.P99:F2} ms ({busy.Qps:F0}/s)"));
+        return 0;
+    }
+
+    private static async Task<(double P50, double P99, double Qps)> PointQueriesAsync(HistoryStore store, ulong[] users, TimeSpan duration, Random seed)
+    {
+        var clock = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(seed.Next());
+            var latencies = new List<double>();
+            var ids = new ulong[400];
+            var found = new bool[400];
+            while (clock.Elapsed < duration)
+            {
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = (ulong)random.NextInt64(1, 1L << 36);
+                }
+
+                var started = clock.Elapsed;
+                await store.ContainsAsync(users[random.Next(users.Length)], 1, ids, found);
+                latencies.Add((clock.Elapsed - started).TotalMilliseconds);
+            }
+
+            return latencies;
+        })));
+        var all = results.SelectMany(l => l).Order().ToArray();
+        return (Percentile(all, 0.5), Percentile(all, 0.99), all.Length / clock.Elapsed.TotalSeconds);
+    }
+
+    // Bulk load straight through multi-row INSERTs on 4 connections (not the group-commit writer: this measures size).
+    private static async Task LoadAsync(HistoryDatabase database, List<(ulong User, int Rows)> users, Random random)
+    {
+        var batches = new System.Collections.Concurrent.BlockingCollection<(int Shard, HistoryRow[] Rows)>(16);
+        var consumers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var flusher = new MySqlShardFlusher(database);
+            foreach (var (shard, rows) in batches.GetConsumingEnumerable())
+            {
+                await flusher.FlushAsync(shard, rows, CancellationToken.None);
+            }
+        })).ToArray();
+        var baseTime = 1_750_000_000u;
+        foreach (var (user, count) in users)
+        {
+            var ids = new HashSet<ulong>(count);
+            while (ids.Count < count)
+            {
+                ids.Add((ulong)random.NextInt64(1, 1L << 36));
+            }
+
+            var rows = ids.Select(id => new HistoryRow(user, (ushort)(random.Next(10) < 8 ? 1 : random.Next(2, 4)), id, baseTime + (uint)random.Next(90 * 86_400))).ToArray();
+            Array.Sort(rows);
+            var shard = database.Map.ShardOf(user);
+            for (var start = 0; start < rows.Length; start += MySqlShardFlusher.RowsPerStatement)
+            {
+                batches.Add((shard, rows[start..Math.Min(rows.Length, start + MySqlShardFlusher.RowsPerStatement)]));
+            }
+        }
+
+        batches.CompleteAdding();
+        await Task.WhenAll(consumers);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string StringArg(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+}
