@@ -28,9 +28,11 @@ internal static class MariaDbCompression
             length = (length << 8) | b;
         }
 
-        if (length > MaxLength)
+        // zlib cannot expand more than about 1032:1, so a larger claim is corrupt (and must not allocate).
+        var limit = Math.Min(MaxLength, ((long)reader.Remaining * 1100) + 1024);
+        if (length > limit)
         {
-            throw reader.Error($"an uncompressed length of at most {MaxLength}, but it is {length}");
+            throw reader.Error($"an uncompressed length of at most {limit} for {reader.Remaining} compressed byte(s), but it is {length}");
         }
 
         var output = new byte[length];

@@ -50,15 +50,15 @@ public sealed class TableColumn
                 FixedLength = 0;
                 break;
             case BinlogColumnType.Timestamp2:
-                FractionalDigits = metadata;
+                FractionalDigits = CheckFractionalDigits(metadata, index);
                 FixedLength = 4 + ((metadata + 1) / 2);
                 break;
             case BinlogColumnType.DateTime2:
-                FractionalDigits = metadata;
+                FractionalDigits = CheckFractionalDigits(metadata, index);
                 FixedLength = 5 + ((metadata + 1) / 2);
                 break;
             case BinlogColumnType.Time2:
-                FractionalDigits = metadata;
+                FractionalDigits = CheckFractionalDigits(metadata, index);
                 FixedLength = 3 + ((metadata + 1) / 2);
                 break;
             case BinlogColumnType.NewDecimal:
@@ -133,7 +133,7 @@ public sealed class TableColumn
             }
 
             default:
-                throw new BinlogFormatException($"TABLE_MAP_EVENT: column {index} has type {(byte)type}, which this reader cannot decode.");
+                throw new BinlogFormatException($"TABLE_MAP_EVENT: expected a column type this reader can decode for column {index}, but it is {(byte)type}.");
         }
     }
 
@@ -205,6 +205,10 @@ public sealed class TableColumn
     internal bool IsText => Collation is { } collation
         ? collation != BinaryCollation
         : RealType is BinlogColumnType.String or BinlogColumnType.VarChar or BinlogColumnType.VarString;
+
+    private static int CheckFractionalDigits(ushort metadata, int index) => metadata <= 6
+        ? metadata
+        : throw new BinlogFormatException($"TABLE_MAP_EVENT: expected 0..6 fractional second digits for column {index}, but the metadata says {metadata}.");
 
     /// <summary>Bytes of a packed DECIMAL(precision, scale).</summary>
     internal static int DecimalLength(int precision, int scale)
