@@ -21,20 +21,22 @@ public class FilterCheckBenchmarks : FilterBenchmarkBase
 {
     private int _call;
     private ProbePath _path;
+    private CheckPath _checkPath;
 
     /// <summary>Scalar, AVX2 or AVX-512 probes.</summary>
     [ParamsSource(nameof(Paths))]
-    public CheckPath Path { get; set; }
+    public CheckPath Path
+    {
+        get => _checkPath;
+        set
+        {
+            _checkPath = value;
+            _path = ToProbePath(value);
+        }
+    }
 
     /// <summary>The paths this CPU runs.</summary>
     public static IEnumerable<CheckPath> Paths => Enum.GetValues<CheckPath>().Where(p => ProbePaths.IsSupported(ToProbePath(p)));
-
-    [GlobalSetup]
-    public override void Setup()
-    {
-        base.Setup();
-        _path = ToProbePath(Path);
-    }
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public int CheckMany()

@@ -79,8 +79,51 @@ internal static class FilterFprReport
         }
 
         Console.WriteLine();
+        Console.WriteLine("### UserFilter at the default options (1 % target, r = 0.5 so layer 0 is designed for 0.5 %, 25 % headroom)");
+        Console.WriteLine();
+        Console.WriteLine("| rows at rebuild | bits/row at rebuild (bit arrays) | bits/row incl. object overhead | bits/item at capacity | measured % at rebuild | measured % at capacity | model % at capacity |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var rows in new[] { 100, 1_000, 10_000, 100_000, 1_000_000 })
+        {
+            var filter = UserFilter.Rebuild(rows, Keys(0, rows), BloomFilterOptions.Default);
+            var bits = filter.BitBytes * 8.0;
+            var atRebuild = MeasureUser(filter, rows);
+            var capacity = filter.Capacity;
+            filter.AddMany(1, Ids(rows, (int)capacity - rows));
+            var atCapacity = MeasureUser(filter, (int)capacity);
+            Console.WriteLine($"| {rows:N0} | {F(bits / rows)} | {F(filter.MemoryBytes * 8.0 / rows)} | {F(bits / capacity)} | {Pct(atRebuild)} | {Pct(atCapacity)} | {Pct(filter.EstimatedFalsePositiveRate)} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("### A user who grows 100× past the first sizing (1 000 rows at rebuild, then 125 000 adds)");
+        Console.WriteLine();
+        Console.WriteLine("| r | growth | layers | bits/item | measured % | model % | target % |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var (ratio, growth) in new[] { (0.5, 2.0), (0.8, 2.0), (0.9, 2.0), (0.5, 4.0) })
+        {
+            var options = new BloomFilterOptions { TighteningRatio = ratio, GrowthFactor = growth };
+            var filter = UserFilter.Create(1_000, options);
+            var items = (int)(100 * filter.Capacity);
+            filter.AddMany(1, Ids(0, items));
+            Console.WriteLine($"| {F(ratio)} | ×{F(growth)} | {filter.LayerCount} | {F(filter.BitBytes * 8.0 / items)} | {Pct(MeasureUser(filter, items))} | {Pct(filter.EstimatedFalsePositiveRate)} | {Pct(options.TargetFalsePositiveRate)} |");
+        }
+
+        Console.WriteLine();
         Console.WriteLine($"(ran {clock.Elapsed.TotalSeconds:F0} s)");
     }
+
+    /// <summary>The measured rate over 2 M ids that were never added (ids from <paramref name="firstAbsent"/> up).</summary>
+    private static double MeasureUser(UserFilter filter, int firstAbsent)
+    {
+        const int queries = 2_000_000;
+        var bitmap = new byte[queries / 8];
+        var absent = filter.CheckMany(1, Ids(firstAbsent, queries), bitmap);
+        return (queries - absent) / (double)queries;
+    }
+
+    private static ulong[] Ids(int from, int count) => Enumerable.Range(from, count).Select(i => (ulong)i).ToArray();
+
+    private static IEnumerable<ContentKey> Keys(int from, int count) => Enumerable.Range(from, count).Select(i => new ContentKey(1, (ulong)i));
 
     private static double Measure(Func<ulong, bool> mightContain, ulong[] strangers)
     {

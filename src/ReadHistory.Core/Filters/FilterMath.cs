@@ -141,8 +141,12 @@ internal static class FilterMath
     }
 
     /// <summary>Blocks needed for <paramref name="capacity"/> items under a plan (at least one).</summary>
-    public static long BlocksFor(long capacity, LayerPlan plan) =>
-        Math.Max(1, (long)Math.Ceiling(capacity / plan.ItemsPerBlock));
+    public static long BlocksFor(long capacity, LayerPlan plan)
+    {
+        // Clamped, not cast blindly: a plan for an absurdly small rate would overflow the cast to long.
+        var blocks = Math.Ceiling(capacity / plan.ItemsPerBlock);
+        return blocks >= long.MaxValue / 2 ? long.MaxValue / 2 : Math.Max(1, (long)blocks);
+    }
 
     /// <summary>Items that <paramref name="blocks"/> blocks hold under a plan.</summary>
     public static long CapacityOf(long blocks, LayerPlan plan) => (long)Math.Floor(blocks * plan.ItemsPerBlock);
