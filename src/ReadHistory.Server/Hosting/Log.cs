@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "{Method} failed with {Code}")]
     public static partial void CallFailed(ILogger logger, string method, string code, Exception exception);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "database open ({Dialect})")]
+    public static partial void DatabaseOpened(ILogger logger, Storage.StorageDialectKind dialect);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "database not reachable; next try in {DelaySeconds} s")]
+    public static partial void DatabaseUnreachable(ILogger logger, double delaySeconds, Exception exception);
 }

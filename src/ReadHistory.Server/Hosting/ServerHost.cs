@@ -62,6 +62,11 @@ internal static class ServerHost
         builder.Services.AddGrpcServer(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes);
         builder.Services.AddPrometheusExposition();
         builder.Services.AddRouting();
+        if (roles.HasFlag(ServerRoles.Proxy) || roles.HasFlag(ServerRoles.Cache))
+        {
+            builder.Services.AddSingleton<DatabaseConnector>();
+            builder.Services.AddHostedService(static provider => provider.GetRequiredService<DatabaseConnector>());
+        }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -80,7 +85,10 @@ internal static class ServerHost
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            var service = new ReadHistoryService(new RequestValidator(options.Limits, time), new UnimplementedBackend());
+            // Until cache nodes are wired, the proxy answers from the database alone (source DATABASE).
+            var connector = app.Services.GetRequiredService<DatabaseConnector>();
+            connector.RegisterReadiness(readiness);
+            var service = new ReadHistoryService(new RequestValidator(options.Limits, time), new DatabaseBackend(connector));
             app.MapGrpcService(BindReadHistory(service, rpcMetrics));
         }
 

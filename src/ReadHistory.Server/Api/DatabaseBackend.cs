@@ -1,0 +1,100 @@
+using System.Buffers;
+using ReadHistory.Api.V1;
+using ReadHistory.Server.Hosting;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
+
+namespace ReadHistory.Server.Api;
+
+/// <summary>
+/// Answers the public API from the database alone: a point query per check, group commit per write. It is the
+/// backend of a process without cache nodes, the passthrough path, and the "database alone" baseline.
+/// </summary>
+internal sealed class DatabaseBackend(DatabaseConnector connector, AnswerSource source = AnswerSource.Database) : IReadHistoryBackend
+{
+    /// <inheritdoc />
+    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    {
+        var open = Open();
+        var count = request.ContentIds.Count;
+        var ids = ArrayPool<ulong>.Shared.Rent(count);
+        var found = ArrayPool<bool>.Shared.Rent(count);
+        try
+        {
+            request.ContentIds.CopyTo(ids, 0);
+            await Guard(open.Store.ContainsAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), found.AsMemory(0, count), cancellationToken)).ConfigureAwait(false);
+            var bitmap = readBitmap.Span;
+            bitmap.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                if (found[i])
+                {
+                    bitmap[i >> 3] |= (byte)(1 << (i & 7));
+                }
+            }
+
+            return source;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(ids);
+            ArrayPool<bool>.Shared.Return(found);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
+    {
+        var open = Open();
+        var items = new StoredRead[request.Items.Count];
+        var distinct = new HashSet<ulong>();
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new StoredRead(request.Items[i].ContentId, request.Items[i].ReadAtMs);
+            distinct.Add(request.Items[i].ContentId);
+        }
+
+        Task write;
+        try
+        {
+            write = open.Writer.WriteAsync(request.UserId, (ushort)request.ContentType, items, cancellationToken);
+        }
+        catch (Exception e) when (StorageStatus.From(e) is { } status)
+        {
+            throw status;
+        }
+
+        await Guard(write).ConfigureAwait(false);
+        return distinct.Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
+        await Guard(Open().Store.ForgetAsync(request.UserId, cancellationToken)).ConfigureAwait(false);
+
+    private OpenDatabase Open() =>
+        connector.Current ?? throw StorageStatus.From(new DatabaseNotReadyException())!;
+
+    private static async Task<T> Guard<T>(Task<T> task)
+    {
+        try
+        {
+            return await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageStatus.From(e) is { } status)
+        {
+            throw status;
+        }
+    }
+
+    private static async Task Guard(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageStatus.From(e) is { } status)
+        {
+            throw status;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using ReadHistory.Server.Storage;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>
+/// Opens the history database in the background at start and keeps trying with backoff until it succeeds, so the
+/// process starts (and reports not ready) while the database is down. Owns the store and the group-commit writer.
+/// </summary>
+internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Storage");
+    private readonly StorageMetrics _metrics = new();
+    private volatile OpenDatabase? _open;
+
+    /// <summary>The open database, or null while it cannot be reached yet.</summary>
+    public OpenDatabase? Current => _open;
+
+    /// <summary>Registers the readiness check "database".</summary>
+    public void RegisterReadiness(Readiness readiness) =>
+        readiness.Register("database", _ => ValueTask.FromResult(_open is not null));
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_open is { } open)
+        {
+            // Flushes what is queued: every caller still waiting gets its commit or its error.
+            await open.Writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _metrics.Dispose();
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var database = await HistoryDatabase.OpenAsync(options.Database, _logger, stoppingToken).ConfigureAwait(false);
+                var store = new HistoryStore(database, _logger, _metrics);
+                var writer = new GroupCommitWriter(options.Database, database.Map, new MySqlShardFlusher(database), time, _logger, _metrics);
+                _open = new OpenDatabase(store, writer);
+                Log.DatabaseOpened(_logger, database.Dialect.Kind);
+                return;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.DatabaseUnreachable(_logger, delay.TotalSeconds, e);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+}
+
+/// <summary>The storage objects of an open database.</summary>
+internal sealed record OpenDatabase(HistoryStore Store, GroupCommitWriter Writer);
