@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "mysql-pointquery")
+        {
+            Environment.ExitCode = MySql.PointQueryBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

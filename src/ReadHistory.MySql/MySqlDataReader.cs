@@ -736,11 +736,45 @@ public sealed class MySqlDataReader : DbDataReader
             }
 
             var count = ReadColumnCount(payload.Span);
-            var columns = new ColumnDefinition[count];
+
+            // The last result set's column definitions are kept on the session: a repeated query reuses them
+            // instead of decoding (and allocating) them again.
+            var cache = _session.LastColumns;
+            var reuse = cache is not null && cache.Value.Columns.Length == count;
+            ColumnDefinition[]? columns = null;
+            byte[][]? payloads = null;
             for (var i = 0; i < count; i++)
             {
                 var definition = await ReceiveAsync(io).ConfigureAwait(false);
+                if (reuse && definition.Span.SequenceEqual(cache!.Value.Payloads[i]))
+                {
+                    continue;
+                }
+
+                if (columns is null)
+                {
+                    columns = new ColumnDefinition[count];
+                    payloads = new byte[count][];
+                    if (reuse)
+                    {
+                        Array.Copy(cache!.Value.Columns, columns, i);
+                        Array.Copy(cache.Value.Payloads, payloads, i);
+                    }
+
+                    reuse = false;
+                }
+
                 columns[i] = ParseColumn(definition.Span);
+                payloads![i] = definition.ToArray();
+            }
+
+            if (columns is null)
+            {
+                columns = cache!.Value.Columns;
+            }
+            else
+            {
+                _session.LastColumns = (payloads!, columns);
             }
 
             if (!_session.DeprecateEof)
@@ -755,8 +789,7 @@ public sealed class MySqlDataReader : DbDataReader
             _columns = columns;
             if (_starts.Length < count)
             {
-                _starts = new int[count];
-                _lengths = new int[count];
+                (_starts, _lengths) = _session.GetRowOffsetArrays(count);
             }
 
             _state = State.InRows;
@@ -799,11 +832,17 @@ public sealed class MySqlDataReader : DbDataReader
         }
     }
 
-    private async ValueTask<ReadOnlyMemory<byte>> ReceiveAsync(IOBehavior io)
+    private ValueTask<ReadOnlyMemory<byte>> ReceiveAsync(IOBehavior io)
+    {
+        var pending = _session.ReceiveAsync(io);
+        return pending.IsCompletedSuccessfully ? pending : ReceiveSlowAsync(pending);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>> ReceiveSlowAsync(ValueTask<ReadOnlyMemory<byte>> pending)
     {
         try
         {
-            return await _session.ReceiveAsync(io).ConfigureAwait(false);
+            return await pending.ConfigureAwait(false);
         }
         catch (MySqlException ex)
         {

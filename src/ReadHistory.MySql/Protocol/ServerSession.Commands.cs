@@ -172,6 +172,24 @@ internal sealed partial class ServerSession
     /// <summary>The background COM_RESET_CONNECTION started when the session went back to the pool, if any.</summary>
     internal Task? PendingReset { get; set; }
 
+    private int[] _rowStarts = [];
+    private int[] _rowLengths = [];
+
+    /// <summary>The raw and decoded column definitions of the last result set (reused when a query repeats).</summary>
+    internal (byte[][] Payloads, ColumnDefinition[] Columns)? LastColumns { get; set; }
+
+    /// <summary>Per-column offset arrays shared by the readers of this session (one reader at a time).</summary>
+    internal (int[] Starts, int[] Lengths) GetRowOffsetArrays(int count)
+    {
+        if (_rowStarts.Length < count)
+        {
+            _rowStarts = new int[Math.Max(count, 16)];
+            _rowLengths = new int[Math.Max(count, 16)];
+        }
+
+        return (_rowStarts, _rowLengths);
+    }
+
     /// <summary>Server-side prepared statements of this session, by SQL text.</summary>
     internal Dictionary<string, PreparedStatement>? PreparedStatements { get; set; }
 }

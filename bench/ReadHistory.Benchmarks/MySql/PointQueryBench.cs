@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ReadHistory.MySql;
+using ReadHistory.TestSupport;
+
+namespace ReadHistory.Benchmarks.MySql;
+
+/// <summary>
+/// <c>mysql-pointquery [--seconds N] [--rows N] [--concurrency 1,16,64]</c>: starts a private MariaDB, loads
+/// t(id BIGINT PRIMARY KEY, v BIGINT), measures multi-row INSERT (1000 rows per statement), then for each concurrency
+/// runs <c>SELECT v FROM t WHERE id = ?</c> with this client (text protocol and prepared) and with mariadb-slap
+/// (MariaDB's C client) on the same server, and prints queries/s (and P99 for this client).
+/// </summary>
+internal static class PointQueryBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = IntOption(args, "--seconds", 10);
+        var rows = IntOption(args, "--rows", 100_000);
+        var concurrencies = (Option(args, "--concurrency") ?? "1,16,64").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        var inv = CultureInfo.InvariantCulture;
+
+        Console.WriteLine($"mysql-pointquery: {rows} rows, {seconds} s per run, concurrency {string.Join(",", concurrencies)}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions
+        {
+            RocksDb = false,
+            Binlog = false,
+            ExtraArguments = ["--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=2"],
+        });
+        await server.SqlAsync("CREATE DATABASE bench; CREATE TABLE bench.t (id BIGINT PRIMARY KEY, v BIGINT) ENGINE=InnoDB; CREATE TABLE bench.ins (id BIGINT PRIMARY KEY, v BIGINT) ENGINE=InnoDB;");
+        Console.WriteLine($"server: {(await server.SqlAsync("SELECT VERSION()")).Trim()} on 127.0.0.1:{server.Port}");
+        var connectionString = server.ConnectionString("bench", "Maximum Pool Size=200");
+
+        // Load (and measure) with multi-row INSERTs of 1000 rows.
+        var loadRate = await InsertAsync(connectionString, "t", rows);
+        Console.WriteLine(string.Create(inv, $"load t: {rows} rows, {loadRate:F0} rows/s (1000-row INSERTs, parameters substituted client-side)"));
+        var insertRates = new List<double>();
+        for (var run = 0; run < 3; run++)
+        {
+            await server.SqlAsync("TRUNCATE TABLE bench.ins;");
+            insertRates.Add(await InsertAsync(connectionString, "ins", 200_000));
+        }
+
+        Console.WriteLine(string.Create(inv, $"multi-row insert: 200000 rows x3, median {Median(insertRates):F0} rows/s ({string.Join(", ", insertRates.Select(r => r.ToString("F0", inv)))})"));
+
+        // A query file for mariadb-slap: distinct random ids, as our client draws them.
+        var queryFile = Path.Combine(server.Directory, "slap-queries.sql");
+        var random = new Random(42);
+        var builder = new StringBuilder();
+        for (var i = 0; i < 20000; i++)
+        {
+            builder.Append(inv, $"SELECT v FROM t WHERE id = {random.Next(1, rows + 1)};\n");
+        }
+
+        await File.WriteAllTextAsync(queryFile, builder.ToString());
+
+        Console.WriteLine();
+        Console.WriteLine("| concurrency | client | queries/s | P50 ms | P99 ms | vs mariadb-slap |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|");
+        foreach (var concurrency in concurrencies)
+        {
+            var text = await RunOursAsync(connectionString, rows, concurrency, seconds, prepared: false);
+            var prepared = await RunOursAsync(connectionString, rows, concurrency, seconds, prepared: true);
+            var slapQueries = (long)Math.Max(concurrency * 100, text.Qps * seconds);
+            var slap = await RunSlapAsync(server, queryFile, concurrency, slapQueries);
+            Console.WriteLine(string.Create(inv, $"| {concurrency} | ReadHistory.MySql (text) | {text.Qps:F0} | {text.P50:F3} | {text.P99:F3} | {text.Qps / slap:F2}x |"));
+            Console.WriteLine(string.Create(inv, $"| {concurrency} | ReadHistory.MySql (prepared) | {prepared.Qps:F0} | {prepared.P50:F3} | {prepared.P99:F3} | {prepared.Qps / slap:F2}x |"));
+            Console.WriteLine(string.Create(inv, $"| {concurrency} | mariadb-slap ({slapQueries} queries) | {slap:F0} | n/a | n/a | 1.00x |"));
+        }
+
+        return 0;
+    }
+
+    private static async Task<double> InsertAsync(string connectionString, string table, int rows)
+    {
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.OpenAsync();
+        var sql = new StringBuilder($"INSERT INTO {table} (id, v) VALUES ");
+        for (var i = 0; i < 1000; i++)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? string.Empty : ",")}(@i{i}, @v{i})");
+        }
+
+        await using var command = new MySqlCommand(sql.ToString(), connection);
+        for (var i = 0; i < 1000; i++)
+        {
+            command.Parameters.AddWithValue("@i" + i.ToString(CultureInfo.InvariantCulture), 0L);
+            command.Parameters.AddWithValue("@v" + i.ToString(CultureInfo.InvariantCulture), 0L);
+        }
+
+        var clock = Stopwatch.StartNew();
+        for (var start = 1; start <= rows; start += 1000)
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                command.Parameters[2 * i].Value = (long)(start + i);
+                command.Parameters[(2 * i) + 1].Value = (long)(start + i) * 7;
+            }
+
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return rows / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<(double Qps, double P50, double P99)> RunOursAsync(string connectionString, int rows, int concurrency, int seconds, bool prepared)
+    {
+        var warmup = TimeSpan.FromSeconds(Math.Min(2, seconds));
+        var duration = TimeSpan.FromSeconds(seconds);
+        using var start = new Barrier(concurrency + 1);
+        var latencies = new List<long>[concurrency];
+        var counts = new long[concurrency];
+        var workers = new Task[concurrency];
+        var stopAt = 0L;
+        var measureFrom = 0L;
+        for (var w = 0; w < concurrency; w++)
+        {
+            var index = w;
+            latencies[w] = new List<long>(1 << 16);
+            workers[w] = Task.Run(async () =>
+            {
+                var random = new Random(index + 1);
+                await using var connection = new MySqlConnection(connectionString);
+                await connection.OpenAsync();
+                await using var command = new MySqlCommand("SELECT v FROM t WHERE id = @id", connection);
+                var parameter = command.Parameters.AddWithValue("@id", 1L);
+                if (prepared)
+                {
+                    await command.PrepareAsync();
+                }
+
+                start.SignalAndWait();
+                var list = latencies[index];
+                while (true)
+                {
+                    var before = Stopwatch.GetTimestamp();
+                    if (before >= Volatile.Read(ref stopAt))
+                    {
+                        break;
+                    }
+
+                    parameter.Value = (long)random.Next(1, rows + 1);
+                    await using (var reader = await command.ExecuteReaderAsync())
+                    {
+                        if (!await reader.ReadAsync())
+                        {
+                            throw new InvalidOperationException("row not found");
+                        }
+
+                        _ = reader.GetInt64(0);
+                    }
+
+                    var after = Stopwatch.GetTimestamp();
+                    if (before >= Volatile.Read(ref measureFrom))
+                    {
+                        list.Add(after - before);
+                        counts[index]++;
+                    }
+                }
+            });
+        }
+
+        Volatile.Write(ref stopAt, long.MaxValue);
+        Volatile.Write(ref measureFrom, long.MaxValue);
+        start.SignalAndWait();
+        var begin = Stopwatch.GetTimestamp();
+        Volatile.Write(ref measureFrom, begin + (long)(warmup.TotalSeconds * Stopwatch.Frequency));
+        Volatile.Write(ref stopAt, begin + (long)((warmup + duration).TotalSeconds * Stopwatch.Frequency));
+        await Task.WhenAll(workers);
+        var all = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(all);
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
+        return (counts.Sum() / duration.TotalSeconds, Percentile(0.50), Percentile(0.99));
+    }
+
+    private static async Task<double> RunSlapAsync(MariaDbServer server, string queryFile, int concurrency, long queries)
+    {
+        var output = await ChildProcess.RunAsync("mariadb-slap",
+        [
+            "--no-defaults", "--host=127.0.0.1", "--port=" + server.Port.ToString(CultureInfo.InvariantCulture),
+            "--user=" + MariaDbServer.User, "--password=" + MariaDbServer.Password,
+            "--concurrency=" + concurrency.ToString(CultureInfo.InvariantCulture),
+            "--number-of-queries=" + queries.ToString(CultureInfo.InvariantCulture),
+            "--query=" + queryFile, "--delimiter=;", "--create-schema=bench", "--no-drop", "--iterations=1",
+        ], timeout: TimeSpan.FromMinutes(10));
+        foreach (var line in output.Split('\n'))
+        {
+            const string Marker = "Average number of seconds to run all queries:";
+            var at = line.IndexOf(Marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var secondsText = line[(at + Marker.Length)..].Trim().Split(' ')[0];
+                var elapsed = double.Parse(secondsText, CultureInfo.InvariantCulture);
+                return queries / Math.Max(elapsed, 0.001);
+            }
+        }
+
+        throw new InvalidOperationException("mariadb-slap printed no timing:\n" + output);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+
+    private static int IntOption(string[] args, string name, int fallback) =>
+        Option(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+}
