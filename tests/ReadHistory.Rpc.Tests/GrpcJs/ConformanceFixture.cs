@@ -2,7 +2,7 @@ using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Tests.Infrastructure;
 using Xunit;
 
-namespace ReadHistory.Rpc.Tests.Conformance;
+namespace ReadHistory.Rpc.Tests.GrpcJs;
 
 /// <summary>Both peers for the conformance tests: our server (echo and health) and the grpc-js echo server.</summary>
 public sealed class ConformanceFixture : IAsyncLifetime

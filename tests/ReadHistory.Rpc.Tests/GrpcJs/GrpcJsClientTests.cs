@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Xunit;
 
-namespace ReadHistory.Rpc.Tests.Conformance;
+namespace ReadHistory.Rpc.Tests.GrpcJs;
 
 /// <summary>The independent @grpc/grpc-js client calls our server.</summary>
 [Collection(ConformanceGroup.Name)]

@@ -5,7 +5,7 @@ using ReadHistory.Rpc.Tests.Conformance.V1;
 using ReadHistory.Rpc.Tests.Infrastructure;
 using Xunit;
 
-namespace ReadHistory.Rpc.Tests.Conformance;
+namespace ReadHistory.Rpc.Tests.GrpcJs;
 
 /// <summary>Our client calls the independent @grpc/grpc-js server.</summary>
 [Collection(ConformanceGroup.Name)]

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ReadHistory.TestSupport;
 
-namespace ReadHistory.Rpc.Tests.Conformance;
+namespace ReadHistory.Rpc.Tests.GrpcJs;
 
 /// <summary>
 /// The independent @grpc/grpc-js peer in conformance/: installs its packages once (npm ci, bounded), runs the client
