@@ -1,3 +1,4 @@
+using ReadHistory.Rpc.Health;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
+using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
 using ReadHistory.Telemetry;
@@ -62,6 +63,8 @@ internal static class ServerHost
         builder.Services.AddGrpcServer(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes);
         builder.Services.AddPrometheusExposition();
         builder.Services.AddRouting();
+        builder.Services.AddSingleton<HealthService>();
+        builder.Services.AddHostedService<HealthReporter>();
         if (roles.HasFlag(ServerRoles.Proxy) || roles.HasFlag(ServerRoles.Cache))
         {
             builder.Services.AddSingleton<DatabaseConnector>();
@@ -92,6 +95,7 @@ internal static class ServerHost
             app.MapGrpcService(BindReadHistory(service, rpcMetrics));
         }
 
+        app.MapGrpcService(app.Services.GetRequiredService<HealthService>().CreateDefinition());
         app.MapPrometheusMetrics("/metrics");
         app.MapGet("/healthz", static () => Results.Text("ok\n"));
         app.MapGet("/readyz", static async (Readiness readiness, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using ReadHistory.Rpc.Health;
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using ReadHistory.Api.V1;

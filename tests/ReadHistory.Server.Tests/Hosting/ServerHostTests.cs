@@ -8,6 +8,8 @@ using Microsoft.Extensions.Options;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
+using ReadHistory.Rpc.Health;
+using ReadHistory.Rpc.Health.V1;
 using ReadHistory.Server.Hosting;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
 using ReadHistory.TestSupport;
@@ -154,6 +156,23 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         {
             await app.StopAsync().DefaultTimeout();
         }
+    }
+
+    [Fact]
+    public async Task Grpc_health_reports_serving_once_ready()
+    {
+        using var channel = GrpcChannel.ForAddress(_grpc);
+        var invoker = channel.CreateCallInvoker();
+        var status = HealthCheckResponse.Types.ServingStatus.Unknown;
+        for (var attempt = 0; attempt < 100 && status != HealthCheckResponse.Types.ServingStatus.Serving; attempt++)
+        {
+            status = (await invoker.AsyncUnaryCall(HealthMethods.Check, null, Deadline(), new HealthCheckRequest { Service = ReadHistoryMethods.ServiceName }).ResponseAsync.DefaultTimeout()).Status;
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status);
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(HealthMethods.Check, null, Deadline(), new HealthCheckRequest { Service = "no.such.Service" })).DefaultTimeout();
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]
