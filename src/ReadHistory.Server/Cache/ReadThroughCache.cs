@@ -26,6 +26,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     private readonly SemaphoreSlim _rebuildSlots;
     private readonly CancellationTokenSource _stopping = new();
     private long _bufferedChanges;
+    private long _changesBuffered;
 
     /// <summary>Creates the node logic of one pool over a history source (the storage adapter, or a test double).</summary>
     public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger)
@@ -55,6 +56,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
     /// <summary>Changes buffered now for users under rebuild.</summary>
     public long BufferedChanges => Interlocked.Read(ref _bufferedChanges);
+
+    /// <summary>Changes ever buffered for a user under rebuild (each later applied at install, or dropped with an abandoned rebuild).</summary>
+    public long ChangesBufferedTotal => Interlocked.Read(ref _changesBuffered);
 
     /// <summary>
     /// Checks ids of one user and type into <paramref name="readBitmap"/> (bit i set = ids[i] possibly read; the API's
@@ -201,6 +205,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             }
 
             Interlocked.Add(ref _bufferedChanges, items.Length);
+            Interlocked.Add(ref _changesBuffered, items.Length);
             return true;
         }
     }

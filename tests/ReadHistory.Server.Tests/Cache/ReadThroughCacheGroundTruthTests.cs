@@ -129,6 +129,7 @@ public sealed class ReadThroughCacheGroundTruthTests
         Assert.True(node.Filters.Bytes <= budget, $"{node.Filters.Bytes} bytes held over a budget of {budget}");
         Assert.True(node.Filters.Evictions > 0, "the budget should force evictions");
         Assert.True(node.Metrics.Installs > Users, "users should be rebuilt again after eviction");
+        Assert.True(node.ChangesBufferedTotal > 0, "some writes should have raced with a rebuild's scan");
         Assert.True(probes >= 20_000, $"only {probes} probes of held filters");
         var rate = falsePositives / (double)probes;
         Assert.True(rate <= 1.5 * TargetRate, $"measured false-positive rate {rate:P3} over {probes} probes");
