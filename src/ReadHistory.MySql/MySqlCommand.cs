@@ -172,6 +172,7 @@ public sealed class MySqlCommand : DbCommand
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<MySqlDataReader> ExecuteReaderAsync(CommandBehavior behavior, IOBehavior io, CancellationToken cancellationToken)
     {
         var connection = _connection ?? throw new InvalidOperationException("Connection property has not been initialized.");

@@ -558,10 +558,7 @@ public sealed class MySqlDataReader : DbDataReader
     }
 
     /// <summary>Reads up to the first result set (skipping OK results of statements without rows).</summary>
-    internal async ValueTask InitializeAsync(IOBehavior io)
-    {
-        await ReadResultHeaderAsync(io).ConfigureAwait(false);
-    }
+    internal ValueTask InitializeAsync(IOBehavior io) => ReadResultHeaderAsync(io);
 
     internal async ValueTask<bool> ReadAsync(IOBehavior io, CancellationToken cancellationToken)
     {
@@ -693,6 +690,7 @@ public sealed class MySqlDataReader : DbDataReader
         return false;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadResultHeaderAsync(IOBehavior io)
     {
         _hasRow = false;
@@ -838,6 +836,7 @@ public sealed class MySqlDataReader : DbDataReader
         return pending.IsCompletedSuccessfully ? pending : ReceiveSlowAsync(pending);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReceiveSlowAsync(ValueTask<ReadOnlyMemory<byte>> pending)
     {
         try

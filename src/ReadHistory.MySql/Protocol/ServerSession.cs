@@ -964,6 +964,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         return AwaitWriteAsync(task);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitWriteAsync(ValueTask task)
     {
         try
@@ -980,6 +981,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReceiveSlowAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var joined = 0;
@@ -1024,6 +1026,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int needed, IOBehavior io, CancellationToken cancellationToken)
     {
         if (_readEnd - _readStart >= needed)
