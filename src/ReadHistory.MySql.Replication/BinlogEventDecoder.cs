@@ -12,6 +12,7 @@ public sealed class BinlogEventDecoder
 {
     private readonly Dictionary<ulong, TableMapEvent> _tables = [];
     private readonly Func<string, string, bool>? _tableFilter;
+    private readonly bool _decodeAnnotateRows;
     private BinlogChecksumAlgorithm _checksumBeforeDescription;
 
     /// <summary>Creates a decoder.</summary>
@@ -20,6 +21,10 @@ public sealed class BinlogEventDecoder
     /// (schema, table) → whether to keep rows events of that table; rows events of other tables come out as
     /// <see cref="RowsEvent"/>s whose <see cref="TableMapEvent.IsIncluded"/> is false and whose rows are not read.
     /// </param>
+    /// <param name="decodeAnnotateRows">
+    /// Decode MariaDB ANNOTATE_ROWS events (the statement text behind rows events) into <see cref="AnnotateRowsEvent"/>;
+    /// by default they are skipped as <see cref="UnknownEvent"/>s, which saves copying every statement's text.
+    /// </param>
     /// <param name="checksumBeforeDescription">
     /// The checksum algorithm to assume for events before the first FORMAT_DESCRIPTION (the artificial ROTATE that
     /// opens a dump); <see cref="BinlogChecksumAlgorithm.Undefined"/> detects it from the event's bytes.
@@ -27,8 +32,10 @@ public sealed class BinlogEventDecoder
     public BinlogEventDecoder(
         bool verifyChecksums = true,
         Func<string, string, bool>? tableFilter = null,
+        bool decodeAnnotateRows = false,
         BinlogChecksumAlgorithm checksumBeforeDescription = BinlogChecksumAlgorithm.Undefined)
     {
+        _decodeAnnotateRows = decodeAnnotateRows;
         VerifyChecksums = verifyChecksums;
         _tableFilter = tableFilter;
         _checksumBeforeDescription = checksumBeforeDescription;
@@ -129,7 +136,7 @@ public sealed class BinlogEventDecoder
                 return HeartbeatEvent.Create(header, body);
             case BinlogEventType.BinlogCheckpoint:
                 return BinlogCheckpointEvent.Create(header, body);
-            case BinlogEventType.AnnotateRows:
+            case BinlogEventType.AnnotateRows when _decodeAnnotateRows:
                 return AnnotateRowsEvent.Create(header, body);
             case BinlogEventType.Stop:
                 return StopEvent.Create(header, body);

@@ -142,7 +142,7 @@ public sealed class RowsEvent : BinlogEvent
         }
 
         var span = body.Span;
-        var reader = new BinlogSpanReader(span, header.EventType + " event");
+        var reader = new BinlogSpanReader(span, kind switch { RowChangeKind.Insert => "WRITE_ROWS_EVENT", RowChangeKind.Update => "UPDATE_ROWS_EVENT", _ => "DELETE_ROWS_EVENT" });
         var tableId = postHeaderLength == 6 ? reader.ReadUInt32("table_id") : reader.ReadUInt48("table_id");
         var flags = reader.ReadUInt16("flags");
         if (postHeaderLength >= 10)

@@ -99,6 +99,21 @@ public readonly ref struct RowImage
     /// </summary>
     public DateTime GetDateTime(int column)
     {
+        var info = _table.ColumnsArray[column];
+        if (info.RealType == BinlogColumnType.DateTime2)
+        {
+            // The hot path (DATETIME(n) columns): no boxing.
+            var d = _data.Slice(ValueOffset(column), info.FixedLength);
+            var packed = (long)ReadBigEndian(d[..5]) - 0x80_0000_0000L;
+            var ymd = packed >> 17;
+            var ym = ymd >> 5;
+            var hms = packed & 0x1FFFF;
+            if (TryMakeDateTime((int)(ym / 13), (int)(ym % 13), (int)(ymd & 31), (int)(hms >> 12), (int)((hms >> 6) & 63), (int)(hms & 63), Fraction(d[5..], info.FractionalDigits), out var dateTime))
+            {
+                return dateTime;
+            }
+        }
+
         var value = DecodeTemporal(column);
         return value as DateTime? ?? throw new InvalidCastException($"column {column} holds '{value}', which is not a valid DateTime.");
     }
@@ -382,12 +397,24 @@ public readonly ref struct RowImage
         _ => 0,
     };
 
-    private static object MakeDateTime(int year, int month, int day, int hour, int minute, int second, long micro, int digits)
+    private static bool TryMakeDateTime(int year, int month, int day, int hour, int minute, int second, long micro, out DateTime value)
     {
         if (year is >= 1 and <= 9999 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month)
             && hour < 24 && minute < 60 && second < 60 && micro < 1_000_000)
         {
-            return new DateTime(year, month, day, hour, minute, second).AddTicks(micro * 10);
+            value = new DateTime(year, month, day, hour, minute, second).AddTicks(micro * 10);
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    private static object MakeDateTime(int year, int month, int day, int hour, int minute, int second, long micro, int digits)
+    {
+        if (TryMakeDateTime(year, month, day, hour, minute, second, micro, out var value))
+        {
+            return value;
         }
 
         var text = string.Create(CultureInfo.InvariantCulture, $"{year:0000}-{month:00}-{day:00} {hour:00}:{minute:00}:{second:00}");
