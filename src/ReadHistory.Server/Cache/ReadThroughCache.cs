@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
 
@@ -59,6 +60,21 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
     /// <summary>Changes ever buffered for a user under rebuild (each later applied at install, or dropped with an abandoned rebuild).</summary>
     public long ChangesBufferedTotal => Interlocked.Read(ref _changesBuffered);
+
+    /// <summary>The pool's figures for the internal Stats call.</summary>
+    public PoolStats Stats() => new()
+    {
+        Pool = _options.Pool,
+        Users = (ulong)Filters.Users,
+        Bytes = (ulong)Math.Max(0, Filters.Bytes),
+        BudgetBytes = (ulong)Filters.BudgetBytes,
+        Hits = (ulong)Metrics.Hits,
+        Misses = (ulong)Metrics.Misses,
+        Evictions = (ulong)Filters.Evictions,
+        RebuildsInFlight = (uint)RebuildsInFlight,
+        CappedUsers = (ulong)Filters.CappedUsers,
+        FalsePositiveRateEstimate = Filters.EstimateFalsePositiveRate(),
+    };
 
     /// <summary>
     /// Checks ids of one user and type into <paramref name="readBitmap"/> (bit i set = ids[i] possibly read; the API's

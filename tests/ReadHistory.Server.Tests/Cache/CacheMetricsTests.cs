@@ -45,6 +45,28 @@ public sealed class CacheMetricsTests
         Assert.True(seen.ContainsKey("readhistory_cache_false_positive_rate_estimate{pool=metrics}"));
     }
 
+    [Fact]
+    public async Task Stats_reports_the_pool_figures()
+    {
+        var db = new InMemoryHistorySource();
+        db.Seed(1, 0, 5);
+        await using var node = NewNode(db);
+        await CheckAsync(node, 1, 0, 5);
+        await WaitForRebuildsAsync(node);
+        await CheckAsync(node, 1, 0, 5);
+
+        var stats = node.Stats();
+
+        Assert.Equal("test", stats.Pool);
+        Assert.Equal(1UL, stats.Users);
+        Assert.Equal((ulong)node.Filters.Bytes, stats.Bytes);
+        Assert.Equal(1UL << 20, stats.BudgetBytes);
+        Assert.Equal(1UL, stats.Hits);
+        Assert.Equal(1UL, stats.Misses);
+        Assert.Equal(0U, stats.RebuildsInFlight);
+        Assert.InRange(stats.FalsePositiveRateEstimate, 0, 0.01);
+    }
+
     private static void Record(ConcurrentDictionary<string, double> seen, Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var labels = new List<string>();
