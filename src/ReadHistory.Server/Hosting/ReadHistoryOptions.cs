@@ -36,6 +36,12 @@ internal sealed class ReadHistoryOptions
     /// <summary>The database (the only strong state).</summary>
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>Redis (change streams, CDC lease).</summary>
+    public RedisOptions Redis { get; set; } = new();
+
+    /// <summary>Cache pools, slots and replicas.</summary>
+    public TopologyOptions Topology { get; set; } = new();
+
     /// <summary>Checks everything and returns every problem found, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -77,6 +83,8 @@ internal sealed class ReadHistoryOptions
         }
 
         Database.Validate(problems);
+        Topology.Validate(problems);
+        Redis.Validate(problems);
         return problems;
     }
 
