@@ -206,6 +206,33 @@ public sealed class RowDecodingTests(MariaDbFixture fixture)
     }
 
     [Fact]
+    public async Task Old_temporal_formats_decode()
+    {
+        var db = await Server.CreateDatabaseAsync("oldtime");
+        var start = await BinlogFiles.CurrentFileAsync(Server);
+        await Server.SqlAsync("SET GLOBAL mysql56_temporal_format = OFF;").DefaultTimeout();
+        try
+        {
+            await Server.SqlAsync(
+                """
+                SET time_zone = '+00:00';
+                CREATE TABLE o (id INT PRIMARY KEY, dt DATETIME, ts TIMESTAMP NULL, tm TIME);
+                INSERT INTO o VALUES (1, '2024-12-31 23:59:58', '2024-06-01 12:34:56', '-123:45:06'), (2, '1000-01-01 00:00:00', NULL, '00:00:01');
+                """, db).DefaultTimeout();
+        }
+        finally
+        {
+            await Server.SqlAsync("SET GLOBAL mysql56_temporal_format = ON;").DefaultTimeout();
+        }
+
+        var changes = BinlogFiles.RowsOf(await BinlogFiles.ReadEventsAsync(Server, start), db, "o");
+        var map = changes[0].TableMap;
+        Assert.Equal([BinlogColumnType.DateTime, BinlogColumnType.Timestamp, BinlogColumnType.Time], map.Columns.Skip(1).Select(c => c.Type));
+        AssertRow([1, new DateTime(2024, 12, 31, 23, 59, 58), new DateTime(2024, 6, 1, 12, 34, 56, DateTimeKind.Utc), -new TimeSpan(123, 45, 6)], changes[0].After!);
+        AssertRow([2, new DateTime(1000, 1, 1), null, TimeSpan.FromSeconds(1)], changes[1].After!);
+    }
+
+    [Fact]
     public async Task History_rows_read_without_boxing_match_what_was_written()
     {
         var db = await Server.CreateDatabaseAsync("history");
