@@ -210,11 +210,6 @@ public sealed partial class UserFilter
     private bool Add(ulong hash, bool synchronized)
     {
         var layers = Volatile.Read(ref _layers);
-        if (Contains(layers, hash))
-        {
-            return false;
-        }
-
         var last = layers[^1];
         var spin = default(SpinWait);
         while (last.Count >= last.Capacity && Volatile.Read(ref _capped) == 0)
@@ -226,6 +221,16 @@ public sealed partial class UserFilter
             if (last.Count >= last.Capacity)
             {
                 spin.SpinOnce();
+            }
+        }
+
+        // A key any older layer reports is not added again (so replays and re-reads do not use up capacity);
+        // the last layer answers the same question itself: its Add is false when every bit was set already.
+        for (var i = 0; i < layers.Length - 1; i++)
+        {
+            if (layers[i].MightContain(LayerHash(hash, i)))
+            {
+                return false;
             }
         }
 
