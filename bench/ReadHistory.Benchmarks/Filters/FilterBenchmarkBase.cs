@@ -45,13 +45,13 @@ public abstract class FilterBenchmarkBase
     {
         var options = new BloomFilterOptions { Seed = 7 };
         var rows = Enumerable.Range(0, Items).Select(i => new ContentKey(1, Member(i))).ToArray();
-        var first = UserFilter.Rebuild(rows.Length, rows, options);
+        var first = UserFilter.Rebuild(rows, options);
         var count = Placement == Placement.Cache ? 1 : (int)Math.Max(1, DramWorkingSetBytes / first.BitBytes);
         Filters = new UserFilter[count];
         Filters[0] = first;
         for (var i = 1; i < count; i++)
         {
-            Filters[i] = UserFilter.Rebuild(rows.Length, rows, options);
+            Filters[i] = UserFilter.Rebuild(rows, options);
         }
 
         var random = new Random(42);

@@ -44,7 +44,7 @@ internal static class FilterFprReport
                 var local = new BlockedBloomFilter(blocks, k, Items, 0.01);
                 foreach (var h in members)
                 {
-                    local.AddUnsynchronized(h);
+                    local.AddExclusive(h);
                 }
 
                 row.Add(Pct(Measure(local.MightContain, strangers)));
@@ -66,7 +66,7 @@ internal static class FilterFprReport
             var filter = BlockedBloomFilter.Create(Items, target);
             for (ulong id = 0; id < Items; id++)
             {
-                filter.AddUnsynchronized(hash.Compute(1, id));
+                filter.AddExclusive(hash.Compute(1, id));
             }
 
             var hits = 0;

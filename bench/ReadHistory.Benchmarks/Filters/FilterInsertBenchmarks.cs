@@ -26,7 +26,7 @@ public class FilterInsertBenchmarks
         UserFilter.Create(Items, _options); // the options' layer plan, outside the measurement
     }
 
-    /// <summary>Create, then Add one id at a time (Interlocked.Or), as MarkRead and the change stream do.</summary>
+    /// <summary>Create, then Add one id at a time (writer lock + plain stores), as MarkRead and the change stream do.</summary>
     [Benchmark]
     public long AddEach()
     {
@@ -39,7 +39,7 @@ public class FilterInsertBenchmarks
         return filter.Count;
     }
 
-    /// <summary>Rebuild from rows (plain stores: the filter is not shared yet).</summary>
+    /// <summary>Rebuild from a span of rows (plain stores: the filter is not shared yet).</summary>
     [Benchmark]
-    public long Rebuild() => UserFilter.Rebuild(_rows.Length, _rows, _options).Count;
+    public long Rebuild() => UserFilter.Rebuild(_rows, _options).Count;
 }

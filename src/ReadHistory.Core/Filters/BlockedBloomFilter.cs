@@ -10,9 +10,11 @@ namespace ReadHistory.Core.Filters;
 /// block (one cache line) and sets k bits anywhere in it, so a check costs one memory access.
 /// </summary>
 /// <remarks>
-/// Thread safety: any number of readers and writers at once. Writers set bits with <see cref="Interlocked.Or(ref ulong, ulong)"/>
-/// and never clear one, so a reader can miss a key only while its <see cref="Add"/> is still running, never
-/// after it returned. The bit array is allocated on the pinned object heap so that its 64-byte alignment holds
+/// Thread safety: any number of readers and writers at once. <see cref="Add"/> sets bits with
+/// <see cref="Interlocked.Or(ref ulong, ulong)"/> and never clears one, so a reader can miss a key only while its
+/// <see cref="Add"/> is still running, never after it returned. (<see cref="UserFilter"/> serialises its writers
+/// with a one-word lock instead and sets bits with plain stores: one locked instruction per add instead of one per
+/// word touched.) The bit array is allocated on the pinned object heap so that its 64-byte alignment holds
 /// for the filter's whole life (the GC never moves it); see <see cref="FilterMemory"/> for the byte count.
 /// </remarks>
 public sealed unsafe partial class BlockedBloomFilter
@@ -109,8 +111,13 @@ public sealed unsafe partial class BlockedBloomFilter
         return changed;
     }
 
-    /// <summary>Sets the key's bits with plain stores, for a layer no other thread sees yet (rebuild, load).</summary>
-    internal bool AddUnsynchronized(ulong hash)
+    /// <summary>
+    /// Sets the key's bits with plain read-modify-writes; true when at least one was not set before. The caller
+    /// must be the only writer (the owning <see cref="UserFilter"/>'s writer lock, or a layer no other thread sees
+    /// yet). Readers may run meanwhile: each word is written by one aligned 8-byte store of a superset of its old
+    /// bits, so a reader sees the old or the new word, never one with a bit cleared.
+    /// </summary>
+    internal bool AddExclusive(ulong hash)
     {
         var block = BlockOf(hash);
         var masks = stackalloc ulong[BlockProbe.BlockWords];
@@ -124,7 +131,7 @@ public sealed unsafe partial class BlockedBloomFilter
 
         if (missing != 0)
         {
-            _count++;
+            Volatile.Write(ref _count, _count + 1);
         }
 
         return missing != 0;

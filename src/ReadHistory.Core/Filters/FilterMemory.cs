@@ -25,8 +25,8 @@ internal static class FilterMemory
     /// <summary>A <see cref="BlockedBloomFilter"/>: header + array ref, block pointer, count (8 each), block count and probes (4 each), capacity and rate (8 each).</summary>
     public const int LayerObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 4 + 4 + 8 + 8;
 
-    /// <summary>A <see cref="UserFilter"/>: header + options ref, hash seed and mixed seed, layers ref (8 each), growing and capped flags (4 each).</summary>
-    public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 4 + 4;
+    /// <summary>A <see cref="UserFilter"/>: header + options ref, hash seed and mixed seed, layers ref (8 each), growing, capped and writer flags (4 each), padded to 8.</summary>
+    public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4;
 
     /// <summary>Bytes of an array of <paramref name="length"/> 8-byte elements (ulong, or object references).</summary>
     public static long ArrayBytes(long length) => ArrayHeaderBytes + (8 * length);

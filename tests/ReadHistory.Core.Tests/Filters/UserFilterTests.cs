@@ -93,6 +93,8 @@ public sealed class UserFilterTests
 
         Assert.True(filter.LayerCount > 1);
         var rebuilt = UserFilter.Rebuild(rows.Count, rows, filter.Options);
+        var fromSpan = UserFilter.Rebuild(rows.ToArray(), filter.Options);
+        Assert.Equal(rebuilt.Layers[0].Words.ToArray(), fromSpan.Layers[0].Words.ToArray());
         Assert.Equal(1, rebuilt.LayerCount);
         Assert.Equal(rows.Count, rebuilt.Count, tolerance: 10); // a rare false positive during the build is not counted
         Assert.All(rows, r => Assert.True(rebuilt.MightContain(r.Type, r.Id)));
