@@ -21,7 +21,7 @@ internal sealed class DatabaseBackend(DatabaseConnector connector, AnswerSource 
         try
         {
             request.ContentIds.CopyTo(ids, 0);
-            await Guard(open.Store.ContainsAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), found.AsMemory(0, count), cancellationToken)).ConfigureAwait(false);
+            await StorageFailures.Guard(open.Store.ContainsAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), found.AsMemory(0, count), cancellationToken)).ConfigureAwait(false);
             var bitmap = readBitmap.Span;
             bitmap.Clear();
             for (var i = 0; i < count; i++)
@@ -53,48 +53,18 @@ internal sealed class DatabaseBackend(DatabaseConnector connector, AnswerSource 
             distinct.Add(request.Items[i].ContentId);
         }
 
-        Task write;
-        try
-        {
-            write = open.Writer.WriteAsync(request.UserId, (ushort)request.ContentType, items, cancellationToken);
-        }
-        catch (Exception e) when (StorageStatus.From(e) is { } status)
-        {
-            throw status;
-        }
-
-        await Guard(write).ConfigureAwait(false);
+        await StorageFailures.Guard(WriteAsync(open, request, items, cancellationToken)).ConfigureAwait(false);
         return distinct.Count;
     }
 
     /// <inheritdoc />
     public async Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
-        await Guard(Open().Store.ForgetAsync(request.UserId, cancellationToken)).ConfigureAwait(false);
+        await StorageFailures.Guard(Open().Store.ForgetAsync(request.UserId, cancellationToken)).ConfigureAwait(false);
+
+    // The writer refuses a full queue synchronously; running it inside a task lets the guard map that too.
+    private static async Task WriteAsync(OpenDatabase open, MarkReadRequest request, StoredRead[] items, CancellationToken cancellationToken) =>
+        await open.Writer.WriteAsync(request.UserId, (ushort)request.ContentType, items, cancellationToken).ConfigureAwait(false);
 
     private OpenDatabase Open() =>
         connector.Current ?? throw StorageStatus.From(new DatabaseNotReadyException())!;
-
-    private static async Task<T> Guard<T>(Task<T> task)
-    {
-        try
-        {
-            return await task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageStatus.From(e) is { } status)
-        {
-            throw status;
-        }
-    }
-
-    private static async Task Guard(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageStatus.From(e) is { } status)
-        {
-            throw status;
-        }
-    }
 }

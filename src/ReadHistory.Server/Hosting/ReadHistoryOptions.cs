@@ -36,6 +36,9 @@ internal sealed class ReadHistoryOptions
     /// <summary>The database (the only strong state).</summary>
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>The cache role.</summary>
+    public CacheNodeOptions Cache { get; set; } = new();
+
     /// <summary>Redis (change streams, CDC lease).</summary>
     public RedisOptions Redis { get; set; } = new();
 
@@ -84,6 +87,7 @@ internal sealed class ReadHistoryOptions
 
         Database.Validate(problems);
         Topology.Validate(problems);
+        Cache.Validate(problems);
         Redis.Validate(problems);
         return problems;
     }

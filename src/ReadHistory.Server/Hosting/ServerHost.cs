@@ -5,6 +5,7 @@ using ReadHistory.Rpc;
 using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
+using ReadHistory.Server.Api.Internal;
 using ReadHistory.Telemetry;
 
 namespace ReadHistory.Server.Hosting;
@@ -71,6 +72,12 @@ internal static class ServerHost
             builder.Services.AddHostedService(static provider => provider.GetRequiredService<DatabaseConnector>());
         }
 
+        if (roles.HasFlag(ServerRoles.Cache))
+        {
+            builder.Services.AddSingleton<CacheNodeHost>();
+            builder.Services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
@@ -86,13 +93,22 @@ internal static class ServerHost
         var time = app.Services.GetRequiredService<TimeProvider>();
         var rpcMetrics = new RpcMetrics(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.Roles.Replace(',', '+'), time);
 
+        var validator = new RequestValidator(options.Limits, time);
+        var connector = app.Services.GetService<DatabaseConnector>();
+        connector?.RegisterReadiness(readiness);
+        var node = app.Services.GetService<CacheNodeHost>();
+        if (node is not null)
+        {
+            node.RegisterReadiness(readiness);
+            app.MapGrpcService(new CacheNodeService(validator, node).Bind(rpcMetrics));
+        }
+
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // Until cache nodes are wired, the proxy answers from the database alone (source DATABASE).
-            var connector = app.Services.GetRequiredService<DatabaseConnector>();
-            connector.RegisterReadiness(readiness);
-            var service = new ReadHistoryService(new RequestValidator(options.Limits, time), new DatabaseBackend(connector));
-            app.MapGrpcService(BindReadHistory(service, rpcMetrics));
+            // With a cache node in this process (role all) the proxy calls it in-process; a proxy alone answers
+            // from the database until routing to remote cache nodes is wired.
+            IReadHistoryBackend backend = node is not null ? new CacheBackend(node) : new DatabaseBackend(connector!);
+            app.MapGrpcService(BindReadHistory(new ReadHistoryService(validator, backend), rpcMetrics));
         }
 
         app.MapGrpcService(app.Services.GetRequiredService<HealthService>().CreateDefinition());

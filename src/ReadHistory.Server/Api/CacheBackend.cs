@@ -1,0 +1,55 @@
+using System.Buffers;
+using ReadHistory.Api.V1;
+using ReadHistory.Server.Cache;
+using ReadHistory.Server.Hosting;
+
+namespace ReadHistory.Server.Api;
+
+/// <summary>
+/// Answers the public API from this process's cache node (role all, or a cache node's own gRPC service):
+/// hits from the user's filter, misses from a point query plus one rebuild. With <paramref name="passthrough"/>,
+/// the node stands in for another slot: database only, nothing cached.
+/// </summary>
+internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false) : IReadHistoryBackend
+{
+    /// <inheritdoc />
+    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    {
+        var cache = Cache();
+        var count = request.ContentIds.Count;
+        var ids = ArrayPool<ulong>.Shared.Rent(count);
+        try
+        {
+            request.ContentIds.CopyTo(ids, 0);
+            var result = await StorageFailures.Guard(cache.CheckAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), readBitmap, passthrough, cancellationToken)).ConfigureAwait(false);
+            return result.Source;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(ids);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
+    {
+        var cache = Cache();
+        var items = new ReadEvent[request.Items.Count];
+        var distinct = new HashSet<ulong>();
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new ReadEvent(request.Items[i].ContentId, request.Items[i].ReadAtMs);
+            distinct.Add(request.Items[i].ContentId);
+        }
+
+        await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, cancellationToken)).ConfigureAwait(false);
+        return distinct.Count;
+    }
+
+    /// <inheritdoc />
+    public Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
+        StorageFailures.Guard(Cache().ForgetAsync(request.UserId, passthrough, cancellationToken));
+
+    private ReadThroughCache Cache() =>
+        node.Current ?? throw StorageStatus.From(new DatabaseNotReadyException("the cache node is starting: its database is not reachable yet"))!;
+}

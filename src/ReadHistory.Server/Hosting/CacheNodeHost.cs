@@ -1,0 +1,45 @@
+using ReadHistory.Server.Cache;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>
+/// The cache role's T1 cache: created once the database is open (its misses and rebuilds read the database), so the
+/// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>.
+/// </summary>
+internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+    private volatile ReadThroughCache? _cache;
+
+    /// <summary>The cache, or null until the database has been reached.</summary>
+    public ReadThroughCache? Current => _cache;
+
+    /// <summary>Registers the readiness check "cache".</summary>
+    public void RegisterReadiness(Readiness readiness) =>
+        readiness.Register("cache", _ => ValueTask.FromResult(_cache is not null));
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_cache is { } cache)
+        {
+            await cache.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Poll, time);
+        while (database.Current is null && await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+        }
+
+        if (database.Current is { } open)
+        {
+            var source = new StorageHistorySource(open.Store, open.Writer);
+            _cache = new ReadThroughCache(options.Cache.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"));
+        }
+    }
+}
