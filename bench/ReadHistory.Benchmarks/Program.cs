@@ -25,6 +25,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "rpc-loopback")
+        {
+            Environment.ExitCode = Rpc.RpcLoopbackBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

@@ -28,6 +28,10 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
         {
             throw Fail(ex);
         }
+        finally
+        {
+            CompleteReader();
+        }
     }
 
     private async Task<TResponse> RunClientStreamingAsync(PushStreamContent content)
@@ -44,6 +48,10 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
         catch (Exception ex)
         {
             throw Fail(ex);
+        }
+        finally
+        {
+            CompleteReader();
         }
     }
 
@@ -72,6 +80,12 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
     /// <summary>Reads the next streamed response; null at the end, after which the status is known (and thrown when not OK).</summary>
     internal async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
     {
+        if (_reader is null)
+        {
+            // The stream already ended (or failed): answer as it ended.
+            return GetStatus().StatusCode == StatusCode.OK ? null : throw FinishedException();
+        }
+
         CancellationTokenSource? linked = null;
         try
         {
@@ -88,12 +102,13 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
                 return message;
             }
 
-            var (status, trailers) = ReadTrailers();
-            Finish(status, trailers);
-            return status.StatusCode == StatusCode.OK ? null : throw new RpcException(status, trailers);
+            CompleteReader();
+            Finish(ReadTrailerStatus(), null);
+            return GetStatus().StatusCode == StatusCode.OK ? null : throw FinishedException();
         }
         catch (Exception ex)
         {
+            CompleteReader();
             if (cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
             {
                 CancelTransport();
@@ -119,14 +134,14 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
             throw new RpcException(new Status(StatusCode.Internal, "Additional message received for a single-message response."));
         }
 
-        var (status, trailers) = ReadTrailers();
+        var status = ReadTrailerStatus();
         if (status.StatusCode == StatusCode.OK && message is null)
         {
             status = GrpcStatuses.MissingResponseMessage;
         }
 
-        Finish(status, trailers);
-        return status.StatusCode == StatusCode.OK ? message! : throw new RpcException(status, trailers);
+        Finish(status, null);
+        return status.StatusCode == StatusCode.OK ? message! : throw FinishedException();
     }
 
     /// <summary>For unary answers that ended at the headers: an OK there is a protocol error, since no message came.</summary>
@@ -143,15 +158,13 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
         throw new RpcException(GrpcStatuses.MissingResponseMessage);
     }
 
-    private (Status Status, Metadata Trailers) ReadTrailers()
+    /// <summary>The status in the trailers (read once the body has ended); the trailers' metadata is built lazily.</summary>
+    private Status ReadTrailerStatus()
     {
         var trailing = _response!.TrailingHeaders;
         var grpcStatus = HeaderValue(trailing, GrpcProtocolConstants.StatusTrailer);
-        if (grpcStatus is null)
-        {
-            return (GrpcStatuses.MissingStatus, MetadataHeaders.FromHeaders(trailing));
-        }
-
-        return (ParseStatus(grpcStatus, HeaderValue(trailing, GrpcProtocolConstants.MessageTrailer)), MetadataHeaders.FromHeaders(trailing));
+        return grpcStatus is null
+            ? GrpcStatuses.MissingStatus
+            : ParseStatus(grpcStatus, HeaderValue(trailing, GrpcProtocolConstants.MessageTrailer));
     }
 }

@@ -38,7 +38,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
     // Guarded by lock (_cts): the end of the call and the response headers, which other threads may ask for.
     private bool _finished;
     private Status _finalStatus;
-    private Metadata _trailers = Metadata.Empty;
+    private Metadata? _trailers;
     private RpcException? _failure;
     private bool _headersKnown;
     private TaskCompletionSource<Metadata>? _headersTcs;
@@ -87,7 +87,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
                     }
                     else if (_finished)
                     {
-                        _headersTcs.SetException(_failure ?? new RpcException(_finalStatus, _trailers));
+                        _headersTcs.SetException(_failure ?? new RpcException(GrpcStatuses.MissingResponseMessage));
                     }
                 }
 
@@ -125,7 +125,9 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
     {
         lock (_cts)
         {
-            return _finished ? _trailers : throw new InvalidOperationException("Can't get the call trailers because the call has not completed successfully.");
+            return _finished
+                ? _trailers ??= LoadTrailers()
+                : throw new InvalidOperationException("Can't get the call trailers because the call has not completed successfully.");
         }
     }
 
@@ -185,8 +187,11 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
         }
     }
 
-    /// <summary>Records the final status once and frees what the call holds.</summary>
-    internal void Finish(Status status, Metadata trailers)
+    /// <summary>
+    /// Records the final status once and frees what the call holds. Null trailers are read from the response's
+    /// trailing headers only when asked for, so a successful call that nobody asks for trailers builds none.
+    /// </summary>
+    internal void Finish(Status status, Metadata? trailers)
     {
         TaskCompletionSource<Metadata>? headers = null;
         lock (_cts)
@@ -198,9 +203,10 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
 
             _finished = true;
             _finalStatus = status;
-            _trailers = trailers.Freeze();
+            _trailers = trailers?.Freeze();
             if (status.StatusCode != StatusCode.OK)
             {
+                _trailers ??= LoadTrailers();
                 _failure = new RpcException(status, _trailers);
             }
 
@@ -218,7 +224,9 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
         _deadlineTimer?.Dispose();
         _userCancellation.Dispose();
         _pushContent?.Abort();
-        _reader?.Complete();
+
+        // The pipe reader is completed by the reading path only (CompleteReader): completing it here, from Dispose
+        // or a timer, could hand its buffers back to the pool while a read still writes into them.
         _response?.Dispose();
         _request?.Dispose();
     }
@@ -308,6 +316,17 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
             ? new Status((StatusCode)code, detail)
             : new Status(StatusCode.Unknown, $"Unexpected grpc-status value '{grpcStatus}'. {detail}");
     }
+
+    /// <summary>Returns the reader's buffers; called only by the code that reads, once it reads no more.</summary>
+    private void CompleteReader()
+    {
+        var reader = _reader;
+        _reader = null;
+        reader?.Complete();
+    }
+
+    private Metadata LoadTrailers() =>
+        _response is null ? Metadata.Empty : MetadataHeaders.FromHeaders(_response.TrailingHeaders).Freeze();
 
     private static string? HeaderValue(HttpHeaders headers, string name) =>
         headers.NonValidated.TryGetValues(name, out var values) ? values.ToString() : null;
