@@ -16,11 +16,12 @@ public sealed class BinlogClientTests(MariaDbFixture fixture)
     {
         var db = await Server.CreateDatabaseAsync("live");
         await Server.SqlAsync("CREATE TABLE t (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(20)); CREATE TABLE other (id INT PRIMARY KEY);", db).DefaultTimeout();
-        var client = new BinlogClient(ClientTestKit.Options(Server, BinlogStart.Current, o => o.Filter = (schema, table) => schema == db && table == "t"));
+        var options = ClientTestKit.Options(Server, BinlogStart.Current, o => o.Filter = (schema, table) => schema == db && table == "t");
+        var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => list.Any(t => t.Statements.Any(s => s.Sql.StartsWith("TRUNCATE", StringComparison.OrdinalIgnoreCase))));
 
         // Let the client connect before writing, so that Current is before the writes.
-        await WaitForDumpAsync(Server).DefaultTimeout();
+        await WaitForDumpAsync(Server, options.ServerId).DefaultTimeout();
         await Server.SqlAsync(
             """
             INSERT INTO t VALUES (1, 'one');
@@ -141,13 +142,14 @@ public sealed class BinlogClientTests(MariaDbFixture fixture)
         Assert.Equal(0, client.ReconnectCount);
     }
 
-    /// <summary>Waits until a binlog dump thread is connected (the client under test).</summary>
-    internal static async Task WaitForDumpAsync(MariaDbServer server)
+    /// <summary>Waits until the client with <paramref name="serverId"/> has registered (it resolved its start position before that).</summary>
+    internal static async Task WaitForDumpAsync(MariaDbServer server, uint serverId)
     {
+        var id = serverId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         for (var i = 0; i < 300; i++)
         {
-            var threads = await server.SqlAsync("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump';");
-            if (int.Parse(threads.Trim(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+            var hosts = await server.SqlAsync("SHOW SLAVE HOSTS;");
+            if (hosts.Split('\n').Any(line => line.Split('\t')[0] == id))
             {
                 return;
             }
@@ -155,6 +157,6 @@ public sealed class BinlogClientTests(MariaDbFixture fixture)
             await Task.Delay(50);
         }
 
-        throw new TimeoutException("no binlog dump connected");
+        throw new TimeoutException($"the binlog client with server id {serverId} did not register");
     }
 }

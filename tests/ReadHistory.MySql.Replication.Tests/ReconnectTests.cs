@@ -16,9 +16,10 @@ public sealed class ReconnectTests
         var db = await server.CreateDatabaseAsync("kill");
         await server.SqlAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20));", db).DefaultTimeout();
         var gtid = (await server.SqlAsync("SELECT @@gtid_binlog_pos;").DefaultTimeout()).Trim();
-        var client = new BinlogClient(ClientTestKit.Options(server, BinlogStart.FromGtid(gtid)));
+        var options = ClientTestKit.Options(server, BinlogStart.FromGtid(gtid));
+        var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => ClientTestKit.InsertedIds(list, db, "t").Count >= 40);
-        await BinlogClientTests.WaitForDumpAsync(server).DefaultTimeout();
+        await BinlogClientTests.WaitForDumpAsync(server, options.ServerId).DefaultTimeout();
 
         await server.SqlAsync(ClientTestKit.InsertEach(0, 20), db).DefaultTimeout();
         await server.KillAsync().DefaultTimeout();
@@ -38,9 +39,10 @@ public sealed class ReconnectTests
         await using var server = await StartServerAsync();
         var db = await server.CreateDatabaseAsync("stop");
         await server.SqlAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20));", db).DefaultTimeout();
-        var client = new BinlogClient(ClientTestKit.Options(server, BinlogStart.Current));
+        var options = ClientTestKit.Options(server, BinlogStart.Current);
+        var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => ClientTestKit.InsertedIds(list, db, "t").Count >= 30);
-        await BinlogClientTests.WaitForDumpAsync(server).DefaultTimeout();
+        await BinlogClientTests.WaitForDumpAsync(server, options.ServerId).DefaultTimeout();
 
         await server.SqlAsync(ClientTestKit.InsertEach(0, 15), db).DefaultTimeout();
         await server.StopAsync().WaitAsync(LongTimeout);
@@ -59,9 +61,10 @@ public sealed class ReconnectTests
         await using var server = await StartServerAsync();
         var db = await server.CreateDatabaseAsync("silent");
         await server.SqlAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20));", db).DefaultTimeout();
-        var client = new BinlogClient(ClientTestKit.Options(server, BinlogStart.Current));
+        var options = ClientTestKit.Options(server, BinlogStart.Current);
+        var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => ClientTestKit.InsertedIds(list, db, "t").Count >= 10);
-        await BinlogClientTests.WaitForDumpAsync(server).DefaultTimeout();
+        await BinlogClientTests.WaitForDumpAsync(server, options.ServerId).DefaultTimeout();
         await server.SqlAsync(ClientTestKit.InsertEach(0, 5), db).DefaultTimeout();
 
         // Freeze the server: the socket stays open but nothing comes, heartbeats included.
@@ -87,9 +90,10 @@ public sealed class ReconnectTests
         await using var server = await StartServerAsync();
         var db = await server.CreateDatabaseAsync("idle");
         await server.SqlAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20));", db).DefaultTimeout();
-        var client = new BinlogClient(ClientTestKit.Options(server, BinlogStart.Current, o => o.Heartbeat = TimeSpan.FromMilliseconds(500)));
+        var options = ClientTestKit.Options(server, BinlogStart.Current, o => o.Heartbeat = TimeSpan.FromMilliseconds(500));
+        var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => ClientTestKit.InsertedIds(list, db, "t").Count >= 1);
-        await BinlogClientTests.WaitForDumpAsync(server).DefaultTimeout();
+        await BinlogClientTests.WaitForDumpAsync(server, options.ServerId).DefaultTimeout();
         await Task.Delay(TimeSpan.FromSeconds(4)); // 8 heartbeat periods with nothing to send
         await server.SqlAsync(ClientTestKit.InsertEach(0, 1), db).DefaultTimeout();
         await reading.WaitAsync(LongTimeout);
