@@ -1,0 +1,230 @@
+using System.Security.Cryptography;
+using ReadHistory.MySql;
+using ReadHistory.MySql.Replication;
+using ReadHistory.MySql.Replication.Client;
+using StackExchange.Redis;
+
+namespace ReadHistory.Server.Cdc;
+
+/// <summary>The leader's work: pick the epoch and start, pump the binlog, publish.</summary>
+internal sealed partial class CdcPublisher
+{
+    /// <summary>MariaDB ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested GTID / position is purged or unknown.</summary>
+    private const int BinlogPositionGone = 1236;
+
+    private async Task LeadAsync(string token, CancellationToken cancellationToken)
+    {
+        var (epoch, checkpoint) = await _store.ReadStateAsync().ConfigureAwait(false);
+        MariaDbGtidPosition? start = null;
+        string? reason = null;
+        if (epoch == 0)
+        {
+            reason = "no epoch in Redis (first start, or Redis lost its data)";
+        }
+        else if (checkpoint is null)
+        {
+            reason = "the checkpoint is gone";
+        }
+        else
+        {
+            try
+            {
+                start = MariaDbGtidPosition.Parse(checkpoint);
+            }
+            catch (FormatException)
+            {
+                reason = "the checkpoint '" + checkpoint + "' is not a MariaDB GTID position";
+            }
+        }
+
+        if (start is null)
+        {
+            // Replicas drop what they hold on a new epoch and rebuild from the database, so any start at or before
+            // the binlog's end now is coherent; this process's own last publish loses the least.
+            start = Volatile.Read(ref _lastPublished) ?? await CurrentGtidPositionAsync(cancellationToken).ConfigureAwait(false);
+            epoch = await StartEpochAsync(token, start, reason!, cancellationToken).ConfigureAwait(false);
+        }
+
+        Interlocked.Exchange(ref _epoch, (long)epoch);
+        while (true)
+        {
+            Log.Publishing(_logger, Epoch, start);
+            try
+            {
+                await PumpAsync(token, start, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (MySqlException e) when (e.Number == BinlogPositionGone && !cancellationToken.IsCancellationRequested)
+            {
+                start = await CurrentGtidPositionAsync(cancellationToken).ConfigureAwait(false);
+                var next = await StartEpochAsync(token, start, "the binlog no longer has the checkpoint (" + e.Message + ")", cancellationToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref _epoch, (long)next);
+            }
+        }
+    }
+
+    private async Task<ulong> StartEpochAsync(string token, MariaDbGtidPosition start, string reason, CancellationToken cancellationToken)
+    {
+        var epoch = NewEpoch();
+        await PublishAsync(token, epoch, setEpoch: true, start.ToString(), [], cancellationToken).ConfigureAwait(false);
+        Log.NewEpoch(_logger, epoch, start, reason);
+        _metrics.EpochStarted();
+        Volatile.Write(ref _lastPublished, start);
+        return epoch;
+    }
+
+    private async Task PumpAsync(string token, MariaDbGtidPosition start, CancellationToken cancellationToken)
+    {
+        var client = new BinlogClient(new BinlogClientOptions
+        {
+            ConnectionString = _database.ConnectionString,
+            ServerId = _options.ServerId != 0 ? _options.ServerId : (uint)RandomNumberGenerator.GetInt32(1_000_000_000, 2_000_000_000),
+            Start = BinlogStart.FromGtid(start),
+            TableFilter = _tables.Filter,
+            IncludeEmptyTransactions = true,
+        }, _logger);
+
+        var grouper = new ChangeGrouper(_topology);
+        BinlogTransaction? last = null;
+        var pendingSince = 0L;
+        Task publishing = Task.CompletedTask;
+        var transactions = client.ReadTransactionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (transactions.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                var next = transactions.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    if (last is not null)
+                    {
+                        // The binlog has nothing more right now: publish what is gathered while waiting for it.
+                        await publishing.ConfigureAwait(false);
+                        publishing = PublishGroupAsync(token, grouper, last, caughtUp: true, cancellationToken);
+                        last = null;
+                    }
+                    else if (publishing.IsCompleted)
+                    {
+                        _metrics.SetLag(0);
+                    }
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                var transaction = transactions.Current;
+                if (WipesHistory(transaction))
+                {
+                    if (last is not null)
+                    {
+                        await publishing.ConfigureAwait(false);
+                        publishing = PublishGroupAsync(token, grouper, last, caughtUp: false, cancellationToken);
+                        last = null;
+                    }
+
+                    await publishing.ConfigureAwait(false);
+                    var epoch = await StartEpochAsync(token, transaction.GtidPosition, "a history table was truncated or dropped", cancellationToken).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _epoch, (long)epoch);
+                    continue;
+                }
+
+                if (last is null)
+                {
+                    pendingSince = _time.GetTimestamp();
+                }
+
+                grouper.Add(transaction);
+                last = transaction;
+                if (grouper.PendingRows >= _options.MaxBatchRows || _time.GetElapsedTime(pendingSince) >= _options.MaxBatchDelay)
+                {
+                    await publishing.ConfigureAwait(false);
+                    publishing = PublishGroupAsync(token, grouper, last, caughtUp: false, cancellationToken);
+                    last = null;
+                }
+            }
+
+            if (last is not null)
+            {
+                await publishing.ConfigureAwait(false);
+                publishing = PublishGroupAsync(token, grouper, last, caughtUp: true, cancellationToken);
+            }
+
+            await publishing.ConfigureAwait(false);
+        }
+    }
+
+    private bool WipesHistory(BinlogTransaction transaction)
+    {
+        foreach (var statement in transaction.Statements)
+        {
+            if (_tables.WipesHistory(statement.Schema, statement.Sql))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Drains the grouper (synchronously, so it can be refilled at once) and publishes the batches in the background.</summary>
+    private Task PublishGroupAsync(string token, ChangeGrouper grouper, BinlogTransaction last, bool caughtUp, CancellationToken cancellationToken)
+    {
+        var rows = grouper.PendingRows;
+        var position = last.GtidPosition;
+        var commitMs = last.CommitTimestamp.ToUnixTimeMilliseconds();
+        var epoch = Epoch;
+        var drained = grouper.Drain(epoch, commitMs, position.ToString());
+        var batches = new (string, byte[])[drained.Count];
+        for (var i = 0; i < drained.Count; i++)
+        {
+            batches[i] = (_streamKeys[drained[i].Stream], drained[i].Batch);
+        }
+
+        return CompleteAsync();
+
+        async Task CompleteAsync()
+        {
+            await PublishAsync(token, epoch, setEpoch: false, position.ToString(), batches, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _lastPublished, position);
+            _metrics.Published(rows, batches.Length);
+            _metrics.SetLag(caughtUp ? 0 : (_time.GetUtcNow().ToUnixTimeMilliseconds() - commitMs) / 1000.0);
+        }
+    }
+
+    /// <summary>One fenced call; transient Redis errors are retried until the lease is lost (the token is cancelled).</summary>
+    private async Task PublishAsync(string token, ulong epoch, bool setEpoch, string checkpoint, IReadOnlyList<(string, byte[])> batches, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long result;
+            try
+            {
+                result = await _store.PublishAsync(token, epoch, setEpoch, checkpoint, batches, _options.StreamMaxLength).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or TimeoutException)
+            {
+                Log.RedisRetry(_logger, e.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                continue;
+            }
+
+            if (result == CdcRedisStore.LeaseLost)
+            {
+                throw new LeaseLostException();
+            }
+
+            if (result == CdcRedisStore.EpochLost)
+            {
+                // Redis lost its data or someone else moved the epoch: what we hold is not provably continuous.
+                throw new LeaseLostException("the epoch in Redis changed under the publisher");
+            }
+
+            return;
+        }
+    }
+}
