@@ -246,6 +246,8 @@ public sealed class MySqlConnection : DbConnection
         _state = ConnectionState.Connecting;
         try
         {
+            // A pooled connection string is parsed once, by its pool.
+            _pool ??= ConnectionPool.Find(_connectionString);
             var settings = Settings;
             if (settings.Pooling)
             {
