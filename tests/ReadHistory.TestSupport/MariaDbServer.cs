@@ -78,11 +78,7 @@ public sealed class MariaDbServer : IAsyncDisposable
         var server = new MariaDbServer(directory, FreePort.Next(), options ?? new MariaDbServerOptions());
         try
         {
-            await ChildProcess.RunAsync("mariadb-install-db",
-            [
-                "--no-defaults", "--datadir=" + server.DataDirectory, "--user=root",
-                "--auth-root-authentication-method=normal", "--skip-test-db",
-            ], timeout: StartTimeout);
+            await InstallDataDirectoryAsync(server.DataDirectory);
             if (server._options.Tls)
             {
                 await server.MakeCertificatesAsync();
@@ -277,6 +273,28 @@ public sealed class MariaDbServer : IAsyncDisposable
         await ChildProcess.RunAsync("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", Path("server-key.pem"), "-out", Path("server.csr")]);
         await File.WriteAllTextAsync(Path("san.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
         await ChildProcess.RunAsync("openssl", ["x509", "-req", "-in", Path("server.csr"), "-days", "2", "-CA", Path("ca.pem"), "-CAkey", Path("ca-key.pem"), "-CAcreateserial", "-extfile", Path("san.cnf"), "-out", Path("server-cert.pem")]);
+    }
+
+    // mariadb-install-db has been seen to fail once on a machine loaded with several servers starting at once;
+    // a fresh data directory and a second try is the whole remedy, so try up to three times.
+    private static async Task InstallDataDirectoryAsync(string dataDirectory)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ChildProcess.RunAsync("mariadb-install-db",
+                [
+                    "--no-defaults", "--datadir=" + dataDirectory, "--user=root",
+                    "--auth-root-authentication-method=normal", "--skip-test-db",
+                ], timeout: StartTimeout);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                System.IO.Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
     }
 
     private string ReadErrorLog()

@@ -19,11 +19,14 @@ internal sealed class HealthReporter(HealthService health, Readiness readiness, 
         using var timer = new PeriodicTimer(Period, time);
         do
         {
-            var notReady = await readiness.NotReadyAsync(stoppingToken).ConfigureAwait(false);
-            Set(notReady.Count == 0 ? ServingStatus.Serving : ServingStatus.NotServing);
+            Publish(await readiness.NotReadyAsync(stoppingToken).ConfigureAwait(false));
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
+
+    /// <summary>Sets the gRPC health from a readiness answer (also called by /readyz, so both agree at once).</summary>
+    public void Publish(IReadOnlyList<string> notReady) =>
+        Set(notReady.Count == 0 && !lifetime.ApplicationStopping.IsCancellationRequested ? ServingStatus.Serving : ServingStatus.NotServing);
 
     private void Set(ServingStatus status)
     {
