@@ -31,6 +31,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "cdc-throughput")
+        {
+            Environment.ExitCode = Cdc.CdcThroughputBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

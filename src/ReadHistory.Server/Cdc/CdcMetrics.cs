@@ -31,6 +31,9 @@ internal sealed class CdcMetrics : IDisposable
         _meter.CreateObservableGauge("readhistory_cdc_lag_seconds", () => Volatile.Read(ref _lagSeconds), "s", "Now minus the commit time of the last published change (0 while caught up with the binlog)");
     }
 
+    /// <summary>The meter (tests listen to this one instance).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>Rows published so far.</summary>
     public long RowsPublished => Interlocked.Read(ref _rowsPublished);
 
