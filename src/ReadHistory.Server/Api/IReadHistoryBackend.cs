@@ -1,4 +1,5 @@
 using ReadHistory.Api.V1;
+using ReadHistory.Rpc;
 
 namespace ReadHistory.Server.Api;
 
@@ -16,4 +17,24 @@ internal interface IReadHistoryBackend
 
     /// <summary>Removes the user's history everywhere; returns the rows removed from the database.</summary>
     Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Check with the whole call at hand (its deadline, for a backend that forwards); by default only its cancellation is used.</summary>
+    Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context) =>
+        CheckAsync(request, readBitmap, context.CancellationToken);
+
+    /// <summary>MarkRead with the whole call at hand; by default only its cancellation is used.</summary>
+    Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context) =>
+        MarkReadAsync(request, context.CancellationToken);
+
+    /// <summary>ForgetUser with the whole call at hand; by default only its cancellation is used.</summary>
+    Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context) =>
+        ForgetUserAsync(request, context.CancellationToken);
+
+    /// <summary>
+    /// Answers a BatchCheck in one go (the proxy splits it by slot): fills every null entry of <paramref name="results"/>
+    /// (the others already failed validation), each with its own status. Returns false when the backend has no batch
+    /// path, and the service checks entry by entry instead.
+    /// </summary>
+    ValueTask<bool> TryBatchCheckAsync(BatchCheckRequest request, UserCheckResult?[] results, ServerCallContext context) =>
+        ValueTask.FromResult(false);
 }

@@ -16,7 +16,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     {
         ThrowIfInvalid(validator.Validate(request));
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
-        var source = await backend.CheckAsync(request, bitmap, context.CancellationToken).ConfigureAwait(false);
+        var source = await backend.CheckAsync(request, bitmap, context).ConfigureAwait(false);
         return new CheckResponse
         {
             ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
@@ -30,7 +30,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     {
         ThrowIfInvalid(validator.Validate(request));
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
-        var source = await backend.CheckAsync(request, bitmap, context.CancellationToken).ConfigureAwait(false);
+        var source = await backend.CheckAsync(request, bitmap, context).ConfigureAwait(false);
         var response = new FilterResponse { Source = source };
         for (var i = 0; i < request.ContentIds.Count; i++)
         {
@@ -43,12 +43,12 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
         return response;
     }
 
-    /// <summary>BatchCheck: every entry answered in parallel; a failed entry carries its own status.</summary>
+    /// <summary>BatchCheck: every entry answered in parallel (by the backend's batch path when it has one); a failed entry carries its own status.</summary>
     public async Task<BatchCheckResponse> BatchCheckAsync(BatchCheckRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
-        var entries = new Task<UserCheckResult>[request.Requests.Count];
-        for (var i = 0; i < entries.Length; i++)
+        var results = new UserCheckResult?[request.Requests.Count];
+        for (var i = 0; i < results.Length; i++)
         {
             var entry = request.Requests[i];
             if (entry.Tenant.Length == 0)
@@ -56,10 +56,29 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
                 entry.Tenant = request.Tenant;
             }
 
-            entries[i] = CheckEntryAsync(entry, i, context.CancellationToken);
+            if (validator.ValidateEntry(entry, i) is { } error)
+            {
+                results[i] = new UserCheckResult { StatusCode = (int)StatusCode.InvalidArgument, StatusMessage = error };
+            }
         }
 
         var response = new BatchCheckResponse();
+        if (await backend.TryBatchCheckAsync(request, results, context).ConfigureAwait(false))
+        {
+            foreach (var result in results)
+            {
+                response.Results.Add(result ?? new UserCheckResult { StatusCode = (int)StatusCode.Internal, StatusMessage = "the backend left this entry unanswered" });
+            }
+
+            return response;
+        }
+
+        var entries = new Task<UserCheckResult>[results.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = results[i] is { } refused ? Task.FromResult(refused) : CheckEntryAsync(request.Requests[i], context);
+        }
+
         response.Results.AddRange(await Task.WhenAll(entries).ConfigureAwait(false));
         return response;
     }
@@ -68,7 +87,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     public async Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
-        var written = await backend.MarkReadAsync(request, context.CancellationToken).ConfigureAwait(false);
+        var written = await backend.MarkReadAsync(request, context).ConfigureAwait(false);
         return new MarkReadResponse { Written = (uint)written };
     }
 
@@ -91,7 +110,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
                 continue;
             }
 
-            await backend.MarkReadAsync(batch!, context.CancellationToken).ConfigureAwait(false);
+            await backend.MarkReadAsync(batch!, context).ConfigureAwait(false);
             response.Accepted += (ulong)batch!.Items.Count;
         }
 
@@ -102,22 +121,16 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     public async Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
-        var removed = await backend.ForgetUserAsync(request, context.CancellationToken).ConfigureAwait(false);
+        var removed = await backend.ForgetUserAsync(request, context).ConfigureAwait(false);
         return new ForgetUserResponse { RowsRemoved = (ulong)removed };
     }
 
-    private async Task<UserCheckResult> CheckEntryAsync(CheckRequest entry, int index, CancellationToken cancellationToken)
+    private async Task<UserCheckResult> CheckEntryAsync(CheckRequest entry, ServerCallContext context)
     {
-        var error = validator.ValidateEntry(entry, index);
-        if (error is not null)
-        {
-            return new UserCheckResult { StatusCode = (int)StatusCode.InvalidArgument, StatusMessage = error };
-        }
-
         try
         {
             var bitmap = new byte[(entry.ContentIds.Count + 7) / 8];
-            var source = await backend.CheckAsync(entry, bitmap, cancellationToken).ConfigureAwait(false);
+            var source = await backend.CheckAsync(entry, bitmap, context).ConfigureAwait(false);
             return new UserCheckResult
             {
                 Response = new CheckResponse

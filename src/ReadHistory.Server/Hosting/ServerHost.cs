@@ -6,6 +6,7 @@ using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Internal;
+using ReadHistory.Server.Proxy;
 using ReadHistory.Telemetry;
 
 namespace ReadHistory.Server.Hosting;
@@ -105,9 +106,11 @@ internal static class ServerHost
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // With a cache node in this process (role all) the proxy calls it in-process; a proxy alone answers
-            // from the database until routing to remote cache nodes is wired.
-            IReadHistoryBackend backend = node is not null ? new CacheBackend(node) : new DatabaseBackend(connector!);
+            // With a cache node in this process (role all) the proxy calls it in-process; a proxy with a topology
+            // routes to remote cache nodes; a proxy with neither answers from the database.
+            IReadHistoryBackend backend = node is not null ? new CacheBackend(node)
+                : options.Topology.Pools.Count > 0 ? app.CreateProxyBackend(options)
+                : new DatabaseBackend(connector!);
             app.MapGrpcService(BindReadHistory(new ReadHistoryService(validator, backend), rpcMetrics));
         }
 

@@ -1,0 +1,113 @@
+using Google.Protobuf;
+using ReadHistory.Rpc;
+
+namespace ReadHistory.Server.Proxy;
+
+/// <summary>The failover walk shared by every forwarded call.</summary>
+internal sealed partial class ProxyBackend
+{
+    // Below this much time left an attempt gets all of it instead of half.
+    private static readonly TimeSpan MinSplit = TimeSpan.FromMilliseconds(4);
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to the slot's usable replicas in HRW order for <paramref name="key"/>; when all
+    /// fail (or none is usable), to usable nodes of the pool's other slots with passthrough set; as a last resort to
+    /// the slot's replicas marked down (the marks may be stale). Every attempt but a nearly late one leaves half of
+    /// the remaining time to the next. Throws UNAVAILABLE naming the pool when nobody answered, DEADLINE_EXCEEDED
+    /// when the caller's time ran out first, or the node's own non-failover status.
+    /// </summary>
+    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        var pool = slot.Pool;
+        Exception? last = null;
+        var tried = 0;
+        int index;
+        while ((index = slot.Next(key, tried, usableOnly: true)) >= 0)
+        {
+            tried |= 1 << index;
+            try
+            {
+                return await slot.Replicas[index].CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Moves(e, cancellationToken))
+            {
+                last = e;
+                metrics?.Failover(pool.Name);
+            }
+        }
+
+        if (options.PassthroughAttempts > 0 && pool.Slots.Count > 1)
+        {
+            var others = new ReplicaEndpoint?[options.PassthroughAttempts];
+            for (var n = 0; n < others.Length; n++)
+            {
+                var stand = pool.PassthroughCandidate(slot, key, others.AsSpan(0, n));
+                if (stand is null)
+                {
+                    break;
+                }
+
+                others[n] = stand;
+                setPassthrough(request, true);
+                try
+                {
+                    var response = await stand.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                    metrics?.Passthrough(pool.Name);
+                    if (n == 0 && last is null)
+                    {
+                        Log.Passthrough(logger, pool.Name, slot.Index);
+                    }
+
+                    return response;
+                }
+                catch (Exception e) when (Moves(e, cancellationToken))
+                {
+                    last = e;
+                    metrics?.Failover(pool.Name);
+                }
+                finally
+                {
+                    setPassthrough(request, false);
+                }
+            }
+        }
+
+        while ((index = slot.Next(key, tried, usableOnly: false)) >= 0)
+        {
+            tried |= 1 << index;
+            try
+            {
+                return await slot.Replicas[index].CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Moves(e, cancellationToken))
+            {
+                last = e;
+            }
+        }
+
+        if (time.GetUtcNow().UtcDateTime >= deadline)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"cache pool '{pool.Name}': no replica answered before the deadline", last));
+        }
+
+        throw new RpcException(new Status(StatusCode.Unavailable, $"cache pool '{pool.Name}' is unavailable: no replica of slot {slot.Index} nor of another slot answered" + (last is null ? string.Empty : " (last: " + last.Message + ")"), last));
+    }
+
+    // A replica failure moves on to the next candidate while the caller still waits and time is left.
+    private static bool Moves(Exception e, CancellationToken cancellationToken) =>
+        ReplicaFailures.IsReplicaFailure(e) && !cancellationToken.IsCancellationRequested;
+
+    private DateTime AttemptDeadline(DateTime deadline, PoolRoute pool)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var remaining = deadline - now;
+        if (remaining <= TimeSpan.Zero)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"cache pool '{pool.Name}': no replica answered before the deadline"));
+        }
+
+        return remaining < MinSplit ? deadline : now + (remaining / 2);
+    }
+}

@@ -1,0 +1,82 @@
+namespace ReadHistory.Server.Proxy;
+
+/// <summary>
+/// The proxy's settings, under ReadHistory:Proxy (the topology itself is ReadHistory:Topology). Read once at start;
+/// only the topology is reloaded while running.
+/// </summary>
+internal sealed class ProxyOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "ReadHistory:Proxy";
+
+    /// <summary>The time a call may take when the caller sent no grpc-timeout (the feed's client timeout).</summary>
+    public TimeSpan DefaultBudget { get; set; } = TimeSpan.FromMilliseconds(90);
+
+    /// <summary>How often each replica is probed with grpc.health.v1 Check.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one probe may take before the replica counts as down.</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Passive ejection: the share of failed calls in <see cref="SamplingDuration"/> that opens a replica's breaker.</summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Passive ejection: calls needed in <see cref="SamplingDuration"/> before the ratio counts.</summary>
+    public int MinimumThroughput { get; set; } = 5;
+
+    /// <summary>Passive ejection: the window the failure ratio is measured over.</summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an ejected replica gets no traffic before one call probes it again (half-open).</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Nodes of other slots tried in passthrough when every replica of the user's slot is down.</summary>
+    public int PassthroughAttempts { get; set; } = 2;
+
+    /// <summary>How long a channel to a replica removed by a reload stays open for the calls still using it.</summary>
+    public TimeSpan RetiredChannelGrace { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Limits per tenant tag; the empty (default) tenant's entry is keyed "default".</summary>
+    public Dictionary<string, TenantLimitOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a problem per bad key.</summary>
+    public void Validate(List<string> problems)
+    {
+        Check(DefaultBudget, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10), "DefaultBudget", problems);
+        Check(HealthCheckInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), "HealthCheckInterval", problems);
+        Check(HealthCheckTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), "HealthCheckTimeout", problems);
+        Check(SamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "SamplingDuration", problems);
+        Check(BreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "BreakDuration", problems);
+        Check(RetiredChannelGrace, TimeSpan.Zero, TimeSpan.FromHours(1), "RetiredChannelGrace", problems);
+        if (FailureRatio is <= 0 or > 1)
+        {
+            problems.Add($"{Section}:FailureRatio: {FailureRatio} is outside (0, 1]");
+        }
+
+        if (MinimumThroughput < 2)
+        {
+            problems.Add($"{Section}:MinimumThroughput: {MinimumThroughput} is below 2");
+        }
+
+        if (PassthroughAttempts is < 0 or > 16)
+        {
+            problems.Add($"{Section}:PassthroughAttempts: {PassthroughAttempts} is outside 0 .. 16");
+        }
+
+        foreach (var (tenant, limits) in Tenants)
+        {
+            if (limits.CallsPerSecond < 0 || limits.Burst < 0 || limits.MaxIdsPerCall < 0)
+            {
+                problems.Add($"{Section}:Tenants:{tenant}: limits must not be negative (0 = unlimited)");
+            }
+        }
+    }
+
+    private static void Check(TimeSpan value, TimeSpan min, TimeSpan max, string key, List<string> problems)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"{Section}:{key}: {value} is outside {min} .. {max}");
+        }
+    }
+}

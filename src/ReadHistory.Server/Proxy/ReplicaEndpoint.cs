@@ -1,0 +1,110 @@
+using Polly;
+using Polly.CircuitBreaker;
+using ReadHistory.Core.Routing;
+using ReadHistory.Rpc;
+using ReadHistory.Rpc.Client;
+
+namespace ReadHistory.Server.Proxy;
+
+/// <summary>
+/// One cache-node replica as the proxy sees it: a pooled channel (one per endpoint, several HTTP/2 connections),
+/// the verdict of the active health probe, and a circuit breaker fed by the calls themselves (passive outlier
+/// ejection). Shared by every routing table that names the same URI, so a reload keeps its connections.
+/// </summary>
+internal sealed class ReplicaEndpoint : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly CallInvoker _invoker;
+    private readonly ResiliencePipeline _breaker;
+    private readonly CircuitBreakerStateProvider _breakerState = new();
+    private volatile bool _probeHealthy = true;
+    private volatile bool _disposed;
+
+    /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use).</summary>
+    public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time)
+    {
+        Address = address;
+        Id = RendezvousHash.KeyOf(address);
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            UseCookies = false,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+        };
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpHandler = true, TimeProvider = time, MaxReceiveMessageSize = 64 << 20 });
+        _invoker = _channel.CreateCallInvoker();
+        _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = options.FailureRatio,
+                MinimumThroughput = options.MinimumThroughput,
+                SamplingDuration = options.SamplingDuration,
+                BreakDuration = options.BreakDuration,
+                StateProvider = _breakerState,
+                ShouldHandle = static args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && ReplicaFailures.IsReplicaFailure(e)),
+            })
+            .Build();
+    }
+
+    /// <summary>The endpoint URI as configured.</summary>
+    public string Address { get; }
+
+    /// <summary>The replica's stable id for rendezvous hashing (a hash of its address).</summary>
+    public ulong Id { get; }
+
+    /// <summary>Whether calls may be routed here: the last probe answered SERVING and the breaker is not open.</summary>
+    public bool IsUsable => _probeHealthy && !_disposed && _breakerState.CircuitState is CircuitState.Closed or CircuitState.HalfOpen;
+
+    /// <summary>Whether the last active probe answered SERVING (optimistically true before the first).</summary>
+    public bool ProbeHealthy => _probeHealthy;
+
+    /// <summary>The passive breaker's state.</summary>
+    public CircuitState BreakerState => _breakerState.CircuitState;
+
+    /// <summary>The invoker for probes, which bypass the breaker.</summary>
+    public CallInvoker Invoker => _invoker;
+
+    /// <summary>Records the verdict of an active probe; returns true when it changed.</summary>
+    public bool SetProbeHealthy(bool healthy)
+    {
+        var changed = _probeHealthy != healthy;
+        _probeHealthy = healthy;
+        return changed;
+    }
+
+    /// <summary>One unary call through the breaker, bounded by <paramref name="deadline"/>.</summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _breaker.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    using var call = state.Invoker.AsyncUnaryCall(state.Method, null, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken), state.Request);
+                    return await call.ResponseAsync.ConfigureAwait(false);
+                },
+                context,
+                (Invoker: _invoker, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Closes the channel's connections.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _channel.Dispose();
+    }
+}

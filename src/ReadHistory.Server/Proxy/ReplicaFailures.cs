@@ -1,0 +1,22 @@
+using Polly.CircuitBreaker;
+using ReadHistory.Rpc;
+
+namespace ReadHistory.Server.Proxy;
+
+/// <summary>Which failures of a call say "this replica could not answer" (try the next one) rather than "the answer is no".</summary>
+internal static class ReplicaFailures
+{
+    /// <summary>
+    /// UNAVAILABLE (connection refused or reset, node draining), DEADLINE_EXCEEDED of the attempt, and the statuses
+    /// of a node that broke mid-call are replica failures; every call the proxy forwards is idempotent (reads, and
+    /// MarkRead / Forget, which set or clear the same rows again), so another replica may answer it.
+    /// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED and the like are the node's answer and go back to the caller.
+    /// </summary>
+    public static bool IsReplicaFailure(Exception exception) => exception switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+            or StatusCode.Unknown or StatusCode.Internal or StatusCode.Aborted or StatusCode.Unimplemented,
+        BrokenCircuitException or HttpRequestException or IOException or ObjectDisposedException => true,
+        _ => false,
+    };
+}
