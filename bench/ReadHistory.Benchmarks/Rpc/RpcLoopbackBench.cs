@@ -48,7 +48,7 @@ internal static class RpcLoopbackBench
         var request = CreateRequest();
 
         // Warm up: JIT, tiered compilation, connections.
-        await MeasureAsync(invoker, request, 16, TimeSpan.FromSeconds(Math.Min(3, seconds)));
+        await MeasureAsync(invoker, request, 16, TimeSpan.FromSeconds(Math.Min(5, seconds)));
 
         var results = new List<(int Concurrency, Result Result)>();
         Console.WriteLine();
