@@ -18,6 +18,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
 {
     private static readonly MediaTypeHeaderValue GrpcContentTypeHeader = new(GrpcProtocolConstants.ContentType);
     private static readonly TimeSpan MaxTimerDue = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: false);
 
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
@@ -280,8 +281,6 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
         _reader = PipeReader.Create(stream, ReaderOptions);
         return true;
     }
-
-    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: false);
 
     /// <summary>The status of an answer that ends at its headers, or null for one that carries messages.</summary>
     private static (Status Status, Metadata Trailers)? CheckResponseHeaders(HttpResponseMessage response)

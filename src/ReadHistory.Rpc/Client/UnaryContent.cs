@@ -25,7 +25,7 @@ internal sealed class UnaryContent<T> : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        var buffer = FrameMessage(out var length);
+        var buffer = ClientFraming.FrameMessage(_message, _size, _compress, out var length);
         try
         {
             await stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
@@ -41,7 +41,4 @@ internal sealed class UnaryContent<T> : HttpContent
         length = GrpcProtocolConstants.HeaderSize + _size;
         return !_compress;
     }
-
-    private byte[] FrameMessage(out int length) =>
-        ClientFraming.FrameMessage(_message, _size, _compress, out length);
 }

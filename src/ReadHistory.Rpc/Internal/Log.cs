@@ -8,7 +8,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "gRPC handler of {Method} threw; answering UNKNOWN")]
     public static partial void HandlerFailed(ILogger logger, string method, Exception exception);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "gRPC call {Method} ended with {StatusCode}: {Detail}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "gRPC call {Method} ended with {StatusCode}: {Detail}")]
     public static partial void CallFailed(ILogger logger, string method, StatusCode statusCode, string detail);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "gRPC call {Method} passed its deadline")]

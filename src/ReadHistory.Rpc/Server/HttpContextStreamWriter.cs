@@ -34,13 +34,23 @@ internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>
         callToken.ThrowIfCancellationRequested();
         cancellationToken.ThrowIfCancellationRequested();
         _writing = true;
+        CancellationTokenSource? linked = null;
         try
         {
+            var token = callToken;
+            if (cancellationToken.CanBeCanceled && cancellationToken != callToken)
+            {
+                // Both the caller's token and the call's deadline must stop a write stuck on flow control.
+                linked = CancellationTokenSource.CreateLinkedTokenSource(callToken, cancellationToken);
+                token = linked.Token;
+            }
+
             _call.WriteMessage(message);
-            await _call.FlushAsync(cancellationToken.CanBeCanceled ? cancellationToken : callToken).ConfigureAwait(false);
+            await _call.FlushAsync(token).ConfigureAwait(false);
         }
         finally
         {
+            linked?.Dispose();
             _writing = false;
         }
     }
