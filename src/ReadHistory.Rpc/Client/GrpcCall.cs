@@ -268,6 +268,12 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
 
         var response = await _channel.HttpInvoker.SendAsync(request, _cts.Token).ConfigureAwait(false);
         _response = response;
+        if (IsFinished)
+        {
+            // Disposed or failed while the headers were on their way: Finish has already run, so free the answer here.
+            response.Dispose();
+            throw FinishedException();
+        }
         if (CheckResponseHeaders(response) is { } ended)
         {
             SetHeadersKnown();
