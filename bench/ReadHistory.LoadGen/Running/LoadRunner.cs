@@ -1,0 +1,115 @@
+using System.Globalization;
+using ReadHistory.LoadGen.Model;
+using ReadHistory.LoadGen.Scheduling;
+using ReadHistory.LoadGen.Targets;
+using ReadHistory.LoadGen.Truth;
+
+namespace ReadHistory.LoadGen.Running;
+
+/// <summary>Drives one target through warm-up and the measured period, prints a progress line a second, returns the figures.</summary>
+internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWriter progress, TimeProvider timeProvider)
+{
+    /// <summary>Runs <paramref name="target"/> (after its <see cref="ILoadTarget.PrepareAsync"/>).</summary>
+    public async Task<TargetResult> RunAsync(ILoadTarget target, CancellationToken cancellationToken)
+    {
+        await target.PrepareAsync(progress, cancellationToken).ConfigureAwait(false);
+        var truth = new GroundTruth(model, options.CoherenceWindow, timeProvider);
+        var sessions = new SessionTable(model);
+        var tally = new TruthTally();
+        var push = options.Scenario == "push";
+        var checkStats = new StreamStats(push ? "batch-check" : "check", timeProvider);
+        var writeStats = new StreamStats("write", timeProvider);
+        var checks = new CheckStream(target, truth, sessions, checkStats, tally, push ? options.BatchUsers : 1);
+        var writes = new WriteStream(target, truth, sessions, writeStats, options.IngestBatch);
+
+        var total = options.Warmup + options.Duration;
+        var frequency = timeProvider.TimestampFrequency;
+        var start = timeProvider.GetTimestamp();
+        var from = start + (long)(options.Warmup.TotalSeconds * frequency);
+        var to = from + (long)(options.Duration.TotalSeconds * frequency);
+        checkStats.SetWindow(from, to);
+        writeStats.SetWindow(from, to);
+
+        var drain = TimeSpan.FromSeconds(10);
+        var running = new List<Task>();
+        OpenLoopScheduler? checkScheduler = null;
+        OpenLoopScheduler? writeScheduler = null;
+        var mode = options.Concurrency is { } c ? "closed, concurrency " + c.ToString(CultureInfo.InvariantCulture) : "open";
+        if (options.HasChecks)
+        {
+            if (options.Concurrency is { } concurrency)
+            {
+                running.Add(new ClosedLoopDriver(timeProvider, concurrency).RunAsync(checks, total, cancellationToken));
+            }
+            else
+            {
+                checkScheduler = new OpenLoopScheduler(timeProvider, options.CheckRate, options.MaxInFlight);
+                running.Add(checkScheduler.RunAsync(checks, total, drain, cancellationToken));
+            }
+        }
+
+        if (options.HasWrites)
+        {
+            if (!options.HasChecks && options.Concurrency is { } concurrency)
+            {
+                running.Add(new ClosedLoopDriver(timeProvider, concurrency).RunAsync(writes, total, cancellationToken));
+            }
+            else
+            {
+                writeScheduler = new OpenLoopScheduler(timeProvider, options.IngestRate / options.IngestBatch, options.MaxInFlight);
+                running.Add(writeScheduler.RunAsync(writes, total, drain, cancellationToken));
+            }
+        }
+
+        var all = Task.WhenAll(running);
+        while (!all.IsCompleted)
+        {
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1), timeProvider, CancellationToken.None)).ConfigureAwait(false);
+            var elapsed = (timeProvider.GetTimestamp() - start) / (double)frequency;
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{target.Name}] {elapsed,5:F0}s {(elapsed < options.Warmup.TotalSeconds ? "warm-up " : "measured")} " +
+                $"{Line(checkStats, checkScheduler)} | {Line(writeStats, writeScheduler)} | FN {tally.FalseNegatives} FP {tally.FalsePositiveRate:P2}"));
+        }
+
+        await all.ConfigureAwait(false);
+        long rowsTouched = 0;
+        foreach (var user in checks.UsersTouched.Keys)
+        {
+            rowsTouched += model.HistorySize(model.RankOf(user));
+        }
+
+        var memory = await target.MeasureMemoryAsync(rowsTouched, cancellationToken).ConfigureAwait(false);
+        var streams = new List<StreamResult>();
+        if (options.HasChecks)
+        {
+            streams.Add(Summarise(checkStats));
+        }
+
+        if (options.HasWrites)
+        {
+            streams.Add(Summarise(writeStats));
+        }
+
+        var truthResult = new TruthResult(tally.ReadChecked, tally.FalseNegatives, tally.ReadOtherChecked, tally.FalseNegativesOtherSession,
+            tally.Unsure, tally.UnreadChecked, tally.FalsePositives, tally.FalsePositiveRate, truth.Acknowledged);
+        return new TargetResult(target.Name, options.Scenario, mode, options.Warmup.TotalSeconds, options.Duration.TotalSeconds, streams, truthResult, memory);
+    }
+
+    private static string Line(StreamStats stats, OpenLoopScheduler? scheduler)
+    {
+        var done = stats.TakeIntervalCompleted();
+        var p99 = stats.Interval.ValueAtPercentile(99) / 1000.0;
+        stats.Interval.Reset();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{stats.Name} {done}/s p99 {p99:F1}ms inflight {scheduler?.InFlight ?? 0} not-issued {scheduler?.Dropped ?? 0} err {stats.ErrorCount}");
+    }
+
+    private StreamResult Summarise(StreamStats stats)
+    {
+        var seconds = options.Duration.TotalSeconds;
+        var h = stats.Latency;
+        return new StreamResult(stats.Name, stats.Offered / seconds, stats.Completed / seconds, stats.Items / seconds, stats.Completed, stats.Dropped,
+            new SortedDictionary<string, long>(stats.Errors.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal),
+            h.ValueAtPercentile(50) / 1000.0, h.ValueAtPercentile(90) / 1000.0, h.ValueAtPercentile(99) / 1000.0, h.ValueAtPercentile(99.9) / 1000.0, h.Max / 1000.0);
+    }
+}

@@ -1,0 +1,41 @@
+using ReadHistory.LoadGen.Targets;
+
+namespace ReadHistory.LoadGen.Running;
+
+/// <summary>One stream's figures over the measured period.</summary>
+internal sealed record StreamResult(
+    string Name,
+    double OfferedPerSecond,
+    double AchievedPerSecond,
+    double ItemsPerSecond,
+    long Completed,
+    long NotIssued,
+    IReadOnlyDictionary<string, long> Errors,
+    double P50Ms,
+    double P90Ms,
+    double P99Ms,
+    double P999Ms,
+    double MaxMs);
+
+/// <summary>What the ground truth found.</summary>
+internal sealed record TruthResult(
+    long ReadChecked,
+    long FalseNegatives,
+    long ReadOtherSessionChecked,
+    long FalseNegativesOtherSession,
+    long InsideCoherenceWindow,
+    long UnreadChecked,
+    long FalsePositives,
+    double FalsePositiveRate,
+    long RowsAcknowledged);
+
+/// <summary>One target's run.</summary>
+internal sealed record TargetResult(
+    string Target,
+    string Scenario,
+    string Mode,
+    double WarmupSeconds,
+    double MeasuredSeconds,
+    IReadOnlyList<StreamResult> Streams,
+    TruthResult Truth,
+    MemoryFigure? Memory);

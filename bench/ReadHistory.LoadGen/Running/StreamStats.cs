@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using ReadHistory.LoadGen.Measure;
+using ReadHistory.Rpc;
+
+namespace ReadHistory.LoadGen.Running;
+
+/// <summary>Outcomes of one call stream (checks, batch checks or writes): latency from the intended start, errors by status.</summary>
+internal sealed class StreamStats(string name, TimeProvider timeProvider)
+{
+    private readonly ConcurrentDictionary<string, long> _errors = new();
+    private long _measureFrom = long.MaxValue;
+    private long _measureTo = long.MaxValue;
+    private long _completed;
+    private long _items;
+    private long _dropped;
+    private long _offered;
+    private long _intervalCompleted;
+
+    /// <summary>Stream name (<c>check</c>, <c>batch-check</c>, <c>write</c>).</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Latencies (µs) of successful calls intended inside the measured period.</summary>
+    public LogLinearHistogram Latency { get; } = new();
+
+    /// <summary>Latencies (µs) since the last progress line.</summary>
+    public LogLinearHistogram Interval { get; } = new();
+
+    /// <summary>Successful calls in the measured period.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    /// <summary>Items (ids checked, rows written) of successful calls in the measured period.</summary>
+    public long Items => Interlocked.Read(ref _items);
+
+    /// <summary>Calls due in the measured period that could not be issued (in-flight cap).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Calls intended inside the measured period (issued or not).</summary>
+    public long Offered => Interlocked.Read(ref _offered);
+
+    /// <summary>Failed calls by status.</summary>
+    public IReadOnlyDictionary<string, long> Errors => _errors;
+
+    /// <summary>Starts the measured period at <paramref name="from"/> and ends it at <paramref name="to"/> (timestamps).</summary>
+    public void SetWindow(long from, long to)
+    {
+        Volatile.Write(ref _measureFrom, from);
+        Volatile.Write(ref _measureTo, to);
+    }
+
+    /// <summary>True when a call intended at <paramref name="intended"/> counts.</summary>
+    public bool Measured(long intended) => intended >= Volatile.Read(ref _measureFrom) && intended < Volatile.Read(ref _measureTo);
+
+    /// <summary>Records a successful call.</summary>
+    public void Success(long intended, int items)
+    {
+        var micros = (long)((timeProvider.GetTimestamp() - intended) * 1_000_000.0 / timeProvider.TimestampFrequency);
+        Interval.Record(micros);
+        Interlocked.Increment(ref _intervalCompleted);
+        if (Measured(intended))
+        {
+            Latency.Record(micros);
+            Interlocked.Increment(ref _completed);
+            Interlocked.Add(ref _items, items);
+            Interlocked.Increment(ref _offered);
+        }
+    }
+
+    /// <summary>Records a failed call.</summary>
+    public void Failure(long intended, Exception exception)
+    {
+        if (Measured(intended))
+        {
+            Interlocked.Increment(ref _offered);
+            var key = exception is RpcException rpc ? rpc.StatusCode.ToString() : exception.GetType().Name;
+            _errors.AddOrUpdate(key, 1, static (_, n) => n + 1);
+        }
+    }
+
+    /// <summary>Records a call not issued.</summary>
+    public void Drop(long intended)
+    {
+        if (Measured(intended))
+        {
+            Interlocked.Increment(ref _offered);
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>Calls completed since the last call of this method.</summary>
+    public long TakeIntervalCompleted() => Interlocked.Exchange(ref _intervalCompleted, 0);
+
+    /// <summary>Total errors.</summary>
+    public long ErrorCount => _errors.Values.Sum();
+}

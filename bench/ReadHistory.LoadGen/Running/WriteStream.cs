@@ -1,0 +1,33 @@
+using ReadHistory.LoadGen.Model;
+using ReadHistory.LoadGen.Scheduling;
+using ReadHistory.LoadGen.Targets;
+using ReadHistory.LoadGen.Truth;
+
+namespace ReadHistory.LoadGen.Running;
+
+/// <summary>Write calls (MarkRead of <c>batch</c> fresh ids for the user a session holds); acknowledged ids enter the ground truth.</summary>
+internal sealed class WriteStream(ILoadTarget target, GroundTruth truth, SessionTable sessions, StreamStats stats, int batch) : IScheduledCall
+{
+    /// <inheritdoc />
+    public async Task InvokeAsync(long sequence, long intended)
+    {
+        var (session, user) = sessions.ForWrite(sequence);
+        var ids = new ulong[batch];
+        truth.AllocateWriteIds(user, ids);
+        try
+        {
+            await target.MarkReadAsync(user, sessions.SessionId(session), ids, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            stats.Failure(intended, e);
+            return;
+        }
+
+        truth.Acknowledge(user, session, ids);
+        stats.Success(intended, batch);
+    }
+
+    /// <inheritdoc />
+    public void Dropped(long sequence, long intended) => stats.Drop(intended);
+}
