@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Reflection;
 using System.Text.Json;
 using ReadHistory.TestSupport;
 
@@ -14,8 +15,9 @@ public static class NodePeer
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private static bool _installed;
 
-    /// <summary>The folder with the scripts, next to the test assembly.</summary>
-    public static string Folder => Path.Combine(AppContext.BaseDirectory, "conformance");
+    /// <summary>The folder with the scripts and package.json: tests/ReadHistory.Rpc.Tests/conformance, recorded at build time.</summary>
+    public static string Folder { get; } = typeof(NodePeer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "ConformanceFolder").Value!;
 
     /// <summary>Checks node and npm are there and installs node_modules when missing.</summary>
     public static async Task EnsureInstalledAsync()
