@@ -65,12 +65,18 @@ internal static class PointQueryBench
             // machine hits all three alike; the medians are printed.
             var text = new List<(double Qps, double P50, double P99)>();
             var prepared = new List<(double Qps, double P50, double P99)>();
+            var blocking = new List<(double Qps, double P50, double P99)>();
             var slap = new List<double>();
             long slapQueries = 0;
             for (var round = 0; round < rounds; round++)
             {
                 text.Add(await RunOursAsync(connectionString, rows, concurrency, seconds, prepared: false));
                 prepared.Add(await RunOursAsync(connectionString, rows, concurrency, seconds, prepared: true));
+                if (concurrency <= 16)
+                {
+                    blocking.Add(RunOursBlocking(connectionString, rows, concurrency, seconds));
+                }
+
                 slapQueries = (long)Math.Max(concurrency * 100, text[^1].Qps * seconds);
                 slap.Add(await RunSlapAsync(server, queryFile, concurrency, slapQueries));
             }
@@ -85,6 +91,11 @@ internal static class PointQueryBench
 
             Print("ReadHistory.MySql (text)", text);
             Print("ReadHistory.MySql (prepared)", prepared);
+            if (blocking.Count > 0)
+            {
+                Print("ReadHistory.MySql (prepared, blocking methods)", blocking);
+            }
+
             Console.WriteLine(string.Create(inv, $"| {concurrency} | mariadb-slap (~{slapQueries} queries/run) | {slapMedian:F0} ({string.Join(", ", slap.Select(r => r.ToString("F0", inv)))}) | n/a | n/a | 1.00x |"));
         }
 
@@ -195,6 +206,98 @@ internal static class PointQueryBench
         Volatile.Write(ref measureFrom, begin + (long)(warmup.TotalSeconds * Stopwatch.Frequency));
         Volatile.Write(ref stopAt, begin + (long)((warmup + duration).TotalSeconds * Stopwatch.Frequency));
         await Task.WhenAll(workers);
+        var all = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(all);
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;
+        return (counts.Sum() / duration.TotalSeconds, Percentile(0.50), Percentile(0.99));
+    }
+
+    /// <summary>The same loop with the blocking ADO.NET methods on one thread per connection (blocking socket reads, as the C client does).</summary>
+    private static (double Qps, double P50, double P99) RunOursBlocking(string connectionString, int rows, int concurrency, int seconds)
+    {
+        var warmup = TimeSpan.FromSeconds(Math.Min(2, seconds));
+        var duration = TimeSpan.FromSeconds(seconds);
+        var latencies = new List<long>[concurrency];
+        var counts = new long[concurrency];
+        using var ready = new CountdownEvent(concurrency);
+        using var go = new ManualResetEventSlim();
+        long stopAt = long.MaxValue, measureFrom = long.MaxValue;
+        var threads = new Thread[concurrency];
+        Exception? failure = null;
+        for (var w = 0; w < concurrency; w++)
+        {
+            var index = w;
+            latencies[w] = new List<long>(1 << 16);
+            threads[w] = new Thread(() =>
+            {
+                var signalled = false;
+                try
+                {
+                    var random = new Random(index + 1);
+                    // Own unpooled connections: sockets that have only ever been used with blocking calls.
+                    using var connection = new MySqlConnection(connectionString + ";Pooling=false");
+                    connection.Open();
+                    using var command = new MySqlCommand("SELECT v FROM t WHERE id = @id", connection);
+                    var parameter = command.Parameters.AddWithValue("@id", 1L);
+                    command.Prepare();
+                    ready.Signal();
+                    signalled = true;
+                    go.Wait();
+                    var list = latencies[index];
+                    while (true)
+                    {
+                        var before = Stopwatch.GetTimestamp();
+                        if (before >= Volatile.Read(ref stopAt))
+                        {
+                            break;
+                        }
+
+                        parameter.Value = (long)random.Next(1, rows + 1);
+                        using (var reader = command.ExecuteReader())
+                        {
+                            if (!reader.Read())
+                            {
+                                throw new InvalidOperationException("row not found");
+                            }
+
+                            _ = reader.GetInt64(0);
+                        }
+
+                        var after = Stopwatch.GetTimestamp();
+                        if (before >= Volatile.Read(ref measureFrom))
+                        {
+                            list.Add(after - before);
+                            counts[index]++;
+                        }
+                    }
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;
+                    if (!signalled)
+                    {
+                        ready.Signal();
+                    }
+                }
+            }) { IsBackground = true };
+            threads[w].Start();
+        }
+
+        ready.Wait();
+        var begin = Stopwatch.GetTimestamp();
+        Volatile.Write(ref measureFrom, begin + (long)(warmup.TotalSeconds * Stopwatch.Frequency));
+        Volatile.Write(ref stopAt, begin + (long)((warmup + duration).TotalSeconds * Stopwatch.Frequency));
+        go.Set();
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("blocking run failed", failure);
+        }
+
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
         double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1000.0 / Stopwatch.Frequency;

@@ -468,17 +468,19 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
 
         try
         {
-            _socket = await ConnectSocketAsync(settings, connectCts.Token).ConfigureAwait(false);
+            _socket = await ConnectSocketAsync(settings, io, deadline, connectCts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new MySqlConnectionException(MySqlErrorCode.UnableToConnectToHost,
                 $"Connect Timeout expired: could not connect to {_hostDescription} within {settings.ConnectionTimeout} s.");
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            throw new MySqlConnectionException(MySqlErrorCode.UnableToConnectToHost,
-                $"Unable to connect to any of the specified MySQL hosts ({_hostDescription}): {ex.Message}", ex);
+            var timedOut = _abortReason == AbortReason.ConnectTimeout;
+            throw new MySqlConnectionException(MySqlErrorCode.UnableToConnectToHost, timedOut
+                ? $"Connect Timeout expired: could not connect to {_hostDescription} within {settings.ConnectionTimeout} s."
+                : $"Unable to connect to any of the specified MySQL hosts ({_hostDescription}): {ex.Message}", ex);
         }
 
         _stream = new NetworkStream(_socket, ownsSocket: false);
@@ -501,14 +503,38 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         Log.Connected(MySqlLogging.Logger, ConnectionId, _hostDescription, ServerVersion, IsTls);
     }
 
-    private static async Task<Socket> ConnectSocketAsync(MySqlConnectionStringBuilder settings, CancellationToken cancellationToken)
+    private async ValueTask<Socket> ConnectSocketAsync(MySqlConnectionStringBuilder settings, IOBehavior io, long deadline, CancellationToken cancellationToken)
     {
+        // Blocking connects (sync Open) stay off the socket engine's async path, so no continuation of theirs can
+        // block its event thread; the watchdog closes the socket at the deadline.
+        async ValueTask ConnectAsync(Socket socket, EndPoint endPoint)
+        {
+            if (io == IOBehavior.Synchronous)
+            {
+                _socket = socket;
+                Volatile.Write(ref _ioDeadline, deadline);
+                try
+                {
+                    socket.Connect(endPoint);
+                }
+                finally
+                {
+                    Volatile.Write(ref _ioDeadline, 0);
+                    _socket = null;
+                }
+            }
+            else
+            {
+                await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         if (settings.IsUnixSocket)
         {
             var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await unix.ConnectAsync(new UnixDomainSocketEndPoint(settings.Server), cancellationToken).ConfigureAwait(false);
+                await ConnectAsync(unix, new UnixDomainSocketEndPoint(settings.Server)).ConfigureAwait(false);
                 return unix;
             }
             catch
@@ -526,7 +552,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, (int)settings.Port), cancellationToken).ConfigureAwait(false);
+                await ConnectAsync(socket, new IPEndPoint(address, (int)settings.Port)).ConfigureAwait(false);
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 return socket;
             }
@@ -590,7 +616,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
             Writer.Reset();
             WriteHandshakePrefix(capabilities);
             await SendPayloadAsync(Writer.Payload, io, cancellationToken).ConfigureAwait(false);
-            await StartTlsAsync(deadline, cancellationToken).ConfigureAwait(false);
+            await StartTlsAsync(io, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         var plugin = handshake.AuthPluginName is Authentication.CachingSha2Password ? Authentication.CachingSha2Password : Authentication.NativePassword;
@@ -703,7 +729,7 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         Writer.Write(new byte[23]);
     }
 
-    private async ValueTask StartTlsAsync(long deadline, CancellationToken cancellationToken)
+    private async ValueTask StartTlsAsync(IOBehavior io, long deadline, CancellationToken cancellationToken)
     {
         var settings = Settings;
         X509Certificate2Collection? caCertificates = null;
@@ -771,7 +797,14 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         Volatile.Write(ref _ioDeadline, deadline);
         try
         {
-            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            if (io == IOBehavior.Synchronous)
+            {
+                ssl.AuthenticateAsClient(options);
+            }
+            else
+            {
+                await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (AuthenticationException ex)
         {
@@ -1094,8 +1127,13 @@ internal sealed partial class ServerSession : IAsyncDisposable, IDisposable
         {
             deadline = _hardDeadline;
         }
-        else if (_commandActive && _commandTimeoutMilliseconds >= 0)
+        else if (_commandActive)
         {
+            if (_commandTimeoutMilliseconds < 0)
+            {
+                return; // CommandTimeout = 0: the command may wait for the server as long as it takes.
+            }
+
             deadline = Environment.TickCount64 + Math.Max(1, _commandTimeoutMilliseconds);
         }
         else if (_readTimeoutMilliseconds >= 0)
