@@ -94,7 +94,12 @@ internal sealed partial class CdcPublisher
             while (true)
             {
                 var next = transactions.MoveNextAsync();
-                if (!next.IsCompleted)
+                bool more;
+                if (next.IsCompleted)
+                {
+                    more = await next.ConfigureAwait(false);
+                }
+                else
                 {
                     if (last is not null)
                     {
@@ -107,9 +112,18 @@ internal sealed partial class CdcPublisher
                     {
                         _metrics.SetLag(0);
                     }
+
+                    // Wait for the binlog, but hear at once of a publish that failed meanwhile (a lost lease).
+                    var waiting = next.AsTask();
+                    if (!publishing.IsCompleted && await Task.WhenAny(waiting, publishing).ConfigureAwait(false) == publishing)
+                    {
+                        await publishing.ConfigureAwait(false);
+                    }
+
+                    more = await waiting.ConfigureAwait(false);
                 }
 
-                if (!await next.ConfigureAwait(false))
+                if (!more)
                 {
                     break;
                 }

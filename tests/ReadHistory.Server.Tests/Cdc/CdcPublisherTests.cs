@@ -211,4 +211,23 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         Assert.NotEqual(before, publisher.Epoch);
         Assert.Equal(publisher.Epoch, cursor.Epoch);
     }
+
+    [Fact]
+    public async Task A_checkpoint_in_purged_binlogs_starts_a_new_epoch_from_the_current_position()
+    {
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        var db = harness.Redis.GetDatabase();
+        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(5)).DefaultTimeout();
+        await db.StringSetAsync(harness.Keys.Checkpoint, "0-1-1").DefaultTimeout();
+        var status = await harness.Storage.Server.SqlAsync("FLUSH BINARY LOGS; SHOW MASTER STATUS;");
+        await harness.Storage.Server.SqlAsync($"PURGE BINARY LOGS TO '{status.Split('\t')[0].Trim()}';");
+
+        var publisher = harness.CreatePublisher();
+        await publisher.StartAsync(CancellationToken.None);
+        await CdcHarness.WaitUntilAsync(() => publisher.Epoch is not 0 and not 5, "a new epoch starts");
+        await harness.InsertAsync(3, 1, 33);
+
+        var changes = await harness.WaitForChangesAsync("default", publisher.Epoch, c => c.Count >= 1, "rows flow in the new epoch");
+        Assert.Equal(33UL, Assert.Single(changes).ContentId);
+    }
 }
