@@ -37,6 +37,18 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "proxy-hop")
+        {
+            Environment.ExitCode = Proxy.ProxyHopBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "warm-start")
+        {
+            Environment.ExitCode = Cache.WarmStartBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

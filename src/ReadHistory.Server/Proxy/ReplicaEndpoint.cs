@@ -19,6 +19,7 @@ internal sealed class ReplicaEndpoint : IDisposable
     private readonly CircuitBreakerStateProvider _breakerState = new();
     private volatile bool _probeHealthy = true;
     private volatile bool _disposed;
+    private int _failedProbes;
 
     /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use).</summary>
     public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time)
@@ -70,11 +71,17 @@ internal sealed class ReplicaEndpoint : IDisposable
     /// <summary>The invoker for probes, which bypass the breaker.</summary>
     public CallInvoker Invoker => _invoker;
 
-    /// <summary>Records the verdict of an active probe; returns true when it changed.</summary>
-    public bool SetProbeHealthy(bool healthy)
+    /// <summary>
+    /// Records the verdict of an active probe; returns true when the replica's probe state changed. One success brings
+    /// a replica back; it goes down after <paramref name="failuresToEject"/> failures in a row, so one slow probe on a
+    /// busy machine does not eject it (failed calls eject it sooner through the breaker).
+    /// </summary>
+    public bool SetProbeHealthy(bool healthy, int failuresToEject = 1)
     {
-        var changed = _probeHealthy != healthy;
-        _probeHealthy = healthy;
+        _failedProbes = healthy ? 0 : _failedProbes + 1;
+        var verdict = healthy || (_failedProbes < failuresToEject && _probeHealthy);
+        var changed = _probeHealthy != verdict;
+        _probeHealthy = verdict;
         return changed;
     }
 

@@ -11,6 +11,7 @@ namespace ReadHistory.Server.Proxy;
 /// </summary>
 internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions options, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
+    private const int FailuresToEject = 2;
     private static readonly HealthCheckRequest WholeServer = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -62,7 +63,7 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
             healthy = false;
         }
 
-        if (endpoint.SetProbeHealthy(healthy))
+        if (endpoint.SetProbeHealthy(healthy, FailuresToEject))
         {
             if (healthy)
             {

@@ -2,6 +2,8 @@ using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
+using ReadHistory.Rpc.Health;
+using ReadHistory.Rpc.Health.V1;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
 
@@ -80,15 +82,53 @@ internal sealed class ProxyCluster : IAsyncDisposable
         }
 
         var proxy = await TestHost.StartReadyAsync(settings);
+        await WaitAllHealthyAsync(proxy, nodes.Count);
         return new ProxyCluster(proxy, nodes, places, connectionString, prefix);
     }
 
+    /// <summary>Waits until the proxy's readhistory_proxy_replica_healthy gauge shows every replica routable.</summary>
+    public static async Task WaitAllHealthyAsync(TestHost proxy, int replicas)
+    {
+        using var http = new HttpClient();
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var lines = (await http.GetStringAsync(new Uri(proxy.Http, "/metrics")).DefaultTimeout())
+                .Split('\n')
+                .Where(l => l.StartsWith("readhistory_proxy_replica_healthy{", StringComparison.Ordinal))
+                .ToList();
+            if (lines.Count == replicas && lines.All(l => l.EndsWith(" 1", StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("the proxy never saw every replica healthy");
+    }
+
     /// <summary>Starts one more cache node on the cluster's schema.</summary>
-    public static Task<TestHost> StartNodeAsync(string connectionString, string prefix, string pool)
+    public static async Task<TestHost> StartNodeAsync(string connectionString, string prefix, string pool)
     {
         var settings = TestHost.Settings("cache", connectionString, prefix);
         settings["ReadHistory:Cache:Pool"] = pool;
-        return TestHost.StartReadyAsync(settings);
+        var node = await TestHost.StartReadyAsync(settings);
+
+        // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
+        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        var invoker = channel.CreateCallInvoker();
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var health = await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest()).ResponseAsync.DefaultTimeout();
+            if (health.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+            {
+                return node;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("the cache node never reported SERVING");
     }
 
     /// <summary>The node at a place.</summary>

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Api.Internal.V1;
+using ReadHistory.Api.V1;
+using ReadHistory.Rpc;
+using ReadHistory.Rpc.Client;
+using ReadHistory.Server.Hosting;
+using ReadHistory.TestSupport;
+using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
+
+namespace ReadHistory.Benchmarks.Proxy;
+
+/// <summary>
+/// <c>proxy-hop [--seconds N] [--rounds N] [--concurrency N]</c>: a private MariaDB, one cache node (role cache) and one
+/// proxy (role proxy, 1 pool × 1 slot × 1 replica) in this process on loopback. Unary Check of 400 ids for a cached
+/// user, sequentially, straight to the node (CacheNode.Check) and through the proxy (ReadHistory.Check), interleaved
+/// rounds; then both at a fixed concurrency to estimate the proxy's CPU per call (process CPU difference).
+/// </summary>
+internal static class ProxyHopBench
+{
+    private const ulong User = 4242;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = IntOption(args, "--seconds", 10);
+        var rounds = IntOption(args, "--rounds", 2);
+        var concurrency = IntOption(args, "--concurrency", 32);
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"proxy-hop: {seconds} s per run, {rounds} interleaved rounds, concurrency {concurrency} for throughput; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false, Binlog = false });
+        var connectionString = server.ConnectionString();
+
+        var nodeSettings = Settings("cache", connectionString);
+        await MigrateAsync(nodeSettings);
+        await using var node = await StartAsync(nodeSettings);
+        var proxySettings = Settings("proxy", connectionString);
+        proxySettings["ReadHistory:Topology:Pools:0:Name"] = "default";
+        proxySettings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
+        proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Grpc.ToString().TrimEnd('/');
+        await using var proxy = await StartAsync(proxySettings);
+
+        using var nodeChannel = GrpcChannel.ForAddress(node.Grpc);
+        using var proxyChannel = GrpcChannel.ForAddress(proxy.Grpc);
+        var direct = nodeChannel.CreateCallInvoker();
+        var proxied = proxyChannel.CreateCallInvoker();
+        var check = new CheckRequest { UserId = User };
+        var mark = new MarkReadRequest { UserId = User };
+        for (var i = 1UL; i <= 400; i++)
+        {
+            check.ContentIds.Add(i * 7919);
+            if (i % 2 == 0)
+            {
+                mark.Items.Add(new ReadItem { ContentId = i * 7919 });
+            }
+        }
+
+        await proxied.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, Within(5000), mark).ResponseAsync;
+        await WarmAsync(proxied, check);
+        var wrapped = new CacheCheckRequest { Request = check };
+        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(1000), wrapped).ResponseAsync;
+        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(1000), check).ResponseAsync;
+
+        var nodeRuns = new List<Latency>();
+        var proxyRuns = new List<Latency>();
+        for (var round = 0; round < rounds; round++)
+        {
+            nodeRuns.Add(await SequentialAsync(viaNode, seconds));
+            proxyRuns.Add(await SequentialAsync(viaProxy, seconds));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| path (sequential, 1 caller) | calls | P50 ms | P99 ms | runs (P50 / P99) |");
+        Console.WriteLine("|---|---:|---:|---:|---|");
+        Print("cache node direct", nodeRuns);
+        Print("through the proxy", proxyRuns);
+        Console.WriteLine(string.Create(inv, $"added by the proxy hop: P50 {Median(proxyRuns, r => r.P50) - Median(nodeRuns, r => r.P50):F3} ms, P99 {Median(proxyRuns, r => r.P99) - Median(nodeRuns, r => r.P99):F3} ms"));
+
+        var nodeLoad = new List<Throughput>();
+        var proxyLoad = new List<Throughput>();
+        for (var round = 0; round < rounds; round++)
+        {
+            nodeLoad.Add(await ConcurrentAsync(viaNode, concurrency, seconds));
+            proxyLoad.Add(await ConcurrentAsync(viaProxy, concurrency, seconds));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"| path (concurrency {concurrency}) | calls/s | process CPU µs per call | allocated bytes per call (process) |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, runs) in new[] { ("cache node direct", nodeLoad), ("through the proxy", proxyLoad) })
+        {
+            Console.WriteLine(string.Create(inv, $"| {name} | {Median(runs, r => r.CallsPerSecond):F0} | {Median(runs, r => r.CpuMicrosPerCall):F1} | {Median(runs, r => r.BytesPerCall):F0} |"));
+        }
+
+        var proxyCpu = Median(proxyLoad, r => r.CpuMicrosPerCall) - Median(nodeLoad, r => r.CpuMicrosPerCall);
+        Console.WriteLine(string.Create(inv, $"proxy CPU per call (difference): {proxyCpu:F1} µs → about {1e6 / proxyCpu:F0} proxied calls/s per core; proxy bytes per call (difference, both ends of the extra hop): {Median(proxyLoad, r => r.BytesPerCall) - Median(nodeLoad, r => r.BytesPerCall):F0}"));
+        return 0;
+    }
+
+    private static async Task WarmAsync(CallInvoker proxied, CheckRequest check)
+    {
+        for (var attempt = 0; attempt < 400; attempt++)
+        {
+            var answer = await proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(5000), check).ResponseAsync;
+            if (answer.Source == AnswerSource.Memory)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("the user never became cached");
+    }
+
+    private static async Task<Latency> SequentialAsync(Func<Task> call, int seconds)
+    {
+        // Warm for 2 s: tiered JIT is still compiling the call path after the first few hundred calls.
+        var warm = Stopwatch.GetTimestamp() + (2 * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warm)
+        {
+            await call();
+        }
+
+        var samples = new List<long>(1 << 16);
+        var end = Stopwatch.GetTimestamp() + (seconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await call();
+            samples.Add(Stopwatch.GetTimestamp() - started);
+        }
+
+        samples.Sort();
+        double Ms(double q) => samples[(int)Math.Min(samples.Count - 1, q * samples.Count)] * 1000.0 / Stopwatch.Frequency;
+        return new Latency(samples.Count, Ms(0.5), Ms(0.99));
+    }
+
+    private static async Task<Throughput> ConcurrentAsync(Func<Task> call, int concurrency, int seconds)
+    {
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu = process.TotalProcessorTime;
+        var bytes = GC.GetTotalAllocatedBytes(precise: false);
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (seconds * Stopwatch.Frequency);
+        long calls = 0;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                await call();
+                Interlocked.Increment(ref calls);
+            }
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        process.Refresh();
+        var cpuMicros = (process.TotalProcessorTime - cpu).TotalMicroseconds;
+        return new Throughput(calls / elapsed, cpuMicros / calls, (GC.GetTotalAllocatedBytes(precise: false) - bytes) / (double)calls);
+    }
+
+    private static void Print(string name, List<Latency> runs) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {runs.Sum(r => r.Calls)} | {Median(runs, r => r.P50):F3} | {Median(runs, r => r.P99):F3} | {string.Join(", ", runs.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.P50:F3}/{r.P99:F3}")))} |"));
+
+    private static double Median<T>(List<T> runs, Func<T, double> value)
+    {
+        var sorted = runs.Select(value).Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static CallOptions Within(int milliseconds) => new(deadline: DateTime.UtcNow.AddMilliseconds(milliseconds));
+
+    private static Dictionary<string, string?> Settings(string roles, string connectionString) => new()
+    {
+        ["ReadHistory:Roles"] = roles,
+        ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
+        ["ReadHistory:HttpListen"] = "127.0.0.1:0",
+        ["ReadHistory:ShutdownGrace"] = "00:00:01",
+        ["ReadHistory:Database:ConnectionString"] = connectionString,
+        ["ReadHistory:Database:DatabasePrefix"] = "hop",
+        ["ReadHistory:Cache:BudgetBytes"] = (64 << 20).ToString(CultureInfo.InvariantCulture),
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    private static async Task MigrateAsync(Dictionary<string, string?> settings)
+    {
+        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
+        await SchemaMigrator.MigrateAsync(options.Database, NullLogger.Instance, CancellationToken.None);
+    }
+
+    private static async Task<Host> StartAsync(Dictionary<string, string?> settings)
+    {
+        var app = ServerHost.Build([], configuration => configuration.AddInMemoryCollection(settings));
+        await app.StartAsync();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        var host = new Host(app, addresses[0], addresses[1]);
+        using var http = new HttpClient();
+        for (var attempt = 0; attempt < 400; attempt++)
+        {
+            if ((await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode)
+            {
+                return host;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("a host did not become ready");
+    }
+
+    private static int IntOption(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private sealed record Latency(int Calls, double P50, double P99);
+
+    private sealed record Throughput(double CallsPerSecond, double CpuMicrosPerCall, double BytesPerCall);
+
+    private sealed record Host(WebApplication App, Uri Grpc, Uri Http) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+}
