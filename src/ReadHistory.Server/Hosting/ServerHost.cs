@@ -66,7 +66,8 @@ internal static class ServerHost
         builder.Services.AddPrometheusExposition();
         builder.Services.AddRouting();
         builder.Services.AddSingleton<HealthService>();
-        builder.Services.AddHostedService<HealthReporter>();
+        builder.Services.AddSingleton<HealthReporter>();
+        builder.Services.AddHostedService(static provider => provider.GetRequiredService<HealthReporter>());
         if (roles.HasFlag(ServerRoles.Proxy) || roles.HasFlag(ServerRoles.Cache))
         {
             builder.Services.AddSingleton<DatabaseConnector>();
@@ -117,9 +118,10 @@ internal static class ServerHost
         app.MapGrpcService(app.Services.GetRequiredService<HealthService>().CreateDefinition());
         app.MapPrometheusMetrics("/metrics");
         app.MapGet("/healthz", static () => Results.Text("ok\n"));
-        app.MapGet("/readyz", static async (Readiness readiness, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", static async (Readiness readiness, HealthReporter health, CancellationToken cancellationToken) =>
         {
             var notReady = await readiness.NotReadyAsync(cancellationToken).ConfigureAwait(false);
+            health.Publish(notReady);
             return notReady.Count == 0
                 ? Results.Text("ready\n")
                 : Results.Text("not ready: " + string.Join(", ", notReady) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
