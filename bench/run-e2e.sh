@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${USERS:-20000}; seed=${SEED:-1}; rate=${RATE:-300}; ingest=${INGEST_RATE:-500}
-warmup=${WARMUP:-5}; duration=${DURATION:-20}; targets=${TARGETS:-service,database,redis-set,redis-bloom}
+warmup=${WARMUP:-10}; duration=${DURATION:-20}; targets=${TARGETS:-service,database,redis-set,redis-bloom}
 heavy=${HEAVY_SHARE:-0.0001}
 db_port=${E2E_DB_PORT:-23306}; redis_port=${E2E_REDIS_PORT:-26379}
 grpc=${E2E_GRPC:-127.0.0.1:50151}; http=${E2E_HTTP:-127.0.0.1:8180}

@@ -35,8 +35,8 @@ internal sealed class LoadGenOptions
     public Option<double> Duration { get; } = new("--duration") { Description = "Measured seconds", DefaultValueFactory = _ => R.Duration.TotalSeconds };
     public Option<double> CoherenceWindow { get; } = new("--coherence-window") { Description = "Seconds after which another session must see an acknowledged write", DefaultValueFactory = _ => R.CoherenceWindow.TotalSeconds };
 
-    public Option<Uri> Endpoint { get; } = new("--endpoint") { Description = "gRPC endpoint of the service", DefaultValueFactory = _ => T.Endpoint };
-    public Option<Uri?> Metrics { get; } = new("--metrics") { Description = "Service /metrics URL", DefaultValueFactory = _ => T.MetricsUrl };
+    public Option<string> Endpoint { get; } = new("--endpoint") { Description = "gRPC endpoint of the service", DefaultValueFactory = _ => T.Endpoint.ToString() };
+    public Option<string> Metrics { get; } = new("--metrics") { Description = "Service /metrics URL (empty: none)", DefaultValueFactory = _ => T.MetricsUrl?.ToString() ?? string.Empty };
     public Option<double> DeadlineMs { get; } = new("--deadline-ms") { Description = "Client deadline per call", DefaultValueFactory = _ => T.Deadline.TotalMilliseconds };
     public Option<int> Channels { get; } = new("--channels") { Description = "gRPC channels to the service", DefaultValueFactory = _ => T.Channels };
     public Option<string> Database { get; } = new("--db") { Description = "Database connection string (no database name)", DefaultValueFactory = _ => T.Database };
@@ -127,8 +127,8 @@ internal sealed class LoadGenOptions
 
     public TargetOptions BindTargets(ParseResult p) => new()
     {
-        Endpoint = p.GetValue(Endpoint)!,
-        MetricsUrl = p.GetValue(Metrics),
+        Endpoint = new Uri(p.GetValue(Endpoint)!),
+        MetricsUrl = string.IsNullOrEmpty(p.GetValue(Metrics)) ? null : new Uri(p.GetValue(Metrics)!),
         Deadline = TimeSpan.FromMilliseconds(p.GetValue(DeadlineMs)),
         Channels = p.GetValue(Channels),
         Database = p.GetValue(Database)!,

@@ -13,6 +13,8 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
     public async Task<TargetResult> RunAsync(ILoadTarget target, CancellationToken cancellationToken)
     {
         await target.PrepareAsync(progress, cancellationToken).ConfigureAwait(false);
+        GC.Collect(); // the load's garbage is not the run's: every target starts from a clean heap
+        GC.WaitForPendingFinalizers();
         var truth = new GroundTruth(model, options.CoherenceWindow, timeProvider);
         var sessions = new SessionTable(model);
         var tally = new TruthTally();
