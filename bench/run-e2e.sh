@@ -5,6 +5,7 @@
 # redis-bloom) and stops everything. Summary appended to bench/RESULTS.md unless NO_APPEND=1.
 #   bench/run-e2e.sh                       defaults below
 #   USERS=50000 DURATION=60 RATE=500 bench/run-e2e.sh
+#   SCENARIO=rbase-peak TARGETS=service bench/run-e2e.sh   RBase's peak offered to the service alone
 #   SKIP_BUILD=1 ...                       use the Release builds already there
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +68,10 @@ for _ in $(seq 1 120); do curl -fs "http://$http/readyz" >/dev/null 2>&1 && brea
 curl -fs "http://$http/readyz" >/dev/null || { echo "error: the service did not become ready" >&2; tail -20 "$data/logs/service.log" >&2; exit 1; }
 
 append=(); [ -n "${NO_APPEND:-}" ] && append=(--no-append)
-dotnet "$loadgen_dll" compare "${workload[@]}" --scenario feed --rate "$rate" --ingest-rate "$ingest" \
+scenario=${SCENARIO:-feed}
+rates=(--rate "$rate" --ingest-rate "$ingest")
+[ "$scenario" = rbase-peak ] && rates=()   # its own offered load: 30,000 checks/s x 400 ids + 40,000 rows/s
+dotnet "$loadgen_dll" compare "${workload[@]}" --scenario "$scenario" "${rates[@]}" \
   --warmup "$warmup" --duration "$duration" --targets "$targets" \
   --endpoint "http://$grpc" --metrics "http://$http/metrics" --db "$db" --redis "127.0.0.1:$redis_port" \
   --json "${JSON_OUT:-bench/e2e-last.json}" "${append[@]}" || status=$?
