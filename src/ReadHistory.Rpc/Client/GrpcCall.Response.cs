@@ -5,18 +5,15 @@ namespace ReadHistory.Rpc.Client;
 /// <summary>The answer side of a call: one response (unary, client streaming) or a stream of them.</summary>
 internal sealed partial class GrpcCall<TRequest, TResponse>
 {
-    private async Task<TResponse> RunUnaryAsync(TRequest request)
+    /// <summary>
+    /// Runs a call with one response: unary when <paramref name="request"/> is given, client streaming when
+    /// <paramref name="streamingContent"/> is. Every failure, including one before sending, ends as the call's status.
+    /// </summary>
+    private async Task<TResponse> RunSingleResponseAsync(TRequest? request, PushStreamContent? streamingContent)
     {
         try
         {
-            var size = request.CalculateSize();
-            if (size > _channel.MaxSendMessageSize)
-            {
-                throw new RpcException(GrpcStatuses.SentMessageTooLarge(size, _channel.MaxSendMessageSize));
-            }
-
-            var content = new UnaryContent<TRequest>(request, size, _channel.CompressRequests);
-            content.Headers.ContentType = GrpcContentTypeHeader;
+            var content = streamingContent ?? (HttpContent)CreateUnaryContent(request!);
             if (!await SendAsync(content).ConfigureAwait(false))
             {
                 return EndedWithoutMessage();
@@ -34,25 +31,18 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
         }
     }
 
-    private async Task<TResponse> RunClientStreamingAsync(PushStreamContent content)
+    /// <summary>The body of a one-message request; over the channel's send limit is RESOURCE_EXHAUSTED, before anything is sent.</summary>
+    private UnaryContent<TRequest> CreateUnaryContent(TRequest request)
     {
-        try
+        var size = request.CalculateSize();
+        if (size > _channel.MaxSendMessageSize)
         {
-            if (!await SendAsync(content).ConfigureAwait(false))
-            {
-                return EndedWithoutMessage();
-            }
+            throw new RpcException(GrpcStatuses.SentMessageTooLarge(size, _channel.MaxSendMessageSize));
+        }
 
-            return await ReadSingleResponseAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            throw Fail(ex);
-        }
-        finally
-        {
-            CompleteReader();
-        }
+        var content = new UnaryContent<TRequest>(request, size, _channel.CompressRequests);
+        content.Headers.ContentType = GrpcContentTypeHeader;
+        return content;
     }
 
     /// <summary>Sends the request of a server-streaming call; false (never a fault) when the call ended early.</summary>
@@ -60,15 +50,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
     {
         try
         {
-            var size = request.CalculateSize();
-            if (size > _channel.MaxSendMessageSize)
-            {
-                throw new RpcException(GrpcStatuses.SentMessageTooLarge(size, _channel.MaxSendMessageSize));
-            }
-
-            var content = new UnaryContent<TRequest>(request, size, _channel.CompressRequests);
-            content.Headers.ContentType = GrpcContentTypeHeader;
-            return await SendAsync(content).ConfigureAwait(false);
+            return await SendAsync(CreateUnaryContent(request)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

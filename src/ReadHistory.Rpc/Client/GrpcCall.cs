@@ -98,14 +98,14 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
     }
 
     /// <summary>Starts a unary call; the task is the response.</summary>
-    public Task<TResponse> StartUnary(TRequest request) => RunUnaryAsync(request);
+    public Task<TResponse> StartUnary(TRequest request) => RunSingleResponseAsync(request, null);
 
     /// <summary>Starts a client-streaming call; the task is the response.</summary>
     public Task<TResponse> StartClientStreaming(out IClientStreamWriter<TRequest> writer)
     {
         _pushContent = new PushStreamContent();
         _pushContent.Headers.ContentType = GrpcContentTypeHeader;
-        var response = RunClientStreamingAsync(_pushContent);
+        var response = RunSingleResponseAsync(null, _pushContent);
         writer = new HttpContentClientStreamWriter<TRequest, TResponse>(this, _pushContent, response);
         return response;
     }

@@ -21,16 +21,6 @@ internal sealed class ClientStreamingServerCallHandler<TRequest, TResponse> : Se
     {
         var reader = new HttpContextStreamReader<TRequest>(call, _method.RequestParser);
         var response = await _handler(reader, call).ConfigureAwait(false);
-        if (call.DeadlineExceeded || call.Status.StatusCode != StatusCode.OK)
-        {
-            return;
-        }
-
-        if (response is null)
-        {
-            throw new InvalidOperationException("the handler returned no response message");
-        }
-
-        call.WriteMessage(response);
+        WriteSingleResponse(call, response);
     }
 }

@@ -48,6 +48,17 @@ internal abstract class ServerCallHandler
     /// <summary>Reads the request, runs the handler and writes the response messages; the status is written by the caller.</summary>
     protected abstract Task HandleCallCoreAsync(HttpServerCallContext call);
 
+    /// <summary>Writes the one response of a unary or client-streaming handler, unless the call already has another ending.</summary>
+    protected static void WriteSingleResponse(HttpServerCallContext call, Google.Protobuf.IMessage? response)
+    {
+        if (call.DeadlineExceeded || call.Status.StatusCode != StatusCode.OK)
+        {
+            return;
+        }
+
+        call.WriteMessage(response ?? throw new InvalidOperationException("the handler returned no response message"));
+    }
+
     private void EndWithError(HttpServerCallContext call, Exception exception)
     {
         Status status;

@@ -22,17 +22,7 @@ internal sealed class UnaryServerCallHandler<TRequest, TResponse> : ServerCallHa
     {
         var request = await ReadSingleRequestAsync(call, _method.RequestParser).ConfigureAwait(false);
         var response = await _handler(request, call).ConfigureAwait(false);
-        if (call.DeadlineExceeded || call.Status.StatusCode != StatusCode.OK)
-        {
-            return;
-        }
-
-        if (response is null)
-        {
-            throw new InvalidOperationException("the handler returned no response message");
-        }
-
-        call.WriteMessage(response);
+        WriteSingleResponse(call, response);
     }
 
     /// <summary>Reads the one request message of a unary or server-streaming call, up to the end of the request stream.</summary>

@@ -88,7 +88,7 @@ public sealed class GrpcJsServerTests(ConformanceFixture fixture) : IDisposable
             Invoker.AsyncUnaryCall(EchoMethods.Unary, null, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(300)), new EchoRequest { DelayMs = 20_000 }).ResponseAsync).DefaultTimeout();
 
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
-        Assert.InRange(watch.ElapsedMilliseconds, 250, 5_000);
+        Assert.InRange(watch.ElapsedMilliseconds, 250, 15_000);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class GrpcJsServerTests(ConformanceFixture fixture) : IDisposable
     {
         var reply = await Invoker.AsyncUnaryCall(EchoMethods.Unary, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20)), new EchoRequest()).ResponseAsync.DefaultTimeout();
 
-        Assert.InRange(reply.DeadlineRemainingMs, 10_000, 20_000);
+        Assert.InRange(reply.DeadlineRemainingMs, 5_000, 20_000);
     }
 
     [Fact]
