@@ -75,6 +75,43 @@ public sealed class CancellationAndStreamingTests(MariaDbFixture fixture)
     }
 
     [Fact]
+    public async Task One_token_used_across_commands_still_cancels_the_later_one()
+    {
+        var cs = await TestDatabase.ConnectionStringAsync(Server);
+        await using var connection = await TestDatabase.OpenAsync(cs);
+        using var cts = new CancellationTokenSource();
+        await using var command = new MySqlCommand("SELECT 1", connection);
+        await using (var reader = await command.ExecuteReaderAsync(cts.Token))
+        {
+            while (await reader.ReadAsync(cts.Token))
+            {
+            }
+
+            Assert.False(await reader.NextResultAsync(cts.Token));
+        }
+
+        command.CommandText = "SELECT SLEEP(10)";
+        cts.CancelAfter(300);
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => command.ExecuteScalarAsync(cts.Token)).DefaultTimeout();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), clock.Elapsed.ToString());
+    }
+
+    [Fact]
+    public async Task Sync_methods_time_out_and_cancel_too()
+    {
+        var cs = await TestDatabase.ConnectionStringAsync(Server);
+        using var connection = new MySqlConnection(cs);
+        connection.Open();
+        using var command = new MySqlCommand("SELECT SLEEP(10)", connection) { CommandTimeout = 1 };
+        var ex = Assert.Throws<MySqlException>(() => command.ExecuteScalar());
+        Assert.Equal(MySqlErrorCode.CommandTimeoutExpired, ex.ErrorCode);
+        command.CommandText = "SELECT 3";
+        command.CommandTimeout = 0;
+        Assert.NotNull(command.ExecuteScalar());
+    }
+
+    [Fact]
     public async Task A_300000_row_scan_is_streamed_in_bounded_memory()
     {
         var cs = await TestDatabase.ConnectionStringAsync(Server);

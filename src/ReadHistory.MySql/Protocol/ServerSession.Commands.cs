@@ -7,6 +7,7 @@ internal sealed partial class ServerSession
 {
     private CancellationTokenRegistration _cancelRegistration;
     private CancellationToken _cancelToken;
+    private long _cancelTokenCommandId;
 
     /// <summary>The reason of the cancellation in progress for the current command, if any.</summary>
     internal CancelReason CurrentCancelReason => _cancelReason;
@@ -34,14 +35,15 @@ internal sealed partial class ServerSession
     /// <summary>Adds (or replaces) the token that cancels the running command (e.g. the one given to ReadAsync).</summary>
     internal void RegisterCancellation(CancellationToken cancellationToken)
     {
-        if (!cancellationToken.CanBeCanceled || cancellationToken == _cancelToken)
+        var commandId = _commandId;
+        if (!cancellationToken.CanBeCanceled || !_commandActive || (cancellationToken == _cancelToken && commandId == _cancelTokenCommandId))
         {
             return;
         }
 
         _cancelRegistration.Dispose();
         _cancelToken = cancellationToken;
-        var commandId = _commandId;
+        _cancelTokenCommandId = commandId;
         _cancelRegistration = cancellationToken.UnsafeRegister(static (state, _) =>
         {
             var (session, id) = ((ServerSession, long))state!;
