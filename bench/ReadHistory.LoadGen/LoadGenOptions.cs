@@ -113,9 +113,9 @@ internal sealed class LoadGenOptions
         {
             Scenario = scenario,
             // rbase-peak is RBase's published load: 30,000 checks/s × 400 ids with 40,000 rows/s written.
-            CheckRate = peak && p.GetResult(Rate) is null ? 30_000 : p.GetValue(Rate),
-            IngestRate = peak && p.GetResult(IngestRate) is null ? 40_000 : p.GetValue(IngestRate),
-            IngestBatch = peak && p.GetResult(IngestBatch) is null ? 100 : p.GetValue(IngestBatch),
+            CheckRate = peak && Implicit(p, Rate) ? 30_000 : p.GetValue(Rate),
+            IngestRate = peak && Implicit(p, IngestRate) ? 40_000 : p.GetValue(IngestRate),
+            IngestBatch = peak && Implicit(p, IngestBatch) ? 100 : p.GetValue(IngestBatch),
             Concurrency = p.GetValue(Concurrency),
             BatchUsers = p.GetValue(BatchUsers),
             MaxInFlight = p.GetValue(MaxInFlight),
@@ -124,6 +124,9 @@ internal sealed class LoadGenOptions
             CoherenceWindow = TimeSpan.FromSeconds(p.GetValue(CoherenceWindow)),
         };
     }
+
+    /// <summary>True when <paramref name="option"/> was not given (its value is the default).</summary>
+    private static bool Implicit(ParseResult p, Option option) => p.GetResult(option) is not { Implicit: false };
 
     public TargetOptions BindTargets(ParseResult p) => new()
     {
