@@ -43,6 +43,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "warm-start")
+        {
+            Environment.ExitCode = Cache.WarmStartBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

@@ -123,6 +123,71 @@ internal sealed class FilterCache
         }
     }
 
+    /// <summary>
+    /// The held filters (capped markers left out) in CLOCK's own order of value, hottest first: referenced entries
+    /// before unreferenced ones, each group from the tail of the clock queue (the last the hand would evict) to its
+    /// head. Copies the queue under the lock (one reference per user), so the caller walks it without the lock.
+    /// </summary>
+    public CacheEntry[] RankHottestFirst()
+    {
+        CacheEntry[] queue;
+        lock (_gate)
+        {
+            queue = _clock.ToArray();
+        }
+
+        var ranked = new CacheEntry[queue.Length];
+        var count = 0;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var referenced = pass == 0;
+            for (var i = queue.Length - 1; i >= 0; i--)
+            {
+                var entry = queue[i];
+                if (!entry.Removed && !entry.IsCapped && entry.Referenced == referenced)
+                {
+                    ranked[count++] = entry;
+                }
+            }
+        }
+
+        return count == ranked.Length ? ranked : ranked[..count];
+    }
+
+    /// <summary>
+    /// Installs a warm-started filter only if the user is not held and it fits in what is left of the budget: unlike
+    /// <see cref="Install(ulong, UserFilter)"/> it evicts nothing, because what arrives later in a warm start is colder
+    /// than what is held already.
+    /// </summary>
+    public WarmStartInstallOutcome TryInstallWarm(ulong userId, UserFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (filter.IsCapped)
+        {
+            return WarmStartInstallOutcome.Skipped;
+        }
+
+        var entry = new CacheEntry(userId, filter, filter.MemoryBytes);
+        lock (_gate)
+        {
+            if (_entries.ContainsKey(userId))
+            {
+                return WarmStartInstallOutcome.Skipped;
+            }
+
+            if (_bytes + entry.Bytes > BudgetBytes)
+            {
+                return WarmStartInstallOutcome.BudgetFull;
+            }
+
+            CompactClock();
+            _entries[userId] = entry;
+            _clock.Enqueue(entry);
+            _bytes += entry.Bytes;
+            return WarmStartInstallOutcome.Installed;
+        }
+    }
+
     /// <summary>The mean estimated false-positive rate over up to <paramref name="sample"/> held filters (0 when none).</summary>
     public double EstimateFalsePositiveRate(int sample = 4096)
     {

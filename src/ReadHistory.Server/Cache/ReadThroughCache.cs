@@ -156,6 +156,14 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Installs a filter copied from a peer by warm start, within the budget and without evicting (see
+    /// <see cref="FilterCache.TryInstallWarm"/>). A user being rebuilt is skipped: its rebuild reads the database and
+    /// installs with its buffered changes, which is at least as fresh.
+    /// </summary>
+    public WarmStartInstallOutcome InstallWarm(ulong userId, UserFilter filter) =>
+        _rebuilds.ContainsKey(userId) ? WarmStartInstallOutcome.Skipped : Filters.TryInstallWarm(userId, filter);
+
     /// <summary>Stops new rebuilds and waits for the running ones to end (they install nothing more).</summary>
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Server;
+using ReadHistory.Server.Cache;
 using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Api.Internal;
@@ -9,10 +10,12 @@ namespace ReadHistory.Server.Api.Internal;
 /// <summary>
 /// readhistory.internal.v1.CacheNode: the calls a proxy forwards to a cache node. Requests are validated again
 /// (a node protects itself), then answered by the node's cache, or from the database alone when the proxy sets
-/// <c>passthrough</c> because every replica of the user's own slot is down.
+/// <c>passthrough</c> because every replica of the user's own slot is down. Snapshot streams the node's filters to a
+/// starting replica (warm start), after the stream cursor of <paramref name="cursors"/> (none yet: an empty cursor).
 /// </summary>
-internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node)
+internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, SnapshotCursorSource? cursors = null)
 {
+    private readonly SnapshotSender _snapshots = new(cursors ?? SnapshotCursorSource.None);
     private readonly ReadHistoryService _cached = new(validator, new CacheBackend(node));
     private readonly ReadHistoryService _passthrough = new(validator, new CacheBackend(node, passthrough: true));
 
@@ -36,6 +39,19 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
     public Task<ForgetUserResponse> ForgetAsync(CacheForgetRequest request, ServerCallContext context) =>
         For(request.Passthrough).ForgetUserAsync(Required(request.Request, "request"), context);
 
+    /// <summary>Warm start: the node's filters of the pool asked for, hottest first, after the stream cursor.</summary>
+    public async Task SnapshotAsync(SnapshotRequest request, IServerStreamWriter<SnapshotChunk> stream, ServerCallContext context)
+    {
+        var cache = node.Current ?? throw new RpcException(new Status(StatusCode.Unavailable, "the cache node is starting: it holds no filters yet"));
+        var pool = cache.Filters.Options.Pool;
+        if (request.Pool.Length != 0 && request.Pool != pool)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, "pool '" + request.Pool + "' is not held by this node (it holds '" + pool + "')"));
+        }
+
+        await _snapshots.SendAsync(cache, request, stream, context.CancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The node's figures (one pool per node in this build).</summary>
     public Task<StatsResponse> StatsAsync(StatsRequest request, ServerCallContext context)
     {
@@ -58,6 +74,7 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
             .AddUnaryMethod(CacheNodeMethods.BatchCheck, metrics.Instrument<CacheBatchCheckRequest, BatchCheckResponse>("CacheNode.BatchCheck", BatchCheckAsync))
             .AddUnaryMethod(CacheNodeMethods.MarkRead, metrics.Instrument<CacheMarkReadRequest, MarkReadResponse>("CacheNode.MarkRead", MarkReadAsync))
             .AddUnaryMethod(CacheNodeMethods.Forget, metrics.Instrument<CacheForgetRequest, ForgetUserResponse>("CacheNode.Forget", ForgetAsync))
+            .AddServerStreamingMethod(CacheNodeMethods.Snapshot, SnapshotAsync)
             .AddUnaryMethod(CacheNodeMethods.Stats, metrics.Instrument<StatsRequest, StatsResponse>("CacheNode.Stats", StatsAsync))
             .Build();
 

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Filters;
+using ReadHistory.Rpc;
+using ReadHistory.Rpc.Server;
+using ReadHistory.Server.Cache;
+
+namespace ReadHistory.Benchmarks.Cache;
+
+/// <summary>
+/// <c>warm-start [--gib 1] [--filter-bytes 1024] [--chunk-bytes 1048576] [--runs 3]</c>: a peer node holding
+/// <c>gib</c> GiB of ~1 KiB filters serves CacheNode.Snapshot on Kestrel (h2c, 127.0.0.1); a receiver node in the same
+/// process warm-starts from it with <see cref="WarmStarter"/> over our gRPC client. Prints per run the time, MiB/s,
+/// users/s, process CPU and managed allocation, then the medians.
+/// </summary>
+internal static class WarmStartBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var gib = double.Parse(Option(args, "--gib") ?? "1", inv);
+        var filterBytes = int.Parse(Option(args, "--filter-bytes") ?? "1024", inv);
+        var chunkBytes = int.Parse(Option(args, "--chunk-bytes") ?? SnapshotSender.DefaultChunkBytes.ToString(inv), inv);
+        var runs = int.Parse(Option(args, "--runs") ?? "3", inv);
+        var target = (long)(gib * (1L << 30));
+        var options = new BloomFilterOptions { Seed = 7 };
+        var items = ItemsForSnapshotBytes(filterBytes, options);
+        var sample = UserFilter.Create(items, options);
+        var users = (int)(target / sample.SnapshotLength);
+        var budget = 2 * users * sample.MemoryBytes;
+
+        var fill = Stopwatch.StartNew();
+        await using var peer = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        var random = new Random(42);
+        var ids = new ulong[items / 2];
+        for (var user = 1; user <= users; user++)
+        {
+            var filter = UserFilter.Create(items, options);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = (ulong)random.NextInt64(1, long.MaxValue);
+            }
+
+            filter.AddMany(1, ids);
+            peer.Filters.Install((ulong)user, filter);
+        }
+
+        Console.WriteLine(string.Create(inv, $"peer: {users:N0} users x {sample.SnapshotLength} snapshot bytes ({sample.MemoryBytes} heap bytes) = {(double)users * sample.SnapshotLength / (1 << 20):F0} MiB, filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes; {Environment.ProcessorCount} cores (machine shared)"));
+        var app = await StartPeerAsync(peer);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var results = new List<(double Seconds, double MiBps, double UsersPerSecond, double CpuSeconds, double AllocMiB)>();
+        for (var run = 1; run <= runs; run++)
+        {
+            await using (var receiver = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance))
+            using (var starter = new WarmStarter(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = TimeSpan.FromMinutes(10) }, TimeProvider.System, NullLogger.Instance))
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var result = await starter.WarmStartAsync(address, "bench", CancellationToken.None);
+                var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+                var allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(1 << 20);
+                if (result.Outcome != WarmStartOutcome.Completed || result.Users != users)
+                {
+                    Console.Error.WriteLine($"run {run}: {result.Outcome} with {result.Users} users: {result.Error}");
+                    return 1;
+                }
+
+                var seconds = result.Duration.TotalSeconds;
+                var mib = result.Bytes / (double)(1 << 20);
+                results.Add((seconds, mib / seconds, result.Users / seconds, cpuSeconds, allocMiB));
+                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s; allocated {allocMiB:F0} MiB"));
+            }
+        }
+
+        Console.WriteLine(string.Create(inv, $"median of {runs}: {Median(results.Select(r => r.Seconds)):F2} s, {Median(results.Select(r => r.MiBps)):F0} MiB/s, {Median(results.Select(r => r.UsersPerSecond)):N0} users/s, CPU {Median(results.Select(r => r.CpuSeconds)):F2} s, allocated {Median(results.Select(r => r.AllocMiB)):F0} MiB"));
+        await app.StopAsync();
+        return 0;
+    }
+
+    private static int ItemsForSnapshotBytes(int bytes, BloomFilterOptions options)
+    {
+        var items = 1;
+        while (UserFilter.Create(items + 1, options).SnapshotLength <= bytes)
+        {
+            items++;
+        }
+
+        return items;
+    }
+
+    private static async Task<WebApplication> StartPeerAsync(ReadThroughCache peer)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(new IPEndPoint(IPAddress.Loopback, 0)));
+        builder.Services.AddGrpcServer();
+        var app = builder.Build();
+        var sender = new SnapshotSender(SnapshotCursorSource.None);
+        app.MapGrpcService(ServerServiceDefinition.CreateBuilder(CacheNodeMethods.ServiceName)
+            .AddServerStreamingMethod(CacheNodeMethods.Snapshot, (request, stream, context) => sender.SendAsync(peer, request, stream, context.CancellationToken))
+            .Build());
+        await app.StartAsync();
+        return app;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}

@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging;
+using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Filters;
+using ReadHistory.Rpc;
+using ReadHistory.Rpc.Client;
+
+namespace ReadHistory.Server.Cache;
+
+/// <summary>
+/// The receiving side of warm start: copies a ready peer's filters of one pool (hottest first) into this node's
+/// <see cref="ReadThroughCache"/> over CacheNode.Snapshot, validating each filter and stopping when the budget is
+/// full, and hands back the peer's stream cursor to tail from. Bounded by <see cref="WarmStartOptions.Timeout"/>.
+/// </summary>
+/// <remarks>
+/// All or nothing: a failure (peer unreachable or refusing, a corrupt or truncated filter, a stream out of order, the
+/// timeout) drops every filter this attempt installed, because without the cursor of a completed handover the node
+/// cannot prove them coherent. The node then simply starts cold. Caller cancellation drops them too, then throws.
+/// Run it before the node serves and before it tails its slot stream.
+/// </remarks>
+internal sealed class WarmStarter : IDisposable
+{
+    // Room around a chunk's filter data for the message's own fields (cursor, per-part headers).
+    private const int MessageOverheadBytes = 64 << 10;
+
+    private readonly ReadThroughCache _cache;
+    private readonly WarmStartOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the warm starter of <paramref name="cache"/>'s pool.</summary>
+    public WarmStarter(ReadThroughCache cache, WarmStartOptions options, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        options.Validate();
+        _cache = cache;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        Metrics = new WarmStartMetrics(cache.Filters.Options.Pool);
+    }
+
+    /// <summary>The warm-start counters.</summary>
+    public WarmStartMetrics Metrics { get; }
+
+    /// <summary>
+    /// Copies <paramref name="pool"/>'s filters from the cache node at <paramref name="peer"/> (its internal gRPC
+    /// address) into this node. Never throws for the peer's faults: a failure comes back as
+    /// <see cref="WarmStartOutcome.Failed"/> with nothing kept. Throws <see cref="OperationCanceledException"/> only
+    /// when <paramref name="cancellationToken"/> fires (after dropping what it installed).
+    /// </summary>
+    public async Task<WarmStartResult> WarmStartAsync(Uri peer, string pool, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(pool);
+        var started = _time.GetTimestamp();
+        var installed = new List<ulong>();
+        long bytes = 0;
+        using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            var (outcome, cursor) = await CopyAsync(peer, pool, installed, b => bytes += b, linked.Token).ConfigureAwait(false);
+            var result = new WarmStartResult(outcome, cursor, installed.Count, bytes, _time.GetElapsedTime(started), Error: null);
+            Log.WarmStartFinished(_logger, _cache.Filters.Options.Pool, peer, outcome, result.Users, result.Bytes, result.Duration.TotalMilliseconds);
+            Metrics.Finished(outcome);
+            return result;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            DropAll(installed);
+            var reason = Describe(e, timeout.IsCancellationRequested);
+            var duration = _time.GetElapsedTime(started);
+            Log.WarmStartFailed(_logger, e, _cache.Filters.Options.Pool, peer, duration.TotalMilliseconds, reason);
+            Metrics.Finished(WarmStartOutcome.Failed);
+            return new WarmStartResult(WarmStartOutcome.Failed, ReadOnlyMemory<byte>.Empty, 0, 0, duration, reason);
+        }
+        catch (Exception e)
+        {
+            // The caller gave up (the transport may report it as a CANCELLED RpcException): same cleanup, then say so.
+            DropAll(installed);
+            Metrics.Finished(WarmStartOutcome.Failed);
+            throw e as OperationCanceledException ?? new OperationCanceledException("warm start cancelled", e, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Metrics.Dispose();
+
+    private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, CancellationToken cancellationToken)
+    {
+        var filterOptions = _cache.Filters.Options.Filter;
+        using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = _options.ChunkBytes + MessageOverheadBytes,
+            TimeProvider = _time,
+        });
+        var request = new SnapshotRequest
+        {
+            Pool = pool,
+            // The peer counts snapshot bytes, this node heap bytes: close enough to stop the peer early; the install
+            // below enforces the budget exactly.
+            MaxBytes = (ulong)Math.Max(1, _cache.Filters.BudgetBytes - _cache.Filters.Bytes),
+            MaxChunkBytes = (uint)_options.ChunkBytes,
+        };
+        var deadline = _time.GetUtcNow().UtcDateTime + _options.Timeout;
+        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(CacheNodeMethods.Snapshot, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
+        using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
+        var stamp = new byte[FilterSnapshotHeader.StampSize];
+        ReadOnlyMemory<byte>? cursor = null;
+        var received = 0;
+        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var chunk = call.ResponseStream.Current;
+            if (cursor is null)
+            {
+                cursor = chunk.Cursor.ToByteArray();
+            }
+            else if (!chunk.Cursor.IsEmpty)
+            {
+                throw new InvalidDataException("Snapshot stream: a cursor arrived after the first chunk; expected it in the first chunk only.");
+            }
+
+            foreach (var part in chunk.Filters)
+            {
+                if (!assembler.TryAccept(part, out var userId, out var snapshot))
+                {
+                    continue;
+                }
+
+                received++;
+                UserFilter filter;
+                try
+                {
+                    filter = UserFilter.ReadSnapshot(snapshot.Span, filterOptions, stamp);
+                }
+                catch (FilterSnapshotException e)
+                {
+                    throw new InvalidDataException($"Snapshot stream: user {userId}'s filter (#{received} of the stream) was rejected: {e.Message}", e);
+                }
+
+                assembler.Release();
+                switch (_cache.InstallWarm(userId, filter))
+                {
+                    case WarmStartInstallOutcome.Installed:
+                        installed.Add(userId);
+                        addBytes(snapshot.Length);
+                        Metrics.Installed(snapshot.Length);
+                        break;
+                    case WarmStartInstallOutcome.BudgetFull:
+                        // Hottest first: what follows is colder; stop here (disposing the call cancels the peer's stream).
+                        return (WarmStartOutcome.BudgetFull, cursor.Value);
+                }
+            }
+
+            if (chunk.Last)
+            {
+                if (assembler.HasPending)
+                {
+                    throw new InvalidDataException("Snapshot stream: the last chunk ended inside a filter; expected its remaining parts.");
+                }
+
+                return (WarmStartOutcome.Completed, cursor.Value);
+            }
+        }
+
+        throw new InvalidDataException("Snapshot stream ended without its last chunk (the peer stopped early).");
+    }
+
+    private void DropAll(List<ulong> installed)
+    {
+        foreach (var userId in installed)
+        {
+            _cache.Filters.Remove(userId);
+        }
+
+        installed.Clear();
+    }
+
+    private string Describe(Exception e, bool timedOut) => e switch
+    {
+        // The call's own deadline (the same bound) may fire a moment before the token does.
+        _ when timedOut || e is RpcException { StatusCode: StatusCode.DeadlineExceeded } => $"timed out after {_options.Timeout.TotalSeconds:0.###} s",
+        RpcException rpc => $"the peer answered {rpc.StatusCode}: {rpc.Status.Detail}",
+        _ => e.Message,
+    };
+}
