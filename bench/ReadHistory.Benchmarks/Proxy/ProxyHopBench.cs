@@ -63,8 +63,8 @@ internal static class ProxyHopBench
         await proxied.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, Within(5000), mark).ResponseAsync;
         await WarmAsync(proxied, check);
         var wrapped = new CacheCheckRequest { Request = check };
-        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(1000), wrapped).ResponseAsync;
-        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(1000), check).ResponseAsync;
+        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(5000), wrapped).ResponseAsync;
+        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(5000), check).ResponseAsync;
 
         var nodeRuns = new List<Latency>();
         var proxyRuns = new List<Latency>();
