@@ -133,6 +133,26 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     }
 
     /// <summary>
+    /// Drops every filter and abandons every rebuild in flight, when their coherence can no longer be proven (a gap
+    /// in the change stream); the users are rebuilt from the database on their next miss. Returns the filters dropped.
+    /// </summary>
+    public int DropAll()
+    {
+        foreach (var userId in _rebuilds.Keys)
+        {
+            DropUser(userId);
+        }
+
+        var held = Filters.RankHottestFirst();
+        foreach (var entry in held)
+        {
+            DropUser(entry.UserId);
+        }
+
+        return held.Length;
+    }
+
+    /// <summary>
     /// Applies one committed change (from the coherence stream): an insert sets bits in the user's filter if held, or
     /// in its rebuild's buffer; a delete drops the user. Users neither held nor rebuilding are ignored: their next
     /// rebuild reads the database.

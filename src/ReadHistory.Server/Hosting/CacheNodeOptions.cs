@@ -15,6 +15,9 @@ internal sealed class CacheNodeOptions
     /// <summary>Replicas per slot: a StatefulSet pod with ordinal n serves slot n / R, replica n % R.</summary>
     public int ReplicasPerSlot { get; set; } = 1;
 
+    /// <summary>The slot this node serves; -1 = from the trailing ordinal n of NodeName (slot = n / ReplicasPerSlot).</summary>
+    public int Slot { get; set; } = -1;
+
     /// <summary>Target false-positive rate of every user's filter (default 1 %).</summary>
     public double TargetFalsePositiveRate { get; set; } = 0.01;
 
@@ -47,10 +50,29 @@ internal sealed class CacheNodeOptions
             problems.Add($"ReadHistory:Cache:MaxFilterBytes: {MaxFilterBytes} is outside 64 .. BudgetBytes ({BudgetBytes})");
         }
 
+        if (Slot is < -1 or > 4095)
+        {
+            problems.Add($"ReadHistory:Cache:Slot: {Slot} is outside -1 .. 4095");
+        }
+
         if (RebuildConcurrency is < 1 or > 64)
         {
             problems.Add($"ReadHistory:Cache:RebuildConcurrency: {RebuildConcurrency} is outside 1 .. 64");
         }
+    }
+
+    /// <summary>The slot of this node: <see cref="Slot"/> when set, else from the StatefulSet ordinal at the end of the node name (0 without one).</summary>
+    public int SlotOf(string nodeName)
+    {
+        if (Slot >= 0)
+        {
+            return Slot;
+        }
+
+        var dash = nodeName.LastIndexOf('-');
+        return dash >= 0 && int.TryParse(nodeName.AsSpan(dash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ordinal)
+            ? ordinal / ReplicasPerSlot
+            : 0;
     }
 
     /// <summary>The cache's own options.</summary>

@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "database not reachable; next try in {DelaySeconds} s")]
     public static partial void DatabaseUnreachable(ILogger logger, double delaySeconds, Exception exception);
+
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "coherence: tailing {StreamKey} from {Cursor}")]
+    public static partial void CoherenceTailing(ILogger logger, string streamKey, Cdc.StreamCursor cursor);
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "coherence: gap in {StreamKey} ({Reason}); dropped {Users} filters that can no longer be proven coherent")]
+    public static partial void CoherenceGap(ILogger logger, string streamKey, string reason, int users);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "coherence: Redis not reachable; next try in {DelaySeconds} s")]
+    public static partial void CoherenceUnreachable(ILogger logger, double delaySeconds, Exception exception);
 }

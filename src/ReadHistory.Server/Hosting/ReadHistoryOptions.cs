@@ -36,6 +36,12 @@ internal sealed class ReadHistoryOptions
     /// <summary>The database (the only strong state).</summary>
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>This node's name (default: the HOSTNAME environment variable); a cache node takes its slot from its trailing ordinal.</summary>
+    public string NodeName { get; set; } = Environment.GetEnvironmentVariable("HOSTNAME") ?? Environment.MachineName;
+
+    /// <summary>The CDC role and the change-stream readers.</summary>
+    public Cdc.CdcOptions Cdc { get; set; } = new();
+
     /// <summary>The cache role.</summary>
     public CacheNodeOptions Cache { get; set; } = new();
 
@@ -51,7 +57,12 @@ internal sealed class ReadHistoryOptions
         var problems = new List<string>();
         try
         {
+            // "all" without Redis is a single node without change streams; naming cdc explicitly needs Redis.
             ServerRolesParser.Parse(Roles);
+            if (Roles.Contains("cdc", StringComparison.OrdinalIgnoreCase) && !Redis.IsConfigured)
+            {
+                problems.Add($"{Section}:Redis:Configuration: the cdc role publishes to Redis streams; set a Redis configuration");
+            }
         }
         catch (FormatException e)
         {
@@ -89,6 +100,7 @@ internal sealed class ReadHistoryOptions
         Topology.Validate(problems);
         Cache.Validate(problems);
         Redis.Validate(problems);
+        Cdc.Validate(problems);
         return problems;
     }
 

@@ -3,8 +3,14 @@ namespace ReadHistory.Server.Hosting;
 /// <summary>Redis, which carries the per-slot change streams and the CDC lease, under ReadHistory:Redis.</summary>
 internal sealed class RedisOptions
 {
-    /// <summary>StackExchange.Redis configuration string (host:port[,options]).</summary>
-    public string Configuration { get; set; } = "127.0.0.1:16379";
+    /// <summary>
+    /// StackExchange.Redis configuration string (host:port[,options]); empty = no Redis: no change streams, so no CDC
+    /// role and no coherence between replicas (a single cache node per slot still answers correctly on its own writes).
+    /// </summary>
+    public string Configuration { get; set; } = string.Empty;
+
+    /// <summary>Whether a Redis is configured.</summary>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Configuration);
 
     /// <summary>Prefix of every key this service writes, so several deployments can share one Redis.</summary>
     public string KeyPrefix { get; set; } = "rh";
@@ -12,11 +18,6 @@ internal sealed class RedisOptions
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(Configuration))
-        {
-            problems.Add("ReadHistory:Redis:Configuration: empty");
-        }
-
         if (KeyPrefix.Length is < 1 or > 32 || KeyPrefix.Any(static c => char.IsWhiteSpace(c) || c is '{' or '}'))
         {
             problems.Add($"ReadHistory:Redis:KeyPrefix: '{KeyPrefix}' must be 1-32 characters without spaces or braces");

@@ -80,6 +80,22 @@ internal static class ServerHost
             builder.Services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
         }
 
+        if (options.Redis.IsConfigured)
+        {
+            builder.Services.AddSingleton<RedisConnector>();
+            if (roles.HasFlag(ServerRoles.Cache))
+            {
+                builder.Services.AddSingleton<CoherenceTailer>();
+                builder.Services.AddHostedService(static provider => provider.GetRequiredService<CoherenceTailer>());
+            }
+
+            if (roles.HasFlag(ServerRoles.Cdc))
+            {
+                builder.Services.AddSingleton<CdcHost>();
+                builder.Services.AddHostedService(static provider => provider.GetRequiredService<CdcHost>());
+            }
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
@@ -99,6 +115,7 @@ internal static class ServerHost
         var connector = app.Services.GetService<DatabaseConnector>();
         connector?.RegisterReadiness(readiness);
         var node = app.Services.GetService<CacheNodeHost>();
+        app.Services.GetService<CoherenceTailer>()?.RegisterReadiness(readiness);
         if (node is not null)
         {
             node.RegisterReadiness(readiness);

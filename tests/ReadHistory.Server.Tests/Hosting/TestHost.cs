@@ -32,8 +32,11 @@ internal sealed class TestHost : IAsyncDisposable
     public Uri Http { get; }
 
     /// <summary>Settings for a host of <paramref name="roles"/> on ports 0 with its own schema prefix.</summary>
-    public static Dictionary<string, string?> Settings(string roles, string connectionString, string prefix) => new()
+    public static Dictionary<string, string?> Settings(string roles, string connectionString, string prefix, string? redis = null) => new()
     {
+        ["ReadHistory:Redis:Configuration"] = redis ?? string.Empty,
+        ["ReadHistory:Redis:KeyPrefix"] = prefix,
+        ["ReadHistory:NodeName"] = "test-node",
         ["ReadHistory:Roles"] = roles,
         ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
         ["ReadHistory:HttpListen"] = "127.0.0.1:0",

@@ -1,0 +1,32 @@
+using ReadHistory.Server.Cdc;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>The CDC role: one <see cref="CdcPublisher"/> (leader by lease in Redis, or a standby) for the process's lifetime.</summary>
+internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+{
+    private CdcPublisher? _publisher;
+
+    /// <summary>The publisher once started.</summary>
+    public CdcPublisher? Publisher => _publisher;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _publisher = new CdcPublisher(options.Cdc, options.Database, options.Topology, options.Redis, redis.Connection, time, loggers.CreateLogger("ReadHistory.Cdc"));
+        return _publisher.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        _publisher?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_publisher is not null)
+        {
+            await _publisher.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
