@@ -74,6 +74,6 @@ rates=(--rate "$rate" --ingest-rate "$ingest")
 dotnet "$loadgen_dll" compare "${workload[@]}" --scenario "$scenario" "${rates[@]}" \
   --warmup "$warmup" --duration "$duration" --targets "$targets" \
   --endpoint "http://$grpc" --metrics "http://$http/metrics" --db "$db" --redis "127.0.0.1:$redis_port" \
-  --json "${JSON_OUT:-bench/e2e-last.json}" "${append[@]}" || status=$?
+  --json "${JSON_OUT:-bench/ReadHistory.LoadGen/results/last-e2e.json}" "${append[@]}" || status=$?
 echo "service log tail:" >&2; grep -iE "error|fail" "$data/logs/service.log" | tail -5 >&2 || true
 exit "${status:-0}"

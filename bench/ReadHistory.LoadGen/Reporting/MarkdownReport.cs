@@ -48,9 +48,9 @@ internal static class MarkdownReport
             var first = results[0];
             s.AppendLine(c, $"Ratios, {first.Target} against each peer (same seed, same offered load, same run):");
             s.AppendLine();
-            s.AppendLine("| peer | check throughput (x) | check P99 (peer / first) | memory per read (peer / first) |");
-            s.AppendLine("|---|---:|---:|---:|");
             var f = first.Streams[0];
+            s.AppendLine(c, $"| peer | {f.Name} throughput, first / peer | {f.Name} P99, peer / first | memory per read, peer / first |");
+            s.AppendLine("|---|---:|---:|---:|");
             foreach (var r in results.Skip(1))
             {
                 var p = r.Streams[0];
