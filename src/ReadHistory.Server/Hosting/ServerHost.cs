@@ -68,7 +68,8 @@ internal static class ServerHost
         builder.Services.AddSingleton<HealthService>();
         builder.Services.AddSingleton<HealthReporter>();
         builder.Services.AddHostedService(static provider => provider.GetRequiredService<HealthReporter>());
-        if (roles.HasFlag(ServerRoles.Proxy) || roles.HasFlag(ServerRoles.Cache))
+        // The database is needed by cache nodes, and by a proxy only when it has no cache nodes to route to.
+        if (roles.HasFlag(ServerRoles.Cache) || (roles.HasFlag(ServerRoles.Proxy) && options.Topology.Pools.Count == 0))
         {
             builder.Services.AddSingleton<DatabaseConnector>();
             builder.Services.AddHostedService(static provider => provider.GetRequiredService<DatabaseConnector>());
