@@ -47,54 +47,37 @@ internal sealed class RpcMetrics : IDisposable
     public UnaryServerMethod<TRequest, TResponse> Instrument<TRequest, TResponse>(string method, UnaryServerMethod<TRequest, TResponse> handler)
         where TRequest : class
         where TResponse : class =>
-        async (request, context) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            var code = StatusCode.Unknown;
-            try
-            {
-                var response = await handler(request, context).ConfigureAwait(false);
-                code = StatusCode.OK;
-                return response;
-            }
-            catch (Exception e)
-            {
-                code = CodeOf(e, context);
-                throw;
-            }
-            finally
-            {
-                Record(method, code, started);
-            }
-        };
+        (request, context) => ObserveAsync(method, context, Stopwatch.GetTimestamp(), handler(request, context));
 
     /// <summary>Wraps a client-streaming handler so that every call is counted and timed.</summary>
     public ClientStreamingServerMethod<TRequest, TResponse> Instrument<TRequest, TResponse>(string method, ClientStreamingServerMethod<TRequest, TResponse> handler)
         where TRequest : class
         where TResponse : class =>
-        async (requests, context) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            var code = StatusCode.Unknown;
-            try
-            {
-                var response = await handler(requests, context).ConfigureAwait(false);
-                code = StatusCode.OK;
-                return response;
-            }
-            catch (Exception e)
-            {
-                code = CodeOf(e, context);
-                throw;
-            }
-            finally
-            {
-                Record(method, code, started);
-            }
-        };
+        (requests, context) => ObserveAsync(method, context, Stopwatch.GetTimestamp(), handler(requests, context));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();
+
+    // Handlers are async methods, so their failures arrive in the task; the start time is taken before the handler runs.
+    private async Task<TResponse> ObserveAsync<TResponse>(string method, ServerCallContext context, long started, Task<TResponse> call)
+    {
+        var code = StatusCode.Unknown;
+        try
+        {
+            var response = await call.ConfigureAwait(false);
+            code = StatusCode.OK;
+            return response;
+        }
+        catch (Exception e)
+        {
+            code = CodeOf(e, context);
+            throw;
+        }
+        finally
+        {
+            Record(method, code, started);
+        }
+    }
 
     // The status the gRPC layer will send for an exception escaping a handler.
     private StatusCode CodeOf(Exception exception, ServerCallContext context) => exception switch
