@@ -17,12 +17,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
         ThrowIfInvalid(validator.Validate(request));
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
         var source = await backend.CheckAsync(request, bitmap, context).ConfigureAwait(false);
-        return new CheckResponse
-        {
-            ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
-            UnreadCount = (uint)(request.ContentIds.Count - PopCount(bitmap)),
-            Source = source,
-        };
+        return Answer(bitmap, request.ContentIds.Count, source);
     }
 
     /// <summary>Filter: the unread ids in request order.</summary>
@@ -131,15 +126,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
         {
             var bitmap = new byte[(entry.ContentIds.Count + 7) / 8];
             var source = await backend.CheckAsync(entry, bitmap, context).ConfigureAwait(false);
-            return new UserCheckResult
-            {
-                Response = new CheckResponse
-                {
-                    ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
-                    UnreadCount = (uint)(entry.ContentIds.Count - PopCount(bitmap)),
-                    Source = source,
-                },
-            };
+            return new UserCheckResult { Response = Answer(bitmap, entry.ContentIds.Count, source) };
         }
         catch (RpcException e)
         {
@@ -154,6 +141,13 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
             throw new RpcException(new Status(StatusCode.InvalidArgument, error));
         }
     }
+
+    private static CheckResponse Answer(byte[] bitmap, int ids, AnswerSource source) => new()
+    {
+        ReadBitmap = UnsafeByteOperations.UnsafeWrap(bitmap),
+        UnreadCount = (uint)(ids - PopCount(bitmap)),
+        Source = source,
+    };
 
     private static int PopCount(ReadOnlySpan<byte> bitmap)
     {
