@@ -22,6 +22,9 @@ internal sealed class InMemoryHistorySource : IHistorySource
     /// <summary>When set, every scan waits for it after taking its snapshot (and before yielding rows).</summary>
     public TaskCompletionSource? ScanGate { get; set; }
 
+    /// <summary>When set, every point query and count waits for it (after being counted), as a database under load would.</summary>
+    public TaskCompletionSource? PointQueryGate { get; set; }
+
     /// <summary>Completed by the first scan that reaches the gate.</summary>
     public TaskCompletionSource ScanReachedGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -62,11 +65,34 @@ internal sealed class InMemoryHistorySource : IHistorySource
     }
 
     /// <inheritdoc />
-    public Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    public async Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _pointQueries);
-        var ids = contentIds.Span;
-        var bitmap = readBitmap.Span;
+        if (PointQueryGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return Answer(userId, contentType, contentIds.Span, readBitmap.Span);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsync(ulong userId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _counts);
+        if (PointQueryGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        lock (_gate)
+        {
+            return _rows.TryGetValue(userId, out var rows) ? rows.Count : 0;
+        }
+    }
+
+    private int Answer(ulong userId, ushort contentType, ReadOnlySpan<ulong> ids, Span<byte> bitmap)
+    {
         bitmap[..((ids.Length + 7) / 8)].Clear();
         var unread = 0;
         lock (_gate)
@@ -85,17 +111,7 @@ internal sealed class InMemoryHistorySource : IHistorySource
             }
         }
 
-        return Task.FromResult(unread);
-    }
-
-    /// <inheritdoc />
-    public Task<long> CountAsync(ulong userId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _counts);
-        lock (_gate)
-        {
-            return Task.FromResult(_rows.TryGetValue(userId, out var rows) ? (long)rows.Count : 0);
-        }
+        return unread;
     }
 
     /// <inheritdoc />
