@@ -49,6 +49,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "cache-node")
+        {
+            Environment.ExitCode = Cache.CacheNodeBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }
