@@ -12,6 +12,7 @@ using ReadHistory.Core.Filters;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
 using ReadHistory.Server.Cache;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
@@ -38,16 +39,16 @@ internal static class CacheNodeBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = IntOption(args, "--seconds", 10);
+        var seconds = BenchHost.IntOption(args, "--seconds", 10);
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"cache-node: {seconds} s per measurement; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false, Binlog = false });
-        var settings = Settings(server.ConnectionString());
-        await MigrateAsync(settings);
+        var settings = BenchHost.Settings("cache", server.ConnectionString(), "cn", 512L << 20);
+        await BenchHost.MigrateAsync(settings);
         var load = Stopwatch.StartNew();
         await LoadRowsAsync(server);
         Console.WriteLine(string.Create(inv, $"rows loaded in {load.Elapsed.TotalSeconds:F1} s"));
-        await using var host = await StartAsync(settings);
+        await using var host = await BenchHost.StartReadyAsync(settings);
         var cache = host.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("the cache node has no cache");
 
         var ids = new ulong[Ids];
@@ -207,7 +208,7 @@ internal static class CacheNodeBench
             check.ContentIds.Add(ids);
             return new CacheCheckRequest { Request = check };
         }).ToArray();
-        var first = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(5000), requests[0]).ResponseAsync;
+        var first = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), requests[0]).ResponseAsync;
         if (first.Source != AnswerSource.Memory)
         {
             throw new InvalidOperationException("the gRPC hit was not answered from memory");
@@ -231,7 +232,7 @@ internal static class CacheNodeBench
             while (Stopwatch.GetTimestamp() < end)
             {
                 var started = Stopwatch.GetTimestamp();
-                await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(5000), requests[n++ % requests.Length]).ResponseAsync;
+                await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), requests[n++ % requests.Length]).ResponseAsync;
                 mine.Add(Stopwatch.GetTimestamp() - started);
             }
 
@@ -304,62 +305,7 @@ internal static class CacheNodeBench
         }
     }
 
-    private static CallOptions Within(int milliseconds) => new(deadline: DateTime.UtcNow.AddMilliseconds(milliseconds));
-
-    private static Dictionary<string, string?> Settings(string connectionString) => new()
-    {
-        ["ReadHistory:Roles"] = "cache",
-        ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
-        ["ReadHistory:HttpListen"] = "127.0.0.1:0",
-        ["ReadHistory:ShutdownGrace"] = "00:00:01",
-        ["ReadHistory:Database:ConnectionString"] = connectionString,
-        ["ReadHistory:Database:DatabasePrefix"] = "cn",
-        ["ReadHistory:Cache:BudgetBytes"] = (512 << 20).ToString(CultureInfo.InvariantCulture),
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
-
-    private static async Task MigrateAsync(Dictionary<string, string?> settings)
-    {
-        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
-        await SchemaMigrator.MigrateAsync(options.Database, NullLogger.Instance, CancellationToken.None);
-    }
-
-    private static async Task<Host> StartAsync(Dictionary<string, string?> settings)
-    {
-        var app = ServerHost.Build([], configuration => configuration.AddInMemoryCollection(settings));
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        var host = new Host(app, addresses[0], addresses[1]);
-        using var http = new HttpClient();
-        for (var attempt = 0; attempt < 400; attempt++)
-        {
-            if ((await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode)
-            {
-                return host;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the cache node did not become ready");
-    }
-
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
     private sealed record Latency(int Calls, double P50, double P99);
 
     private sealed record Load(double CallsPerSecond, double P50, double P99);
-
-    private sealed record Host(WebApplication App, Uri Grpc, Uri Http) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
 }

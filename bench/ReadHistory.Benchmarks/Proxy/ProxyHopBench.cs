@@ -10,6 +10,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
@@ -28,22 +29,22 @@ internal static class ProxyHopBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = IntOption(args, "--seconds", 10);
-        var rounds = IntOption(args, "--rounds", 2);
-        var concurrency = IntOption(args, "--concurrency", 32);
+        var seconds = BenchHost.IntOption(args, "--seconds", 10);
+        var rounds = BenchHost.IntOption(args, "--rounds", 2);
+        var concurrency = BenchHost.IntOption(args, "--concurrency", 32);
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"proxy-hop: {seconds} s per run, {rounds} interleaved rounds, concurrency {concurrency} for throughput; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false, Binlog = false });
         var connectionString = server.ConnectionString();
 
-        var nodeSettings = Settings("cache", connectionString);
-        await MigrateAsync(nodeSettings);
-        await using var node = await StartAsync(nodeSettings);
-        var proxySettings = Settings("proxy", connectionString);
+        var nodeSettings = BenchHost.Settings("cache", connectionString, "hop", 64L << 20);
+        await BenchHost.MigrateAsync(nodeSettings);
+        await using var node = await BenchHost.StartReadyAsync(nodeSettings);
+        var proxySettings = BenchHost.Settings("proxy", connectionString, "hop", 64L << 20);
         proxySettings["ReadHistory:Topology:Pools:0:Name"] = "default";
         proxySettings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
         proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Grpc.ToString().TrimEnd('/');
-        await using var proxy = await StartAsync(proxySettings);
+        await using var proxy = await BenchHost.StartReadyAsync(proxySettings);
 
         using var nodeChannel = GrpcChannel.ForAddress(node.Grpc);
         using var proxyChannel = GrpcChannel.ForAddress(proxy.Grpc);
@@ -60,11 +61,11 @@ internal static class ProxyHopBench
             }
         }
 
-        await proxied.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, Within(5000), mark).ResponseAsync;
+        await proxied.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, BenchHost.Within(5000), mark).ResponseAsync;
         await WarmAsync(proxied, check);
         var wrapped = new CacheCheckRequest { Request = check };
-        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, Within(5000), wrapped).ResponseAsync;
-        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(5000), check).ResponseAsync;
+        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), wrapped).ResponseAsync;
+        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, BenchHost.Within(5000), check).ResponseAsync;
 
         var nodeRuns = new List<Latency>();
         var proxyRuns = new List<Latency>();
@@ -106,7 +107,7 @@ internal static class ProxyHopBench
     {
         for (var attempt = 0; attempt < 400; attempt++)
         {
-            var answer = await proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, Within(5000), check).ResponseAsync;
+            var answer = await proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, BenchHost.Within(5000), check).ResponseAsync;
             if (answer.Source == AnswerSource.Memory)
             {
                 return;
@@ -173,62 +174,7 @@ internal static class ProxyHopBench
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static CallOptions Within(int milliseconds) => new(deadline: DateTime.UtcNow.AddMilliseconds(milliseconds));
-
-    private static Dictionary<string, string?> Settings(string roles, string connectionString) => new()
-    {
-        ["ReadHistory:Roles"] = roles,
-        ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
-        ["ReadHistory:HttpListen"] = "127.0.0.1:0",
-        ["ReadHistory:ShutdownGrace"] = "00:00:01",
-        ["ReadHistory:Database:ConnectionString"] = connectionString,
-        ["ReadHistory:Database:DatabasePrefix"] = "hop",
-        ["ReadHistory:Cache:BudgetBytes"] = (64 << 20).ToString(CultureInfo.InvariantCulture),
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
-
-    private static async Task MigrateAsync(Dictionary<string, string?> settings)
-    {
-        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
-        await SchemaMigrator.MigrateAsync(options.Database, NullLogger.Instance, CancellationToken.None);
-    }
-
-    private static async Task<Host> StartAsync(Dictionary<string, string?> settings)
-    {
-        var app = ServerHost.Build([], configuration => configuration.AddInMemoryCollection(settings));
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        var host = new Host(app, addresses[0], addresses[1]);
-        using var http = new HttpClient();
-        for (var attempt = 0; attempt < 400; attempt++)
-        {
-            if ((await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode)
-            {
-                return host;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("a host did not become ready");
-    }
-
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
     private sealed record Latency(int Calls, double P50, double P99);
 
     private sealed record Throughput(double CallsPerSecond, double CpuMicrosPerCall, double BytesPerCall);
-
-    private sealed record Host(WebApplication App, Uri Grpc, Uri Http) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
 }
