@@ -1,5 +1,6 @@
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Benchmarks.Cache;
 
@@ -14,7 +15,7 @@ internal sealed class NoDatabaseSource : IHistorySource
 
     public Task<long> ForgetAsync(ulong userId, CancellationToken cancellationToken) => throw Unexpected();
 
-    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, CancellationToken cancellationToken) => throw Unexpected();
+    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, CancellationToken cancellationToken) => throw Unexpected();
 
     private static InvalidOperationException Unexpected() => new("the benchmark touched the database: the user was not held");
 }

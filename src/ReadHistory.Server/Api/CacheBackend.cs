@@ -2,6 +2,7 @@ using System.Buffers;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Hosting;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Api;
 
@@ -34,16 +35,9 @@ internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false)
     public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
     {
         var cache = Cache();
-        var items = new ReadEvent[request.Items.Count];
-        var distinct = new HashSet<ulong>();
-        for (var i = 0; i < items.Length; i++)
-        {
-            items[i] = new ReadEvent(request.Items[i].ContentId, request.Items[i].ReadAtMs);
-            distinct.Add(request.Items[i].ContentId);
-        }
-
+        var items = StoredReads.From(request, out var distinct);
         await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, cancellationToken)).ConfigureAwait(false);
-        return distinct.Count;
+        return distinct;
     }
 
     /// <inheritdoc />

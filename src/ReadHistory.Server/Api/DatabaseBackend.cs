@@ -45,16 +45,9 @@ internal sealed class DatabaseBackend(DatabaseConnector connector, AnswerSource 
     public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
     {
         var open = Open();
-        var items = new StoredRead[request.Items.Count];
-        var distinct = new HashSet<ulong>();
-        for (var i = 0; i < items.Length; i++)
-        {
-            items[i] = new StoredRead(request.Items[i].ContentId, request.Items[i].ReadAtMs);
-            distinct.Add(request.Items[i].ContentId);
-        }
-
+        var items = StoredReads.From(request, out var distinct);
         await StorageFailures.Guard(WriteAsync(open, request, items, cancellationToken)).ConfigureAwait(false);
-        return distinct.Count;
+        return distinct;
     }
 
     /// <inheritdoc />

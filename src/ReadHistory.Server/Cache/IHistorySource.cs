@@ -1,4 +1,5 @@
 using ReadHistory.Core.Filters;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Cache;
 
@@ -29,5 +30,5 @@ internal interface IHistorySource
     Task<long> ForgetAsync(ulong userId, CancellationToken cancellationToken);
 
     /// <summary>Writes reads of one user and one content type; completes once they are committed (group commit).</summary>
-    Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, CancellationToken cancellationToken);
+    Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, CancellationToken cancellationToken);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Cache;
 
@@ -111,7 +112,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     /// Records reads: commits them through group commit, then sets their bits in the user's filter if held (or in the
     /// buffer of its rebuild), then completes. <paramref name="passthrough"/>: commit only.
     /// </summary>
-    public async Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, bool passthrough, CancellationToken cancellationToken)
+    public async Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, CancellationToken cancellationToken)
     {
         await _source.WriteAsync(userId, contentType, items, cancellationToken).ConfigureAwait(false);
         if (!passthrough)
@@ -205,7 +206,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         _rebuildSlots.Dispose();
     }
 
-    private void ApplyInserts(ulong userId, ushort contentType, ReadOnlySpan<ReadEvent> items)
+    private void ApplyInserts(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)
     {
         if (_rebuilds.TryGetValue(userId, out var rebuild) && TryBuffer(rebuild, contentType, items))
         {
@@ -222,10 +223,10 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     }
 
     private bool TryBuffer(ulong userId, ushort contentType, ulong contentId) =>
-        _rebuilds.TryGetValue(userId, out var rebuild) && TryBuffer(rebuild, contentType, [new ReadEvent(contentId, 0)]);
+        _rebuilds.TryGetValue(userId, out var rebuild) && TryBuffer(rebuild, contentType, [new StoredRead(contentId, 0)]);
 
     /// <summary>Buffers changes in a running rebuild; false when it is no longer running (the caller then goes to the cache).</summary>
-    private bool TryBuffer(UserRebuild rebuild, ushort contentType, ReadOnlySpan<ReadEvent> items)
+    private bool TryBuffer(UserRebuild rebuild, ushort contentType, ReadOnlySpan<StoredRead> items)
     {
         lock (rebuild.Gate)
         {

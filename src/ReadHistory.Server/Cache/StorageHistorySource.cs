@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Storage;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Cache;
 
@@ -50,23 +51,6 @@ internal sealed class StorageHistorySource(HistoryStore store, GroupCommitWriter
     public Task<long> ForgetAsync(ulong userId, CancellationToken cancellationToken) => store.ForgetAsync(userId, cancellationToken);
 
     /// <inheritdoc />
-    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, CancellationToken cancellationToken)
-    {
-        // The writer copies the items into its own rows before it returns, so the rented array goes back at once.
-        var rows = ArrayPool<ReadItem>.Shared.Rent(items.Length);
-        try
-        {
-            var source = items.Span;
-            for (var i = 0; i < source.Length; i++)
-            {
-                rows[i] = new ReadItem(source[i].ContentId, source[i].ReadAtMs);
-            }
-
-            return writer.WriteAsync(userId, contentType, rows.AsSpan(0, items.Length), cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<ReadItem>.Shared.Return(rows);
-        }
-    }
+    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, CancellationToken cancellationToken) =>
+        writer.WriteAsync(userId, contentType, items.Span, cancellationToken);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -57,7 +58,7 @@ internal static class CacheTestKit
     /// <summary>MarkRead of ids through the node.</summary>
     public static Task MarkReadAsync(ReadThroughCache node, ulong userId, ushort type, params ulong[] ids)
     {
-        var items = ids.Select(static id => new ReadEvent(id, 0)).ToArray();
+        var items = ids.Select(static id => new StoredRead(id, 0)).ToArray();
         return node.MarkReadAsync(userId, type, items, passthrough: false, CancellationToken.None).WaitAsync(TestTimeout);
     }
 }

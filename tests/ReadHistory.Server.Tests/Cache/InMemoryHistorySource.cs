@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -157,7 +158,7 @@ internal sealed class InMemoryHistorySource : IHistorySource
     }
 
     /// <inheritdoc />
-    public async Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<ReadEvent> items, CancellationToken cancellationToken)
+    public async Task WriteAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, CancellationToken cancellationToken)
     {
         await Task.Yield(); // group commit completes on another thread
         lock (_gate)

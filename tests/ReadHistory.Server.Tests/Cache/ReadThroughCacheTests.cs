@@ -3,6 +3,7 @@ using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
 using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -187,7 +188,7 @@ public sealed class ReadThroughCacheTests
 
         var bitmap = new byte[1];
         var result = await node.CheckAsync(1, 0, new ulong[] { 5 }, bitmap, passthrough: true, CancellationToken.None).AsTask().WaitAsync(TestTimeout);
-        await node.MarkReadAsync(1, 0, new[] { new ReadEvent(6, 0) }, passthrough: true, CancellationToken.None).WaitAsync(TestTimeout);
+        await node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: true, CancellationToken.None).WaitAsync(TestTimeout);
 
         Assert.Equal(new CheckResult(0, AnswerSource.Passthrough), result);
         Assert.Equal(0, node.RebuildsInFlight);
