@@ -62,8 +62,27 @@ internal sealed class CdcHarness : IAsyncDisposable
         return new CdcHarness(servers, storage, redis, topology, options);
     }
 
-    public static async Task<ConnectionMultiplexer> ConnectAsync(string endpoint) =>
-        await ConnectionMultiplexer.ConnectAsync(endpoint + ",abortConnect=false,connectRetry=10,syncTimeout=10000").DefaultTimeout();
+    // StackExchange.Redis 1.2.6 with abortConnect=false returns before it is connected, and once in a full CI run a
+    // multiplexer never finished connecting (its first command timed out after 30 s). A harness therefore starts
+    // only with a connected multiplexer: it waits a bounded time and makes a fresh one if the first did not connect.
+    public static async Task<ConnectionMultiplexer> ConnectAsync(string endpoint)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(endpoint + ",abortConnect=false,connectRetry=10,syncTimeout=10000").DefaultTimeout();
+            for (var wait = 0; wait < 100 && !connection.IsConnected; wait++)
+            {
+                await Task.Delay(50);
+            }
+
+            if (connection.IsConnected || attempt == 3)
+            {
+                return connection;
+            }
+
+            connection.Dispose();
+        }
+    }
 
     public CdcPublisher CreatePublisher(IConnectionMultiplexer? connection = null)
     {
