@@ -6,9 +6,9 @@ namespace ReadHistory.Server.Cache;
 /// re-applies everything the copied filters might lack. Setting a bit twice is harmless, so earlier is always safe.
 /// </summary>
 /// <remarks>
-/// The change-stream reader (Cdc) implements it; until it is plugged in, <see cref="None"/> answers an empty cursor,
-/// which a receiver reads as "no stream position known": it must tail its slot stream from wherever it would on a
-/// cold start, accepting that changes between that point and the copy are missing until the users' next rebuild.
+/// The coherence tailer implements it (<c>CoherenceTailer.Cursors</c>, encoded by <see cref="SnapshotCursor"/>); a node
+/// without a tailer (no Redis) uses <see cref="None"/>, an empty cursor, which a receiver reads as "no stream position
+/// known": it cannot prove the copy coherent, so it discards it and starts cold.
 /// </remarks>
 internal abstract class SnapshotCursorSource
 {

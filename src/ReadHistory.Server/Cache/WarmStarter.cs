@@ -45,13 +45,19 @@ internal sealed class WarmStarter : IDisposable
     /// <summary>The warm-start counters.</summary>
     public WarmStartMetrics Metrics { get; }
 
+    /// <summary>Copies <paramref name="pool"/>'s filters from the peer at <paramref name="peer"/>, whatever its cursor (see the overload).</summary>
+    public Task<WarmStartResult> WarmStartAsync(Uri peer, string pool, CancellationToken cancellationToken) =>
+        WarmStartAsync(peer, pool, acceptCursor: null, cancellationToken);
+
     /// <summary>
     /// Copies <paramref name="pool"/>'s filters from the cache node at <paramref name="peer"/> (its internal gRPC
     /// address) into this node. Never throws for the peer's faults: a failure comes back as
     /// <see cref="WarmStartOutcome.Failed"/> with nothing kept. Throws <see cref="OperationCanceledException"/> only
-    /// when <paramref name="cancellationToken"/> fires (after dropping what it installed).
+    /// when <paramref name="cancellationToken"/> fires (after dropping what it installed). <paramref name="acceptCursor"/>,
+    /// when given, sees the peer's cursor as soon as it arrives, before any filter is installed: it returns null to go
+    /// on, or why the copy is useless (the attempt then fails at once, having installed nothing).
     /// </summary>
-    public async Task<WarmStartResult> WarmStartAsync(Uri peer, string pool, CancellationToken cancellationToken)
+    public async Task<WarmStartResult> WarmStartAsync(Uri peer, string pool, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(pool);
@@ -62,7 +68,7 @@ internal sealed class WarmStarter : IDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            var (outcome, cursor) = await CopyAsync(peer, pool, installed, b => bytes += b, linked.Token).ConfigureAwait(false);
+            var (outcome, cursor) = await CopyAsync(peer, pool, installed, b => bytes += b, acceptCursor, linked.Token).ConfigureAwait(false);
             var result = new WarmStartResult(outcome, cursor, installed.Count, bytes, _time.GetElapsedTime(started), Error: null);
             Log.WarmStartFinished(_logger, _cache.Filters.Options.Pool, peer, outcome, result.Users, result.Bytes, result.Duration.TotalMilliseconds);
             Metrics.Finished(outcome);
@@ -89,7 +95,7 @@ internal sealed class WarmStarter : IDisposable
     /// <inheritdoc />
     public void Dispose() => Metrics.Dispose();
 
-    private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, CancellationToken cancellationToken)
+    private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
     {
         var filterOptions = _cache.Filters.Options.Filter;
         using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
@@ -117,6 +123,10 @@ internal sealed class WarmStarter : IDisposable
             if (cursor is null)
             {
                 cursor = chunk.Cursor.ToByteArray();
+                if (acceptCursor?.Invoke(cursor.Value) is { } refused)
+                {
+                    throw new InvalidDataException("the peer's cursor is refused: " + refused);
+                }
             }
             else if (!chunk.Cursor.IsEmpty)
             {

@@ -27,6 +27,18 @@ internal sealed class CacheNodeOptions
     /// <summary>Rebuilds running at once (default 4).</summary>
     public int RebuildConcurrency { get; set; } = 4;
 
+    /// <summary>This node's replica index in its slot (its place in the topology's replica list); -1 = the trailing ordinal n of NodeName, n % ReplicasPerSlot.</summary>
+    public int Replica { get; set; } = -1;
+
+    /// <summary>
+    /// Bound on warm start (finding a serving peer of the slot in the topology, copying its filters, replaying the
+    /// stream up to now); past it the node starts cold and reports ready. 0 = never warm-start (default 60 s).
+    /// </summary>
+    public TimeSpan WarmStartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Filter data per Snapshot message asked of the peer (default 1 MiB; 64 B .. 4 MiB).</summary>
+    public int WarmStartChunkBytes { get; set; } = SnapshotSender.DefaultChunkBytes;
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -59,6 +71,61 @@ internal sealed class CacheNodeOptions
         {
             problems.Add($"ReadHistory:Cache:RebuildConcurrency: {RebuildConcurrency} is outside 1 .. 64");
         }
+
+        if (Replica is < -1 or > 15)
+        {
+            problems.Add($"ReadHistory:Cache:Replica: {Replica} is outside -1 .. 15");
+        }
+
+        if (WarmStartTimeout < TimeSpan.Zero || WarmStartTimeout > TimeSpan.FromHours(1))
+        {
+            problems.Add($"ReadHistory:Cache:WarmStartTimeout: {WarmStartTimeout} is outside 0 .. 1 hour");
+        }
+
+        if (WarmStartChunkBytes is < SnapshotSender.MinChunkBytes or > SnapshotSender.MaxChunkBytes)
+        {
+            problems.Add($"ReadHistory:Cache:WarmStartChunkBytes: {WarmStartChunkBytes} is outside {SnapshotSender.MinChunkBytes} .. {SnapshotSender.MaxChunkBytes}");
+        }
+    }
+
+    /// <summary>This node's replica index: <see cref="Replica"/> when set, else the StatefulSet ordinal modulo ReplicasPerSlot (0 without one).</summary>
+    public int ReplicaOf(string nodeName)
+    {
+        if (Replica >= 0)
+        {
+            return Replica;
+        }
+
+        return Ordinal(nodeName) is { } ordinal ? ordinal % ReplicasPerSlot : 0;
+    }
+
+    /// <summary>
+    /// The other replicas of this node's slot in <paramref name="topology"/> (its pool by name, its slot, every
+    /// replica but its own index), starting after its own so that starting nodes spread over their peers.
+    /// </summary>
+    public IReadOnlyList<Uri> PeersOf(TopologyOptions topology, string nodeName)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        var pool = topology.Pools.Find(p => p.Name == Pool);
+        var slot = SlotOf(nodeName);
+        if (pool is null || slot >= pool.Slots.Count)
+        {
+            return [];
+        }
+
+        var replicas = pool.Slots[slot].Replicas;
+        var own = ReplicaOf(nodeName);
+        var peers = new List<Uri>(replicas.Count);
+        for (var i = 1; i <= replicas.Count; i++)
+        {
+            var index = (own + i) % replicas.Count;
+            if (index != own && Uri.TryCreate(replicas[index], UriKind.Absolute, out var uri))
+            {
+                peers.Add(uri);
+            }
+        }
+
+        return peers;
     }
 
     /// <summary>The slot of this node: <see cref="Slot"/> when set, else from the StatefulSet ordinal at the end of the node name (0 without one).</summary>
@@ -69,10 +136,15 @@ internal sealed class CacheNodeOptions
             return Slot;
         }
 
+        return Ordinal(nodeName) is { } ordinal ? ordinal / ReplicasPerSlot : 0;
+    }
+
+    private static int? Ordinal(string nodeName)
+    {
         var dash = nodeName.LastIndexOf('-');
         return dash >= 0 && int.TryParse(nodeName.AsSpan(dash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ordinal)
-            ? ordinal / ReplicasPerSlot
-            : 0;
+            ? ordinal
+            : null;
     }
 
     /// <summary>The cache's own options.</summary>

@@ -6,24 +6,34 @@ namespace ReadHistory.Server.Hosting;
 
 /// <summary>
 /// Keeps a cache node coherent: tails its slot's change stream and sets bits in place for the users it holds
-/// (users it does not hold are ignored; a delete drops the user). Until it has a cursor the node cannot prove
-/// that a filter it rebuilt holds every committed row, so it reports "coherence" not ready and, once the cursor
-/// is taken, drops whatever it built before; a gap in the stream (new epoch, trimmed past the cursor) drops
-/// everything the same way. Dropped users are rebuilt from the database on their next miss.
+/// (users it does not hold are ignored; a delete drops the user). A starting node first tries a warm start from a
+/// serving peer of its slot (see <c>CoherenceTailer.WarmStart.cs</c>) and tails from the peer's cursor; otherwise
+/// (cold) it takes the stream's tail as its cursor and drops whatever it built before, since it cannot prove such
+/// filters hold every committed row. A gap in the stream (new epoch, trimmed past the cursor) drops everything the
+/// same way. Dropped users are rebuilt from the database on their next miss. Until it tails (and, after a warm start,
+/// has replayed the stream up to where it was when the copy ended) it reports "coherence" not ready.
 /// </summary>
-internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost node, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters) : BackgroundService
+internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost node, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
     private readonly Meter _meter = meters.Create("ReadHistory.Coherence");
+    private readonly long _started = time.GetTimestamp();
     private volatile bool _tailing;
+    private volatile Applied? _applied;
 
     /// <summary>The slot this node tails.</summary>
     public int Slot { get; } = options.Cache.SlotOf(options.NodeName);
 
+    /// <summary>
+    /// The cursor a Snapshot of this node carries: the position of the last change applied to its filters (published
+    /// after the change's bits are set), empty until the node tails its stream.
+    /// </summary>
+    public SnapshotCursorSource Cursors => new AppliedCursorSource(this);
+
     /// <summary>Registers the readiness check "coherence".</summary>
     public void RegisterReadiness(Readiness readiness) =>
-        readiness.Register("coherence", _ => ValueTask.FromResult(_tailing));
+        readiness.Register("coherence", _ => ValueTask.FromResult(IsReady));
 
     /// <inheritdoc />
     public override void Dispose()
@@ -42,9 +52,22 @@ internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost 
 
         var cache = await WaitForCacheAsync(stoppingToken).ConfigureAwait(false);
         var reader = new ChangeStreamReader(redis.Connection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
-        var cursor = await TakeCursorAsync(reader, stoppingToken).ConfigureAwait(false);
-        cache.DropAll();
-        _tailing = true;
+        StreamCursor cursor;
+        StreamCursor? catchUpTo = null;
+        if (await WarmStartAsync(cache, reader, stoppingToken).ConfigureAwait(false) is { } warm)
+        {
+            // The copied filters hold every change up to the peer's cursor; replaying from there covers the rest.
+            (cursor, catchUpTo) = warm;
+            Log.CoherenceReplaying(_logger, reader.StreamKey, cursor, warm.Tail);
+        }
+        else
+        {
+            cursor = await TakeCursorAsync(reader, stoppingToken).ConfigureAwait(false);
+            cache.DropAll();
+        }
+
+        _applied = new Applied(cursor);
+        _tailing = catchUpTo is null || StreamCursor.CompareIds(cursor.EntryId, catchUpTo.Value.EntryId) >= 0;
         Log.CoherenceTailing(_logger, reader.StreamKey, cursor);
 
         await foreach (var update in reader.TailAsync(cursor, stoppingToken).ConfigureAwait(false))
@@ -52,6 +75,8 @@ internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost 
             if (update.IsGap)
             {
                 var dropped = cache.DropAll();
+                _applied = new Applied(update.Cursor);
+                _tailing = true;
                 gaps.Add(1, pool);
                 Log.CoherenceGap(_logger, reader.StreamKey, update.GapReason!, dropped);
                 continue;
@@ -64,6 +89,14 @@ internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost 
                 cache.ApplyChange(change.UserId, change.ContentType, change.ContentId, change.Kind == StreamChangeKind.Upsert ? ChangeKind.Insert : ChangeKind.DeleteUser);
             }
 
+            // Published only now: a Snapshot reading this cursor then copies filters holding every change up to it.
+            _applied = new Applied(update.Cursor);
+            if (!_tailing && StreamCursor.CompareIds(update.Cursor.EntryId, catchUpTo!.Value.EntryId) >= 0)
+            {
+                _tailing = true;
+                Log.CoherenceCaughtUp(_logger, reader.StreamKey, update.Cursor);
+            }
+
             applied.Add(batch.Count, pool);
             if (batch.Count > 0)
             {
@@ -71,6 +104,9 @@ internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost 
             }
         }
     }
+
+    // Ready once tailing (caught up after a warm start), or anyway once the warm-start bound has passed since start.
+    private bool IsReady => _tailing || (_applied is not null && time.GetElapsedTime(_started) >= options.Cache.WarmStartTimeout);
 
     private async Task<ReadThroughCache> WaitForCacheAsync(CancellationToken stoppingToken)
     {
@@ -102,5 +138,20 @@ internal sealed class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost 
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
+    }
+
+    /// <summary>The last position applied, encoded once for every Snapshot that reads it.</summary>
+    private sealed class Applied(StreamCursor cursor)
+    {
+        private byte[]? _encoded;
+
+        public StreamCursor Cursor { get; } = cursor;
+
+        public byte[] Encoded => _encoded ??= SnapshotCursor.Encode(Cursor);
+    }
+
+    private sealed class AppliedCursorSource(CoherenceTailer tailer) : SnapshotCursorSource
+    {
+        public override ReadOnlyMemory<byte> Current => tailer._applied is { } applied ? applied.Encoded : ReadOnlyMemory<byte>.Empty;
     }
 }

@@ -34,4 +34,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "coherence: Redis not reachable; next try in {DelaySeconds} s")]
     public static partial void CoherenceUnreachable(ILogger logger, double delaySeconds, Exception exception);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "coherence: warm, replaying {StreamKey} from the peer's cursor {Cursor} up to {Tail}")]
+    public static partial void CoherenceReplaying(ILogger logger, string streamKey, Cdc.StreamCursor cursor, Cdc.StreamCursor tail);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Information, Message = "coherence: {StreamKey} replayed up to {Cursor}; ready")]
+    public static partial void CoherenceCaughtUp(ILogger logger, string streamKey, Cdc.StreamCursor cursor);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Information, Message = "warm start: peer {Peer} is not serving; trying the next")]
+    public static partial void WarmStartPeerNotServing(ILogger logger, Uri peer);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "warm start from {Peer} discarded, starting cold: {Reason}")]
+    public static partial void WarmStartDiscarded(ILogger logger, Uri peer, string reason);
 }

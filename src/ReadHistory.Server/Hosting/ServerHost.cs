@@ -116,11 +116,13 @@ internal static class ServerHost
         var connector = app.Services.GetService<DatabaseConnector>();
         connector?.RegisterReadiness(readiness);
         var node = app.Services.GetService<CacheNodeHost>();
-        app.Services.GetService<CoherenceTailer>()?.RegisterReadiness(readiness);
+        var tailer = app.Services.GetService<CoherenceTailer>();
+        tailer?.RegisterReadiness(readiness);
         if (node is not null)
         {
             node.RegisterReadiness(readiness);
-            app.MapGrpcService(new CacheNodeService(validator, node).Bind(rpcMetrics));
+            // Snapshots carry the tailer's applied cursor; a node without Redis tails nothing and sends an empty one.
+            app.MapGrpcService(new CacheNodeService(validator, node, tailer?.Cursors).Bind(rpcMetrics));
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))

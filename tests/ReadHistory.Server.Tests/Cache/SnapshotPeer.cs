@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Rpc;
+using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Cache;
 
@@ -14,7 +15,7 @@ namespace ReadHistory.Server.Tests.Cache;
 
 /// <summary>
 /// A warm-start peer for tests: CacheNode.Snapshot over a <see cref="ReadThroughCache"/>, served by our gRPC layer on
-/// Kestrel (h2c, 127.0.0.1, port 0). <see cref="Tamper"/> may rewrite or hold each chunk on its way out.
+/// Kestrel (h2c, 127.0.0.1, port 0), with a gRPC health service reporting SERVING. <see cref="Tamper"/> may rewrite or hold each chunk on its way out.
 /// </summary>
 internal sealed class SnapshotPeer : IAsyncDisposable
 {
@@ -37,7 +38,10 @@ internal sealed class SnapshotPeer : IAsyncDisposable
     public Func<SnapshotChunk, int, CancellationToken, Task<SnapshotChunk>>? Tamper { get; set; }
 
     /// <summary>Starts a peer serving <paramref name="cache"/>'s filters after <paramref name="cursor"/>.</summary>
-    public static async Task<SnapshotPeer> StartAsync(ReadThroughCache cache, byte[] cursor)
+    public static Task<SnapshotPeer> StartAsync(ReadThroughCache cache, byte[] cursor) => StartAsync(cache, new FixedCursor(cursor));
+
+    /// <summary>Starts a peer serving <paramref name="cache"/>'s filters after the cursor <paramref name="cursors"/> gives at each Snapshot.</summary>
+    public static async Task<SnapshotPeer> StartAsync(ReadThroughCache cache, SnapshotCursorSource cursors)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -45,7 +49,11 @@ internal sealed class SnapshotPeer : IAsyncDisposable
         builder.Services.AddGrpcServer();
         var app = builder.Build();
         SnapshotPeer? peer = null;
-        var sender = new SnapshotSender(new FixedCursor(cursor));
+        var sender = new SnapshotSender(cursors);
+        // Serving, so that a starting node probing its peers' health picks this one.
+        var health = new HealthService();
+        health.SetStatus(string.Empty, ReadHistory.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        app.MapGrpcService(health.CreateDefinition());
         app.MapGrpcService(ServerServiceDefinition.CreateBuilder(CacheNodeMethods.ServiceName)
             .AddServerStreamingMethod(CacheNodeMethods.Snapshot, (request, stream, context) => sender.SendAsync(cache, request, new TamperingWriter(peer!, stream), context.CancellationToken))
             .Build());

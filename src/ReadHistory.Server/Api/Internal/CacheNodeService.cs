@@ -11,7 +11,8 @@ namespace ReadHistory.Server.Api.Internal;
 /// readhistory.internal.v1.CacheNode: the calls a proxy forwards to a cache node. Requests are validated again
 /// (a node protects itself), then answered by the node's cache, or from the database alone when the proxy sets
 /// <c>passthrough</c> because every replica of the user's own slot is down. Snapshot streams the node's filters to a
-/// starting replica (warm start), after the stream cursor of <paramref name="cursors"/> (none yet: an empty cursor).
+/// starting replica (warm start), after the stream cursor of <paramref name="cursors"/> (the coherence tailer's last
+/// applied position; none without a tailer: an empty cursor).
 /// </summary>
 internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, SnapshotCursorSource? cursors = null)
 {
