@@ -36,6 +36,7 @@ internal sealed class LoadGenOptions
     public Option<double> CoherenceWindow { get; } = new("--coherence-window") { Description = "Seconds after which another session must see an acknowledged write", DefaultValueFactory = _ => R.CoherenceWindow.TotalSeconds };
 
     public Option<string> Endpoint { get; } = new("--endpoint") { Description = "gRPC endpoint of the service", DefaultValueFactory = _ => T.Endpoint.ToString() };
+    public Option<string> NodeEndpoint { get; } = new("--node-endpoint") { Description = "gRPC endpoint of one cache node's internal API (service-direct; memory from CacheNode.Stats); empty: --endpoint", DefaultValueFactory = _ => string.Empty };
     public Option<string> Metrics { get; } = new("--metrics") { Description = "Service /metrics URL (empty: none)", DefaultValueFactory = _ => T.MetricsUrl?.ToString() ?? string.Empty };
     public Option<double> DeadlineMs { get; } = new("--deadline-ms") { Description = "Client deadline per call", DefaultValueFactory = _ => T.Deadline.TotalMilliseconds };
     public Option<int> Channels { get; } = new("--channels") { Description = "gRPC channels to the service", DefaultValueFactory = _ => T.Channels };
@@ -47,6 +48,7 @@ internal sealed class LoadGenOptions
     public Option<string> RedisSetProbe { get; } = new("--redis-set-probe") { Description = "script (SMISMEMBER via EVAL) | pipeline (SISMEMBER each)", DefaultValueFactory = _ => T.RedisSetProbe };
     public Option<double> BloomRate { get; } = new("--bloom-fpr") { Description = "Target false-positive rate of redis-bloom", DefaultValueFactory = _ => T.BloomFalsePositiveRate };
 
+    public Option<string> Watch { get; } = new("--watch") { Description = "Processes whose CPU is reported over each measured period: name=pid,name=pid (the generator itself always)", DefaultValueFactory = _ => string.Empty };
     public Option<string> Results { get; } = new("--results") { Description = "Markdown results file to append to", DefaultValueFactory = _ => "bench/RESULTS.md" };
     public Option<bool> NoAppend { get; } = new("--no-append") { Description = "Print the summary only; do not append it to --results" };
     public Option<string?> Json { get; } = new("--json") { Description = "Write the machine-readable results here" };
@@ -75,7 +77,7 @@ internal sealed class LoadGenOptions
         }
 
         AddTargets(command);
-        foreach (var o in new Option[] { Results, NoAppend, Json, PreloadedRows })
+        foreach (var o in new Option[] { Watch, Results, NoAppend, Json, PreloadedRows })
         {
             command.Options.Add(o);
         }
@@ -84,7 +86,7 @@ internal sealed class LoadGenOptions
     /// <summary>Adds the target options to <paramref name="command"/>.</summary>
     public void AddTargets(Command command)
     {
-        foreach (var o in new Option[] { Endpoint, Metrics, DeadlineMs, Channels, Database, DatabasePrefix, Databases, Tables, Redis, RedisSetProbe, BloomRate })
+        foreach (var o in new Option[] { Endpoint, NodeEndpoint, Metrics, DeadlineMs, Channels, Database, DatabasePrefix, Databases, Tables, Redis, RedisSetProbe, BloomRate })
         {
             command.Options.Add(o);
         }
@@ -131,6 +133,7 @@ internal sealed class LoadGenOptions
     public TargetOptions BindTargets(ParseResult p) => new()
     {
         Endpoint = new Uri(p.GetValue(Endpoint)!),
+        NodeEndpoint = string.IsNullOrEmpty(p.GetValue(NodeEndpoint)) ? null : new Uri(p.GetValue(NodeEndpoint)!),
         MetricsUrl = string.IsNullOrEmpty(p.GetValue(Metrics)) ? null : new Uri(p.GetValue(Metrics)!),
         Deadline = TimeSpan.FromMilliseconds(p.GetValue(DeadlineMs)),
         Channels = p.GetValue(Channels),

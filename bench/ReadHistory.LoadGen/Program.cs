@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ReadHistory.LoadGen;
+using ReadHistory.LoadGen.Measure;
 using ReadHistory.LoadGen.Model;
 using ReadHistory.LoadGen.Preload;
 using ReadHistory.LoadGen.Reporting;
@@ -38,14 +39,14 @@ preload.SetAction(async (p, ct) =>
 });
 root.Subcommands.Add(preload);
 
-var targetOption = new Option<string>("--target") { Description = "service | redis-bloom | redis-set | database", DefaultValueFactory = _ => "service" };
+var targetOption = new Option<string>("--target") { Description = "service | service-direct | redis-bloom | redis-set | database", DefaultValueFactory = _ => "service" };
 var run = new Command("run", "Run one target");
 o.AddRun(run);
 run.Options.Add(targetOption);
 run.SetAction((p, ct) => RunTargetsAsync(p, [p.GetValue(targetOption)!], ct));
 root.Subcommands.Add(run);
 
-var targetsOption = new Option<string>("--targets") { Description = "Comma-separated targets, run one after another; ratios against the first", DefaultValueFactory = _ => "service,database,redis-set,redis-bloom" };
+var targetsOption = new Option<string>("--targets") { Description = "Comma-separated targets, run one after another; ratios against the first", DefaultValueFactory = _ => "service,service-direct,database,redis-set,redis-bloom" };
 var compare = new Command("compare", "Run several targets with the same seed and workload and print ratios");
 o.AddRun(compare);
 compare.Options.Add(targetsOption);
@@ -61,23 +62,25 @@ async Task<int> RunTargetsAsync(ParseResult p, string[] names, CancellationToken
     var targetOptions = o.BindTargets(p);
     var world = new WorkloadModel(workload);
     var preloaded = p.GetValue(o.PreloadedRows) is var given && given >= 0 ? given : world.TotalRows();
+    var watch = CpuWatch.Parse(p.GetValue(o.Watch) ?? string.Empty);
     var results = new List<TargetResult>();
     foreach (var name in names)
     {
         ILoadTarget target = name switch
         {
             "service" => new ServiceTarget(targetOptions, workload.ContentType),
+            "service-direct" => new ServiceTarget(targetOptions, workload.ContentType, direct: true),
             "database" => new DatabaseTarget(targetOptions, workload.ContentType),
             "redis-set" => new RedisSetTarget(targetOptions, world),
             "redis-bloom" => new RedisBloomTarget(targetOptions, world),
-            _ => throw new ArgumentException("unknown target '" + name + "' (service-direct is not built yet)"),
+            _ => throw new ArgumentException("unknown target '" + name + "': use service, service-direct, database, redis-set or redis-bloom"),
         };
         try
         {
             await using (target)
             {
                 Console.Error.WriteLine($"== {name}: {runOptions.Scenario}, warm-up {runOptions.Warmup.TotalSeconds} s, measured {runOptions.Duration.TotalSeconds} s");
-                results.Add(await new LoadRunner(world, runOptions, Console.Error, TimeProvider.System).RunAsync(target, ct));
+                results.Add(await new LoadRunner(world, runOptions, Console.Error, TimeProvider.System, watch).RunAsync(target, ct));
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -42,6 +42,24 @@ internal static class MarkdownReport
             s.AppendLine(c, $"| {r.Target} | {t.FalseNegatives:N0} | {t.FalseNegativesOtherSession:N0} of {t.ReadOtherSessionChecked:N0} | {t.ReadChecked:N0} | {t.FalsePositiveRate:P3} ({t.FalsePositives:N0} of {t.UnreadChecked:N0}) | {t.RowsAcknowledged:N0} | {memory} |");
         }
 
+        var names = results.SelectMany(static r => r.Cpu).Select(static f => f.Name).Distinct(StringComparer.Ordinal).ToArray();
+        if (names.Length > 0)
+        {
+            s.AppendLine();
+            s.AppendLine("CPU over the measured period, in cores (CPU seconds per second; the machine has " + machine.Cores.ToString(c) + "), and the 1-minute load average at its start and end:");
+            s.AppendLine();
+            s.AppendLine("| target | load average | " + string.Join(" | ", names) + " | generator CPU µs per call |");
+            s.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", names.Length)) + "---:|");
+            foreach (var r in results)
+            {
+                var cells = names.Select(n => r.Cpu.FirstOrDefault(f => f.Name == n) is { } f ? f.Cores.ToString("F2", c) : "–");
+                var calls = r.Streams.Sum(static st => st.Completed);
+                var generator = r.Cpu.FirstOrDefault(static f => f.Name == "generator");
+                var perCall = generator is not null && calls > 0 ? (generator.Cores * r.MeasuredSeconds * 1e6 / calls).ToString("F0", c) : "–";
+                s.AppendLine(c, $"| {r.Target} | {r.LoadAverageStart:F1} → {r.LoadAverageEnd:F1} | {string.Join(" | ", cells)} | {perCall} |");
+            }
+        }
+
         if (results.Count > 1)
         {
             s.AppendLine();

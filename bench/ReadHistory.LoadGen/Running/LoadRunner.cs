@@ -1,4 +1,5 @@
 using System.Globalization;
+using ReadHistory.LoadGen.Measure;
 using ReadHistory.LoadGen.Model;
 using ReadHistory.LoadGen.Scheduling;
 using ReadHistory.LoadGen.Targets;
@@ -6,8 +7,11 @@ using ReadHistory.LoadGen.Truth;
 
 namespace ReadHistory.LoadGen.Running;
 
-/// <summary>Drives one target through warm-up and the measured period, prints a progress line a second, returns the figures.</summary>
-internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWriter progress, TimeProvider timeProvider)
+/// <summary>
+/// Drives one target through warm-up and the measured period, prints a progress line a second, returns the figures;
+/// the CPU of the generator and of <paramref name="watch"/> (name, pid) is sampled over the measured period.
+/// </summary>
+internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWriter progress, TimeProvider timeProvider, IReadOnlyList<(string Name, int Pid)>? watch = null)
 {
     /// <summary>Runs <paramref name="target"/> (after its <see cref="ILoadTarget.PrepareAsync"/>).</summary>
     public async Task<TargetResult> RunAsync(ILoadTarget target, CancellationToken cancellationToken)
@@ -63,6 +67,8 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
             }
         }
 
+        var cpu = new CpuWatch(watch ?? []);
+        var sampled = SampleMeasuredPeriodAsync(cpu, from, to, cancellationToken);
         var all = Task.WhenAll(running);
         while (!all.IsCompleted)
         {
@@ -74,6 +80,7 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
         }
 
         await all.ConfigureAwait(false);
+        var (cpuFigures, loadStart, loadEnd) = await sampled.ConfigureAwait(false);
         long rowsTouched = 0;
         foreach (var user in checks.UsersTouched.Keys)
         {
@@ -94,7 +101,25 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
 
         var truthResult = new TruthResult(tally.ReadChecked, tally.FalseNegatives, tally.ReadOtherChecked, tally.FalseNegativesOtherSession,
             tally.Unsure, tally.UnreadChecked, tally.FalsePositives, tally.FalsePositiveRate, truth.Acknowledged);
-        return new TargetResult(target.Name, options.Scenario, mode, options.Warmup.TotalSeconds, options.Duration.TotalSeconds, streams, truthResult, memory);
+        return new TargetResult(target.Name, options.Scenario, mode, options.Warmup.TotalSeconds, options.Duration.TotalSeconds, streams, truthResult, memory, cpuFigures, loadStart, loadEnd);
+    }
+
+    private async Task<(IReadOnlyList<CpuFigure> Cpu, double LoadStart, double LoadEnd)> SampleMeasuredPeriodAsync(CpuWatch cpu, long from, long to, CancellationToken cancellationToken)
+    {
+        await DelayUntilAsync(from, cancellationToken).ConfigureAwait(false);
+        var loadStart = CpuWatch.LoadAverage();
+        cpu.Start();
+        await DelayUntilAsync(to, cancellationToken).ConfigureAwait(false);
+        return (cpu.Stop(), loadStart, CpuWatch.LoadAverage());
+    }
+
+    private async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        var wait = timestamp - timeProvider.GetTimestamp();
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds((double)wait / timeProvider.TimestampFrequency), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string Line(StreamStats stats, OpenLoopScheduler? scheduler)

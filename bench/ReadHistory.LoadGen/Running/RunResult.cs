@@ -1,3 +1,4 @@
+using ReadHistory.LoadGen.Measure;
 using ReadHistory.LoadGen.Targets;
 
 namespace ReadHistory.LoadGen.Running;
@@ -29,7 +30,7 @@ internal sealed record TruthResult(
     double FalsePositiveRate,
     long RowsAcknowledged);
 
-/// <summary>One target's run.</summary>
+/// <summary>One target's run; <paramref name="Cpu"/> and the load averages cover the measured period.</summary>
 internal sealed record TargetResult(
     string Target,
     string Scenario,
@@ -38,4 +39,7 @@ internal sealed record TargetResult(
     double MeasuredSeconds,
     IReadOnlyList<StreamResult> Streams,
     TruthResult Truth,
-    MemoryFigure? Memory);
+    MemoryFigure? Memory,
+    IReadOnlyList<CpuFigure> Cpu,
+    double LoadAverageStart,
+    double LoadAverageEnd);

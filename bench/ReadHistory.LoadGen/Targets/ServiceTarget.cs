@@ -1,36 +1,44 @@
 using System.Globalization;
+using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
 
 namespace ReadHistory.LoadGen.Targets;
 
-/// <summary>The public API (<c>readhistory.v1.ReadHistory</c>) at an endpoint: a proxy or a process with role all.</summary>
+/// <summary>
+/// This service: <c>service</c> calls the public API (<c>readhistory.v1.ReadHistory</c>) at the proxy (or a process
+/// with role all); <c>service-direct</c> calls one cache node's internal API (<c>readhistory.internal.v1.CacheNode</c>)
+/// the way the proxy does, so the two side by side show what the proxy hop costs.
+/// </summary>
 internal sealed class ServiceTarget : ILoadTarget
 {
     private static readonly HttpClient MetricsClient = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly TargetOptions _options;
     private readonly uint _contentType;
+    private readonly bool _direct;
     private readonly GrpcChannel[] _channels;
     private readonly CallInvoker[] _invokers;
     private int _next;
 
-    /// <summary>A client of the service described by <paramref name="options"/>.</summary>
-    public ServiceTarget(TargetOptions options, uint contentType)
+    /// <summary>A client of the service described by <paramref name="options"/>; <paramref name="direct"/> = the cache node's internal API.</summary>
+    public ServiceTarget(TargetOptions options, uint contentType, bool direct = false)
     {
         _options = options;
         _contentType = contentType;
+        _direct = direct;
+        var endpoint = direct ? options.NodeEndpoint ?? options.Endpoint : options.Endpoint;
         _channels = new GrpcChannel[Math.Max(1, options.Channels)];
         _invokers = new CallInvoker[_channels.Length];
         for (var i = 0; i < _channels.Length; i++)
         {
-            _channels[i] = GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            _channels[i] = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
     }
 
     /// <inheritdoc />
-    public string Name => "service";
+    public string Name => _direct ? "service-direct" : "service";
 
     /// <inheritdoc />
     public Task PrepareAsync(TextWriter log, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -38,7 +46,10 @@ internal sealed class ServiceTarget : ILoadTarget
     /// <inheritdoc />
     public async Task CheckAsync(CheckCall call, CancellationToken cancellationToken)
     {
-        var response = await UnaryAsync(ReadHistoryMethods.Check, ToRequest(call), cancellationToken).ConfigureAwait(false);
+        var request = ToRequest(call);
+        var response = _direct
+            ? await UnaryAsync(CacheNodeMethods.Check, new CacheCheckRequest { Request = request }, cancellationToken).ConfigureAwait(false)
+            : await UnaryAsync(ReadHistoryMethods.Check, request, cancellationToken).ConfigureAwait(false);
         Decode(response.ReadBitmap.Span, call.Read);
     }
 
@@ -51,7 +62,14 @@ internal sealed class ServiceTarget : ILoadTarget
             request.Requests.Add(ToRequest(call));
         }
 
-        var response = await UnaryAsync(ReadHistoryMethods.BatchCheck, request, cancellationToken).ConfigureAwait(false);
+        var response = _direct
+            ? await UnaryAsync(CacheNodeMethods.BatchCheck, new CacheBatchCheckRequest { Request = request }, cancellationToken).ConfigureAwait(false)
+            : await UnaryAsync(ReadHistoryMethods.BatchCheck, request, cancellationToken).ConfigureAwait(false);
+        if (response.Results.Count != calls.Count)
+        {
+            throw new InvalidOperationException($"BatchCheck answered {response.Results.Count} results for {calls.Count} entries");
+        }
+
         for (var i = 0; i < calls.Count; i++)
         {
             var result = response.Results[i];
@@ -74,12 +92,38 @@ internal sealed class ServiceTarget : ILoadTarget
             request.Items.Add(new ReadItem { ContentId = id, ReadAtMs = now });
         }
 
-        await UnaryAsync(ReadHistoryMethods.MarkRead, request, cancellationToken).ConfigureAwait(false);
+        if (_direct)
+        {
+            await UnaryAsync(CacheNodeMethods.MarkRead, new CacheMarkReadRequest { Request = request }, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await UnaryAsync(ReadHistoryMethods.MarkRead, request, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
     public async Task<MemoryFigure?> MeasureMemoryAsync(long rowsTouched, CancellationToken cancellationToken)
     {
+        // The cache node's own accounting (CacheNode.Stats, at --node-endpoint, else at --endpoint when that process
+        // holds the cache role); a proxy answers Stats UNIMPLEMENTED, then readhistory_cache_bytes from /metrics.
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress(_options.NodeEndpoint ?? _options.Endpoint);
+                var stats = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null,
+                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken), new StatsRequest()).ResponseAsync.ConfigureAwait(false);
+                var bytes = stats.Pools.Sum(static p => (long)p.Bytes);
+                var users = stats.Pools.Sum(static p => (long)p.Users);
+                return new MemoryFigure(bytes, rowsTouched, string.Create(CultureInfo.InvariantCulture,
+                    $"CacheNode.Stats bytes of {users:N0} cached users / preloaded rows of the users checked"));
+            }
+            catch (RpcException)
+            {
+                // Not a cache node (a proxy answers UNIMPLEMENTED) or not reachable: try the metrics.
+            }
+        }
+
         if (_options.MetricsUrl is null)
         {
             return null;
@@ -97,7 +141,7 @@ internal sealed class ServiceTarget : ILoadTarget
                 }
             }
 
-            return new MemoryFigure((long)bytes, rowsTouched, "readhistory_cache_bytes / rows of the users checked");
+            return new MemoryFigure((long)bytes, rowsTouched, "readhistory_cache_bytes / preloaded rows of the users checked");
         }
         catch (HttpRequestException)
         {
