@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using ReadHistory.MySql;
@@ -16,15 +17,20 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     /// <summary>Rows one DELETE of forget removes, so no transaction grows with the user.</summary>
     public const int ForgetChunkRows = 10_000;
 
+    private static readonly int[] SmallSlots = [1, 8, 32, 128, 512];
     private readonly StorageMetrics _metrics = metrics ?? StorageMetrics.Shared;
+    private readonly ConcurrentDictionary<string, string[]> _pointStatements = new(StringComparer.Ordinal);
+    private readonly int[] _slots = SlotLadder(database.Options.PointQueryChunk);
 
     /// <summary>The schema this store reads.</summary>
     public HistoryDatabase Database => database;
 
     /// <summary>
     /// Which of <paramref name="ids"/> the user has read with this type: sets <c>found[i]</c> for each stored
-    /// <c>ids[i]</c> (duplicates included) and clears the others; returns how many were set. Long lists are split into
-    /// IN lists of <see cref="Hosting.DatabaseOptions.PointQueryChunk"/> ids on one connection.
+    /// <c>ids[i]</c> (duplicates included) and clears the others; returns how many were set. The ids go in chunks of
+    /// <see cref="Hosting.DatabaseOptions.PointQueryChunk"/> through prepared statements with a fixed ladder of slot
+    /// counts (<see cref="PointQuerySlots"/>), all on one connection of the point pool, whose sessions keep their
+    /// statements between rentals.
     /// </summary>
     public async Task<int> ContainsAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<bool> found, CancellationToken cancellationToken = default)
     {
@@ -47,20 +53,16 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
 
         _metrics.PointQueries.Add(1);
         var table = database.TableOf(userId);
-        var chunk = database.Options.PointQueryChunk;
         var hits = new HashSet<ulong>();
         await using (var connection = await database.Connections.OpenAsync(StoragePool.Point, cancellationToken).ConfigureAwait(false))
         {
-            for (var start = 0; start < ids.Length; start += chunk)
+            if (PreparedPointQueries)
             {
-                var part = ids.Slice(start, Math.Min(chunk, ids.Length - start));
-                await using var command = connection.CreateCommand();
-                command.CommandText = database.Dialect.PointQuery(table, userId, contentType, part.Span);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    hits.Add(reader.GetUInt64(0));
-                }
+                await PreparedPointQueryAsync(connection, table, userId, contentType, ids, hits, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await TextPointQueryAsync(connection, table, userId, contentType, ids, hits, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -77,6 +79,74 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Whether point queries run as prepared statements (the default) or as text IN lists of literals (kept only to
+    /// compare the two in the storage benchmark).
+    /// </summary>
+    public bool PreparedPointQueries { get; init; } = true;
+
+    /// <summary>
+    /// Id slot counts of the prepared point statements: 1, 8, 32, 128, 512 below the chunk, then the chunk itself. A
+    /// chunk uses the smallest count that holds it, so a session holds at most six statements per table, whatever
+    /// the request sizes.
+    /// </summary>
+    public IReadOnlyList<int> PointQuerySlots => _slots;
+
+    /// <summary>The slot ladder for a chunk size.</summary>
+    internal static int[] SlotLadder(int chunk) => [.. SmallSlots.Where(n => n < chunk), chunk];
+
+    private async Task PreparedPointQueryAsync(MySqlConnection connection, string table, ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, HashSet<ulong> hits, CancellationToken cancellationToken)
+    {
+        var slots = _slots;
+        var texts = _pointStatements.GetOrAdd(table, static (_, count) => new string[count], slots.Length);
+        var chunk = slots[^1];
+        for (var start = 0; start < ids.Length; start += chunk)
+        {
+            var part = ids.Slice(start, Math.Min(chunk, ids.Length - start));
+            var rung = 0;
+            while (slots[rung] < part.Length)
+            {
+                rung++;
+            }
+
+            var size = slots[rung];
+            await using var command = connection.CreateCommand();
+            command.CommandText = texts[rung] ??= database.Dialect.PreparedPointQuery(table, size);
+            var parameters = command.Parameters;
+            parameters.Add(new MySqlParameter { Value = userId });
+            parameters.Add(new MySqlParameter { Value = contentType });
+            var span = part.Span;
+            for (var i = 0; i < size; i++)
+            {
+                // Unused slots repeat the last id: the IN list's duplicates cost nothing and match nothing new.
+                parameters.Add(new MySqlParameter { Value = span[Math.Min(i, span.Length - 1)] });
+            }
+
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                hits.Add(reader.GetUInt64(0));
+            }
+        }
+    }
+
+    private async Task TextPointQueryAsync(MySqlConnection connection, string table, ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, HashSet<ulong> hits, CancellationToken cancellationToken)
+    {
+        var chunk = database.Options.PointQueryChunk;
+        for (var start = 0; start < ids.Length; start += chunk)
+        {
+            var part = ids.Slice(start, Math.Min(chunk, ids.Length - start));
+            await using var command = connection.CreateCommand();
+            command.CommandText = database.Dialect.PointQuery(table, userId, contentType, part.Span);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                hits.Add(reader.GetUInt64(0));
+            }
+        }
     }
 
     /// <summary>Rows of a user (all types); run before a scan to size the filter.</summary>

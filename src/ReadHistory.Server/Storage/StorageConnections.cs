@@ -6,7 +6,9 @@ namespace ReadHistory.Server.Storage;
 /// <summary>
 /// The three connection pools. The client pools by connection string, so each pool gets its own string: its own
 /// size and its own command timeout (short for point queries, long for scans), which also keeps the strings distinct
-/// whatever sizes are configured.
+/// whatever sizes are configured. The point pool does not reset sessions when they come back (COM_RESET_CONNECTION
+/// would drop their prepared statements, and the next rental would prepare again): its sessions only ever run the
+/// point query, outside transactions and without session settings, so there is no state to clear.
 /// </summary>
 internal sealed class StorageConnections
 {
@@ -16,9 +18,9 @@ internal sealed class StorageConnections
     public StorageConnections(DatabaseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _connectionStrings[(int)StoragePool.Point] = Build(options.ConnectionString, options.PointPoolSize, minimum: Math.Min(4, options.PointPoolSize), commandTimeoutSeconds: 5);
-        _connectionStrings[(int)StoragePool.Scan] = Build(options.ConnectionString, options.ScanPoolSize, minimum: 0, commandTimeoutSeconds: 600);
-        _connectionStrings[(int)StoragePool.Ingest] = Build(options.ConnectionString, options.IngestPoolSize, minimum: 0, commandTimeoutSeconds: 60);
+        _connectionStrings[(int)StoragePool.Point] = Build(options.ConnectionString, options.PointPoolSize, minimum: Math.Min(4, options.PointPoolSize), commandTimeoutSeconds: 5, reset: false);
+        _connectionStrings[(int)StoragePool.Scan] = Build(options.ConnectionString, options.ScanPoolSize, minimum: 0, commandTimeoutSeconds: 600, reset: true);
+        _connectionStrings[(int)StoragePool.Ingest] = Build(options.ConnectionString, options.IngestPoolSize, minimum: 0, commandTimeoutSeconds: 60, reset: true);
     }
 
     /// <summary>The connection string of a pool.</summary>
@@ -40,7 +42,7 @@ internal sealed class StorageConnections
         }
     }
 
-    private static string Build(string connectionString, int maximum, int minimum, uint commandTimeoutSeconds) =>
+    private static string Build(string connectionString, int maximum, int minimum, uint commandTimeoutSeconds, bool reset) =>
         new MySqlConnectionStringBuilder(connectionString)
         {
             Database = string.Empty,
@@ -48,5 +50,6 @@ internal sealed class StorageConnections
             MaximumPoolSize = (uint)maximum,
             MinimumPoolSize = (uint)minimum,
             DefaultCommandTimeout = commandTimeoutSeconds,
+            ConnectionReset = reset,
         }.ConnectionString;
 }

@@ -5,8 +5,9 @@ namespace ReadHistory.Server.Storage;
 
 /// <summary>
 /// The SQL text of one server family. Statements splice only integers and validated identifiers, never strings from
-/// callers, so the text protocol with literals (one round trip, no parameter objects) is safe and is what the hot
-/// paths use; a multi-row INSERT with 8,000 parameters would cost more to bind than to send.
+/// callers, so the text protocol with literals (one round trip, no parameter objects) is safe and is what ingest
+/// uses; a multi-row INSERT with 8,000 parameters would cost more to bind than to send. The point query is the
+/// exception: it runs as a prepared statement (<see cref="PreparedPointQuery"/>), parsed once per session.
 /// </summary>
 internal abstract class StorageDialect
 {
@@ -88,7 +89,7 @@ internal abstract class StorageDialect
         return sql.ToString();
     }
 
-    /// <summary>Appends a point query: which of <paramref name="ids"/> the user has read.</summary>
+    /// <summary>Appends a point query with the ids as literals (the text-protocol variant, kept for comparison).</summary>
     public void AppendPointQuery(StringBuilder sql, string qualifiedTable, ulong userId, ushort contentType, ReadOnlySpan<ulong> ids)
     {
         if (ids.IsEmpty)
@@ -119,6 +120,29 @@ internal abstract class StorageDialect
         var sql = new StringBuilder(160 + (ids.Length * 21));
         AppendPointQuery(sql, qualifiedTable, userId, contentType, ids);
         return sql.ToString();
+    }
+
+    /// <summary>
+    /// The prepared point query with <paramref name="placeholders"/> id slots: parameters are user id, content type,
+    /// then the ids (unused slots repeat an id). Its text depends only on the table and the slot count, so a session
+    /// prepares it once and reuses it for every user of that table.
+    /// </summary>
+    public string PreparedPointQuery(string qualifiedTable, int placeholders)
+    {
+        if (placeholders < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(placeholders), placeholders, "a prepared point query needs at least one id placeholder");
+        }
+
+        var sql = new StringBuilder(160 + (placeholders * 2));
+        sql.Append(PointSelectHead).Append(" content_id FROM ").Append(qualifiedTable)
+            .Append(" WHERE user_id = ? AND content_type = ? AND content_id IN (?");
+        for (var i = 1; i < placeholders; i++)
+        {
+            sql.Append(",?");
+        }
+
+        return sql.Append(')').ToString();
     }
 
     /// <summary>All rows of a user, in primary-key order.</summary>

@@ -67,6 +67,107 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     }
 
     [Fact]
+    public async Task Prepared_point_queries_are_exact_for_every_slot_count_duplicates_types_and_long_lists()
+    {
+        await using var h = await StorageHarness.CreateAsync(Server, "prepared");
+        const ulong User = 4242;
+        var random = new Random(777);
+        var stored = new HashSet<ulong>();
+        while (stored.Count < 6000)
+        {
+            stored.Add((ulong)random.NextInt64(1, 1L << 40));
+        }
+
+        stored.Add(ulong.MaxValue);
+        var storedList = stored.ToArray();
+        for (var start = 0; start < storedList.Length; start += 2000)
+        {
+            var part = storedList.Skip(start).Take(2000).Select(id => new ReadItem(id, 0)).ToArray();
+            await h.Writer.WriteAsync(User, 1, part).DefaultTimeout();
+        }
+
+        // The same ids under another type and another user must not leak into type 1 of this user.
+        await h.Writer.WriteAsync(User, 2, [new ReadItem(5, 0), new ReadItem(6, 0)]).DefaultTimeout();
+        await h.Writer.WriteAsync(User + 1, 1, [new ReadItem(5, 0), new ReadItem(7, 0)]).DefaultTimeout();
+        Assert.Equal([1, 8, 32, 128, 512, 1000], h.Store.PointQuerySlots);
+
+        var text = new HistoryStore(h.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new StorageMetrics()) { PreparedPointQueries = false };
+        foreach (var length in new[] { 1, 2, 8, 9, 31, 33, 200, 512, 513, 999, 1000, 1001, 2500, 10_000 })
+        {
+            var probe = new ulong[length];
+            for (var i = 0; i < length; i++)
+            {
+                probe[i] = random.Next(5) switch
+                {
+                    0 => storedList[random.Next(storedList.Length)],
+                    1 => i > 0 ? probe[random.Next(i)] : 5, // duplicates of earlier ids, stored or not
+                    2 => (ulong)random.Next(1, 10), // 5, 6, 7 exist only under another type or user
+                    _ => (ulong)random.NextInt64(1, 1L << 40),
+                };
+            }
+
+            var found = new bool[length];
+            var count = await h.Store.ContainsAsync(User, 1, probe, found).DefaultTimeout();
+            Assert.Equal(probe.Select(stored.Contains), found);
+            Assert.Equal(found.Count(f => f), count);
+
+            var foundText = new bool[length];
+            Assert.Equal(count, await text.ContainsAsync(User, 1, probe, foundText).DefaultTimeout());
+            Assert.Equal(found, foundText);
+        }
+
+        Assert.Equal(0, await h.Store.ContainsAsync(User, 1, ReadOnlyMemory<ulong>.Empty, Memory<bool>.Empty).DefaultTimeout());
+        var other = new bool[3];
+        Assert.Equal(2, await h.Store.ContainsAsync(User, 2, new ulong[] { 5, 7, 6 }, other).DefaultTimeout());
+        Assert.Equal([true, false, true], other);
+        Assert.Equal(0, await h.Store.ContainsAsync(User, 3, new ulong[] { 5, 6, 7 }, other).DefaultTimeout());
+        Assert.Equal([false, false, false], other);
+    }
+
+    [Theory]
+    [InlineData(1, new[] { 1 })]
+    [InlineData(7, new[] { 1, 7 })]
+    [InlineData(128, new[] { 1, 8, 32, 128 })]
+    [InlineData(1000, new[] { 1, 8, 32, 128, 512, 1000 })]
+    [InlineData(10_000, new[] { 1, 8, 32, 128, 512, 10_000 })]
+    public void The_slot_ladder_ends_at_the_chunk(int chunk, int[] expected) => Assert.Equal(expected, HistoryStore.SlotLadder(chunk));
+
+    [Fact]
+    public async Task A_point_session_prepares_each_statement_once_and_reuses_it_across_rentals()
+    {
+        await using var h = await StorageHarness.CreateAsync(Server, "reuse", databases: 1, tables: 1, configure: o => o.PointPoolSize = 1);
+        await h.Writer.WriteAsync(9, 1, Enumerable.Range(1, 300).Select(i => new ReadItem((ulong)i * 5, 0)).ToArray()).DefaultTimeout();
+        var probe = Enumerable.Range(1, 400).Select(i => (ulong)i).ToArray();
+
+        const int Calls = 20;
+        for (var call = 0; call < Calls; call++)
+        {
+            var found = new bool[probe.Length];
+            Assert.Equal(80, await h.Store.ContainsAsync(9, 1, probe, found).DefaultTimeout());
+        }
+
+        // One 1-slot query as well: a second statement on the same session, prepared once too.
+        Assert.Equal(1, await h.Store.ContainsAsync(9, 1, new ulong[] { 5 }, new bool[1]).DefaultTimeout());
+        Assert.Equal(1, await h.Store.ContainsAsync(9, 1, new ulong[] { 10 }, new bool[1]).DefaultTimeout());
+
+        // The pool holds one session, so this is the session every call above ran on; its counters were never reset.
+        await using var connection = await h.Database.Connections.OpenAsync(StoragePool.Point, CancellationToken.None).DefaultTimeout();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_execute', 'Com_select')";
+        var status = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        await using (var reader = await command.ExecuteReaderAsync().DefaultTimeout())
+        {
+            while (await reader.ReadAsync())
+            {
+                status[reader.GetString(0)] = long.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        Assert.Equal(2, status["Com_stmt_prepare"]);
+        Assert.Equal(Calls + 2, status["Com_stmt_execute"]);
+    }
+
+    [Fact]
     public async Task A_repeated_read_keeps_the_latest_read_time()
     {
         await using var h = await StorageHarness.CreateAsync(Server, "latest");

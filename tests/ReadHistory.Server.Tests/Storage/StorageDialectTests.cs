@@ -61,6 +61,17 @@ public sealed class StorageDialectTests
     }
 
     [Fact]
+    public void The_prepared_point_query_has_user_type_and_id_slots()
+    {
+        var dialect = new MariaDbDialect(StorageEngine.RocksDb);
+
+        Assert.Equal("SELECT content_id FROM `readhistory_0`.`reads_0` WHERE user_id = ? AND content_type = ? AND content_id IN (?)", dialect.PreparedPointQuery(Table, 1));
+        Assert.Equal("SELECT content_id FROM `readhistory_0`.`reads_0` WHERE user_id = ? AND content_type = ? AND content_id IN (?,?,?)", dialect.PreparedPointQuery(Table, 3));
+        Assert.Equal(1000, dialect.PreparedPointQuery(Table, 1000).Count(c => c == '?') - 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => dialect.PreparedPointQuery(Table, 0));
+    }
+
+    [Fact]
     public void MyRocks_scans_skip_the_block_cache_for_that_statement_only()
     {
         var dialect = new MariaDbDialect(StorageEngine.RocksDb);
@@ -105,6 +116,9 @@ public sealed class StorageDialectTests
         Assert.Equal(
             "SELECT /*+ RESOURCE_GROUP(rh_point) */ HIGH_PRIORITY content_id FROM `readhistory_0`.`reads_0` WHERE user_id = 5 AND content_type = 1 AND content_id IN (7)",
             dialect.PointQuery(Table, 5, 1, [7]));
+        Assert.Equal(
+            "SELECT /*+ RESOURCE_GROUP(rh_point) */ HIGH_PRIORITY content_id FROM `readhistory_0`.`reads_0` WHERE user_id = ? AND content_type = ? AND content_id IN (?,?)",
+            dialect.PreparedPointQuery(Table, 2));
         Assert.Equal(
             "SELECT /*+ RESOURCE_GROUP(rh_scan) */ content_type, content_id, read_at FROM `readhistory_0`.`reads_0` WHERE user_id = 5 ORDER BY user_id, content_type, content_id",
             dialect.Scan(Table, 5));
