@@ -10,7 +10,8 @@ namespace ReadHistory.Benchmarks.Storage;
 /// <summary>
 /// Console benchmarks of the storage layer on a private MariaDB (see bench/RESULTS.md, "Storage"):
 /// <c>storage-ingest --seconds 60 --engine rocksdb|innodb-compressed|innodb</c> and
-/// <c>storage-size --rows 2000000 --engine …</c> (load, bytes per row on disk, point-query P99 idle and under scans).
+/// <c>storage-size --rows 20000000 --seconds 10 --engine …</c> (load, bytes per row on disk, point-query P50/P99 idle
+/// and under scans, prepared statements and text IN lists alternately).
 /// </summary>
 internal static class StorageBench
 {
@@ -117,8 +118,8 @@ internal static class StorageBench
         var nextUser = 1UL;
         while (total < targetRows)
         {
-            // Pareto(alpha = 1.2, min 1), capped at 300,000 rows per user.
-            var n = (int)Math.Min(300_000, Math.Floor(1.0 / Math.Pow(1 - random.NextDouble(), 1 / 1.2)) * 8);
+            // Pareto(alpha = 1.2, scale 8) shifted to start at 1 row, capped at 300,000 rows per user.
+            var n = (int)Math.Min(300_000, Math.Floor(8.0 / Math.Pow(1 - random.NextDouble(), 1 / 1.2)) - 7);
             n = (int)Math.Min(n, targetRows - total);
             users.Add((nextUser, n));
             total += n;
@@ -126,8 +127,13 @@ internal static class StorageBench
         }
 
         var load = Stopwatch.StartNew();
+        // The bulk load only: commits are not flushed to disk one by one (durability is not what is measured here,
+        // size is); the server's durable defaults are restored before the point queries.
+        await SetGlobalsAsync(database, durable: false);
         await LoadAsync(database, users, random);
-        Console.WriteLine($"loaded {total} rows of {users.Count} users (largest {users.Max(u => u.Rows)}) in {load.Elapsed.TotalSeconds:F0} s");
+        await SetGlobalsAsync(database, durable: true);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"loaded {total} rows of {users.Count} users (smallest {users.Min(u => u.Rows)}, largest {users.Max(u => u.Rows)}, {users.Count(u => u.Rows >= 100_000)} of 100 K+) in {load.Elapsed.TotalSeconds:F0} s ({total / load.Elapsed.TotalSeconds:F0} rows/s)"));
 
         await using (var connection = await database.Connections.OpenAsync(StoragePool.Ingest, CancellationToken.None))
         {
@@ -151,28 +157,40 @@ internal static class StorageBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"size {database.Dialect.Engine}: {bytes} bytes of table files for {total} rows = {(double)bytes / total:F2} bytes/row (du of the folder: {allocated.Split('\t')[0]})"));
 
-        var store = new HistoryStore(database, NullLogger.Instance);
+        var prepared = new HistoryStore(database, NullLogger.Instance);
+        var text = new HistoryStore(database, NullLogger.Instance) { PreparedPointQueries = false };
         var small = users.Where(u => u.Rows is > 50 and < 5000).Select(u => u.User).ToArray();
         var big = users.OrderByDescending(u => u.Rows).Take(4).Select(u => u.User).ToArray();
-        var idle = await PointQueriesAsync(store, small, TimeSpan.FromSeconds(seconds), random);
+        var period = TimeSpan.FromSeconds(seconds);
+        await PointQueriesAsync(prepared, small, TimeSpan.FromSeconds(3), random); // warm both paths and the pool
+        await PointQueriesAsync(text, small, TimeSpan.FromSeconds(3), random);
+        var idleText = await PointQueriesAsync(text, small, period, random);
+        var idle = await PointQueriesAsync(prepared, small, period, random);
         using var stopScans = new CancellationTokenSource();
         long scanned = 0;
         var scans = Enumerable.Range(0, 2).Select(s => Task.Run(async () =>
         {
             while (!stopScans.IsCancellationRequested)
             {
-                await foreach (var _ in store.ScanAsync(big[s % big.Length], CancellationToken.None))
+                await foreach (var _ in prepared.ScanAsync(big[s % big.Length], CancellationToken.None))
                 {
                     Interlocked.Increment(ref scanned);
                 }
             }
         })).ToArray();
-        var busy = await PointQueriesAsync(store, small, TimeSpan.FromSeconds(seconds), random);
+        var scanClock = Stopwatch.StartNew();
+        var busy = await PointQueriesAsync(prepared, small, period, random);
+        var busyText = await PointQueriesAsync(text, small, period, random);
         await stopScans.CancelAsync();
         await Task.WhenAll(scans);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"point query (400 ids, 4 clients) {database.Dialect.Engine}: idle P50 {idle.P50:F2} ms P99 {idle.P99:F2} ms ({idle.Qps:F0}/s); " +
-            $"under 2 scan loops ({scanned / (double)seconds:F0} scanned rows/s) P50 {busy.P50:F2} ms P99 {busy.P99:F2} ms ({busy.Qps:F0}/s)"));
+        var scanRate = scanned / scanClock.Elapsed.TotalSeconds;
+        foreach (var (name, quiet, loaded) in new[] { ("prepared", idle, busy), ("text", idleText, busyText) })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"point query {name} (400 ids, 4 clients) {database.Dialect.Engine}: idle P50 {quiet.P50:F2} ms P99 {quiet.P99:F2} ms ({quiet.Qps:F0}/s); " +
+                $"under 2 scan loops ({scanRate:F0} scanned rows/s) P50 {loaded.P50:F2} ms P99 {loaded.P99:F2} ms ({loaded.Qps:F0}/s), P99 ratio {loaded.P99 / quiet.P99:F2}"));
+        }
+
         return 0;
     }
 
@@ -201,6 +219,15 @@ internal static class StorageBench
         })));
         var all = results.SelectMany(l => l).Order().ToArray();
         return (Percentile(all, 0.5), Percentile(all, 0.99), all.Length / clock.Elapsed.TotalSeconds);
+    }
+
+    private static async Task SetGlobalsAsync(HistoryDatabase database, bool durable)
+    {
+        var variable = database.Dialect.Engine == StorageEngine.RocksDb ? "rocksdb_flush_log_at_trx_commit" : "innodb_flush_log_at_trx_commit";
+        await using var connection = await database.Connections.OpenAsync(StoragePool.Ingest, CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SET GLOBAL {variable} = {(durable ? 1 : 2)}";
+        await command.ExecuteNonQueryAsync();
     }
 
     // Bulk load straight through multi-row INSERTs on 4 connections (not the group-commit writer: this measures size).
