@@ -20,6 +20,7 @@ internal static class StorageBench
         var mode = args[0];
         var seconds = IntArg(args, "--seconds", 60);
         var rows = IntArg(args, "--rows", 2_000_000);
+        var pointIds = IntArg(args, "--point-ids", 400);
         var engine = StringArg(args, "--engine", "rocksdb") switch
         {
             "rocksdb" => StorageEngine.RocksDb,
@@ -47,7 +48,7 @@ internal static class StorageBench
         return mode switch
         {
             "storage-ingest" => await IngestAsync(database, seconds),
-            "storage-size" => await SizeAndPointAsync(server, database, rows, seconds),
+            "storage-size" => await SizeAndPointAsync(server, database, rows, seconds, pointIds),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
     }
@@ -110,7 +111,7 @@ internal static class StorageBench
     }
 
     // Loads a heavy-tailed mix (users of 1 .. 300,000 rows), measures bytes per row on disk, then point-query P99 idle and under scans.
-    private static async Task<int> SizeAndPointAsync(MariaDbServer server, HistoryDatabase database, int targetRows, int seconds)
+    private static async Task<int> SizeAndPointAsync(MariaDbServer server, HistoryDatabase database, int targetRows, int seconds, int pointIds)
     {
         var random = new Random(42);
         var users = new List<(ulong User, int Rows)>();
@@ -162,10 +163,10 @@ internal static class StorageBench
         var small = users.Where(u => u.Rows is > 50 and < 5000).Select(u => u.User).ToArray();
         var big = users.OrderByDescending(u => u.Rows).Take(4).Select(u => u.User).ToArray();
         var period = TimeSpan.FromSeconds(seconds);
-        await PointQueriesAsync(prepared, small, TimeSpan.FromSeconds(3), random); // warm both paths and the pool
-        await PointQueriesAsync(text, small, TimeSpan.FromSeconds(3), random);
-        var idleText = await PointQueriesAsync(text, small, period, random);
-        var idle = await PointQueriesAsync(prepared, small, period, random);
+        await PointQueriesAsync(prepared, pointIds, small, TimeSpan.FromSeconds(3), random); // warm both paths and the pool
+        await PointQueriesAsync(text, pointIds, small, TimeSpan.FromSeconds(3), random);
+        var idleText = await PointQueriesAsync(text, pointIds, small, period, random);
+        var idle = await PointQueriesAsync(prepared, pointIds, small, period, random);
         using var stopScans = new CancellationTokenSource();
         long scanned = 0;
         var scans = Enumerable.Range(0, 2).Select(s => Task.Run(async () =>
@@ -179,30 +180,30 @@ internal static class StorageBench
             }
         })).ToArray();
         var scanClock = Stopwatch.StartNew();
-        var busy = await PointQueriesAsync(prepared, small, period, random);
-        var busyText = await PointQueriesAsync(text, small, period, random);
+        var busy = await PointQueriesAsync(prepared, pointIds, small, period, random);
+        var busyText = await PointQueriesAsync(text, pointIds, small, period, random);
         await stopScans.CancelAsync();
         await Task.WhenAll(scans);
         var scanRate = scanned / scanClock.Elapsed.TotalSeconds;
         foreach (var (name, quiet, loaded) in new[] { ("prepared", idle, busy), ("text", idleText, busyText) })
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"point query {name} (400 ids, 4 clients) {database.Dialect.Engine}: idle P50 {quiet.P50:F2} ms P99 {quiet.P99:F2} ms ({quiet.Qps:F0}/s); " +
+                $"point query {name} ({pointIds} ids, 4 clients) {database.Dialect.Engine}: idle P50 {quiet.P50:F2} ms P99 {quiet.P99:F2} ms ({quiet.Qps:F0}/s); " +
                 $"under 2 scan loops ({scanRate:F0} scanned rows/s) P50 {loaded.P50:F2} ms P99 {loaded.P99:F2} ms ({loaded.Qps:F0}/s), P99 ratio {loaded.P99 / quiet.P99:F2}"));
         }
 
         return 0;
     }
 
-    private static async Task<(double P50, double P99, double Qps)> PointQueriesAsync(HistoryStore store, ulong[] users, TimeSpan duration, Random seed)
+    private static async Task<(double P50, double P99, double Qps)> PointQueriesAsync(HistoryStore store, int idCount, ulong[] users, TimeSpan duration, Random seed)
     {
         var clock = Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
         {
             var random = new Random(seed.Next());
             var latencies = new List<double>();
-            var ids = new ulong[400];
-            var found = new bool[400];
+            var ids = new ulong[idCount];
+            var found = new bool[idCount];
             while (clock.Elapsed < duration)
             {
                 for (var i = 0; i < ids.Length; i++)
