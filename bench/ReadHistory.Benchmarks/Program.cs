@@ -37,6 +37,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "coherence-lag")
+        {
+            Environment.ExitCode = Cdc.CoherenceLagBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "proxy-hop")
         {
             Environment.ExitCode = Proxy.ProxyHopBench.RunAsync(args).GetAwaiter().GetResult();
