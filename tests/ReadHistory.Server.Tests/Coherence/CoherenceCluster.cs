@@ -32,7 +32,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
     /// <summary>Replica A.</summary>
     public Replica A { get; }
 
-    /// <summary>Replica B (a new object after <see cref="StartBAsync"/>).</summary>
+    /// <summary>Replica B (a new object after <see cref="StartBAsync(bool)"/>).</summary>
     public Replica B { get; private set; }
 
     /// <summary>Starts the CDC host and both replicas, each until ready, under a schema and key prefix of their own.</summary>
@@ -71,10 +71,23 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a new replica B on new ports, until ready.</summary>
-    public async Task StartBAsync()
+    /// <summary>
+    /// Starts a new replica B on new ports, until ready; with <paramref name="warmFromA"/> the topology names A as
+    /// its slot peer, so B warm-starts from A's filters and cursor instead of starting cold.
+    /// </summary>
+    public async Task StartBAsync(bool warmFromA)
     {
-        _b = await TestHost.StartReadyAsync(_cacheSettings);
+        var settings = new Dictionary<string, string?>(_cacheSettings);
+        if (warmFromA)
+        {
+            settings["ReadHistory:Topology:Pools:0:Name"] = "default";
+            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = A.Host.Grpc.ToString();
+            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "http://127.0.0.1:1";
+            settings["ReadHistory:Cache:Replica"] = "1";
+            settings["ReadHistory:Cache:WarmStartTimeout"] = "00:00:20";
+        }
+
+        _b = await TestHost.StartReadyAsync(settings);
         B = new Replica(_b);
     }
 

@@ -1,3 +1,4 @@
+using ReadHistory.Api.V1;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -81,12 +82,14 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
         output.WriteLine($"{failure} after {atRestart} writes; gaps seen by A {gapsAfter.Item1 - gapsBefore.Item1}, by B {gapsAfter.Item2 - gapsBefore.Item2}");
     }
 
-    [Fact]
-    public async Task A_replica_restarted_in_the_middle_of_a_write_burst_converges_with_its_peer()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_replica_restarted_in_the_middle_of_a_write_burst_converges_with_its_peer(bool warmFromPeer)
     {
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await CoherenceCluster.StartAsync(servers.MariaDb.ConnectionString(), redis.Endpoint);
-        var work = new CoherenceWorkload(Users, seed: 11);
+        var work = new CoherenceWorkload(Users, seed: warmFromPeer ? 13 : 11);
         await work.WarmAsync(cluster.A);
         await work.WarmAsync(cluster.B);
 
@@ -100,15 +103,19 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
         await cluster.StopBAsync().DefaultTimeout();
         var stoppedAt = work.Model.Writes;
         await work.UntilWritesAsync(stoppedAt + 150);
-        await cluster.StartBAsync().DefaultTimeout();
+        await cluster.StartBAsync(warmFromPeer).DefaultTimeout();
+        // Before anything else asks B: a cold B has nothing in memory, a warm one holds what A held (every user).
+        var firstAnswer = (await cluster.B.CheckAsync(Users[0], [1])).Source;
         Volatile.Write(ref b, cluster.B);
+        Assert.Equal(warmFromPeer ? AnswerSource.Memory : AnswerSource.Database, firstAnswer);
+
         var startedAt = work.Model.Writes;
         await work.UntilWritesAsync(startedAt + 300);
         await stop.CancelAsync();
         await Task.WhenAll(writing, checking).DefaultTimeout();
 
         await AssertConvergedAsync(cluster, work);
-        output.WriteLine($"B stopped after {stoppedAt} writes, started again after {startedAt}");
+        output.WriteLine($"B stopped after {stoppedAt} writes, started again ({(warmFromPeer ? "warm from A" : "cold")}) after {startedAt}");
     }
 
     private const string GapsMetric = "readhistory_coherence_gaps_total";
