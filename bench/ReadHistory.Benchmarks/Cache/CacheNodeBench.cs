@@ -20,7 +20,7 @@ using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
 namespace ReadHistory.Benchmarks.Cache;
 
 /// <summary>
-/// <c>cache-node [--seconds N]</c>: a private MariaDB and one cache-role host in this process on loopback, with a few
+/// <c>cache-node [--seconds N] [--engine rocksdb|innodb] [--rebuild-concurrency N] [--rebuild-rows-per-second N]</c>: a private MariaDB and one cache-role host in this process on loopback, with a few
 /// thousand users preloaded into its filters. Measures (a) the hit path in-process (ReadThroughCache.CheckAsync, one
 /// thread), (b) the hit path through gRPC (CacheNode.Check, our client, concurrency 16 and 64), (c) the miss path
 /// (point query of 400 ids for users not cached) alone and while three 300,000-row users rebuild, and (d) the memory
@@ -40,16 +40,33 @@ internal static class CacheNodeBench
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = BenchHost.IntOption(args, "--seconds", 10);
+        var engine = StringOption(args, "--engine", "rocksdb");
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine($"cache-node: {seconds} s per measurement; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false, Binlog = false });
+        Console.WriteLine($"cache-node: {seconds} s per measurement; {Environment.ProcessorCount} cores, engine {engine}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = engine == "rocksdb", Binlog = false });
         var settings = BenchHost.Settings("cache", server.ConnectionString(), "cn", 512L << 20);
+        settings["ReadHistory:Database:Engine"] = engine switch
+        {
+            "rocksdb" => "RocksDb",
+            "innodb" => "InnoDb",
+            _ => throw new ArgumentException($"--engine: expected rocksdb or innodb, got {engine}"),
+        };
+        // Rebuild priority knobs, to choose the defaults by measurement (absent = the node's defaults).
+        foreach (var (option, key) in new[] { ("--rebuild-concurrency", "RebuildConcurrency"), ("--rebuild-rows-per-second", "RebuildRowsPerSecond") })
+        {
+            if (Array.IndexOf(args, option) >= 0)
+            {
+                settings[$"ReadHistory:Cache:{key}"] = StringOption(args, option, "");
+            }
+        }
+
         await BenchHost.MigrateAsync(settings);
         var load = Stopwatch.StartNew();
-        await LoadRowsAsync(server);
+        await LoadRowsAsync(server, engine == "rocksdb");
         Console.WriteLine(string.Create(inv, $"rows loaded in {load.Elapsed.TotalSeconds:F1} s"));
         await using var host = await BenchHost.StartReadyAsync(settings);
         var cache = host.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("the cache node has no cache");
+        Console.WriteLine(string.Create(inv, $"rebuilds: concurrency {cache.Filters.Options.RebuildConcurrency}, {cache.Filters.Options.RebuildRowsPerSecond} rows/s (0 = unlimited)"));
 
         var ids = new ulong[Ids];
         for (var i = 0; i < Ids; i++)
@@ -111,7 +128,7 @@ internal static class CacheNodeBench
         Console.WriteLine("|---|---:|---:|---:|");
         Console.WriteLine(string.Create(inv, $"| alone | {alone.Calls} | {alone.P50:F3} | {alone.P99:F3} |"));
         Console.WriteLine(string.Create(inv, $"| while three {BigRows:N0}-row users rebuild | {loaded.Calls} | {loaded.P50:F3} | {loaded.P99:F3} |"));
-        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; a big user's filter holds {big?.Filter?.Count} keys in {big?.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
+        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; rebuild rows read {cache.Metrics.RebuildRowCount}, throttled {cache.Filters.Options.RebuildRowsPerSecond} rows/s; a big user's filter holds {big?.Filter?.Count} keys in {big?.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
 
         Console.WriteLine();
         Console.WriteLine("| rows per user (1 % target) | users | FilterCache.Bytes / users | bit bytes / user | overhead beyond bits / user |");
@@ -137,12 +154,14 @@ internal static class CacheNodeBench
         return true;
     }
 
-    private static async Task LoadRowsAsync(MariaDbServer server)
+    private static async Task LoadRowsAsync(MariaDbServer server, bool rocksDb)
     {
+        // MyRocks holds a transaction's row locks in memory (rocksdb_max_row_locks): commit every few thousand rows.
+        var session = rocksDb ? "SET SESSION rocksdb_commit_in_the_middle = 1; " : "SET SESSION unique_checks = 0; ";
         // The Sequence engine generates the rows inside the server: one multi-row INSERT ... SELECT per population.
         const string Table = "`cn_0`.`reads_0`";
         await server.SqlAsync(
-            $"SET SESSION unique_checks = 0; " +
+            session +
             $"INSERT INTO {Table} SELECT {1} + u.seq, 0, r.seq * 7919, 1700000000 FROM seq_0_to_{HotUsers - 1} u, seq_1_to_{HotRows} r; " +
             $"INSERT INTO {Table} SELECT {MissUserBase} + u.seq, 0, r.seq * 7919, 1700000000 FROM seq_0_to_{MissUsers - 1} u, seq_1_to_{MissRows} r; " +
             $"INSERT INTO {Table} SELECT {BigUserBase} + u.seq, 0, r.seq * 2, 1700000000 FROM seq_0_to_2 u, seq_1_to_{BigRows} r;",
@@ -286,6 +305,12 @@ internal static class CacheNodeBench
 
         var n = cache.Filters.Users;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows:N0} | {n} | {(double)cache.Filters.Bytes / n:F0} | {(double)bitBytes / n:F0} | {(double)(memoryBytes - bitBytes) / n:F0} |"));
+    }
+
+    private static string StringOption(string[] args, string name, string fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
     }
 
     private static double Ms(List<long> sorted, double q) =>

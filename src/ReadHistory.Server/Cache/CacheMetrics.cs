@@ -27,25 +27,30 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _rebuilds;
     private readonly Histogram<double> _rebuildDuration;
     private readonly Counter<long> _pointQueries;
+    private readonly Counter<long> _rebuildRows;
     private long _hits;
     private long _misses;
     private long _cappedLookups;
     private long _installs;
     private long _failures;
     private long _pointQueryCount;
+    private long _rebuildRowCount;
 
-    /// <summary>Creates the instruments of <paramref name="cache"/>'s pool; <paramref name="bufferedChanges"/> feeds the buffer gauge.</summary>
-    public CacheMetrics(FilterCache cache, Func<long> bufferedChanges)
+    /// <summary>Creates the instruments of <paramref name="cache"/>'s pool; <paramref name="bufferedChanges"/> feeds the buffer gauge, <paramref name="throttledSeconds"/> the rebuild throttle counter.</summary>
+    public CacheMetrics(FilterCache cache, Func<long> bufferedChanges, Func<double>? throttledSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(bufferedChanges);
+        throttledSeconds ??= static () => 0;
         _pool = new("pool", cache.Options.Pool);
         _meter = new Meter(MeterName);
         _lookups = _meter.CreateCounter<long>("readhistory_cache_lookups_total", "{lookup}", "Checks by result: hit (filter), miss (point query, rebuild started), capped (user too large), passthrough");
         _rebuilds = _meter.CreateCounter<long>("readhistory_cache_rebuilds_total", "{rebuild}", "Rebuild attempts by outcome: installed, capped, retried, failed, abandoned");
         _rebuildDuration = _meter.CreateHistogram<double>("readhistory_cache_rebuild_duration_seconds", "s", "Time from a rebuild's start to its install, retries included");
         _pointQueries = _meter.CreateCounter<long>("readhistory_cache_point_queries_total", "{query}", "Point queries the cache node made (misses, capped users, passthrough)");
+        _rebuildRows = _meter.CreateCounter<long>("readhistory_cache_rebuild_rows_total", "{row}", "Rows rebuild scans read");
         var pool = _pool;
+        _meter.CreateObservableCounter("readhistory_cache_rebuild_throttled_seconds_total", () => new Measurement<double>(throttledSeconds(), pool), "s", "Time rebuild scans waited for the pool's row-rate budget (RebuildRowsPerSecond)");
         _meter.CreateObservableGauge("readhistory_cache_users", () => new Measurement<long>(cache.Users, pool), "{user}", "Users held (capped markers included)");
         _meter.CreateObservableGauge("readhistory_cache_bytes", () => new Measurement<long>(cache.Bytes, pool), "By", "Bytes the held filters take (their own heap accounting)");
         _meter.CreateObservableGauge("readhistory_cache_budget_bytes", () => new Measurement<long>(cache.BudgetBytes, pool), "By", "The pool's byte budget");
@@ -95,6 +100,19 @@ internal sealed class CacheMetrics : IDisposable
 
     /// <summary>Counts a passthrough lookup.</summary>
     public void LookupPassthrough() => _lookups.Add(1, _pool, Passthrough);
+
+    /// <summary>Rows rebuild scans read.</summary>
+    public long RebuildRowCount => Interlocked.Read(ref _rebuildRowCount);
+
+    /// <summary>Counts rows a rebuild scan read.</summary>
+    public void RebuildRows(int rows)
+    {
+        if (rows > 0)
+        {
+            Interlocked.Add(ref _rebuildRowCount, rows);
+            _rebuildRows.Add(rows, _pool);
+        }
+    }
 
     /// <summary>Counts a point query.</summary>
     public void PointQuery()

@@ -5,6 +5,9 @@ namespace ReadHistory.Server.Cache;
 /// <summary>The asynchronous full rebuild of a user: count, size, scan, apply the buffer, install; retried with backoff.</summary>
 internal sealed partial class ReadThroughCache
 {
+    /// <summary>Rows between two charges of the row-rate budget (a power of two; 2 ms of scan at the default rate).</summary>
+    private const int ThrottleRows = 1024;
+
     /// <summary>Starts the user's rebuild unless one is registered already (single-flight).</summary>
     private void StartRebuild(ulong userId)
     {
@@ -102,12 +105,20 @@ internal sealed partial class ReadThroughCache
             await foreach (var row in _source.ScanAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false))
             {
                 filter.Add(row.Type, row.Id);
-                if ((++scanned & 4095) == 0 && (rebuild.IsAbandoned || filter.IsCapped))
+                if ((++scanned & (ThrottleRows - 1)) == 0)
                 {
-                    break;
+                    Metrics.RebuildRows(ThrottleRows);
+                    if (rebuild.IsAbandoned || filter.IsCapped)
+                    {
+                        break;
+                    }
+
+                    // The row-rate budget: a scan ahead of it waits here, reading nothing, so misses keep the cores.
+                    await _throttle.ChargeAsync(ThrottleRows, cancellationToken).ConfigureAwait(false);
                 }
             }
 
+            Metrics.RebuildRows((int)(scanned & (ThrottleRows - 1)));
             return rebuild.IsAbandoned ? null : filter;
         }
         finally

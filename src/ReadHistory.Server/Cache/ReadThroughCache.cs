@@ -26,6 +26,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, UserRebuild> _rebuilds = new();
     private readonly SemaphoreSlim _rebuildSlots;
+    private readonly RebuildThrottle _throttle;
     private readonly CancellationTokenSource _stopping = new();
     private long _bufferedChanges;
     private long _changesBuffered;
@@ -43,8 +44,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         _time = time;
         _logger = logger;
         _rebuildSlots = new SemaphoreSlim(options.RebuildConcurrency, options.RebuildConcurrency);
+        _throttle = new RebuildThrottle(options.RebuildRowsPerSecond, time);
         Filters = new FilterCache(options);
-        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges));
+        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds);
     }
 
     /// <summary>The pool's filters (T1).</summary>

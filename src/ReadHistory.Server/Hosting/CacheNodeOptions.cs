@@ -24,8 +24,11 @@ internal sealed class CacheNodeOptions
     /// <summary>Largest filter of one user; beyond it the user is answered by point queries (default 64 MiB).</summary>
     public long MaxFilterBytes { get; set; } = 64L << 20;
 
-    /// <summary>Rebuilds running at once (default 4).</summary>
-    public int RebuildConcurrency { get; set; } = 4;
+    /// <summary>Rebuilds running at once (default: half the cores, at least 1).</summary>
+    public int RebuildConcurrency { get; set; } = CacheOptions.DefaultRebuildConcurrency;
+
+    /// <summary>Rows per second all rebuild scans may read together, so that rebuilds stay low priority; 0 = unlimited (default 500,000).</summary>
+    public long RebuildRowsPerSecond { get; set; } = CacheOptions.DefaultRebuildRowsPerSecond;
 
     /// <summary>This node's replica index in its slot (its place in the topology's replica list); -1 = the trailing ordinal n of NodeName, n % ReplicasPerSlot.</summary>
     public int Replica { get; set; } = -1;
@@ -70,6 +73,11 @@ internal sealed class CacheNodeOptions
         if (RebuildConcurrency is < 1 or > 64)
         {
             problems.Add($"ReadHistory:Cache:RebuildConcurrency: {RebuildConcurrency} is outside 1 .. 64");
+        }
+
+        if (RebuildRowsPerSecond < 0)
+        {
+            problems.Add($"ReadHistory:Cache:RebuildRowsPerSecond: {RebuildRowsPerSecond} is below 0 (0 = unlimited)");
         }
 
         if (Replica is < -1 or > 15)
@@ -153,6 +161,7 @@ internal sealed class CacheNodeOptions
         Pool = Pool,
         BudgetBytes = BudgetBytes,
         RebuildConcurrency = RebuildConcurrency,
+        RebuildRowsPerSecond = RebuildRowsPerSecond,
         Filter = new BloomFilterOptions { TargetFalsePositiveRate = TargetFalsePositiveRate, MaxBytes = MaxFilterBytes },
     };
 }
