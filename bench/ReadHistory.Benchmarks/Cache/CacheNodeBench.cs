@@ -128,7 +128,7 @@ internal static class CacheNodeBench
         Console.WriteLine("|---|---:|---:|---:|");
         Console.WriteLine(string.Create(inv, $"| alone | {alone.Calls} | {alone.P50:F3} | {alone.P99:F3} |"));
         Console.WriteLine(string.Create(inv, $"| while three {BigRows:N0}-row users rebuild | {loaded.Calls} | {loaded.P50:F3} | {loaded.P99:F3} |"));
-        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; rebuild rows read {cache.Metrics.RebuildRowCount}, throttled {cache.Filters.Options.RebuildRowsPerSecond} rows/s; a big user's filter holds {big?.Filter?.Count} keys in {big?.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
+        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; rebuild rows read {cache.Metrics.RebuildRowCount}, throttled {cache.Filters.Options.RebuildRowsPerSecond} rows/s; a big user's filter holds {big.Filter?.Count} keys in {big.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
 
         Console.WriteLine();
         Console.WriteLine("| rows per user (1 % target) | users | FilterCache.Bytes / users | bit bytes / user | overhead beyond bits / user |");

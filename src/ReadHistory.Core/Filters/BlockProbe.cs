@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -5,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ReadHistory.Core.Filters;
 
 /// <summary>
-/// The probe scheme of one 512-bit block: k bit positions anywhere in the block, derived from 32 bits of the
+/// The probe scheme of one 512-bit block (64 bytes, not necessarily on a cache line: unaligned loads throughout): k bit positions anywhere in the block, derived from 32 bits of the
 /// key hash (RocksDB's FastLocalBloom scheme), chosen over split-block by the measurement in bench/RESULTS.md.
 /// </summary>
 /// <remarks>
@@ -115,6 +116,102 @@ internal static unsafe class BlockProbe
             masks[pos >> 6] |= 1UL << (int)(pos & 63);
             h2 = unchecked(h2 * Multiplier);
         }
+    }
+
+    /// <summary>The first word of the block a key hash falls in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong* BlockOf(ulong* blocks, int blockCount, ulong hash) => blocks + ((long)BlockIndex(hash, blockCount) * BlockWords);
+
+    /// <summary>
+    /// Sets a key's bits with plain read-modify-writes; true when at least one was not set before. The caller is the
+    /// only writer (a writer lock, or a layer no other thread sees yet). Readers may run meanwhile: each word is written
+    /// by one 8-byte store of a superset of its old bits, so a reader sees the old or the new word, never one with a
+    /// bit cleared (a word never straddles a cache line: the array and so every word is 8-byte aligned).
+    /// </summary>
+    public static bool AddExclusive(ulong* blocks, int blockCount, int probes, ulong hash)
+    {
+        var block = BlockOf(blocks, blockCount, hash);
+        var masks = stackalloc ulong[BlockWords];
+        Masks((uint)hash, probes, masks);
+        ulong missing = 0;
+        for (var w = 0; w < BlockWords; w++)
+        {
+            missing |= masks[w] & ~block[w];
+            block[w] |= masks[w];
+        }
+
+        return missing != 0;
+    }
+
+    /// <summary>
+    /// Tests the hashes whose bit is set in <paramref name="pending"/> (at most 64) against a layer and returns the bits
+    /// of those that may be present. First every block is located and prefetched, then tested, so that the cache misses
+    /// of a chunk overlap instead of queueing behind each other.
+    /// </summary>
+    [SkipLocalsInit]
+    public static ulong ProbeChunk(ulong* layer, int blockCount, int probes, ulong* hashes, ulong pending, ProbePath path)
+    {
+        var blocks = stackalloc ulong*[64];
+        var h2 = stackalloc uint[64];
+        for (var left = pending; left != 0; left &= left - 1)
+        {
+            var i = BitOperations.TrailingZeroCount(left);
+            var hash = hashes[i];
+            var block = BlockOf(layer, blockCount, hash);
+            if (Sse.IsSupported)
+            {
+                // A block need not start on a cache line: fetch the line of its last byte too.
+                Sse.Prefetch0(block);
+                Sse.Prefetch0((byte*)block + BlockBytes - 1);
+            }
+
+            blocks[i] = block;
+            h2[i] = (uint)hash;
+        }
+
+        ulong found = 0;
+        switch (path)
+        {
+            case ProbePath.Vector512:
+                var multipliers = Multipliers512(probes);
+                for (var left = pending; left != 0; left &= left - 1)
+                {
+                    var i = BitOperations.TrailingZeroCount(left);
+                    if (MayMatch512(blocks[i], h2[i], multipliers))
+                    {
+                        found |= 1UL << i;
+                    }
+                }
+
+                break;
+            case ProbePath.Vector256:
+                var round0 = Multipliers256(probes, 0);
+                var round1 = Multipliers256(probes, 1);
+                var twoRounds = probes > 8;
+                for (var left = pending; left != 0; left &= left - 1)
+                {
+                    var i = BitOperations.TrailingZeroCount(left);
+                    if (MayMatch256(blocks[i], h2[i], round0, round1, twoRounds))
+                    {
+                        found |= 1UL << i;
+                    }
+                }
+
+                break;
+            default:
+                for (var left = pending; left != 0; left &= left - 1)
+                {
+                    var i = BitOperations.TrailingZeroCount(left);
+                    if (MayMatchScalar(blocks[i], h2[i], probes))
+                    {
+                        found |= 1UL << i;
+                    }
+                }
+
+                break;
+        }
+
+        return found;
     }
 
     private static uint[] BuildLaneMultipliers()

@@ -1,48 +1,44 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace ReadHistory.Core.Filters;
 
 /// <summary>
-/// One layer: a blocked Bloom filter over 64-bit key hashes. Every key lives in one 512-bit, 64-byte-aligned
-/// block (one cache line) and sets k bits anywhere in it, so a check costs one memory access.
+/// One layer: a blocked Bloom filter over 64-bit key hashes. Every key lives in one 512-bit block and sets k bits
+/// anywhere in it, so a check costs one block read (one or two cache lines: blocks are not aligned, see
+/// <see cref="BlockProbe"/>).
 /// </summary>
 /// <remarks>
 /// Thread safety: any number of readers and writers at once. <see cref="Add"/> sets bits with
 /// <see cref="Interlocked.Or(ref ulong, ulong)"/> and never clears one, so a reader can miss a key only while its
 /// <see cref="Add"/> is still running, never after it returned. (<see cref="UserFilter"/> serialises its writers
-/// with a one-word lock instead and sets bits with plain stores: one locked instruction per add instead of one per
-/// word touched.) The bit array is allocated on the pinned object heap so that its 64-byte alignment holds
-/// for the filter's whole life (the GC never moves it); see <see cref="FilterMemory"/> for the byte count.
+/// with a writer lock instead and sets bits with plain stores: one locked instruction per add instead of one per
+/// word touched.) The layer's bits and count live in one array laid out by <see cref="FilterWords"/>; this object
+/// adds the layer's design (probes, capacity, rate). A <see cref="UserFilter"/> keeps its first layer as the bare
+/// array and makes one of these only for its grown layers (or as a view, for snapshots and tests).
 /// </remarks>
 public sealed unsafe partial class BlockedBloomFilter
 {
     /// <summary>Most blocks a layer may have (the array limit of .NET, in whole blocks).</summary>
-    public const int MaxBlocks = (int.MaxValue / BlockProbe.BlockWords) - 1;
+    public const int MaxBlocks = FilterWords.MaxBlocks;
 
-    private readonly ulong[] _storage;
-    private readonly ulong* _blocks;
-    private long _count;
+    private readonly ulong[] _words;
 
     internal BlockedBloomFilter(int blockCount, int probes, long capacity, double designRate)
+        : this(FilterWords.Allocate(CheckBlocks(blockCount)), probes, capacity, designRate)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockCount, MaxBlocks);
+    }
+
+    /// <summary>A layer over an existing layer array (shared, not copied: a view of a user filter's first layer).</summary>
+    internal BlockedBloomFilter(ulong[] words, int probes, long capacity, double designRate)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(probes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(probes, BlockProbe.MaxProbes);
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        BlockCount = blockCount;
+        _words = words;
         Probes = probes;
         Capacity = capacity;
         DesignFalsePositiveRate = designRate;
-
-        // 7 spare words so that a 64-byte boundary falls inside the array wherever the heap puts it.
-        _storage = GC.AllocateArray<ulong>((blockCount * BlockProbe.BlockWords) + FilterMemory.AlignmentSlackWords, pinned: true);
-        var start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-        var skipBytes = (BlockProbe.BlockBytes - (start % BlockProbe.BlockBytes)) % BlockProbe.BlockBytes;
-        _blocks = (ulong*)(start + skipBytes);
     }
 
     /// <summary>Creates an empty layer for <paramref name="capacity"/> items at a target false-positive rate.</summary>
@@ -60,7 +56,7 @@ public sealed unsafe partial class BlockedBloomFilter
     }
 
     /// <summary>Number of 512-bit blocks.</summary>
-    public int BlockCount { get; }
+    public int BlockCount => FilterWords.BlockCount(_words);
 
     /// <summary>Bits set per key (k).</summary>
     public int Probes { get; }
@@ -72,40 +68,55 @@ public sealed unsafe partial class BlockedBloomFilter
     public double DesignFalsePositiveRate { get; }
 
     /// <summary>Keys added that changed the filter (a key already reported present is not counted again).</summary>
-    public long Count => Volatile.Read(ref _count);
+    public long Count => Volatile.Read(ref FilterWords.Count(_words));
 
     /// <summary>Bytes of the bit array.</summary>
     public long BitBytes => (long)BlockCount * BlockProbe.BlockBytes;
 
-    /// <summary>Bytes this layer holds on the managed heap: the object, its pinned array, and alignment slack.</summary>
-    public long MemoryBytes => FilterMemory.LayerObjectBytes + FilterMemory.ArrayBytes(_storage.Length);
+    /// <summary>Bytes this layer holds on the managed heap: the object and its array (header words included).</summary>
+    public long MemoryBytes => FilterMemory.LayerObjectBytes + FilterWords.MemoryBytes(_words);
 
     /// <summary>The rate the model predicts at the current count.</summary>
     public double EstimatedFalsePositiveRate => FilterMath.FalsePositiveRate(Count / (double)BlockCount, Probes);
 
+    /// <summary>The layer array (header and blocks).</summary>
+    internal ulong[] Array => _words;
+
+    /// <summary>The bit array as words, for snapshots (a live view: writers may be setting bits in it).</summary>
+    internal Span<ulong> Words => FilterWords.Blocks(_words);
+
     /// <summary>True when every probe of the key hash is set: the key may have been added. False: it was not.</summary>
-    public bool MightContain(ulong hash) => BlockProbe.MayMatchScalar(BlockOf(hash), (uint)hash, Probes);
+    public bool MightContain(ulong hash)
+    {
+        fixed (ulong* blocks = &_words[FilterWords.HeaderWords])
+        {
+            return BlockProbe.MayMatchScalar(BlockProbe.BlockOf(blocks, BlockCount, hash), (uint)hash, Probes);
+        }
+    }
 
     /// <summary>Sets the key's bits atomically; true when at least one was not set before.</summary>
     public bool Add(ulong hash)
     {
-        var block = BlockOf(hash);
         var masks = stackalloc ulong[BlockProbe.BlockWords];
         BlockProbe.Masks((uint)hash, Probes, masks);
         var changed = false;
-        for (var w = 0; w < BlockProbe.BlockWords; w++)
+        fixed (ulong* blocks = &_words[FilterWords.HeaderWords])
         {
-            var mask = masks[w];
-            // Skipping words whose bits are already set keeps locked instructions off the common re-add path.
-            if (mask != 0 && (Volatile.Read(ref block[w]) & mask) != mask)
+            var block = BlockProbe.BlockOf(blocks, BlockCount, hash);
+            for (var w = 0; w < BlockProbe.BlockWords; w++)
             {
-                changed |= (Interlocked.Or(ref block[w], mask) & mask) != mask;
+                var mask = masks[w];
+                // Skipping words whose bits are already set keeps locked instructions off the common re-add path.
+                if (mask != 0 && (Volatile.Read(ref block[w]) & mask) != mask)
+                {
+                    changed |= (Interlocked.Or(ref block[w], mask) & mask) != mask;
+                }
             }
         }
 
         if (changed)
         {
-            Interlocked.Increment(ref _count);
+            Interlocked.Increment(ref FilterWords.Count(_words));
         }
 
         return changed;
@@ -114,27 +125,22 @@ public sealed unsafe partial class BlockedBloomFilter
     /// <summary>
     /// Sets the key's bits with plain read-modify-writes; true when at least one was not set before. The caller
     /// must be the only writer (the owning <see cref="UserFilter"/>'s writer lock, or a layer no other thread sees
-    /// yet). Readers may run meanwhile: each word is written by one aligned 8-byte store of a superset of its old
-    /// bits, so a reader sees the old or the new word, never one with a bit cleared.
+    /// yet); see <see cref="BlockProbe.AddExclusive"/>.
     /// </summary>
     internal bool AddExclusive(ulong hash)
     {
-        var block = BlockOf(hash);
-        var masks = stackalloc ulong[BlockProbe.BlockWords];
-        BlockProbe.Masks((uint)hash, Probes, masks);
-        ulong missing = 0;
-        for (var w = 0; w < BlockProbe.BlockWords; w++)
+        bool changed;
+        fixed (ulong* blocks = &_words[FilterWords.HeaderWords])
         {
-            missing |= masks[w] & ~block[w];
-            block[w] |= masks[w];
+            changed = BlockProbe.AddExclusive(blocks, BlockCount, Probes, hash);
         }
 
-        if (missing != 0)
+        if (changed)
         {
-            Volatile.Write(ref _count, _count + 1);
+            FilterWords.Increment(_words);
         }
 
-        return missing != 0;
+        return changed;
     }
 
     /// <summary>
@@ -153,7 +159,7 @@ public sealed unsafe partial class BlockedBloomFilter
             for (var start = 0; start < hashes.Length; start += 64)
             {
                 var count = Math.Min(64, hashes.Length - start);
-                var found = ProbeChunk(all + start, count, FilterBitmap.AllOf(count), path);
+                var found = ProbeChunk(all + start, FilterBitmap.AllOf(count), path);
                 FilterBitmap.Write(bitmap, start, found, count);
                 absent += count - BitOperations.PopCount(found);
             }
@@ -162,86 +168,22 @@ public sealed unsafe partial class BlockedBloomFilter
         return absent;
     }
 
-    /// <summary>
-    /// Tests the hashes whose bit is set in <paramref name="pending"/> (at most 64) and returns the bits of those
-    /// that may be present. First every block is located and prefetched, then tested, so that the cache misses
-    /// of a chunk overlap instead of queueing behind each other.
-    /// </summary>
-    [SkipLocalsInit]
-    internal ulong ProbeChunk(ulong* hashes, int count, ulong pending, ProbePath path)
+    /// <summary>Tests the hashes whose bit is set in <paramref name="pending"/> (at most 64); see <see cref="BlockProbe.ProbeChunk"/>.</summary>
+    internal ulong ProbeChunk(ulong* hashes, ulong pending, ProbePath path)
     {
-        var blocks = stackalloc ulong*[64];
-        var h2 = stackalloc uint[64];
-        var blockCount = BlockCount;
-        for (var left = pending; left != 0; left &= left - 1)
+        fixed (ulong* blocks = &_words[FilterWords.HeaderWords])
         {
-            var i = BitOperations.TrailingZeroCount(left);
-            var hash = hashes[i];
-            var block = _blocks + ((long)BlockProbe.BlockIndex(hash, blockCount) * BlockProbe.BlockWords);
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch0(block);
-            }
-
-            blocks[i] = block;
-            h2[i] = (uint)hash;
+            return BlockProbe.ProbeChunk(blocks, BlockCount, Probes, hashes, pending, path);
         }
-
-        ulong found = 0;
-        switch (path)
-        {
-            case ProbePath.Vector512:
-                var multipliers = BlockProbe.Multipliers512(Probes);
-                for (var left = pending; left != 0; left &= left - 1)
-                {
-                    var i = BitOperations.TrailingZeroCount(left);
-                    if (BlockProbe.MayMatch512(blocks[i], h2[i], multipliers))
-                    {
-                        found |= 1UL << i;
-                    }
-                }
-
-                break;
-            case ProbePath.Vector256:
-                var round0 = BlockProbe.Multipliers256(Probes, 0);
-                var round1 = BlockProbe.Multipliers256(Probes, 1);
-                var twoRounds = Probes > 8;
-                for (var left = pending; left != 0; left &= left - 1)
-                {
-                    var i = BitOperations.TrailingZeroCount(left);
-                    if (BlockProbe.MayMatch256(blocks[i], h2[i], round0, round1, twoRounds))
-                    {
-                        found |= 1UL << i;
-                    }
-                }
-
-                break;
-            default:
-                var probes = Probes;
-                for (var left = pending; left != 0; left &= left - 1)
-                {
-                    var i = BitOperations.TrailingZeroCount(left);
-                    if (BlockProbe.MayMatchScalar(blocks[i], h2[i], probes))
-                    {
-                        found |= 1UL << i;
-                    }
-                }
-
-                break;
-        }
-
-        return found;
     }
 
-    /// <summary>The bit array as words, for snapshots (a live view: writers may be setting bits in it).</summary>
-    internal Span<ulong> Words => new(_blocks, BlockCount * BlockProbe.BlockWords);
-
-    /// <summary>Address of the first block (tests check its alignment).</summary>
-    internal nuint BlocksAddress => (nuint)_blocks;
-
     /// <summary>Sets the count after bits were loaded from a snapshot.</summary>
-    internal void RestoreCount(long count) => _count = count;
+    internal void RestoreCount(long count) => FilterWords.Count(_words) = (int)Math.Min(count, int.MaxValue);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong* BlockOf(ulong hash) => _blocks + ((long)BlockProbe.BlockIndex(hash, BlockCount) * BlockProbe.BlockWords);
+    private static int CheckBlocks(int blockCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockCount, MaxBlocks);
+        return blockCount;
+    }
 }

@@ -19,6 +19,7 @@ public sealed class BloomFilterOptions
     private readonly double _tighteningRatio = 0.5;
     private readonly long _maxBytes = 16L << 20;
     private LayerPlan?[]? _plans;
+    private FilterShape? _shape;
 
     /// <summary>The pool's defaults: 1 % target, 25 % headroom, at least 64 items, ×2 growth, r = 0.5, 16 MiB cap, seed 0.</summary>
     public static BloomFilterOptions Default { get; } = new();
@@ -75,6 +76,9 @@ public sealed class BloomFilterOptions
     /// <summary>The capacity a filter gets for <paramref name="rows"/> rows: rows · (1 + headroom), at least the minimum.</summary>
     public long CapacityFor(long rows) =>
         Math.Max(MinimumCapacity, (long)Math.Ceiling(Math.Max(0, rows) * (1 + Headroom)));
+
+    /// <summary>The shape of every filter these options create (and of loaded snapshots that match it): shared, so a filter pays nothing for it.</summary>
+    internal FilterShape Shape => _shape ??= new FilterShape(this, Seed, Plan(0).Probes, LayerFalsePositiveRate(0), shared: true);
 
     /// <summary>The layout of layer <paramref name="layer"/>, computed on first use and kept (a benign race: same result).</summary>
     internal LayerPlan Plan(int layer)

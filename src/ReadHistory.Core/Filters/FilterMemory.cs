@@ -2,8 +2,8 @@ namespace ReadHistory.Core.Filters;
 
 /// <summary>
 /// Byte counts of filter objects on the 64-bit CoreCLR heap, so that a cache node can hold filters to a byte
-/// budget. Counted honestly: object headers, method-table pointers, array lengths, padding, and the alignment
-/// slack of each bit array. A unit test compares these figures with the runtime's own allocation counter.
+/// budget. Counted honestly: object headers, method-table pointers, array lengths, padding, and the two header
+/// words of each layer array (<see cref="FilterWords"/>). A unit test compares these figures with the runtime's own allocation counter.
 /// </summary>
 /// <remarks>
 /// An object takes an 8-byte header (sync block index) and an 8-byte method-table pointer before its fields,
@@ -19,14 +19,14 @@ internal static class FilterMemory
     /// <summary>Header, method-table pointer and length of any array.</summary>
     public const int ArrayHeaderBytes = 24;
 
-    /// <summary>Spare words after each bit array so that a 64-byte boundary always falls inside it.</summary>
-    public const int AlignmentSlackWords = 7;
+    /// <summary>A <see cref="BlockedBloomFilter"/>: header + array ref, capacity and rate (8 each), probes (4), padded to 8.</summary>
+    public const int LayerObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8;
 
-    /// <summary>A <see cref="BlockedBloomFilter"/>: header + array ref, block pointer, count (8 each), block count and probes (4 each), capacity and rate (8 each).</summary>
-    public const int LayerObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 4 + 4 + 8 + 8;
+    /// <summary>A <see cref="UserFilter"/>: header + first-layer array, shape and grown-layers refs (8 each).</summary>
+    public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8;
 
-    /// <summary>A <see cref="UserFilter"/>: header + options ref, hash seed and mixed seed, layers ref (8 each), growing, capped and writer flags (4 each), padded to 8.</summary>
-    public const int UserFilterObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4;
+    /// <summary>A private <see cref="FilterShape"/>: header + options ref, hash seed and mixed seed, rate (8 each), probes (4) and shared flag (1), padded to 8.</summary>
+    public const int ShapeObjectBytes = ObjectHeaderBytes + 8 + 8 + 8 + 8 + 8;
 
     /// <summary>Bytes of an array of <paramref name="length"/> 8-byte elements (ulong, or object references).</summary>
     public static long ArrayBytes(long length) => ArrayHeaderBytes + (8 * length);

@@ -67,20 +67,36 @@ public sealed partial class UserFilter
         }
 
         parsed.Header.Stamp.CopyTo(stamp);
-        return new UserFilter(options, parsed.Header.Seed, layers, parsed.Header.IsCapped);
+        return FromLayers(options, parsed.Header.Seed, layers, parsed.Header.IsCapped);
+    }
+
+    /// <summary>
+    /// A filter from loaded layers: the first one's array becomes the filter's first layer, under the pool's shared
+    /// shape when the snapshot was written with the same seed and design, else under a private shape.
+    /// </summary>
+    private static UserFilter FromLayers(BloomFilterOptions options, ulong seed, BlockedBloomFilter[] layers, bool capped)
+    {
+        var first = layers[0];
+        var shape = options.Shape.Matches(seed, first.Probes, first.DesignFalsePositiveRate)
+            ? options.Shape
+            : new FilterShape(options, seed, first.Probes, first.DesignFalsePositiveRate, shared: false);
+        // The header records the capacity (a larger one than it holds is recorded smaller: the filter grows sooner).
+        var words = first.Array;
+        FilterWords.InitFirst(words, first.Capacity, capped);
+        return new UserFilter(words, shape, layers.Length > 1 ? layers[1..] : null);
     }
 
     private void WriteSnapshot<TSink>(ref TSink sink, ReadOnlySpan<byte> stamp)
         where TSink : struct, ISnapshotSink
     {
-        var layers = Volatile.Read(ref _layers);
+        var layers = LayerArray();
         long bitBytes = 0;
         foreach (var layer in layers)
         {
             bitBytes += layer.BitBytes;
         }
 
-        var header = new FilterSnapshotHeader(Seed, stamp, layers.Length, IsCapped, FilterSnapshot.LengthFor(layers.Length, bitBytes), _options.TargetFalsePositiveRate);
+        var header = new FilterSnapshotHeader(Seed, stamp, layers.Length, IsCapped, FilterSnapshot.LengthFor(layers.Length, bitBytes), Options.TargetFalsePositiveRate);
         var headBytes = FilterSnapshotHeader.Size + (layers.Length * FilterSnapshotLayer.Size);
         var head = sink.GetSpan(headBytes)[..headBytes];
         header.Write(head);

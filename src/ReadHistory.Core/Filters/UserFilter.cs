@@ -1,47 +1,49 @@
 using System.Runtime.CompilerServices;
-using ReadHistory.Core.Hashing;
 
 namespace ReadHistory.Core.Filters;
 
 /// <summary>
-/// One user's read history as a scalable Bloom filter (Almeida et al., 2007): a chain of
-/// <see cref="BlockedBloomFilter"/> layers, each ×<see cref="BloomFilterOptions.GrowthFactor"/> the capacity of
-/// the one before and designed for a rate ×<see cref="BloomFilterOptions.TighteningRatio"/> tighter, so the
-/// compound false-positive rate stays under the pool's target however far the user grows past the first sizing.
+/// One user's read history as a scalable Bloom filter (Almeida et al., 2007): a first layer sized at rebuild, then a
+/// chain of grown layers, each ×<see cref="BloomFilterOptions.GrowthFactor"/> the capacity of the one before and
+/// designed for a rate ×<see cref="BloomFilterOptions.TighteningRatio"/> tighter, so the compound false-positive rate
+/// stays under the pool's target however far the user grows past the first sizing.
 /// </summary>
 /// <remarks>
-/// Thread safety: any number of readers and writers at once. Writers take a one-word writer lock (a compare-exchange)
-/// and set bits with plain 8-byte stores of a superset of each word's old bits, so writers lose no update and a
-/// lock-free reader sees each word old or new, never with a set bit cleared. A new layer is published by a volatile
-/// write of a new layer array that still holds every old layer, so a reader sees either the old or the new set of
-/// layers, and both hold every bit set before; no race yields a false negative.
-/// Past <see cref="BloomFilterOptions.MaxBytes"/> the filter stops growing and reports <see cref="IsCapped"/>: it
-/// still sets bits (no false negatives), but its rate is no longer bounded, and the caller should answer from the
-/// database (and rebuild with a larger budget or not at all).
+/// Layout: the first layer is a bare array (<see cref="FilterWords"/>: a two-word header with the count, the writer
+/// lock and flags, then the blocks), the pool's shape is shared (<see cref="FilterShape"/>), and grown layers are
+/// <see cref="BlockedBloomFilter"/> objects in an array that exists only once the user grew. So the common one-layer
+/// filter is this 40-byte object and its array, and a cache can hold it as the array alone.
+/// Thread safety: any number of readers and writers at once. Writers take the writer lock in the first layer's header
+/// (one compare-exchange) and set bits with plain 8-byte stores of a superset of each word's old bits, so writers lose
+/// no update and a lock-free reader sees each word old or new, never with a set bit cleared. A grown layer is
+/// published, under the writer lock, by a volatile write of a new array that still holds every older grown layer, so
+/// a reader sees either the old or the new set of layers, and both hold every bit set before; no race yields a false
+/// negative. Past <see cref="BloomFilterOptions.MaxBytes"/> the filter stops growing and reports
+/// <see cref="IsCapped"/>: it still sets bits (no false negatives), but its rate is no longer bounded, and the caller
+/// should answer from the database (and rebuild with a larger budget or not at all).
 /// </remarks>
 public sealed partial class UserFilter
 {
-    private readonly BloomFilterOptions _options;
-    private readonly ContentHash _hash;
-    private BlockedBloomFilter[] _layers;
-    private int _growing;
-    private int _capped;
-    private int _writer;
+    private readonly ulong[] _words;
+    private readonly FilterShape _shape;
+    private BlockedBloomFilter[]? _grown;
 
-    private UserFilter(BloomFilterOptions options, ulong seed, BlockedBloomFilter[] layers, bool capped)
+    private UserFilter(ulong[] words, FilterShape shape, BlockedBloomFilter[]? grown)
     {
-        _options = options;
-        _hash = new ContentHash(seed);
-        _layers = layers;
-        _capped = capped ? 1 : 0;
+        _words = words;
+        _shape = shape;
+        _grown = grown;
     }
 
     /// <summary>Creates an empty single-layer filter sized for <paramref name="expectedItems"/> plus the options' headroom.</summary>
     public static UserFilter Create(long expectedItems, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var layer = NewLayer(0, options.CapacityFor(expectedItems), options.MaxBytes, options);
-        return new UserFilter(options, options.Seed, [layer!], capped: false);
+        var plan = options.Plan(0);
+        var capacity = Math.Min(options.CapacityFor(expectedItems), FilterWords.MaxFirstCapacity);
+        var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
+        capacity = Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
+        return new UserFilter(FilterWords.AllocateFirst((int)blocks, capacity), options.Shape, grown: null);
     }
 
     /// <summary>Builds a fresh single-layer filter from a user's rows (<paramref name="rowCount"/> of them expected): the rebuild that folds grown layers back into one.</summary>
@@ -51,7 +53,7 @@ public sealed partial class UserFilter
         var filter = Create(rowCount, options);
         foreach (var row in rows)
         {
-            filter.Add(filter._hash.Compute(row.Type, row.Id), synchronized: false);
+            filter.Add(filter._shape.Hash.Compute(row.Type, row.Id), synchronized: false);
         }
 
         return filter;
@@ -63,25 +65,25 @@ public sealed partial class UserFilter
         var filter = Create(rows.Length, options);
         foreach (var row in rows)
         {
-            filter.Add(filter._hash.Compute(row.Type, row.Id), synchronized: false);
+            filter.Add(filter._shape.Hash.Compute(row.Type, row.Id), synchronized: false);
         }
 
         return filter;
     }
 
     /// <summary>The options this filter grows by.</summary>
-    public BloomFilterOptions Options => _options;
+    public BloomFilterOptions Options => _shape.Options;
 
     /// <summary>The seed of this filter's key hash.</summary>
-    public ulong Seed => _hash.Seed;
+    public ulong Seed => _shape.Hash.Seed;
 
     /// <summary>Keys added that changed the filter, over all layers (re-adding a key present already does not count).</summary>
     public long Count
     {
         get
         {
-            long count = 0;
-            foreach (var layer in Volatile.Read(ref _layers))
+            long count = Volatile.Read(ref FilterWords.Count(_words));
+            foreach (var layer in Volatile.Read(ref _grown) ?? [])
             {
                 count += layer.Count;
             }
@@ -95,8 +97,8 @@ public sealed partial class UserFilter
     {
         get
         {
-            long capacity = 0;
-            foreach (var layer in Volatile.Read(ref _layers))
+            var capacity = FirstCapacity;
+            foreach (var layer in Volatile.Read(ref _grown) ?? [])
             {
                 capacity += layer.Capacity;
             }
@@ -106,21 +108,21 @@ public sealed partial class UserFilter
     }
 
     /// <summary>Number of layers (1 after a rebuild).</summary>
-    public int LayerCount => Volatile.Read(ref _layers).Length;
+    public int LayerCount => 1 + (Volatile.Read(ref _grown)?.Length ?? 0);
 
-    /// <summary>The layers, oldest first (the current set; internal because a layer's own Add bypasses the layer hash).</summary>
-    internal IReadOnlyList<BlockedBloomFilter> Layers => Volatile.Read(ref _layers);
+    /// <summary>The layers, oldest first (the first one a view over the shared first-layer array; internal because a layer's own Add bypasses the layer hash).</summary>
+    internal IReadOnlyList<BlockedBloomFilter> Layers => LayerArray();
 
     /// <summary>True once the filter outgrew <see cref="BloomFilterOptions.MaxBytes"/>: its rate is no longer bounded; answer from the database.</summary>
-    public bool IsCapped => Volatile.Read(ref _capped) != 0;
+    public bool IsCapped => FilterWords.Has(_words, FilterWords.CappedFlag);
 
     /// <summary>Bytes of bit arrays over all layers.</summary>
     public long BitBytes
     {
         get
         {
-            long bytes = 0;
-            foreach (var layer in Volatile.Read(ref _layers))
+            var bytes = (long)FilterWords.BlockCount(_words) * BlockProbe.BlockBytes;
+            foreach (var layer in Volatile.Read(ref _grown) ?? [])
             {
                 bytes += layer.BitBytes;
             }
@@ -129,16 +131,25 @@ public sealed partial class UserFilter
         }
     }
 
-    /// <summary>Bytes this filter holds on the managed heap: this object, the layer array, each layer and its bits (see <see cref="FilterMemory"/>).</summary>
-    public long MemoryBytes
+    /// <summary>Bytes this filter holds on the managed heap: this object, the first-layer array, a private shape, and each grown layer with its array (see <see cref="FilterMemory"/>).</summary>
+    public long MemoryBytes => FilterMemory.UserFilterObjectBytes + HeldBytes;
+
+    /// <summary>
+    /// Bytes a cache pays to hold this filter without the filter object: the first-layer array, a private shape, and
+    /// any grown layers (a one-layer filter of the pool's shape is held as its bare array; see FilterCache).
+    /// </summary>
+    internal long HeldBytes
     {
         get
         {
-            var layers = Volatile.Read(ref _layers);
-            var bytes = FilterMemory.UserFilterObjectBytes + FilterMemory.ArrayBytes(layers.Length);
-            foreach (var layer in layers)
+            var bytes = FilterWords.MemoryBytes(_words) + _shape.OwnBytes;
+            if (Volatile.Read(ref _grown) is { } grown)
             {
-                bytes += layer.MemoryBytes;
+                bytes += FilterMemory.ArrayBytes(grown.Length);
+                foreach (var layer in grown)
+                {
+                    bytes += layer.MemoryBytes;
+                }
             }
 
             return bytes;
@@ -150,8 +161,8 @@ public sealed partial class UserFilter
     {
         get
         {
-            var miss = 1.0;
-            foreach (var layer in Volatile.Read(ref _layers))
+            var miss = 1 - FirstLayerRate(_words, _shape);
+            foreach (var layer in Volatile.Read(ref _grown) ?? [])
             {
                 miss *= 1 - layer.EstimatedFalsePositiveRate;
             }
@@ -160,8 +171,19 @@ public sealed partial class UserFilter
         }
     }
 
+    /// <summary>The first layer's array (header and blocks), shared with whoever holds it.</summary>
+    internal ulong[] FirstLayer => _words;
+
+    /// <summary>The first layer's shape.</summary>
+    internal FilterShape Shape => _shape;
+
+    /// <summary>True while the filter has only its first layer.</summary>
+    internal bool IsSingleLayer => Volatile.Read(ref _grown) is null;
+
+    private long FirstCapacity => FilterWords.FirstCapacity(_words);
+
     /// <summary>Records a read; true when the filter changed (false: the key was reported present already).</summary>
-    public bool Add(ushort contentType, ulong contentId) => Add(_hash.Compute(contentType, contentId), synchronized: true);
+    public bool Add(ushort contentType, ulong contentId) => Add(_shape.Hash.Compute(contentType, contentId), synchronized: true);
 
     /// <summary>Records many reads of one content type; returns how many changed the filter.</summary>
     public int AddMany(ushort contentType, ReadOnlySpan<ulong> contentIds)
@@ -169,15 +191,32 @@ public sealed partial class UserFilter
         var added = 0;
         foreach (var id in contentIds)
         {
-            added += Add(_hash.Compute(contentType, id), synchronized: true) ? 1 : 0;
+            added += Add(_shape.Hash.Compute(contentType, id), synchronized: true) ? 1 : 0;
         }
 
         return added;
     }
 
     /// <summary>False: the user has certainly not read it. True: read, or a false positive at the pool's rate.</summary>
-    public bool MightContain(ushort contentType, ulong contentId) =>
-        Contains(Volatile.Read(ref _layers), _hash.Compute(contentType, contentId));
+    public bool MightContain(ushort contentType, ulong contentId)
+    {
+        var hash = _shape.Hash.Compute(contentType, contentId);
+        if (FirstLayerContains(_words, _shape, hash))
+        {
+            return true;
+        }
+
+        var grown = Volatile.Read(ref _grown) ?? [];
+        for (var i = 0; i < grown.Length; i++)
+        {
+            if (grown[i].MightContain(LayerHash(hash, i + 1)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Checks many ids of one content type into <paramref name="bitmap"/> (bit i at byte i / 8, bit i % 8, LSB
@@ -185,6 +224,9 @@ public sealed partial class UserFilter
     /// </summary>
     public int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap) =>
         CheckMany(contentType, contentIds, bitmap, ProbePaths.Best);
+
+    /// <summary>A filter over a first-layer array held elsewhere (a cache's bare array): shares the array, copies nothing.</summary>
+    internal static UserFilter Attach(ulong[] firstLayer, FilterShape shape) => new(firstLayer, shape, grown: null);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong LayerHash(ulong hash, int layer)
@@ -208,145 +250,34 @@ public sealed partial class UserFilter
         }
     }
 
-    private static bool Contains(BlockedBloomFilter[] layers, ulong hash)
+    /// <summary>The model's rate of a first layer at its current count.</summary>
+    internal static double FirstLayerRate(ulong[] words, FilterShape shape) =>
+        FilterMath.FalsePositiveRate(Volatile.Read(ref FilterWords.Count(words)) / (double)FilterWords.BlockCount(words), shape.Probes);
+
+    /// <summary>Blocks of a new layer for <paramref name="capacity"/> items under <paramref name="plan"/>, shrunk to the byte budget and to an int count; 0 if not one block fits.</summary>
+    private static long LayerBlocks(LayerPlan plan, long capacity, long budgetBytes)
     {
-        for (var i = 0; i < layers.Length; i++)
-        {
-            if (layers[i].MightContain(LayerHash(hash, i)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private bool Add(ulong hash, bool synchronized)
-    {
-        var layers = Volatile.Read(ref _layers);
-        var last = layers[^1];
-        var spin = default(SpinWait);
-        while (last.Count >= last.Capacity && Volatile.Read(ref _capped) == 0)
-        {
-            // Writers wait for the one that grows (microseconds, rarely) rather than overfill the full layer:
-            // an overfilled layer would answer "present" to nearly every key and so stop the growth itself.
-            layers = TryGrow(layers) ?? Volatile.Read(ref _layers);
-            last = layers[^1];
-            if (last.Count >= last.Capacity)
-            {
-                spin.SpinOnce();
-            }
-        }
-
-        // A key any older layer reports is not added again (so replays and re-reads do not use up capacity);
-        // the last layer answers the same question itself: its Add is false when every bit was set already.
-        for (var i = 0; i < layers.Length - 1; i++)
-        {
-            if (layers[i].MightContain(LayerHash(hash, i)))
-            {
-                return false;
-            }
-        }
-
-        var layerHash = LayerHash(hash, layers.Length - 1);
-        if (!synchronized)
-        {
-            return last.AddExclusive(layerHash);
-        }
-
-        EnterWriter();
-        try
-        {
-            return last.AddExclusive(layerHash);
-        }
-        finally
-        {
-            Volatile.Write(ref _writer, 0);
-        }
-    }
-
-    /// <summary>
-    /// Takes the writer lock: one compare-exchange when free (the usual case: few writers per user, and each holds
-    /// it for a few nanoseconds). Serialised writers can set bits with plain stores, where lock-free writers would
-    /// need a locked OR for every word a key touches (~6 of them): measured 3× cheaper per add.
-    /// </summary>
-    private void EnterWriter()
-    {
-        if (Interlocked.CompareExchange(ref _writer, 1, 0) == 0)
-        {
-            return;
-        }
-
-        var spin = default(SpinWait);
-        do
-        {
-            spin.SpinOnce();
-        }
-        while (Volatile.Read(ref _writer) != 0 || Interlocked.CompareExchange(ref _writer, 1, 0) != 0);
-    }
-
-    /// <summary>Chains a new layer, or marks the filter capped; null when another thread is growing it right now.</summary>
-    private BlockedBloomFilter[]? TryGrow(BlockedBloomFilter[] seen)
-    {
-        if (Interlocked.CompareExchange(ref _growing, 1, 0) != 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            var current = Volatile.Read(ref _layers);
-            if (current != seen)
-            {
-                return current; // another thread grew it meanwhile
-            }
-
-            var used = 0L;
-            foreach (var layer in current)
-            {
-                used += layer.BitBytes;
-            }
-
-            var last = current[^1];
-            var capacity = (long)Math.Ceiling(last.Capacity * _options.GrowthFactor);
-            var next = current.Length < BloomFilterOptions.MaxLayers
-                ? NewLayer(current.Length, Math.Max(capacity, last.Capacity + 1), _options.MaxBytes - used, _options)
-                : null;
-            if (next is null)
-            {
-                Volatile.Write(ref _capped, 1);
-                return current;
-            }
-
-            var grown = new BlockedBloomFilter[current.Length + 1];
-            current.CopyTo(grown, 0);
-            grown[^1] = next;
-            Volatile.Write(ref _layers, grown);
-            return grown;
-        }
-        finally
-        {
-            Volatile.Write(ref _growing, 0);
-        }
-    }
-
-    /// <summary>A layer for <paramref name="capacity"/> items at the rate of layer <paramref name="index"/>, shrunk to the byte budget; null if not one block fits.</summary>
-    private static BlockedBloomFilter? NewLayer(int index, long capacity, long budgetBytes, BloomFilterOptions options)
-    {
-        var plan = options.Plan(index);
         var blocks = FilterMath.BlocksFor(capacity, plan);
-        var budgetBlocks = Math.Min(budgetBytes / BlockProbe.BlockBytes, BlockedBloomFilter.MaxBlocks);
-        if (budgetBlocks < 1)
-        {
-            return null;
-        }
+        // The count lives in an int (FilterWords): keep a layer's capacity below int.MaxValue.
+        var countLimit = (long)Math.Floor(int.MaxValue / plan.ItemsPerBlock);
+        var budgetBlocks = Math.Min(Math.Min(budgetBytes / BlockProbe.BlockBytes, FilterWords.MaxBlocks), countLimit);
+        return budgetBlocks < 1 ? 0 : Math.Min(blocks, budgetBlocks);
+    }
 
-        if (blocks > budgetBlocks)
+    private static unsafe bool FirstLayerContains(ulong[] words, FilterShape shape, ulong hash)
+    {
+        fixed (ulong* blocks = &words[FilterWords.HeaderWords])
         {
-            blocks = budgetBlocks;
-            capacity = FilterMath.CapacityOf(blocks, plan);
+            return BlockProbe.MayMatchScalar(BlockProbe.BlockOf(blocks, FilterWords.BlockCount(words), hash), (uint)hash, shape.Probes);
         }
+    }
 
-        return new BlockedBloomFilter((int)blocks, plan.Probes, capacity, options.LayerFalsePositiveRate(index));
+    private BlockedBloomFilter[] LayerArray()
+    {
+        var grown = Volatile.Read(ref _grown) ?? [];
+        var layers = new BlockedBloomFilter[1 + grown.Length];
+        layers[0] = new BlockedBloomFilter(_words, _shape.Probes, FirstCapacity, _shape.DesignRate);
+        grown.CopyTo(layers, 1);
+        return layers;
     }
 }

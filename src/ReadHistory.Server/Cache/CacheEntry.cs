@@ -3,53 +3,58 @@ using ReadHistory.Core.Filters;
 namespace ReadHistory.Server.Cache;
 
 /// <summary>
-/// One user held by a <see cref="FilterCache"/>: the user's filter, or none when the user is capped (too large for a
-/// filter; answered from the database). The fields other than <see cref="Filter"/> belong to the cache's lock,
-/// except the CLOCK reference bit, which readers set without it.
+/// One user held by a <see cref="FilterCache"/>, as found by a lookup: either the bare first-layer array of a
+/// one-layer filter (the common case: no object of its own) or a <see cref="HeldUser"/>. A value: copying it copies
+/// two references.
 /// </summary>
-internal sealed class CacheEntry
+internal readonly struct CacheEntry
 {
-    private int _referenced = 1;
+    private readonly object _held;
+    private readonly FilterShape _shape;
 
-    /// <summary>Creates an entry; a new entry counts as referenced, so the clock hand passes it once.</summary>
-    public CacheEntry(ulong userId, UserFilter? filter, long bytes)
+    internal CacheEntry(object held, FilterShape shape)
     {
-        UserId = userId;
-        Filter = filter;
-        Bytes = bytes;
-        LayerCount = filter?.LayerCount ?? 0;
+        _held = held;
+        _shape = shape;
     }
 
     /// <summary>The user.</summary>
-    public ulong UserId { get; }
+    public ulong UserId => _held is ulong[] words ? FilterWords.Key(words) : ((HeldUser)_held).UserId;
 
-    /// <summary>The user's filter; null when the user is capped and answered from the database.</summary>
-    public UserFilter? Filter { get; }
+    /// <summary>True when the user has a filter (false: capped, answered from the database).</summary>
+    public bool HasFilter => _held is ulong[] || ((HeldUser)_held).Filter is not null;
+
+    /// <summary>
+    /// The user's filter; null when the user is capped. For a user held as a bare array this is a new view over the
+    /// shared array (for snapshots and tests): write through <see cref="FilterCache.Add"/>, which can grow it.
+    /// </summary>
+    public UserFilter? Filter => _held is ulong[] words ? UserFilter.Attach(words, _shape) : ((HeldUser)_held).Filter;
 
     /// <summary>True when the user is too large for a filter.</summary>
-    public bool IsCapped => Filter is null;
+    public bool IsCapped => !HasFilter;
 
-    /// <summary>Bytes charged to the pool for this entry (under the cache's lock).</summary>
-    internal long Bytes { get; set; }
+    /// <summary>True once evicted, removed, or replaced by a grown filter.</summary>
+    public bool Removed => _held is ulong[] words ? FilterWords.Has(words, FilterWords.DetachedFlag) : ((HeldUser)_held).Removed;
 
-    /// <summary>Layers the filter had when <see cref="Bytes"/> was last charged; a change means it grew.</summary>
-    internal int LayerCount { get; set; }
+    /// <summary>The CLOCK bit.</summary>
+    internal bool Referenced => _held is ulong[] words ? FilterWords.Has(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).Referenced;
 
-    /// <summary>True once evicted or removed (under the cache's lock).</summary>
-    internal bool Removed { get; set; }
+    /// <summary>Clears the CLOCK bit (as the hand does); returns whether it was set.</summary>
+    internal bool ClearReference() => _held is ulong[] words ? FilterWords.Clear(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).ClearReference();
 
-    /// <summary>The CLOCK bit: set on every use, cleared as the hand passes.</summary>
-    internal bool Referenced => Volatile.Read(ref _referenced) != 0;
+    /// <summary>What the cache holds: a first-layer array or a <see cref="HeldUser"/>.</summary>
+    internal object Held => _held;
 
-    /// <summary>Marks the entry used. Writes only when the bit is clear, so hot users do not bounce a cache line between cores.</summary>
-    public void Touch()
+    /// <summary>Checks ids of one type into a read bitmap (see <see cref="UserFilter.CheckMany(ushort, ReadOnlySpan{ulong}, Span{byte})"/>); the user must have a filter.</summary>
+    public int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap) =>
+        _held is ulong[] words
+            ? UserFilter.CheckHeld(words, _shape, contentType, contentIds, bitmap)
+            : ((HeldUser)_held).Filter!.CheckMany(contentType, contentIds, bitmap);
+
+    /// <summary>True when this entry holds <paramref name="filter"/> (its first layer, for a bare array).</summary>
+    public bool Holds(UserFilter filter)
     {
-        if (Volatile.Read(ref _referenced) == 0)
-        {
-            Volatile.Write(ref _referenced, 1);
-        }
+        ArgumentNullException.ThrowIfNull(filter);
+        return _held is ulong[] words ? ReferenceEquals(words, filter.FirstLayer) : ReferenceEquals(((HeldUser)_held).Filter, filter);
     }
-
-    /// <summary>Clears the bit as the clock hand passes; returns whether it was set.</summary>
-    internal bool ClearReference() => Interlocked.Exchange(ref _referenced, 0) != 0;
 }

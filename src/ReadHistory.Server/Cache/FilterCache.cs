@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
@@ -9,19 +7,38 @@ namespace ReadHistory.Server.Cache;
 /// under a byte budget, evicting whole users by CLOCK (second chance).
 /// </summary>
 /// <remarks>
-/// Lookups are lock-free (a dictionary read and a reference bit). Installs, removals and the re-charging of a filter
-/// that grew a layer take one lock and evict under it until the pool is back under budget, so the budget is exceeded
-/// only between a filter's growth and its re-charge: by at most the one layer that grew. Bytes are the filters' own
-/// heap accounting (<see cref="UserFilter.MemoryBytes"/>); a capped user is charged <see cref="CappedEntryBytes"/>.
+/// Memory: a one-layer filter of the pool's shape (the common user) is held as its bare first-layer array, whose
+/// header carries the user id, the CLOCK bit and the writer lock (<see cref="FilterWords"/>); the index is an
+/// open-addressing table of references (linear probing, at most <see cref="MaxLoad"/> full). So such a user costs its
+/// bits plus the array header (24 bytes), two header words (16) and its share of the table (8 / load: 10–24 bytes).
+/// Other users (grown, a peer's shape, capped) are held as a <see cref="HeldUser"/> object, charged on top of their
+/// filter. Everything is charged: arrays, objects, and the table itself, so <see cref="Bytes"/> is the heap the
+/// pool holds (a test compares it with the runtime's own count).
+/// Concurrency: lookups are lock-free (one volatile read of the table, then a probe). Installs, removals, growth
+/// re-charges and table resizes take one lock and evict under it until the pool is back under budget; the table is
+/// only mutated in place by single-reference writes, and a resize publishes a new table, so a reader sees an entry
+/// or its absence, never a torn one. The budget is exceeded only between a filter's growth and its re-charge: by at
+/// most the one layer that grew.
 /// </remarks>
 internal sealed class FilterCache
 {
-    /// <summary>What a capped user (a marker with no filter) is charged: the entry and its dictionary node.</summary>
-    public const long CappedEntryBytes = 96;
+    /// <summary>What a capped user (a marker with no filter) is charged: its <see cref="HeldUser"/>, table share aside.</summary>
+    public const long CappedEntryBytes = HeldUser.ObjectBytes;
 
-    private readonly ConcurrentDictionary<ulong, CacheEntry> _entries = new();
-    private readonly Queue<CacheEntry> _clock = new();
+    /// <summary>Most of the table used (live entries and tombstones) before it is rebuilt.</summary>
+    public const double MaxLoad = 0.8;
+
+    private const int MinSlots = 16;
+
+    /// <summary>Marks a removed slot, so probes of other users continue past it.</summary>
+    private static readonly object Tombstone = new();
+
     private readonly Lock _gate = new();
+    private readonly FilterShape _shape;
+    private object?[] _slots = new object?[MinSlots];
+    private int _live;
+    private int _tombstones;
+    private int _hand;
     private long _bytes;
     private long _evictions;
     private int _capped;
@@ -33,6 +50,8 @@ internal sealed class FilterCache
         options.Validate();
         Options = options;
         BudgetBytes = options.BudgetBytes;
+        _shape = options.Filter.Shape;
+        _bytes = TableBytes(_slots.Length);
     }
 
     /// <summary>The pool's settings.</summary>
@@ -41,11 +60,14 @@ internal sealed class FilterCache
     /// <summary>The pool's byte budget.</summary>
     public long BudgetBytes { get; }
 
-    /// <summary>Bytes charged now.</summary>
+    /// <summary>Bytes charged now: every held array and object, and the index table.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
+    /// <summary>Bytes of the index table now (part of <see cref="Bytes"/>).</summary>
+    public long IndexBytes => TableBytes(Volatile.Read(ref _slots).Length);
+
     /// <summary>Users held (capped ones included).</summary>
-    public int Users => _entries.Count;
+    public int Users => Volatile.Read(ref _live);
 
     /// <summary>Users held as capped (answered from the database).</summary>
     public int CappedUsers => Volatile.Read(ref _capped);
@@ -53,105 +75,156 @@ internal sealed class FilterCache
     /// <summary>Users evicted since start.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
-    /// <summary>Finds a user's entry and marks it used.</summary>
-    public bool TryGet(ulong userId, [NotNullWhen(true)] out CacheEntry? entry)
+    /// <summary>Finds a user's entry and marks it used (lock-free).</summary>
+    public bool TryGet(ulong userId, out CacheEntry entry)
     {
-        if (_entries.TryGetValue(userId, out entry))
+        var slots = Volatile.Read(ref _slots);
+        var mask = slots.Length - 1;
+        for (var i = Home(userId, slots.Length); ; i = (i + 1) & mask)
         {
-            entry.Touch();
-            return true;
-        }
+            var held = Volatile.Read(ref slots[i]);
+            if (held is null)
+            {
+                entry = default;
+                return false;
+            }
 
-        return false;
+            if (held is ulong[] words)
+            {
+                if (FilterWords.Key(words) == userId)
+                {
+                    FilterWords.Set(words, FilterWords.ReferencedFlag);
+                    entry = new CacheEntry(words, _shape);
+                    return true;
+                }
+            }
+            else if (held is HeldUser user && user.UserId == userId)
+            {
+                user.Touch();
+                entry = new CacheEntry(user, _shape);
+                return true;
+            }
+        }
     }
 
     /// <summary>
     /// Installs a user's filter, replacing any entry of the user, evicting others until it fits. A filter larger than
-    /// the whole budget, or one that is capped, is installed as a capped marker instead; returns false then.
+    /// the whole budget, or one that is capped, is installed as a capped marker instead; returns false then. The
+    /// caller hands the filter over: it must not write to it afterwards except through <see cref="Add"/>.
     /// </summary>
     public bool Install(ulong userId, UserFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var bytes = filter.MemoryBytes;
-        if (filter.IsCapped || bytes > BudgetBytes)
+        if (filter.IsCapped || filter.MemoryBytes > BudgetBytes)
         {
             InstallCapped(userId);
             return false;
         }
 
-        Install(new CacheEntry(userId, filter, bytes));
+        lock (_gate)
+        {
+            RemoveLocked(userId);
+            var (held, bytes) = Hold(userId, filter);
+            InsertLocked(userId, held, bytes, evict: true);
+        }
+
         return true;
     }
 
     /// <summary>Marks a user as too large for a filter: lookups find it and go to the database without a rebuild.</summary>
-    public void InstallCapped(ulong userId) => Install(new CacheEntry(userId, filter: null, CappedEntryBytes));
+    public void InstallCapped(ulong userId)
+    {
+        lock (_gate)
+        {
+            RemoveLocked(userId);
+            InsertLocked(userId, new HeldUser(userId, filter: null, CappedEntryBytes), CappedEntryBytes, evict: true);
+            _capped++;
+        }
+    }
 
     /// <summary>Drops a user's entry; returns whether there was one.</summary>
     public bool Remove(ulong userId)
     {
         lock (_gate)
         {
-            if (!_entries.TryRemove(userId, out var entry))
-            {
-                return false;
-            }
-
-            Detach(entry);
-            return true;
+            return RemoveLocked(userId);
         }
     }
 
-    /// <summary>Sets the bits of one read in a held filter, re-charging it if it grew.</summary>
+    /// <summary>Sets the bits of one read in a held filter, growing (and re-charging) it when its layer is full.</summary>
     public void Add(CacheEntry entry, ushort contentType, ulong contentId)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        if (entry.Filter is { } filter)
+        if (entry.Held is ulong[] words)
+        {
+            var outcome = UserFilter.AddHeld(words, _shape, contentType, contentId);
+            if (outcome is HeldAdd.Added or HeldAdd.Present)
+            {
+                return;
+            }
+
+            // Full: the array becomes the first layer of a filter object that can grow. Detached: that happened
+            // already (or the user left the cache, and then there is nothing to update).
+            if (Promote(words) is { Filter: { } grown } user)
+            {
+                grown.Add(contentType, contentId);
+                ChargeGrowth(user, grown);
+            }
+
+            return;
+        }
+
+        if (entry.Held is HeldUser { Filter: { } filter } held)
         {
             filter.Add(contentType, contentId);
-            ChargeGrowth(entry, filter);
+            ChargeGrowth(held, filter);
         }
     }
 
-    /// <summary>Sets the bits of many reads of one type in a held filter, re-charging it if it grew.</summary>
+    /// <summary>Sets the bits of many reads of one type in a held filter (see <see cref="Add"/>).</summary>
     public void AddMany(CacheEntry entry, ushort contentType, ReadOnlySpan<ulong> contentIds)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        if (entry.Filter is { } filter)
+        foreach (var id in contentIds)
         {
-            filter.AddMany(contentType, contentIds);
-            ChargeGrowth(entry, filter);
+            Add(entry, contentType, id);
         }
     }
 
     /// <summary>
     /// The held filters (capped markers left out) in CLOCK's own order of value, hottest first: referenced entries
-    /// before unreferenced ones, each group from the tail of the clock queue (the last the hand would evict) to its
-    /// head. Copies the queue under the lock (one reference per user), so the caller walks it without the lock.
+    /// before unreferenced ones, each group from the slot the hand would reach last back to the one it reaches next.
+    /// Copies the table under the lock (one reference per slot), so the caller walks it without the lock.
     /// </summary>
     public CacheEntry[] RankHottestFirst()
     {
-        CacheEntry[] queue;
+        object?[] slots;
+        int hand;
         lock (_gate)
         {
-            queue = _clock.ToArray();
+            slots = (object?[])_slots.Clone();
+            hand = _hand;
         }
 
-        var ranked = new CacheEntry[queue.Length];
-        var count = 0;
+        var ranked = new List<CacheEntry>(Users);
         for (var pass = 0; pass < 2; pass++)
         {
             var referenced = pass == 0;
-            for (var i = queue.Length - 1; i >= 0; i--)
+            for (var step = 1; step <= slots.Length; step++)
             {
-                var entry = queue[i];
-                if (!entry.Removed && !entry.IsCapped && entry.Referenced == referenced)
+                var held = slots[(hand - step) & (slots.Length - 1)];
+                if (held is null || held == Tombstone)
                 {
-                    ranked[count++] = entry;
+                    continue;
+                }
+
+                var entry = new CacheEntry(held, _shape);
+                if (!entry.Removed && entry.HasFilter && entry.Referenced == referenced)
+                {
+                    ranked.Add(entry);
                 }
             }
         }
 
-        return count == ranked.Length ? ranked : ranked[..count];
+        return [.. ranked];
     }
 
     /// <summary>
@@ -167,23 +240,21 @@ internal sealed class FilterCache
             return WarmStartInstallOutcome.Skipped;
         }
 
-        var entry = new CacheEntry(userId, filter, filter.MemoryBytes);
         lock (_gate)
         {
-            if (_entries.ContainsKey(userId))
+            if (FindLocked(userId) >= 0)
             {
                 return WarmStartInstallOutcome.Skipped;
             }
 
-            if (_bytes + entry.Bytes > BudgetBytes)
+            var bytes = HoldBytes(filter);
+            if (_bytes + bytes + GrowthBytes() > BudgetBytes)
             {
                 return WarmStartInstallOutcome.BudgetFull;
             }
 
-            CompactClock();
-            _entries[userId] = entry;
-            _clock.Enqueue(entry);
-            _bytes += entry.Bytes;
+            var (held, charged) = Hold(userId, filter);
+            InsertLocked(userId, held, charged, evict: false);
             return WarmStartInstallOutcome.Installed;
         }
     }
@@ -193,53 +264,188 @@ internal sealed class FilterCache
     {
         double sum = 0;
         var seen = 0;
-        foreach (var pair in _entries)
+        var slots = Volatile.Read(ref _slots);
+        for (var i = 0; i < slots.Length && seen < sample; i++)
         {
-            if (pair.Value.Filter is { } filter)
+            switch (Volatile.Read(ref slots[i]))
             {
-                sum += filter.EstimatedFalsePositiveRate;
-                if (++seen >= sample)
-                {
+                case ulong[] words:
+                    sum += UserFilter.FirstLayerRate(words, _shape);
+                    seen++;
                     break;
-                }
+                case HeldUser { Filter: { } filter }:
+                    sum += filter.EstimatedFalsePositiveRate;
+                    seen++;
+                    break;
             }
         }
 
         return seen == 0 ? 0 : sum / seen;
     }
 
-    private void Install(CacheEntry entry)
+    private static long TableBytes(int slots) => 24 + (8L * slots);
+
+    private static int Home(ulong userId, int slots) =>
+        (int)((userId * 0x9E37_79B9_7F4A_7C15UL) >> (64 - System.Numerics.BitOperations.Log2((uint)slots)));
+
+    /// <summary>A bare array for a one-layer filter of the pool's shape that no slot holds yet; else a <see cref="HeldUser"/>.</summary>
+    private (object Held, long Bytes) Hold(ulong userId, UserFilter filter)
     {
-        lock (_gate)
+        var words = filter.FirstLayer;
+        if (filter.IsSingleLayer && ReferenceEquals(filter.Shape, _shape) && FilterWords.Key(words) == 0)
         {
-            if (_entries.TryRemove(entry.UserId, out var old))
+            FilterWords.Key(words) = userId;
+            FilterWords.Set(words, FilterWords.ReferencedFlag);
+            return (words, FilterWords.MemoryBytes(words));
+        }
+
+        var bytes = HeldUser.ObjectBytes + filter.MemoryBytes;
+        return (new HeldUser(userId, filter, bytes), bytes);
+    }
+
+    private long HoldBytes(UserFilter filter) =>
+        filter.IsSingleLayer && ReferenceEquals(filter.Shape, _shape) && FilterWords.Key(filter.FirstLayer) == 0
+            ? FilterWords.MemoryBytes(filter.FirstLayer)
+            : HeldUser.ObjectBytes + filter.MemoryBytes;
+
+    /// <summary>Bytes the table would grow by if one more entry went in now (under the lock).</summary>
+    private long GrowthBytes() =>
+        _live + _tombstones + 1 > MaxLoad * _slots.Length ? TableBytes(SlotsFor(_live + 1)) - TableBytes(_slots.Length) : 0;
+
+    /// <summary>Inserts an entry known to be absent, growing the table first and then evicting to fit (under the lock).</summary>
+    private void InsertLocked(ulong userId, object held, long bytes, bool evict)
+    {
+        if (_live + _tombstones + 1 > MaxLoad * _slots.Length)
+        {
+            Rehash(SlotsFor(_live + 1));
+        }
+
+        if (evict)
+        {
+            EvictUntil(BudgetBytes - bytes);
+        }
+
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var i = Home(userId, slots.Length);
+        while (slots[i] is not null && slots[i] != Tombstone)
+        {
+            i = (i + 1) & mask;
+        }
+
+        if (slots[i] == Tombstone)
+        {
+            _tombstones--;
+        }
+
+        Volatile.Write(ref slots[i], held);
+        _live++;
+        _bytes += bytes;
+    }
+
+    /// <summary>The slot of a user, or −1 (under the lock).</summary>
+    private int FindLocked(ulong userId)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var i = Home(userId, slots.Length); ; i = (i + 1) & mask)
+        {
+            var held = slots[i];
+            if (held is null)
             {
-                Detach(old);
+                return -1;
             }
 
-            CompactClock();
-            EvictUntil(BudgetBytes - entry.Bytes);
-            _entries[entry.UserId] = entry;
-            _clock.Enqueue(entry);
-            _bytes += entry.Bytes;
-            if (entry.IsCapped)
+            if ((held is ulong[] words && FilterWords.Key(words) == userId) || (held is HeldUser user && user.UserId == userId))
             {
-                _capped++;
+                return i;
             }
         }
     }
 
-    private void ChargeGrowth(CacheEntry entry, UserFilter filter)
+    private bool RemoveLocked(ulong userId)
+    {
+        var slot = FindLocked(userId);
+        if (slot < 0)
+        {
+            return false;
+        }
+
+        RemoveAt(slot);
+        return true;
+    }
+
+    /// <summary>Empties a slot (a tombstone, so other users' probes go on) and uncharges its entry (under the lock).</summary>
+    private void RemoveAt(int slot)
+    {
+        var held = _slots[slot]!;
+        Volatile.Write(ref _slots[slot], Tombstone);
+        _live--;
+        _tombstones++;
+        if (held is ulong[] words)
+        {
+            FilterWords.Set(words, FilterWords.DetachedFlag);
+            _bytes -= FilterWords.MemoryBytes(words);
+        }
+        else
+        {
+            var user = (HeldUser)held;
+            user.Removed = true;
+            _bytes -= user.Bytes;
+            if (user.Filter is null)
+            {
+                _capped--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces a full bare array by a <see cref="HeldUser"/> whose filter keeps the array as its first layer and can
+    /// grow; returns the user now holding the array, or null when the user left the cache.
+    /// </summary>
+    private HeldUser? Promote(ulong[] words)
+    {
+        lock (_gate)
+        {
+            var slot = FindLocked(FilterWords.Key(words));
+            if (slot < 0)
+            {
+                return null;
+            }
+
+            if (_slots[slot] is HeldUser held)
+            {
+                return held.Filter is { } filter && ReferenceEquals(filter.FirstLayer, words) ? held : null;
+            }
+
+            if (!ReferenceEquals(_slots[slot], words))
+            {
+                return null;
+            }
+
+            // Under the array's writer lock, so no writer of the bare array adds after the filter took it over.
+            FilterWords.EnterWriter(words);
+            FilterWords.Set(words, FilterWords.DetachedFlag);
+            FilterWords.ExitWriter(words);
+            var grown = UserFilter.Attach(words, _shape);
+            var user = new HeldUser(FilterWords.Key(words), grown, HeldUser.ObjectBytes + grown.MemoryBytes);
+            Volatile.Write(ref _slots[slot], user);
+            _bytes += user.Bytes - FilterWords.MemoryBytes(words);
+            return user;
+        }
+    }
+
+    private void ChargeGrowth(HeldUser user, UserFilter filter)
     {
         // Cheap unlocked test first: a filter's bytes change only when it chains a layer.
-        if (filter.LayerCount == entry.LayerCount && !filter.IsCapped)
+        if (filter.LayerCount == user.LayerCount && !filter.IsCapped)
         {
             return;
         }
 
         lock (_gate)
         {
-            if (entry.Removed)
+            if (user.Removed)
             {
                 return;
             }
@@ -247,76 +453,90 @@ internal sealed class FilterCache
             if (filter.IsCapped)
             {
                 // Grown past the per-user cap: its rate is no longer bounded. Keep only the marker.
-                _entries.TryRemove(new KeyValuePair<ulong, CacheEntry>(entry.UserId, entry));
-                Detach(entry);
-                var marker = new CacheEntry(entry.UserId, filter: null, CappedEntryBytes);
-                EvictUntil(BudgetBytes - marker.Bytes);
-                _entries[marker.UserId] = marker;
-                _clock.Enqueue(marker);
-                _bytes += marker.Bytes;
+                RemoveAt(FindLocked(user.UserId));
+                InsertLocked(user.UserId, new HeldUser(user.UserId, filter: null, CappedEntryBytes), CappedEntryBytes, evict: true);
                 _capped++;
                 return;
             }
 
-            var bytes = filter.MemoryBytes;
-            _bytes += bytes - entry.Bytes;
-            entry.Bytes = bytes;
-            entry.LayerCount = filter.LayerCount;
-            EvictUntil(BudgetBytes);
+            var bytes = HeldUser.ObjectBytes + filter.MemoryBytes;
+            _bytes += bytes - user.Bytes;
+            user.Bytes = bytes;
+            user.LayerCount = filter.LayerCount;
+            EvictUntil(BudgetBytes, keep: user); // the user whose write is being applied stays
         }
     }
 
-    /// <summary>Evicts by CLOCK until at most <paramref name="target"/> bytes are charged (under the lock).</summary>
-    private void EvictUntil(long target)
+    /// <summary>Evicts by CLOCK until at most <paramref name="target"/> bytes are charged, sparing <paramref name="keep"/> (under the lock).</summary>
+    private void EvictUntil(long target, object? keep = null)
     {
         // Each entry gets at most one second chance per call: after two full turns of the hand every bit met was
         // cleared once, so the loop ends even while readers keep setting bits.
-        var budgetOfSteps = 2 * (long)_clock.Count + 1;
-        while (_bytes > target && _clock.TryDequeue(out var candidate))
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var secondChances = 2L * slots.Length;
+        var spared = keep is null ? 0 : 1;
+        while (_bytes > target && _live > spared)
         {
-            if (candidate.Removed)
+            var slot = _hand;
+            _hand = (_hand + 1) & mask;
+            var held = slots[slot];
+            if (held is null || held == Tombstone || ReferenceEquals(held, keep))
             {
                 continue;
             }
 
-            if (budgetOfSteps-- > 0 && candidate.ClearReference())
+            var referenced = held is ulong[] words
+                ? FilterWords.Clear(words, FilterWords.ReferencedFlag)
+                : ((HeldUser)held).ClearReference();
+            if (secondChances-- > 0 && referenced)
             {
-                _clock.Enqueue(candidate);
                 continue;
             }
 
-            _entries.TryRemove(new KeyValuePair<ulong, CacheEntry>(candidate.UserId, candidate));
-            Detach(candidate);
+            RemoveAt(slot);
             _evictions++;
         }
     }
 
-    /// <summary>Drops removed entries from the clock queue once they outnumber the live ones (under the lock).</summary>
-    private void CompactClock()
+    /// <summary>Slots for <paramref name="entries"/> entries: a power of two at most <see cref="MaxLoad"/> full, with room for an eighth more before the next rebuild.</summary>
+    private static int SlotsFor(int entries)
     {
-        if (_clock.Count <= (2 * _entries.Count) + 64)
+        var slots = MinSlots;
+        while (entries > MaxLoad * slots || entries + (slots / 8) > MaxLoad * slots)
         {
-            return;
+            slots *= 2;
         }
 
-        for (var i = _clock.Count; i > 0; i--)
-        {
-            var entry = _clock.Dequeue();
-            if (!entry.Removed)
-            {
-                _clock.Enqueue(entry);
-            }
-        }
+        return slots;
     }
 
-    /// <summary>Uncharges an entry that left the dictionary; the clock queue drops it lazily (under the lock).</summary>
-    private void Detach(CacheEntry entry)
+    /// <summary>Moves the live entries to a new table (dropping tombstones) and publishes it (under the lock).</summary>
+    private void Rehash(int size)
     {
-        entry.Removed = true;
-        _bytes -= entry.Bytes;
-        if (entry.IsCapped)
+        var old = _slots;
+        var slots = new object?[size];
+        var mask = size - 1;
+        foreach (var held in old)
         {
-            _capped--;
+            if (held is null || held == Tombstone)
+            {
+                continue;
+            }
+
+            var userId = held is ulong[] words ? FilterWords.Key(words) : ((HeldUser)held).UserId;
+            var i = Home(userId, size);
+            while (slots[i] is not null)
+            {
+                i = (i + 1) & mask;
+            }
+
+            slots[i] = held;
         }
+
+        _bytes += TableBytes(size) - TableBytes(old.Length);
+        _tombstones = 0;
+        _hand = 0;
+        Volatile.Write(ref _slots, slots);
     }
 }

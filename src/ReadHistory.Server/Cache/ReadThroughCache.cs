@@ -94,10 +94,10 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
         if (Filters.TryGet(userId, out var entry))
         {
-            if (entry.Filter is { } filter)
+            if (entry.HasFilter)
             {
                 Metrics.LookupHit();
-                var unread = filter.CheckMany(contentType, contentIds.Span, readBitmap.Span);
+                var unread = entry.CheckMany(contentType, contentIds.Span, readBitmap.Span);
                 return new ValueTask<CheckResult>(new CheckResult(unread, AnswerSource.Memory));
             }
 
@@ -215,7 +215,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             return;
         }
 
-        if (Filters.TryGet(userId, out var entry) && entry.Filter is not null)
+        if (Filters.TryGet(userId, out var entry) && entry.HasFilter)
         {
             foreach (var item in items)
             {

@@ -78,14 +78,13 @@ public sealed class BlockedBloomFilterTests
     }
 
     [Fact]
-    public void Blocks_start_on_a_cache_line()
+    public void A_layer_is_one_array_of_two_header_words_then_its_blocks()
     {
         for (var i = 0; i < 50; i++)
         {
             var filter = new BlockedBloomFilter(1 + i, 6, 10, 0.01);
-            var address = filter.BlocksAddress;
-            Assert.Equal(0u, address % 64);
             Assert.Equal((1 + i) * 8, filter.Words.Length);
+            Assert.Equal(2 + ((1 + i) * 8), filter.Array.Length);
         }
     }
 

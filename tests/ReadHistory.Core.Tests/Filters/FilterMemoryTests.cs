@@ -44,9 +44,50 @@ public sealed class FilterMemoryTests
         }
 
         var layers = filter.Layers;
-        var expected = FilterMemory.UserFilterObjectBytes + FilterMemory.ArrayBytes(layers.Count)
-            + layers.Sum(l => FilterMemory.LayerObjectBytes + FilterMemory.ArrayBytes((l.BlockCount * 8) + 7));
+        // The first layer is a bare array; each grown one an object and its array, listed in an array of its own.
+        var expected = FilterMemory.UserFilterObjectBytes + FilterMemory.ArrayBytes(2 + (layers[0].BlockCount * 8))
+            + FilterMemory.ArrayBytes(layers.Count - 1)
+            + layers.Skip(1).Sum(l => FilterMemory.LayerObjectBytes + FilterMemory.ArrayBytes(2 + (l.BlockCount * 8)));
         Assert.Equal(expected, filter.MemoryBytes);
-        Assert.InRange(filter.MemoryBytes - filter.BitBytes, 1, 200 * layers.Count); // the overhead is small and known
+        Assert.InRange(filter.MemoryBytes - filter.BitBytes, 1, 120 * layers.Count); // the overhead is small and known
+    }
+
+    [Fact]
+    public void A_one_layer_filter_costs_80_bytes_beyond_its_bits_and_its_array_alone_40()
+    {
+        var filter = UserFilter.Create(1_000, BloomFilterOptions.Default);
+
+        Assert.Equal(80, filter.MemoryBytes - filter.BitBytes); // object 40, array header 24, header words 16
+        Assert.Equal(40, FilterWords.MemoryBytes(filter.FirstLayer) - filter.BitBytes);
+    }
+
+    [Fact]
+    public void Memory_bytes_of_a_filter_that_grew_equal_what_its_growth_allocated()
+    {
+        var filter = UserFilter.Create(100, BloomFilterOptions.Default);
+        ulong id = 0;
+        while (filter.LayerCount == 1)
+        {
+            var (bytes, before) = (filter.MemoryBytes, GC.GetAllocatedBytesForCurrentThread());
+            filter.Add(1, ++id);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(allocated, filter.MemoryBytes - bytes);
+        }
+    }
+
+    [Fact]
+    public void A_loaded_snapshot_of_the_pools_design_shares_the_pools_shape_and_costs_what_a_built_filter_costs()
+    {
+        var options = new BloomFilterOptions { Seed = 3 };
+        var built = UserFilter.Create(1_000, options);
+        built.Add(1, 42);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        built.WriteSnapshot(buffer, new byte[16]);
+
+        var loaded = UserFilter.ReadSnapshot(buffer.WrittenSpan, options, new byte[16]);
+
+        Assert.Same(options.Shape, loaded.Shape);
+        Assert.Equal(built.MemoryBytes, loaded.MemoryBytes);
+        Assert.NotSame(options.Shape, UserFilter.ReadSnapshot(buffer.WrittenSpan, new BloomFilterOptions { Seed = 4 }, new byte[16]).Shape);
     }
 }

@@ -8,25 +8,37 @@ public sealed class FilterCacheTests
 {
     private static UserFilter SmallFilter() => UserFilter.Create(100, BloomFilterOptions.Default);
 
+    /// <summary>What one small one-layer user is charged: its bare array (bits, two header words, array header).</summary>
+    private static long OneUser()
+    {
+        var cache = new FilterCache(CacheTestKit.Options());
+        cache.Install(1, SmallFilter());
+        return cache.Bytes - cache.IndexBytes;
+    }
+
     [Fact]
-    public void An_installed_filter_is_found_and_charged_its_own_memory_bytes()
+    public void A_one_layer_filter_is_held_as_its_bare_array_and_charged_its_bits_plus_forty_bytes()
     {
         var cache = new FilterCache(CacheTestKit.Options());
         var filter = SmallFilter();
+        var empty = cache.Bytes;
 
         cache.Install(7, filter);
 
         Assert.True(cache.TryGet(7, out var entry));
-        Assert.Same(filter, entry.Filter);
-        Assert.Equal(filter.MemoryBytes, cache.Bytes);
+        Assert.True(entry.Holds(filter));
+        Assert.Equal(7UL, entry.UserId);
+        Assert.Equal(filter.BitBytes + 40, cache.Bytes - empty); // 24 array header + 16 header words
+        Assert.Equal(empty, cache.IndexBytes);
         Assert.Equal(1, cache.Users);
     }
 
     [Fact]
     public void Installing_past_the_budget_evicts_whole_users_and_stays_within_it()
     {
-        var one = SmallFilter().MemoryBytes;
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: (3 * one) + 10));
+        var one = OneUser();
+        var index = new FilterCache(CacheTestKit.Options()).IndexBytes;
+        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: index + (3 * one) + 10));
 
         for (ulong user = 1; user <= 10; user++)
         {
@@ -39,29 +51,38 @@ public sealed class FilterCacheTests
     }
 
     [Fact]
-    public void A_user_touched_since_the_clock_hand_passed_survives_an_untouched_older_one()
+    public void A_user_touched_since_the_clock_hand_passed_survives_an_untouched_one()
     {
-        var one = SmallFilter().MemoryBytes;
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: (3 * one) + 10));
+        var one = OneUser();
+        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: cache0() + (3 * one) + 10));
         cache.Install(1, SmallFilter());
         cache.Install(2, SmallFilter());
         cache.Install(3, SmallFilter());
-        cache.Install(4, SmallFilter()); // the hand clears 1, 2, 3 and evicts 1
+        cache.Install(4, SmallFilter()); // the hand clears the bits of 1, 2, 3 and evicts one of them
+        var survivors = new ulong[] { 1, 2, 3 }.Where(u => cache.TryGet(u, out _)).ToArray();
+        Assert.Equal(2, survivors.Length);
+        // The lookups above set both survivors' bits again: clear them, then touch only the first (4 keeps its bit).
+        foreach (var entry in cache.RankHottestFirst().Where(e => survivors.Contains(e.UserId)))
+        {
+            entry.ClearReference();
+        }
 
-        Assert.True(cache.TryGet(2, out _));
-        cache.Install(5, SmallFilter()); // 2 has its second chance; 3 goes
+        Assert.True(cache.TryGet(survivors[0], out _));
 
-        Assert.False(cache.TryGet(1, out _));
-        Assert.False(cache.TryGet(3, out _));
-        Assert.True(cache.TryGet(2, out _));
-        Assert.True(cache.TryGet(4, out _));
-        Assert.True(cache.TryGet(5, out _));
+        cache.Install(5, SmallFilter()); // the only user with a clear bit is the untouched survivor: it goes
+
+        Assert.True(cache.TryGet(survivors[0], out _));
+        Assert.False(cache.TryGet(survivors[1], out _));
+        Assert.Equal(3, cache.Users);
+
+        static long cache0() => new FilterCache(CacheTestKit.Options()).IndexBytes;
     }
 
     [Fact]
     public void A_filter_larger_than_the_budget_is_held_as_a_capped_marker()
     {
         var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1024));
+        var empty = cache.Bytes;
 
         var installed = cache.Install(9, UserFilter.Create(100_000, BloomFilterOptions.Default));
 
@@ -69,13 +90,13 @@ public sealed class FilterCacheTests
         Assert.True(cache.TryGet(9, out var entry));
         Assert.True(entry.IsCapped);
         Assert.Equal(1, cache.CappedUsers);
-        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes);
+        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes - empty);
     }
 
     [Fact]
-    public void A_filter_that_grows_a_layer_is_recharged_and_others_are_evicted_to_make_room()
+    public void A_filter_that_fills_its_layer_grows_and_is_recharged_and_others_are_evicted_to_make_room()
     {
-        var one = SmallFilter().MemoryBytes;
+        var one = OneUser();
         var grown = SmallFilter();
         for (ulong id = 1; id <= 500; id++)
         {
@@ -83,7 +104,8 @@ public sealed class FilterCacheTests
         }
 
         // Room for the grown filter and three and a half small ones: its growth must push one small one out.
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: grown.MemoryBytes + (3 * one) + (one / 2)));
+        var index = new FilterCache(CacheTestKit.Options()).IndexBytes;
+        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: index + HeldUser.ObjectBytes + grown.MemoryBytes + (3 * one) + (one / 2)));
         for (ulong user = 1; user <= 5; user++)
         {
             cache.Install(user, SmallFilter());
@@ -95,11 +117,16 @@ public sealed class FilterCacheTests
             cache.Add(grower, 0, id);
         }
 
-        Assert.True(grower.Filter!.LayerCount > 1);
+        Assert.True(grower.Removed, $"users {cache.Users}, bytes {cache.Bytes}, budget {cache.BudgetBytes}, evictions {cache.Evictions}"); // the bare array was replaced by a filter object that can grow
+        Assert.True(cache.TryGet(5, out var still));
+        Assert.True(still.Filter!.LayerCount > 1, $"layers {still.Filter.LayerCount} count {still.Filter.Count} capacity {still.Filter.Capacity} capped {still.Filter.IsCapped} removed {still.Removed} capped-entry {still.IsCapped}");
         Assert.True(cache.Bytes <= cache.BudgetBytes);
         Assert.True(cache.Evictions > 0);
-        Assert.True(cache.TryGet(5, out var still));
-        Assert.Equal(grower.Filter.MemoryBytes, still.Bytes);
+        Assert.Equal(cache.IndexBytes + HeldUser.ObjectBytes + still.Filter.MemoryBytes + ((cache.Users - 1) * one), cache.Bytes);
+        for (ulong id = 1; id <= 500; id++)
+        {
+            Assert.True(still.Filter.MightContain(0, id)); // nothing added before or after the growth is lost
+        }
     }
 
     [Fact]
@@ -107,36 +134,63 @@ public sealed class FilterCacheTests
     {
         var options = new BloomFilterOptions { MaxBytes = 4 * 64, MinimumCapacity = 8 };
         var cache = new FilterCache(CacheTestKit.Options(filter: options));
+        var empty = cache.Bytes;
         cache.Install(3, UserFilter.Create(0, options));
         Assert.True(cache.TryGet(3, out var entry));
 
         for (ulong id = 1; id <= 5_000; id++)
         {
             cache.Add(entry, 0, id);
+            cache.TryGet(3, out entry);
         }
 
         Assert.True(cache.TryGet(3, out var after));
         Assert.True(after.IsCapped);
-        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes);
+        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes - empty);
     }
 
     [Fact]
     public void Removing_a_user_uncharges_it()
     {
         var cache = new FilterCache(CacheTestKit.Options());
+        var empty = cache.Bytes;
         cache.Install(1, SmallFilter());
 
         Assert.True(cache.Remove(1));
 
-        Assert.Equal(0, cache.Bytes);
+        Assert.Equal(empty, cache.Bytes);
         Assert.Equal(0, cache.Users);
         Assert.False(cache.Remove(1));
     }
 
     [Fact]
+    public void Thousands_of_users_are_found_after_the_index_grows_and_after_removals_leave_tombstones()
+    {
+        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 30));
+        for (ulong user = 1; user <= 5_000; user++)
+        {
+            cache.Install(user * 7919, UserFilter.Create(1, BloomFilterOptions.Default));
+        }
+
+        for (ulong user = 1; user <= 5_000; user += 2)
+        {
+            Assert.True(cache.Remove(user * 7919));
+        }
+
+        for (ulong user = 1; user <= 5_000; user++)
+        {
+            Assert.Equal(user % 2 == 0, cache.TryGet(user * 7919, out var entry));
+            Assert.True(user % 2 == 1 || entry.UserId == user * 7919);
+        }
+
+        Assert.Equal(2_500, cache.Users);
+        Assert.True(cache.IndexBytes <= 24 + (8 * 8_192)); // at most 8,192 slots (sized for the 5,000 once held)
+    }
+
+    [Fact]
     public void Many_threads_installing_and_removing_keep_the_byte_count_exact()
     {
-        var one = SmallFilter().MemoryBytes;
+        var one = OneUser();
         var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 20 * one));
 
         Parallel.For(0, 4_000, i =>
@@ -153,6 +207,6 @@ public sealed class FilterCacheTests
         });
 
         Assert.True(cache.Bytes <= cache.BudgetBytes);
-        Assert.Equal(cache.Users * one, cache.Bytes);
+        Assert.Equal(cache.IndexBytes + (cache.Users * one), cache.Bytes);
     }
 }

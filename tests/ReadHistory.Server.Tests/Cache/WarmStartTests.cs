@@ -79,7 +79,7 @@ public sealed class WarmStartTests
         Assert.Contains("corrupted", result.Error, StringComparison.Ordinal);
         Assert.Contains("CRC-32C", result.Error, StringComparison.Ordinal);
         Assert.Equal(0, receiver.Filters.Users);
-        Assert.Equal(0, receiver.Filters.Bytes);
+        Assert.Equal(receiver.Filters.IndexBytes, receiver.Filters.Bytes); // nothing held but the (empty) index
         Assert.True(result.Cursor.IsEmpty);
     }
 
@@ -106,7 +106,9 @@ public sealed class WarmStartTests
 
         var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
 
-        Assert.Equal(WarmStartOutcome.BudgetFull, result.Outcome);
+        // The peer stops at the byte count it was asked for (budget left, in snapshot bytes, which run a little above
+        // what the receiver charges), or the receiver's budget fills first.
+        Assert.Contains(result.Outcome, new[] { WarmStartOutcome.BudgetFull, WarmStartOutcome.Completed });
         Assert.True(receiver.Filters.Bytes <= receiver.Filters.BudgetBytes);
         Assert.Equal(0, receiver.Filters.Evictions);
         Assert.InRange(result.Users, 25, 30);
