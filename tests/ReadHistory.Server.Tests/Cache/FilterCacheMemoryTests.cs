@@ -47,6 +47,13 @@ public sealed class FilterCacheMemoryTests
     [Fact]
     public void A_user_that_grows_is_charged_exactly_what_its_growth_allocated()
     {
+        // The first growth in a process also loads types and compiles code on this thread: measure the second.
+        Assert.True(GrowOnce(measure: false));
+        Assert.True(GrowOnce(measure: true));
+    }
+
+    private static bool GrowOnce(bool measure)
+    {
         var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 32, filter: OnePercent));
         WarmUp(cache);
         cache.Install(5, UserFilter.Create(100, OnePercent));
@@ -61,13 +68,16 @@ public sealed class FilterCacheMemoryTests
             {
                 // The add that filled the layer: a held-user object and a filter object around the same array, plus
                 // the grown layer (its array of layers, its object and its bit array).
-                Assert.Equal(allocated, cache.Bytes - charged);
-                Assert.True(cache.TryGet(5, out var grown) && grown.Filter!.LayerCount == 2);
-                return;
+                if (measure)
+                {
+                    Assert.Equal(allocated, cache.Bytes - charged);
+                }
+
+                return cache.TryGet(5, out var grown) && grown.Filter!.LayerCount == 2;
             }
         }
 
-        Assert.Fail("the filter never grew");
+        return false;
     }
 
     [Fact]
