@@ -87,6 +87,7 @@ internal sealed partial class CdcPublisher
         var grouper = new ChangeGrouper(_topology);
         BinlogTransaction? last = null;
         var pendingSince = 0L;
+        var firstCommitMs = 0L;
         Task publishing = Task.CompletedTask;
         var transactions = client.ReadTransactionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (transactions.ConfigureAwait(false))
@@ -105,7 +106,7 @@ internal sealed partial class CdcPublisher
                     {
                         // The binlog has nothing more right now: publish what is gathered while waiting for it.
                         await publishing.ConfigureAwait(false);
-                        publishing = PublishGroupAsync(token, grouper, last, caughtUp: true, cancellationToken);
+                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: true, cancellationToken);
                         last = null;
                     }
                     else if (publishing.IsCompleted)
@@ -134,7 +135,7 @@ internal sealed partial class CdcPublisher
                     if (last is not null)
                     {
                         await publishing.ConfigureAwait(false);
-                        publishing = PublishGroupAsync(token, grouper, last, caughtUp: false, cancellationToken);
+                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: false, cancellationToken);
                         last = null;
                     }
 
@@ -147,6 +148,7 @@ internal sealed partial class CdcPublisher
                 if (last is null)
                 {
                     pendingSince = _time.GetTimestamp();
+                    firstCommitMs = EstimateCommitTimeMs(transaction.CommitTimestamp);
                 }
 
                 grouper.Add(transaction);
@@ -154,7 +156,7 @@ internal sealed partial class CdcPublisher
                 if (grouper.PendingRows >= _options.MaxBatchRows || _time.GetElapsedTime(pendingSince) >= _options.MaxBatchDelay)
                 {
                     await publishing.ConfigureAwait(false);
-                    publishing = PublishGroupAsync(token, grouper, last, caughtUp: false, cancellationToken);
+                    publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: false, cancellationToken);
                     last = null;
                 }
             }
@@ -162,7 +164,7 @@ internal sealed partial class CdcPublisher
             if (last is not null)
             {
                 await publishing.ConfigureAwait(false);
-                publishing = PublishGroupAsync(token, grouper, last, caughtUp: true, cancellationToken);
+                publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: true, cancellationToken);
             }
 
             await publishing.ConfigureAwait(false);
@@ -182,12 +184,29 @@ internal sealed partial class CdcPublisher
         return false;
     }
 
-    /// <summary>Drains the grouper (synchronously, so it can be refilled at once) and publishes the batches in the background.</summary>
-    private Task PublishGroupAsync(string token, ChangeGrouper grouper, BinlogTransaction last, bool caughtUp, CancellationToken cancellationToken)
+    /// <summary>
+    /// The commit time of a transaction just read, in Unix ms. The binlog stamps commits in whole seconds, too coarse
+    /// for a lag aim of 100 ms; the commit happened within [stamp, stamp + 1 s) and before this read, so the read time
+    /// clamped into that second is the closest bound we have: when caught up it trails the commit by the binlog's
+    /// delivery (a few ms), and when far behind it is at most a second late (the lag is then under-reported by at
+    /// most that second, never over-reported).
+    /// </summary>
+    private long EstimateCommitTimeMs(DateTimeOffset binlogTimestamp)
+    {
+        var stamp = binlogTimestamp.ToUnixTimeMilliseconds();
+        return Math.Clamp(_time.GetUtcNow().ToUnixTimeMilliseconds(), stamp, stamp + 999);
+    }
+
+    /// <summary>
+    /// Drains the grouper (synchronously, so it can be refilled at once) and publishes the batches in the background,
+    /// stamped with the estimated commit time of the group's first (oldest) transaction, so the lag replicas measure
+    /// from it is that of the group's oldest change.
+    /// </summary>
+    private Task PublishGroupAsync(string token, ChangeGrouper grouper, BinlogTransaction last, long firstCommitMs, bool caughtUp, CancellationToken cancellationToken)
     {
         var rows = grouper.PendingRows;
         var position = last.GtidPosition;
-        var commitMs = last.CommitTimestamp.ToUnixTimeMilliseconds();
+        var commitMs = firstCommitMs;
         var epoch = Epoch;
         var drained = grouper.Drain(epoch, commitMs, position.ToString());
         var batches = new (string, byte[])[drained.Count];

@@ -12,7 +12,7 @@ namespace ReadHistory.Server.Cdc;
 /// 0           1      version (1)
 /// 1           1      flags (0; readers reject unknown bits)
 /// 2           8      epoch (u64, never 0)
-/// 10          8      commit time of the last transaction, Unix ms (i64)
+/// 10          8      commit time of the first transaction, Unix ms (i64; estimated, see CdcPublisher)
 /// 18          2      P = length of the source position (u16, at most 1024)
 /// 20          P      source position, ASCII: MariaDB GTID position "0-1-42,1-2-7" or "binlog.000003:4711"
 /// 20+P        4      N = change count (u32, at most 1,000,000)
@@ -51,7 +51,7 @@ internal sealed class ChangeBatch
     /// <summary>The epoch the batch belongs to.</summary>
     public ulong Epoch { get; }
 
-    /// <summary>Commit time of the last transaction in the batch (source clock), Unix milliseconds.</summary>
+    /// <summary>Commit time of the batch's first transaction, Unix ms (estimated by the publisher: the binlog stamps whole seconds).</summary>
     public long CommitTimeMs { get; }
 
     /// <summary>The source position after the batch's last transaction.</summary>
