@@ -48,6 +48,7 @@ internal sealed class LoadGenOptions
     public Option<string> RedisSetProbe { get; } = new("--redis-set-probe") { Description = "script (SMISMEMBER via EVAL) | pipeline (SISMEMBER each)", DefaultValueFactory = _ => T.RedisSetProbe };
     public Option<double> BloomRate { get; } = new("--bloom-fpr") { Description = "Target false-positive rate of redis-bloom", DefaultValueFactory = _ => T.BloomFalsePositiveRate };
 
+    public Option<bool> NoWarm { get; } = new("--no-warm") { Description = "Do not have every user cached before a service run (the run then starts cold and memory is an estimate)" };
     public Option<string> Watch { get; } = new("--watch") { Description = "Processes whose CPU is reported over each measured period: name=pid,name=pid (the generator itself always)", DefaultValueFactory = _ => string.Empty };
     public Option<string> Results { get; } = new("--results") { Description = "Markdown results file to append to", DefaultValueFactory = _ => "bench/RESULTS.md" };
     public Option<bool> NoAppend { get; } = new("--no-append") { Description = "Print the summary only; do not append it to --results" };
@@ -77,7 +78,7 @@ internal sealed class LoadGenOptions
         }
 
         AddTargets(command);
-        foreach (var o in new Option[] { Watch, Results, NoAppend, Json, PreloadedRows })
+        foreach (var o in new Option[] { NoWarm, Watch, Results, NoAppend, Json, PreloadedRows })
         {
             command.Options.Add(o);
         }

@@ -68,8 +68,8 @@ async Task<int> RunTargetsAsync(ParseResult p, string[] names, CancellationToken
     {
         ILoadTarget target = name switch
         {
-            "service" => new ServiceTarget(targetOptions, workload.ContentType),
-            "service-direct" => new ServiceTarget(targetOptions, workload.ContentType, direct: true),
+            "service" => new ServiceTarget(targetOptions, workload.ContentType, warm: p.GetValue(o.NoWarm) ? null : world),
+            "service-direct" => new ServiceTarget(targetOptions, workload.ContentType, direct: true, warm: p.GetValue(o.NoWarm) ? null : world),
             "database" => new DatabaseTarget(targetOptions, workload.ContentType),
             "redis-set" => new RedisSetTarget(targetOptions, world),
             "redis-bloom" => new RedisBloomTarget(targetOptions, world),

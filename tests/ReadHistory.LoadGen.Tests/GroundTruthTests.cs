@@ -23,6 +23,21 @@ public sealed class GroundTruthTests
     }
 
     [Fact]
+    public void Runs_with_different_write_bases_write_ids_no_other_run_and_no_preload_has()
+    {
+        var user = Model.UserId(3);
+        var preloaded = Enumerable.Range(0, Model.HistorySize(3)).Select(i => Model.ReadId(user, i)).ToHashSet();
+        var first = new ulong[500];
+        var second = new ulong[500];
+        new GroundTruth(Model, TimeSpan.FromSeconds(1), new ManualTimeProvider(), writeBase: 1L << 16).AllocateWriteIds(user, first);
+        new GroundTruth(Model, TimeSpan.FromSeconds(1), new ManualTimeProvider(), writeBase: 2L << 16).AllocateWriteIds(user, second);
+
+        Assert.Empty(first.Intersect(second));
+        Assert.DoesNotContain(first.Concat(second), preloaded.Contains);
+        Assert.All(first.Concat(second), id => Assert.Equal(1UL, id & 1)); // read ids are odd
+    }
+
+    [Fact]
     public void A_response_that_drops_one_acknowledged_id_is_exactly_one_false_negative()
     {
         var clock = new ManualTimeProvider();

@@ -59,13 +59,14 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("feed", false)]
-    [InlineData("feed", true)]
-    [InlineData("push", false)]
-    [InlineData("push", true)]
-    public async Task Service_through_the_proxy_and_direct_to_the_node_answer_every_check_with_no_false_negative(string scenario, bool direct)
+    [InlineData("feed", false, false)]
+    [InlineData("feed", true, true)]
+    [InlineData("push", false, true)]
+    [InlineData("push", true, false)]
+    public async Task Service_through_the_proxy_and_direct_to_the_node_answer_every_check_with_no_false_negative(string scenario, bool direct, bool warm)
     {
-        await using var target = new ServiceTarget(Targets(_node!.Grpc), Workload.ContentType, direct);
+        var model = new WorkloadModel(Workload);
+        await using var target = new ServiceTarget(Targets(_node!.Grpc), Workload.ContentType, direct, warm ? model : null);
         var result = await RunAsync(target, scenario);
 
         Assert.Equal(direct ? "service-direct" : "service", result.Target);
@@ -82,10 +83,16 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
             Assert.True(result.Truth.RowsAcknowledged > 0, "no write acknowledged");
         }
 
-        // Memory comes from the node's own accounting (CacheNode.Stats), whichever path the calls took.
+        // Memory comes from the node's own accounting (CacheNode.Stats), whichever path the calls took; warmed, every
+        // user is cached and the figure covers every preloaded row.
         Assert.NotNull(result.Memory);
         Assert.StartsWith("CacheNode.Stats", result.Memory.Source, StringComparison.Ordinal);
         Assert.True(result.Memory.Bytes > 0 && result.Memory.Rows > 0);
+        if (warm)
+        {
+            Assert.Contains($"all {Workload.Users} users cached", result.Memory.Source, StringComparison.Ordinal);
+            Assert.Equal(model.TotalRows(), result.Memory.Rows);
+        }
     }
 
     [Fact]

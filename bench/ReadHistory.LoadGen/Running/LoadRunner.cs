@@ -19,7 +19,9 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
         await target.PrepareAsync(progress, cancellationToken).ConfigureAwait(false);
         GC.Collect(); // the load's garbage is not the run's: every target starts from a clean heap
         GC.WaitForPendingFinalizers();
-        var truth = new GroundTruth(model, options.CoherenceWindow, timeProvider);
+        // Each run writes ids of its own (a random base far above any history), so repeated runs against the same
+        // database ingest new rows, not duplicates.
+        var truth = new GroundTruth(model, options.CoherenceWindow, timeProvider, (long)Random.Shared.Next(1, int.MaxValue) << 16);
         var sessions = new SessionTable(model);
         var tally = new TruthTally();
         var push = options.Scenario == "push";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
+using ReadHistory.LoadGen.Model;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
 
@@ -17,31 +18,93 @@ internal sealed class ServiceTarget : ILoadTarget
     private readonly TargetOptions _options;
     private readonly uint _contentType;
     private readonly bool _direct;
+    private readonly WorkloadModel? _warm;
     private readonly GrpcChannel[] _channels;
     private readonly CallInvoker[] _invokers;
+    private readonly CallInvoker _writes;
     private int _next;
+    private PoolStats? _warmed;
 
-    /// <summary>A client of the service described by <paramref name="options"/>; <paramref name="direct"/> = the cache node's internal API.</summary>
-    public ServiceTarget(TargetOptions options, uint contentType, bool direct = false)
+    /// <summary>
+    /// A client of the service described by <paramref name="options"/>; <paramref name="direct"/> = the cache node's
+    /// internal API. With <paramref name="warm"/>, <see cref="PrepareAsync"/> first has every user of the model cached
+    /// (as the Redis peers load every user), so the run measures the steady state and memory covers every stored read.
+    /// </summary>
+    public ServiceTarget(TargetOptions options, uint contentType, bool direct = false, WorkloadModel? warm = null)
     {
         _options = options;
         _contentType = contentType;
         _direct = direct;
+        _warm = warm;
         var endpoint = direct ? options.NodeEndpoint ?? options.Endpoint : options.Endpoint;
-        _channels = new GrpcChannel[Math.Max(1, options.Channels)];
-        _invokers = new CallInvoker[_channels.Length];
+        // Checks spread over --channels connections; writes get a connection of their own so that a flood of checks
+        // queued in the client's connections does not hold them back (the server still orders them as it likes).
+        _channels = new GrpcChannel[Math.Max(1, options.Channels) + 1];
+        _invokers = new CallInvoker[_channels.Length - 1];
         for (var i = 0; i < _channels.Length; i++)
         {
             _channels[i] = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        }
+
+        for (var i = 0; i < _invokers.Length; i++)
+        {
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
+
+        _writes = _channels[^1].CreateCallInvoker();
     }
 
     /// <inheritdoc />
     public string Name => _direct ? "service-direct" : "service";
 
     /// <inheritdoc />
-    public Task PrepareAsync(TextWriter log, CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task PrepareAsync(TextWriter log, CancellationToken cancellationToken)
+    {
+        if (_warm is null)
+        {
+            return;
+        }
+
+        // One single-id check per user (an id never written) makes the node cache the user: answered by a point query
+        // and a rebuild started on a miss, from memory on a hit. Then wait until no rebuild is left.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var users = _warm.Options.Users;
+        var nextRank = -1;
+        var failures = 0;
+        var workers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            int rank;
+            while ((rank = Interlocked.Increment(ref nextRank)) < users)
+            {
+                var request = new CheckRequest { UserId = _warm.UserId(rank), ContentType = _contentType };
+                request.ContentIds.Add(WorkloadModel.UnreadId(((ulong)rank + 1) * 0x9E37_79B9_7F4A_7C15UL));
+                try
+                {
+                    await UnaryAsync(_invokers[rank % _invokers.Length], _direct ? CacheNodeMethods.Check : null, ReadHistoryMethods.Check, request, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        }, cancellationToken)).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        PoolStats? last = null;
+        for (var poll = 0; poll < 600; poll++)
+        {
+            last = await StatsAsync(cancellationToken).ConfigureAwait(false);
+            if (last is null || (last.RebuildsInFlight == 0 && last.Users + last.CappedUsers >= (ulong)users))
+            {
+                break;
+            }
+
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+
+        _warmed = last is not null && last.Users + last.CappedUsers >= (ulong)users ? last : null;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: cache warmed in {started.Elapsed.TotalSeconds:F1} s: {last?.Users ?? 0:N0} users cached, {last?.CappedUsers ?? 0:N0} capped, {(last?.Bytes ?? 0) / 1048576.0:F1} MiB, {failures} warm-up checks failed{(_warmed is not null ? string.Empty : " (not every user is cached)")}"));
+    }
 
     /// <inheritdoc />
     public async Task CheckAsync(CheckCall call, CancellationToken cancellationToken)
@@ -94,11 +157,11 @@ internal sealed class ServiceTarget : ILoadTarget
 
         if (_direct)
         {
-            await UnaryAsync(CacheNodeMethods.MarkRead, new CacheMarkReadRequest { Request = request }, cancellationToken).ConfigureAwait(false);
+            await UnaryAsync(_writes, CacheNodeMethods.MarkRead, new CacheMarkReadRequest { Request = request }, _options.Deadline, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await UnaryAsync(ReadHistoryMethods.MarkRead, request, cancellationToken).ConfigureAwait(false);
+            await UnaryAsync(_writes, ReadHistoryMethods.MarkRead, request, _options.Deadline, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -107,21 +170,18 @@ internal sealed class ServiceTarget : ILoadTarget
     {
         // The cache node's own accounting (CacheNode.Stats, at --node-endpoint, else at --endpoint when that process
         // holds the cache role); a proxy answers Stats UNIMPLEMENTED, then readhistory_cache_bytes from /metrics.
+        // Warmed: the bytes with every user cached, before the run's writes, over the rows preloaded (rows written by
+        // earlier runs against the same node are in the bytes, not in the rows: the first run on a fresh node is exact).
+        if (_warmed is { } warmed)
         {
-            try
-            {
-                using var channel = GrpcChannel.ForAddress(_options.NodeEndpoint ?? _options.Endpoint);
-                var stats = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null,
-                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken), new StatsRequest()).ResponseAsync.ConfigureAwait(false);
-                var bytes = stats.Pools.Sum(static p => (long)p.Bytes);
-                var users = stats.Pools.Sum(static p => (long)p.Users);
-                return new MemoryFigure(bytes, rowsTouched, string.Create(CultureInfo.InvariantCulture,
-                    $"CacheNode.Stats bytes of {users:N0} cached users / preloaded rows of the users checked"));
-            }
-            catch (RpcException)
-            {
-                // Not a cache node (a proxy answers UNIMPLEMENTED) or not reachable: try the metrics.
-            }
+            return new MemoryFigure((long)warmed.Bytes, _warm!.TotalRows(), string.Create(CultureInfo.InvariantCulture,
+                $"CacheNode.Stats bytes with all {warmed.Users:N0} users cached, before the run / rows preloaded"));
+        }
+
+        if (await StatsAsync(cancellationToken).ConfigureAwait(false) is { } stats)
+        {
+            return new MemoryFigure((long)stats.Bytes, rowsTouched, string.Create(CultureInfo.InvariantCulture,
+                $"CacheNode.Stats bytes of {stats.Users:N0} cached users / preloaded rows of the users this run checked: an estimate"));
         }
 
         if (_options.MetricsUrl is null)
@@ -141,7 +201,7 @@ internal sealed class ServiceTarget : ILoadTarget
                 }
             }
 
-            return new MemoryFigure((long)bytes, rowsTouched, "readhistory_cache_bytes / preloaded rows of the users checked");
+            return new MemoryFigure((long)bytes, rowsTouched, "readhistory_cache_bytes / preloaded rows of the users this run checked: an estimate");
         }
         catch (HttpRequestException)
         {
@@ -176,12 +236,44 @@ internal sealed class ServiceTarget : ILoadTarget
         return request;
     }
 
-    private async Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+    private async Task<PoolStats?> StatsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(_options.NodeEndpoint ?? _options.Endpoint);
+            var stats = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null,
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken), new StatsRequest()).ResponseAsync.ConfigureAwait(false);
+            return stats.Pools.Count == 0 ? null : stats.Pools[0];
+        }
+        catch (RpcException)
+        {
+            // Not a cache node (a proxy answers UNIMPLEMENTED) or not reachable.
+            return null;
+        }
+    }
+
+    private Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>
+        where TResponse : class, Google.Protobuf.IMessage<TResponse> =>
+        UnaryAsync(_invokers[(int)((uint)Interlocked.Increment(ref _next) % (uint)_invokers.Length)], method, request, _options.Deadline, cancellationToken);
+
+    private async Task UnaryAsync(CallInvoker invoker, Method<CacheCheckRequest, CheckResponse>? direct, Method<CheckRequest, CheckResponse> proxied, CheckRequest request, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        if (direct is not null)
+        {
+            await UnaryAsync(invoker, direct, new CacheCheckRequest { Request = request }, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await UnaryAsync(invoker, proxied, request, deadline, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<TResponse> UnaryAsync<TRequest, TResponse>(CallInvoker invoker, Method<TRequest, TResponse> method, TRequest request, TimeSpan deadline, CancellationToken cancellationToken)
         where TRequest : class, Google.Protobuf.IMessage<TRequest>
         where TResponse : class, Google.Protobuf.IMessage<TResponse>
     {
-        var invoker = _invokers[(int)((uint)Interlocked.Increment(ref _next) % (uint)_invokers.Length)];
-        using var call = invoker.AsyncUnaryCall(method, null, new CallOptions(deadline: DateTime.UtcNow + _options.Deadline, cancellationToken: cancellationToken), request);
+        using var call = invoker.AsyncUnaryCall(method, null, new CallOptions(deadline: DateTime.UtcNow + deadline, cancellationToken: cancellationToken), request);
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 }

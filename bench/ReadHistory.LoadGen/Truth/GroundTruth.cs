@@ -15,12 +15,19 @@ internal sealed class GroundTruth
     private readonly WorkloadModel _model;
     private readonly long _coherenceTicks;
     private readonly ConcurrentDictionary<ulong, UserLedger> _ledgers = new();
+    private readonly long _writeBase;
     private long _acknowledged;
 
-    /// <summary>Truth over <paramref name="model"/>; writes by another session count only after <paramref name="coherenceWindow"/>.</summary>
-    public GroundTruth(WorkloadModel model, TimeSpan coherenceWindow, TimeProvider timeProvider)
+    /// <summary>
+    /// Truth over <paramref name="model"/>; writes by another session count only after <paramref name="coherenceWindow"/>.
+    /// Written ids of user u are <c>ReadId(u, size + writeBase + n)</c>: a run with its own <paramref name="writeBase"/>
+    /// writes rows no earlier run against the same database wrote (an ingest of duplicates would be cheaper and
+    /// would not grow the filters).
+    /// </summary>
+    public GroundTruth(WorkloadModel model, TimeSpan coherenceWindow, TimeProvider timeProvider, long writeBase = 0)
     {
         _model = model;
+        _writeBase = writeBase;
         TimeProvider = timeProvider;
         _coherenceTicks = (long)(coherenceWindow.TotalSeconds * timeProvider.TimestampFrequency);
     }
@@ -40,7 +47,7 @@ internal sealed class GroundTruth
     /// <summary>Fresh ids for a write to <paramref name="userId"/> (never used before, never offered as unread).</summary>
     public void AllocateWriteIds(ulong userId, Span<ulong> ids)
     {
-        var ledger = _ledgers.GetOrAdd(userId, static (_, size) => new UserLedger(size), _model.HistorySize(_model.RankOf(userId)));
+        var ledger = _ledgers.GetOrAdd(userId, static (_, first) => new UserLedger(first), _model.HistorySize(_model.RankOf(userId)) + _writeBase);
         var first = Interlocked.Add(ref ledger.NextIndex, ids.Length) - ids.Length;
         for (var i = 0; i < ids.Length; i++)
         {
@@ -105,9 +112,9 @@ internal sealed class GroundTruth
         }
     }
 
-    private sealed class UserLedger(int preloaded)
+    private sealed class UserLedger(long firstWrite)
     {
-        public long NextIndex = preloaded;
+        public long NextIndex = firstWrite;
 
         public List<AcknowledgedWrite> Writes { get; } = [];
     }
