@@ -1,3 +1,5 @@
+using System.Runtime;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
@@ -17,10 +19,13 @@ namespace ReadHistory.Server.Cache;
 /// cannot prove them coherent. The node then simply starts cold. Caller cancellation drops them too, then throws.
 /// Run it before the node serves and before it tails its slot stream.
 /// </remarks>
-internal sealed class WarmStarter : IDisposable
+internal sealed partial class WarmStarter : IDisposable
 {
     // Room around a chunk's filter data for the message's own fields (cursor, per-part headers).
     private const int MessageOverheadBytes = 64 << 10;
+
+    // Chunks received and parsed ahead of the installer.
+    private const int PipelineChunks = 8;
 
     private readonly ReadThroughCache _cache;
     private readonly WarmStartOptions _options;
@@ -66,6 +71,10 @@ internal sealed class WarmStarter : IDisposable
         long bytes = 0;
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        // A warm start builds up to a whole budget of long-lived filters at once: full blocking collections, each
+        // marking everything installed so far, would cost more than the copy. Background ones only, meanwhile.
+        var latency = GCSettings.LatencyMode;
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         try
         {
             var (outcome, cursor) = await CopyAsync(peer, pool, installed, b => bytes += b, acceptCursor, linked.Token).ConfigureAwait(false);
@@ -90,6 +99,10 @@ internal sealed class WarmStarter : IDisposable
             Metrics.Finished(WarmStartOutcome.Failed);
             throw e as OperationCanceledException ?? new OperationCanceledException("warm start cancelled", e, cancellationToken);
         }
+        finally
+        {
+            GCSettings.LatencyMode = latency;
+        }
     }
 
     /// <inheritdoc />
@@ -97,11 +110,12 @@ internal sealed class WarmStarter : IDisposable
 
     private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
     {
-        var filterOptions = _cache.Filters.Options.Filter;
         using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = _options.ChunkBytes + MessageOverheadBytes,
             TimeProvider = _time,
+            HttpHandler = CreateHandler(),
+            DisposeHttpHandler = true,
         });
         var request = new SnapshotRequest
         {
@@ -113,70 +127,58 @@ internal sealed class WarmStarter : IDisposable
         };
         var deadline = _time.GetUtcNow().UtcDateTime + _options.Timeout;
         using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(CacheNodeMethods.Snapshot, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
-        using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
-        var stamp = new byte[FilterSnapshotHeader.StampSize];
+
+        // Two stages on two cores: this loop receives and parses chunks, the installer validates and installs them.
+        var chunks = Channel.CreateBounded<SnapshotChunk>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<WarmStartOutcome>? install = null;
         ReadOnlyMemory<byte>? cursor = null;
-        var received = 0;
-        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        try
         {
-            var chunk = call.ResponseStream.Current;
-            if (cursor is null)
+            while (await call.ResponseStream.MoveNext(stop.Token).ConfigureAwait(false))
             {
-                cursor = chunk.Cursor.ToByteArray();
-                if (acceptCursor?.Invoke(cursor.Value) is { } refused)
+                var chunk = call.ResponseStream.Current;
+                if (cursor is null)
                 {
-                    throw new InvalidDataException("the peer's cursor is refused: " + refused);
-                }
-            }
-            else if (!chunk.Cursor.IsEmpty)
-            {
-                throw new InvalidDataException("Snapshot stream: a cursor arrived after the first chunk; expected it in the first chunk only.");
-            }
+                    cursor = chunk.Cursor.ToByteArray();
+                    if (acceptCursor?.Invoke(cursor.Value) is { } refused)
+                    {
+                        throw new InvalidDataException("the peer's cursor is refused: " + refused);
+                    }
 
-            foreach (var part in chunk.Filters)
-            {
-                if (!assembler.TryAccept(part, out var userId, out var snapshot))
+                    // Started only once the cursor is accepted: nothing is installed before acceptCursor has run.
+                    install = Task.Run(() => InstallAsync(chunks.Reader, installed, addBytes, stop), CancellationToken.None);
+                }
+                else if (!chunk.Cursor.IsEmpty)
                 {
-                    continue;
+                    throw new InvalidDataException("Snapshot stream: a cursor arrived after the first chunk; expected it in the first chunk only.");
                 }
 
-                received++;
-                UserFilter filter;
-                try
+                await chunks.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
+                if (chunk.Last)
                 {
-                    filter = UserFilter.ReadSnapshot(snapshot.Span, filterOptions, stamp);
-                }
-                catch (FilterSnapshotException e)
-                {
-                    throw new InvalidDataException($"Snapshot stream: user {userId}'s filter (#{received} of the stream) was rejected: {e.Message}", e);
-                }
-
-                assembler.Release();
-                switch (_cache.InstallWarm(userId, filter))
-                {
-                    case WarmStartInstallOutcome.Installed:
-                        installed.Add(userId);
-                        addBytes(snapshot.Length);
-                        Metrics.Installed(snapshot.Length);
-                        break;
-                    case WarmStartInstallOutcome.BudgetFull:
-                        // Hottest first: what follows is colder; stop here (disposing the call cancels the peer's stream).
-                        return (WarmStartOutcome.BudgetFull, cursor.Value);
+                    chunks.Writer.Complete();
+                    return (await install!.ConfigureAwait(false), cursor.Value);
                 }
             }
 
-            if (chunk.Last)
+            throw new InvalidDataException("Snapshot stream ended without its last chunk (the peer stopped early).");
+        }
+        catch (Exception) when (install is { IsCompleted: true } && stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The installer stopped first (budget full, or a bad filter) and cancelled the receiving: its word counts.
+            return (await install.ConfigureAwait(false), cursor!.Value);
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            if (install is { IsCompleted: false })
             {
-                if (assembler.HasPending)
-                {
-                    throw new InvalidDataException("Snapshot stream: the last chunk ended inside a filter; expected its remaining parts.");
-                }
-
-                return (WarmStartOutcome.Completed, cursor.Value);
+                // Receiving failed: stop the installer and wait, so that nobody installs after the caller drops.
+                await stop.CancelAsync().ConfigureAwait(false);
+                await install.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
-
-        throw new InvalidDataException("Snapshot stream ended without its last chunk (the peer stopped early).");
     }
 
     private void DropAll(List<ulong> installed)

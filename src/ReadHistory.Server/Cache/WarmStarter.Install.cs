@@ -1,0 +1,96 @@
+using System.Net;
+using System.Threading.Channels;
+using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Filters;
+
+namespace ReadHistory.Server.Cache;
+
+/// <summary>The installing stage of warm start, and the HTTP/2 settings of its channel.</summary>
+internal sealed partial class WarmStarter
+{
+    // Stream receive window of the Snapshot call: the default (64 KiB, grown by RTT estimates that loopback keeps
+    // tiny) makes the peer wait for a WINDOW_UPDATE every few frames. 16 MiB is SocketsHttpHandler's largest.
+    private const int StreamWindowBytes = 16 << 20;
+
+    private static SocketsHttpHandler CreateHandler() => new()
+    {
+        InitialHttp2StreamWindowSize = StreamWindowBytes,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>
+    /// Puts filters back together, validates and installs them, chunk after chunk, until the last chunk
+    /// (<see cref="WarmStartOutcome.Completed"/>) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
+    /// way out but the last chunk it cancels <paramref name="stop"/>, which ends the receiving.
+    /// </summary>
+    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<SnapshotChunk> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
+    {
+        var filterOptions = _cache.Filters.Options.Filter;
+        using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
+        var stamp = new byte[FilterSnapshotHeader.StampSize];
+        var received = 0;
+        var completed = false;
+        try
+        {
+            await foreach (var chunk in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                foreach (var part in chunk.Filters)
+                {
+                    if (!assembler.TryAccept(part, out var userId, out var snapshot))
+                    {
+                        continue;
+                    }
+
+                    received++;
+                    UserFilter filter;
+                    try
+                    {
+                        filter = UserFilter.ReadSnapshot(snapshot.Span, filterOptions, stamp);
+                    }
+                    catch (FilterSnapshotException e)
+                    {
+                        throw new InvalidDataException($"Snapshot stream: user {userId}'s filter (#{received} of the stream) was rejected: {e.Message}", e);
+                    }
+
+                    assembler.Release();
+                    switch (_cache.InstallWarm(userId, filter))
+                    {
+                        case WarmStartInstallOutcome.Installed:
+                            installed.Add(userId);
+                            addBytes(snapshot.Length);
+                            Metrics.Installed(snapshot.Length);
+                            break;
+                        case WarmStartInstallOutcome.BudgetFull:
+                            // Hottest first: what follows is colder; stop here (ending the call cancels the peer's stream).
+                            return WarmStartOutcome.BudgetFull;
+                    }
+                }
+
+                if (chunk.Last)
+                {
+                    if (assembler.HasPending)
+                    {
+                        throw new InvalidDataException("Snapshot stream: the last chunk ended inside a filter; expected its remaining parts.");
+                    }
+
+                    completed = true;
+                    return WarmStartOutcome.Completed;
+                }
+            }
+
+            // The receiving side ended the channel without a last chunk: it reports why.
+            throw new OperationCanceledException("the Snapshot stream was not received to its end");
+        }
+        finally
+        {
+            if (!completed)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
