@@ -3,6 +3,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Client;
+using StorageNames = ReadHistory.Server.Storage.StorageNames;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
 
@@ -35,16 +36,28 @@ internal sealed class CoherenceCluster : IAsyncDisposable
     /// <summary>Replica B (a new object after <see cref="StartBAsync(bool)"/>).</summary>
     public Replica B { get; private set; }
 
-    /// <summary>Starts the CDC host and both replicas, each until ready, under a schema and key prefix of their own.</summary>
-    public static async Task<CoherenceCluster> StartAsync(string connectionString, string redisEndpoint)
+    /// <summary>The schema of the cluster's history (one database, one table).</summary>
+    public StorageNames Names { get; private init; } = null!;
+
+    /// <summary>
+    /// Starts the CDC host and both replicas, each until ready, under a schema and key prefix of their own;
+    /// <paramref name="beforeReplicas"/> runs once the CDC host leads and the schema exists (to preload rows).
+    /// </summary>
+    public static async Task<CoherenceCluster> StartAsync(string connectionString, string redisEndpoint, Func<StorageNames, Task>? beforeReplicas = null)
     {
         var prefix = "rec" + Guid.NewGuid().ToString("N")[..8];
+        var names = new StorageNames(prefix, 1, 1);
         var cdcSettings = TestHost.Settings("cdc", connectionString, prefix, redisEndpoint);
         var cdc = await TestHost.StartReadyAsync(cdcSettings);
+        if (beforeReplicas is not null)
+        {
+            await beforeReplicas(names);
+        }
+
         var cache = TestHost.Settings("cache", connectionString, prefix, redisEndpoint);
         var a = await TestHost.StartReadyAsync(cache);
         var b = await TestHost.StartReadyAsync(cache);
-        return new CoherenceCluster(cdc, a, b, cdcSettings, cache);
+        return new CoherenceCluster(cdc, a, b, cdcSettings, cache) { Names = names };
     }
 
     /// <summary>Stops the CDC host (it gives its lease up).</summary>

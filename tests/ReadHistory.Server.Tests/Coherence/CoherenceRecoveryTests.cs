@@ -1,4 +1,5 @@
 using ReadHistory.Api.V1;
+using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -87,9 +88,11 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
     [InlineData(true)]
     public async Task A_replica_restarted_in_the_middle_of_a_write_burst_converges_with_its_peer(bool warmFromPeer)
     {
+        // Users with tens of thousands of rows take long enough to rebuild that writes committed during their scan
+        // arrive through the stream before the filter is installed: the rebuild's buffer has to catch them.
         await using var redis = await RedisServer.StartAsync();
-        await using var cluster = await CoherenceCluster.StartAsync(servers.MariaDb.ConnectionString(), redis.Endpoint);
-        var work = new CoherenceWorkload(Users, seed: warmFromPeer ? 13 : 11);
+        await using var cluster = await CoherenceCluster.StartAsync(servers.MariaDb.ConnectionString(), redis.Endpoint, PreloadHeavyUsersAsync);
+        var work = new CoherenceWorkload(Users, seed: warmFromPeer ? 13 : 11, hotUsers: HeavyUsers);
         await work.WarmAsync(cluster.A);
         await work.WarmAsync(cluster.B);
 
@@ -119,6 +122,21 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
     }
 
     private const string GapsMetric = "readhistory_coherence_gaps_total";
+    private const int HeavyRows = 30_000;
+    private static readonly ulong[] HeavyUsers = Users[..4];
+
+    /// <summary>Rows of the heavy users, straight into the table (ids above every id the workload writes).</summary>
+    private async Task PreloadHeavyUsersAsync(StorageNames names)
+    {
+        foreach (var user in HeavyUsers)
+        {
+            for (var from = 0; from < HeavyRows; from += 10_000)
+            {
+                var values = string.Join(",", Enumerable.Range(from, 10_000).Select(i => FormattableString.Invariant($"({user},0,{(1UL << 40) + (ulong)i},1700000000)")));
+                await servers.MariaDb.SqlAsync($"INSERT INTO {names.QualifiedTable(0)} (user_id, content_type, content_id, read_at) VALUES {values}").DefaultTimeout();
+            }
+        }
+    }
 
     /// <summary>Fences both replicas, then checks every acknowledged id through each: no false negative; FPR near its target.</summary>
     private async Task AssertConvergedAsync(CoherenceCluster cluster, CoherenceWorkload work)

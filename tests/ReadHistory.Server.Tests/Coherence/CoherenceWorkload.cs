@@ -9,7 +9,10 @@ namespace ReadHistory.Server.Tests.Coherence;
 /// model, checks that keep replicas rebuilding, fences proving a replica has applied the stream up to a point, and
 /// the final check of every acknowledged id.
 /// </summary>
-internal sealed class CoherenceWorkload(IReadOnlyList<ulong> users, int seed)
+/// <param name="users">The users written and checked.</param>
+/// <param name="seed">Seed of the writers' and checkers' choices.</param>
+/// <param name="hotUsers">Users that get half of all writes (none: writes spread evenly over <paramref name="users"/>).</param>
+internal sealed class CoherenceWorkload(IReadOnlyList<ulong> users, int seed, IReadOnlyList<ulong>? hotUsers = null)
 {
     private long _nextId;
     private long _failedWrites;
@@ -33,7 +36,7 @@ internal sealed class CoherenceWorkload(IReadOnlyList<ulong> users, int seed)
             var random = new Random(seed + writer);
             for (var i = 0; i < maxWrites && !stop.IsCancellationRequested && Model.Writes + FailedWrites < maxWrites; i++)
             {
-                var user = users[random.Next(users.Count)];
+                var user = hotUsers is { Count: > 0 } && random.Next(2) == 0 ? hotUsers[random.Next(hotUsers.Count)] : users[random.Next(users.Count)];
                 var ids = new ulong[random.Next(1, 4)];
                 for (var k = 0; k < ids.Length; k++)
                 {
