@@ -21,6 +21,7 @@ internal static class StorageBench
         var seconds = IntArg(args, "--seconds", 60);
         var rows = IntArg(args, "--rows", 2_000_000);
         var pointIds = IntArg(args, "--point-ids", 400);
+        var pointChunk = IntArg(args, "--point-chunk", new DatabaseOptions().PointQueryChunk);
         var engine = StringArg(args, "--engine", "rocksdb") switch
         {
             "rocksdb" => StorageEngine.RocksDb,
@@ -41,6 +42,7 @@ internal static class StorageBench
             Engine = engine,
             GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2),
             GroupCommitMaxQueuedRows = 400_000,
+            PointQueryChunk = pointChunk,
         };
         var migration = await SchemaMigrator.MigrateAsync(options, NullLogger.Instance, CancellationToken.None);
         Console.WriteLine($"server {migration.ServerVersion}, engine {migration.Engine}, 2 × 2 tables");

@@ -89,10 +89,10 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
         // The same ids under another type and another user must not leak into type 1 of this user.
         await h.Writer.WriteAsync(User, 2, [new ReadItem(5, 0), new ReadItem(6, 0)]).DefaultTimeout();
         await h.Writer.WriteAsync(User + 1, 1, [new ReadItem(5, 0), new ReadItem(7, 0)]).DefaultTimeout();
-        Assert.Equal([1, 8, 32, 128, 512, 1000], h.Store.PointQuerySlots);
+        Assert.Equal([1, 8, 32, 128, HistoryStore.MaxPreparedSlots], h.Store.PointQuerySlots);
 
         var text = new HistoryStore(h.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new StorageMetrics()) { PreparedPointQueries = false };
-        foreach (var length in new[] { 1, 2, 8, 9, 31, 33, 200, 512, 513, 999, 1000, 1001, 2500, 10_000 })
+        foreach (var length in new[] { 1, 2, 8, 9, 31, 33, 200, 512, 513, 998, 999, 1000, 1001, 1998, 2500, 10_000 })
         {
             var probe = new ulong[length];
             for (var i = 0; i < length; i++)
@@ -128,8 +128,9 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     [InlineData(1, new[] { 1 })]
     [InlineData(7, new[] { 1, 7 })]
     [InlineData(128, new[] { 1, 8, 32, 128 })]
-    [InlineData(1000, new[] { 1, 8, 32, 128, 512, 1000 })]
-    [InlineData(10_000, new[] { 1, 8, 32, 128, 512, 10_000 })]
+    [InlineData(300, new[] { 1, 8, 32, 128, 300 })]
+    [InlineData(1000, new[] { 1, 8, 32, 128, 512 })]
+    [InlineData(10_000, new[] { 1, 8, 32, 128, 512 })]
     public void The_slot_ladder_ends_at_the_chunk(int chunk, int[] expected) => Assert.Equal(expected, HistoryStore.SlotLadder(chunk));
 
     [Fact]
