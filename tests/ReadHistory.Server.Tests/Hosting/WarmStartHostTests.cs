@@ -129,6 +129,22 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
         Assert.Equal(AnswerSource.Memory, seen.Source);
     }
 
+    [Fact]
+    public async Task A_replica_whose_peer_tails_no_stream_discards_the_copy_and_starts_cold()
+    {
+        var prefix = NewPrefix();
+        await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
+        // A serving peer without Redis: its snapshot carries an empty cursor, so its filters cannot be proven coherent.
+        await using var peer = await TestHost.StartReadyAsync(TestHost.Settings("cache", servers.MariaDb.ConnectionString(), prefix));
+        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        await LoadUsersAsync(peerChannel.CreateCallInvoker());
+
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Grpc));
+
+        Assert.Equal(0UL, (await StatsAsync(replica)).Users);
+        Assert.Equal((ulong)Users, (await StatsAsync(peer)).Users);
+    }
+
     private static string NewPrefix() => "warm" + Guid.NewGuid().ToString("N")[..8];
 
     private Dictionary<string, string?> Settings(string roles, string prefix) =>
