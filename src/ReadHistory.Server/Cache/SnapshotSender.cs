@@ -53,8 +53,23 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
         using var buffer = new SnapshotBuffer(chunkBytes + (64 << 10));
         var packer = new SnapshotChunkPacker(stream, buffer, chunkBytes, cursor);
         long sent = 0;
-        foreach (var entry in ranked)
+        // CLOCK's two classes in order (recently used first), but each walked by a golden-ratio stride rather than in
+        // table order: table order is the order of the users' hash, and a receiver inserting users in hash order into
+        // its own open-addressing table, sized for what it holds so far, piles them into one ever-growing cluster
+        // (quadratic: measured minutes for 1 M users instead of seconds).
+        var referenced = 0;
+        while (referenced < ranked.Length && ranked[referenced].Referenced)
         {
+            referenced++;
+        }
+
+        var hotStride = StrideFor(referenced);
+        var coldStride = StrideFor(ranked.Length - referenced);
+        for (var step = 0L; step < ranked.Length; step++)
+        {
+            var entry = step < referenced
+                ? ranked[step * hotStride % referenced]
+                : ranked[referenced + ((step - referenced) * coldStride % (ranked.Length - referenced))];
             cancellationToken.ThrowIfCancellationRequested();
             if (entry.Removed || entry.Filter is not { } filter)
             {
@@ -84,5 +99,35 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 
         await packer.FlushAsync(last: true, cancellationToken).ConfigureAwait(false);
         return sent;
+    }
+
+    /// <summary>
+    /// A stride near <paramref name="length"/> × 0.618 sharing no factor with it (1 for lengths below 3): stepping by it
+    /// modulo length visits every index once, consecutive ones far apart.
+    /// </summary>
+    internal static long StrideFor(int length)
+    {
+        if (length < 3)
+        {
+            return 1;
+        }
+
+        var stride = (long)(length * 0.6180339887498949) | 1;
+        while (Gcd(stride, length) != 1)
+        {
+            stride += 2;
+        }
+
+        return stride;
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
     }
 }
