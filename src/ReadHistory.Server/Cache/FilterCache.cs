@@ -35,6 +35,7 @@ internal sealed class FilterCache
 
     private readonly Lock _gate = new();
     private readonly FilterShape _shape;
+    private readonly ulong _salt = (ulong)Random.Shared.NextInt64();
     private object?[] _slots = new object?[MinSlots];
     private int _live;
     private int _tombstones;
@@ -285,8 +286,24 @@ internal sealed class FilterCache
 
     private static long TableBytes(int slots) => 24 + (8L * slots);
 
-    private static int Home(ulong userId, int slots) =>
-        (int)((userId * 0x9E37_79B9_7F4A_7C15UL) >> (64 - System.Numerics.BitOperations.Log2((uint)slots)));
+    /// <summary>
+    /// A user's first slot: the top bits of a salted murmur3 finalizer. The salt is drawn per cache, so two nodes lay
+    /// users out in unrelated orders: a node filling its table from another's table order (a warm start walking the
+    /// peer's table) cannot pile them into one probe cluster.
+    /// </summary>
+    private int Home(ulong userId, int slots)
+    {
+        unchecked
+        {
+            var value = userId ^ _salt;
+            value ^= value >> 33;
+            value *= 0xff51afd7ed558ccdUL;
+            value ^= value >> 33;
+            value *= 0xc4ceb9fe1a85ec53UL;
+            value ^= value >> 33;
+            return (int)(value >> (64 - System.Numerics.BitOperations.Log2((uint)slots)));
+        }
+    }
 
     /// <summary>A bare array for a one-layer filter of the pool's shape that no slot holds yet; else a <see cref="HeldUser"/>.</summary>
     private (object Held, long Bytes) Hold(ulong userId, UserFilter filter)
