@@ -13,7 +13,8 @@
 #   SKIP_BUILD=1 ...                                   use the Release builds already there
 # Rates per scenario: feed RATE checks/s + INGEST_RATE rows/s; push PUSH_RATE BatchCheck calls/s of BATCH_USERS users;
 # ingest INGEST_ONLY_RATE rows/s in calls of INGEST_BATCH; rbase-peak its own (30,000 checks/s x 400 ids + 40,000
-# rows/s in calls of 100) unless PEAK_RATE / PEAK_INGEST_RATE are set. EXTRA_ARGS are passed to every compare.
+# rows/s in calls of 100) unless PEAK_RATE / PEAK_INGEST_RATE are set. EXTRA_ARGS are passed to every compare;
+# JSON_PREFIX names the JSON files (<prefix>-<scenario>-run<n>.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${USERS:-20000}; seed=${SEED:-1}; rate=${RATE:-300}; ingest=${INGEST_RATE:-500}
@@ -110,7 +111,7 @@ for run in $(seq 1 "$runs"); do
       --endpoint "http://$grpc" --node-endpoint "http://$node_grpc" --metrics "http://$node_http/metrics" \
       --db "$db" --redis "127.0.0.1:$redis_port" \
       --watch "proxy=$proxy_pid,node=$node_pid,mariadb=$db_pid,redis=$redis_pid" ${EXTRA_ARGS:-} \
-      --json "${JSON_OUT:-bench/ReadHistory.LoadGen/results/e2e-$scenario-run$run.json}" "${append[@]}" || status=$?
+      --json "${JSON_PREFIX:-bench/ReadHistory.LoadGen/results/e2e}-$scenario-run$run.json" "${append[@]}" || status=$?
   done
 done
 echo "node log:" >&2; grep -iE "error|fail|warn" "$data/logs/node.log" | tail -5 >&2 || true
