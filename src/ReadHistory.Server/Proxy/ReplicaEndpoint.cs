@@ -48,7 +48,7 @@ internal sealed class ReplicaEndpoint : IDisposable
                 BreakDuration = options.BreakDuration,
                 StateProvider = _breakerState,
                 ShouldHandle = static args => ValueTask.FromResult(
-                    args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && ReplicaFailures.IsReplicaFailure(e)),
+                    args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && ReplicaFailures.CountsAgainstReplica(e)),
             })
             .Build();
     }

@@ -19,4 +19,13 @@ internal static class ReplicaFailures
         BrokenCircuitException or HttpRequestException or IOException or ObjectDisposedException => true,
         _ => false,
     };
+
+    /// <summary>
+    /// Whether a replica failure counts against the replica's circuit breaker: all of them except DEADLINE_EXCEEDED.
+    /// A call that ran out of time says the replica is slow (overload, a long point query), not that it is gone;
+    /// counting it would open the breaker of an overloaded slot's only replica and turn overload into UNAVAILABLE for
+    /// every caller. A frozen replica is still taken out by the active health probe, whose own deadline fails it.
+    /// </summary>
+    public static bool CountsAgainstReplica(Exception exception) =>
+        IsReplicaFailure(exception) && exception is not RpcException { StatusCode: StatusCode.DeadlineExceeded };
 }
