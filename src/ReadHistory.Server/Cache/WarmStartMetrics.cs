@@ -20,11 +20,23 @@ internal sealed class WarmStartMetrics : IDisposable
     private long _bytesTotal;
     private long _usersTotal;
 
-    /// <summary>Creates the instruments for <paramref name="pool"/>.</summary>
+    /// <summary>Creates the instruments for <paramref name="pool"/> on a Meter of its own (disposed with this).</summary>
     public WarmStartMetrics(string pool)
+        : this(new Meter(CacheMetrics.MeterName), pool)
     {
+    }
+
+    /// <summary>Creates the instruments for <paramref name="pool"/> on a Meter of <paramref name="meters"/> (a host's: it lives as long as the host).</summary>
+    public WarmStartMetrics(IMeterFactory meters, string pool)
+        : this(Create(meters), pool)
+    {
+    }
+
+    private WarmStartMetrics(Meter meter, string pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
         _pool = new("pool", pool);
-        _meter = new Meter(CacheMetrics.MeterName);
+        _meter = meter;
         _bytes = _meter.CreateCounter<long>("readhistory_cache_warm_start_bytes_total", "By", "Snapshot bytes of filters installed by warm start (as they arrive; a failed attempt drops its filters but not this count)");
         _users = _meter.CreateCounter<long>("readhistory_cache_warm_start_users_total", "{user}", "Filters installed by warm start (as they arrive; see the bytes counter)");
         _attempts = _meter.CreateCounter<long>("readhistory_cache_warm_starts_total", "{attempt}", "Warm starts by outcome: completed, budget_full, failed");
@@ -50,4 +62,10 @@ internal sealed class WarmStartMetrics : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();
+
+    private static Meter Create(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        return meters.Create(CacheMetrics.MeterName);
+    }
 }

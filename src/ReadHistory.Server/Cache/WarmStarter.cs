@@ -32,10 +32,24 @@ internal sealed partial class WarmStarter : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the warm starter of <paramref name="cache"/>'s pool.</summary>
+    // Counters this starter created itself (disposed with it); null when the caller owns them.
+    private readonly WarmStartMetrics? _ownMetrics;
+
+    /// <summary>Creates the warm starter of <paramref name="cache"/>'s pool, with counters of its own (gone once it is disposed).</summary>
     public WarmStarter(ReadThroughCache cache, WarmStartOptions options, TimeProvider time, ILogger logger)
+        : this(cache, options, OwnMetrics(cache), time, logger)
+    {
+        _ownMetrics = Metrics;
+    }
+
+    /// <summary>
+    /// Creates the warm starter of <paramref name="cache"/>'s pool, counting into <paramref name="metrics"/>, which the
+    /// caller owns (a node keeps one for its lifetime so the counters stay exported): disposing the starter leaves it.
+    /// </summary>
+    public WarmStarter(ReadThroughCache cache, WarmStartOptions options, WarmStartMetrics metrics, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
@@ -44,7 +58,7 @@ internal sealed partial class WarmStarter : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        Metrics = new WarmStartMetrics(cache.Filters.Options.Pool);
+        Metrics = metrics;
     }
 
     /// <summary>The warm-start counters.</summary>
@@ -105,8 +119,14 @@ internal sealed partial class WarmStarter : IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Metrics.Dispose();
+    /// <summary>Disposes the counters only if this starter created them.</summary>
+    public void Dispose() => _ownMetrics?.Dispose();
+
+    private static WarmStartMetrics OwnMetrics(ReadThroughCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        return new WarmStartMetrics(cache.Filters.Options.Pool);
+    }
 
     private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
     {

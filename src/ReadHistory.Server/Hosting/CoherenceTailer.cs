@@ -18,6 +18,9 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
     private readonly Meter _meter = meters.Create("ReadHistory.Coherence");
+
+    // Owned here, not by each attempt's WarmStarter, so the warm-start counters stay exported for the node's lifetime.
+    private readonly WarmStartMetrics _warmStartMetrics = new(meters, options.Cache.Pool);
     private readonly long _started = time.GetTimestamp();
     private volatile bool _tailing;
     private volatile Applied? _applied;
@@ -39,6 +42,7 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     public override void Dispose()
     {
         _meter.Dispose();
+        _warmStartMetrics.Dispose();
         base.Dispose();
     }
 

@@ -104,6 +104,26 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
     }
 
     [Fact]
+    public async Task The_warm_start_counters_stay_exported_after_the_warm_start_completed()
+    {
+        var prefix = NewPrefix();
+        await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
+        await using var peer = await TestHost.StartReadyAsync(Settings("cache", prefix));
+        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        await LoadUsersAsync(peerChannel.CreateCallInvoker());
+
+        // Ready means the warm start is over (and its WarmStarter gone); the node's counters must outlive it.
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Grpc));
+        Assert.Equal((ulong)Users, (await StatsAsync(replica)).Users);
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri(replica.Http, "/metrics")).DefaultTimeout();
+
+        Assert.Contains($"readhistory_cache_warm_start_users_total{{pool=\"default\"}} {Users}", text, StringComparison.Ordinal);
+        Assert.Contains("readhistory_cache_warm_start_bytes_total{pool=\"default\"} ", text, StringComparison.Ordinal);
+        Assert.Contains("readhistory_cache_warm_starts_total{outcome=\"completed\",pool=\"default\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_replica_whose_peer_is_down_starts_cold_and_answers_from_the_database()
     {
         var prefix = NewPrefix();
