@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace ReadHistory.Core.Filters;
 
@@ -123,11 +124,39 @@ public sealed class FilterSnapshotHeader
         BinaryPrimitives.WriteUInt64LittleEndian(destination[56..], 0);
     }
 
-    internal static void Expect(bool condition, string what)
+    // The message is formatted only when the condition fails: a snapshot read runs a dozen checks, and a warm start
+    // reads a million snapshots.
+    internal static void Expect(bool condition, [InterpolatedStringHandlerArgument(nameof(condition))] ref ExpectMessage what)
     {
         if (!condition)
         {
-            throw new FilterSnapshotException(FilterSnapshotError.Inconsistent, $"Invalid filter snapshot: {what}.");
+            throw new FilterSnapshotException(FilterSnapshotError.Inconsistent, $"Invalid filter snapshot: {what.ToStringAndClear()}.");
         }
+    }
+
+    /// <summary>Formats a failed check's message; appends nothing while the check holds.</summary>
+    [InterpolatedStringHandler]
+    internal ref struct ExpectMessage
+    {
+        private DefaultInterpolatedStringHandler _inner;
+
+        /// <summary>Starts the message only when <paramref name="condition"/> is false.</summary>
+        public ExpectMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+        {
+            _inner = condition ? default : new DefaultInterpolatedStringHandler(literalLength, formattedCount);
+            shouldAppend = !condition;
+        }
+
+        /// <summary>Appends literal text.</summary>
+        public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+        /// <summary>Appends a formatted value.</summary>
+        public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+        /// <summary>Appends a formatted value with a format string.</summary>
+        public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+
+        /// <summary>The message (empty when the check held).</summary>
+        public string ToStringAndClear() => _inner.ToStringAndClear();
     }
 }
