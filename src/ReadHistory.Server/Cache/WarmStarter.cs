@@ -184,9 +184,11 @@ internal sealed partial class WarmStarter : IDisposable
 
             throw new InvalidDataException("Snapshot stream ended without its last chunk (the peer stopped early).");
         }
-        catch (Exception) when (install is { IsCompleted: true } && stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (install is not null && stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // The installer stopped first (budget full, or a bad filter) and cancelled the receiving: its word counts.
+            // Nothing else cancels stop here, but the installer cancels it in its finally, before its task completes:
+            // wait for it rather than test IsCompleted, or its error would be lost to "A task was canceled".
             return (await install.ConfigureAwait(false), cursor!.Value);
         }
         finally
