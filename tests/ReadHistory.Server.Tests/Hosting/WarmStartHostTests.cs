@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
@@ -133,7 +131,7 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
         var a = otherChannel.CreateCallInvoker();
         await MarkAsync(a, 42, 1);
 
-        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, new Uri("http://127.0.0.1:" + ClosedPort())));
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, new Uri("http://127.0.0.1:" + FreePort.Next())));
         using var replicaChannel = GrpcChannel.ForAddress(replica.Grpc);
         var b = replicaChannel.CreateCallInvoker();
 
@@ -254,12 +252,5 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
         }
 
         throw new TimeoutException($"the condition never held for user {user}; last answer: {last}");
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,10 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Polly.CircuitBreaker;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Health.V1;
 using ReadHistory.Server.Proxy;
+using ReadHistory.TestSupport;
 using Xunit;
 
 namespace ReadHistory.Server.Tests.Proxy;
@@ -17,7 +16,7 @@ public sealed class ReplicaBreakerTests
     [Fact]
     public async Task Calls_that_run_out_of_time_fail_over_but_never_open_the_breaker()
     {
-        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{ClosedPort()}", new ProxyOptions(), TimeProvider.System);
+        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
         for (var i = 0; i < Calls; i++)
         {
             var failure = await Assert.ThrowsAsync<RpcException>(() => endpoint.CallAsync(HealthMethods.Check, new HealthCheckRequest(), DateTime.UtcNow.AddSeconds(-1), CancellationToken.None));
@@ -32,7 +31,7 @@ public sealed class ReplicaBreakerTests
     [Fact]
     public async Task Calls_to_a_replica_that_is_gone_open_the_breaker()
     {
-        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{ClosedPort()}", new ProxyOptions(), TimeProvider.System);
+        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
         for (var i = 0; i < Calls && endpoint.BreakerState == CircuitState.Closed; i++)
         {
             var failure = await Assert.ThrowsAnyAsync<Exception>(() => endpoint.CallAsync(HealthMethods.Check, new HealthCheckRequest(), DateTime.UtcNow.AddSeconds(10), CancellationToken.None));
@@ -41,12 +40,5 @@ public sealed class ReplicaBreakerTests
 
         Assert.Equal(CircuitState.Open, endpoint.BreakerState);
         Assert.False(endpoint.IsUsable);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
