@@ -20,7 +20,7 @@ public sealed class ProxyFailoverTests(MariaDbFixture mariaDb)
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
 
         // One replica of slot 0 dies while reads run: its sessions fail over to the other replica.
-        var running = load.RunAsync(cluster.Invoker, workers: 4, maxCalls: 3000, deadlineMs: 1000, stop.Token);
+        var running = load.RunAsync(cluster.Invoker, workers: 4, maxCalls: 3000, deadlineMs: 5000, stop.Token);
         await WaitForReadsAsync(load, 200);
         await cluster.KillAsync("default", 0, 1);
         var afterFirst = load.Reads;

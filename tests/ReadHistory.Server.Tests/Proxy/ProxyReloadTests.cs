@@ -15,7 +15,7 @@ public sealed class ProxyReloadTests(MariaDbFixture mariaDb)
         await ReadLoad.SeedAsync(cluster.Invoker);
         var load = new ReadLoad();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var running = load.RunAsync(cluster.Invoker, workers: 4, maxCalls: 3000, deadlineMs: 1000, stop.Token);
+        var running = load.RunAsync(cluster.Invoker, workers: 4, maxCalls: 3000, deadlineMs: 5000, stop.Token);
         await WaitForReadsAsync(load, 200);
 
         // Replace replica 1 of both slots by the newcomer: configuration sources added later win, and adding one reloads.
