@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 
 namespace ReadHistory.Rpc;
@@ -46,4 +47,12 @@ public sealed class Method<TRequest, TResponse> : IMethod
 
     /// <summary>Parses response messages.</summary>
     public MessageParser<TResponse> ResponseParser { get; }
+
+    /// <summary>
+    /// Client side only: turns a response payload into a message in place of <see cref="ResponseParser"/> (for a caller
+    /// that reads large byte fields without protobuf's copy of each). It throws <see cref="InvalidDataException"/> for
+    /// bytes that are not the message; the call then fails with INTERNAL naming the problem. The payload is valid only
+    /// during the call.
+    /// </summary>
+    public Func<ReadOnlySequence<byte>, TResponse>? ResponseDecoder { get; init; }
 }

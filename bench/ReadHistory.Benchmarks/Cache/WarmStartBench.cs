@@ -68,6 +68,7 @@ internal static class WarmStartBench
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var paused = GC.GetTotalPauseDuration();
                 using var sampler = profile ? new AllocationSampler() : null;
                 var result = await starter.WarmStartAsync(address, "bench", CancellationToken.None);
                 if (sampler is not null)
@@ -81,6 +82,7 @@ internal static class WarmStartBench
 
                 var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 var allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(1 << 20);
+                var pauseSeconds = (GC.GetTotalPauseDuration() - paused).TotalSeconds;
                 if (result.Outcome != WarmStartOutcome.Completed || result.Users != users)
                 {
                     Console.Error.WriteLine($"run {run}: {result.Outcome} with {result.Users} users: {result.Error}");
@@ -90,7 +92,7 @@ internal static class WarmStartBench
                 var seconds = result.Duration.TotalSeconds;
                 var mib = result.Bytes / (double)(1 << 20);
                 results.Add((seconds, mib / seconds, result.Users / seconds, cpuSeconds, allocMiB));
-                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s; allocated {allocMiB:F0} MiB"));
+                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s (GC pauses {pauseSeconds:F2} s); allocated {allocMiB:F0} MiB"));
             }
         }
 

@@ -17,25 +17,26 @@ namespace ReadHistory.Core.Filters;
 /// The CRC-32C covers every byte before it. Parsing checks, in order: the header (magic, version, ranges), the
 /// declared total length against the limit (before anything is buffered or summed), the actual length against the
 /// declared one, the checksum, then every descriptor and that the sizes add up to the total.
+/// A parsed snapshot is a view over the bytes it was parsed from and allocates nothing: a warm start parses a million.
 /// </remarks>
-public sealed class FilterSnapshot
+public readonly ref struct FilterSnapshot
 {
     /// <summary>Bytes of the trailing checksum.</summary>
     public const int ChecksumSize = 4;
 
-    private readonly FilterSnapshotLayer[] _layers;
+    private readonly ReadOnlySpan<byte> _data;
 
-    private FilterSnapshot(FilterSnapshotHeader header, FilterSnapshotLayer[] layers)
+    private FilterSnapshot(ReadOnlySpan<byte> data, FilterSnapshotHeader header)
     {
+        _data = data;
         Header = header;
-        _layers = layers;
     }
 
     /// <summary>The header.</summary>
     public FilterSnapshotHeader Header { get; }
 
-    /// <summary>The layer descriptors, oldest layer first.</summary>
-    public IReadOnlyList<FilterSnapshotLayer> Layers => _layers;
+    /// <summary>The number of layers.</summary>
+    public int LayerCount => Header.LayerCount;
 
     /// <summary>The largest snapshot a reader with a bit budget of <paramref name="maxBitBytes"/> accepts.</summary>
     public static long MaxLength(long maxBitBytes) =>
@@ -46,7 +47,15 @@ public sealed class FilterSnapshot
         FilterSnapshotHeader.Size + (layerCount * (long)FilterSnapshotLayer.Size) + bitBytes + ChecksumSize;
 
     /// <summary>Offset of the first bit array.</summary>
-    public int BitsOffset => FilterSnapshotHeader.Size + (_layers.Length * FilterSnapshotLayer.Size);
+    public int BitsOffset => FilterSnapshotHeader.Size + (Header.LayerCount * FilterSnapshotLayer.Size);
+
+    /// <summary>Layer <paramref name="index"/>'s descriptor (0 = the oldest); the descriptors were all checked by <see cref="Parse"/>.</summary>
+    public FilterSnapshotLayer Layer(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Header.LayerCount);
+        return FilterSnapshotLayer.Parse(_data.Slice(FilterSnapshotHeader.Size + (index * FilterSnapshotLayer.Size), FilterSnapshotLayer.Size), long.MaxValue);
+    }
 
     /// <summary>
     /// Parses and validates a whole snapshot; <paramref name="maxBitBytes"/> bounds the bit arrays in total.
@@ -81,20 +90,18 @@ public sealed class FilterSnapshot
 
         var descriptorsEnd = FilterSnapshotHeader.Size + (header.LayerCount * FilterSnapshotLayer.Size);
         FilterSnapshotHeader.Expect(total >= descriptorsEnd + ChecksumSize, $"expected at least {descriptorsEnd + ChecksumSize} bytes for {header.LayerCount} layers, the header declares {total}");
-        var layers = new FilterSnapshotLayer[header.LayerCount];
         long bitBytes = 0;
-        for (var i = 0; i < layers.Length; i++)
+        for (var i = 0; i < header.LayerCount; i++)
         {
-            layers[i] = FilterSnapshotLayer.Parse(data.Slice(FilterSnapshotHeader.Size + (i * FilterSnapshotLayer.Size), FilterSnapshotLayer.Size), maxBitBytes);
-            bitBytes += layers[i].BitBytes;
+            bitBytes += FilterSnapshotLayer.Parse(data.Slice(FilterSnapshotHeader.Size + (i * FilterSnapshotLayer.Size), FilterSnapshotLayer.Size), maxBitBytes).BitBytes;
             if (bitBytes > maxBitBytes)
             {
                 throw new FilterSnapshotException(FilterSnapshotError.Oversize, $"Filter snapshot too large: layers 0..{i} declare {bitBytes} bytes of bits; at most {maxBitBytes} are allowed.");
             }
         }
 
-        var expected = LengthFor(layers.Length, bitBytes);
+        var expected = LengthFor(header.LayerCount, bitBytes);
         FilterSnapshotHeader.Expect(expected == total, $"expected a total length of {expected} for these layers, the header declares {total}");
-        return new FilterSnapshot(header, layers);
+        return new FilterSnapshot(data, header);
     }
 }

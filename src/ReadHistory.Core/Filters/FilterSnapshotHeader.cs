@@ -18,7 +18,7 @@ namespace ReadHistory.Core.Filters;
 /// ver = 1, hdr = 64 (header bytes); flags bit 0 = capped, other bits zero. Then <see cref="FilterSnapshotLayer"/>
 /// descriptors, the layers' bit arrays and a CRC-32C: see <see cref="FilterSnapshot"/>.
 /// </remarks>
-public sealed class FilterSnapshotHeader
+public readonly struct FilterSnapshotHeader : IEquatable<FilterSnapshotHeader>
 {
     /// <summary>Header bytes.</summary>
     public const int Size = 64;
@@ -35,7 +35,9 @@ public sealed class FilterSnapshotHeader
     /// <summary>Bytes of the stamp.</summary>
     public const int StampSize = 16;
 
-    private readonly byte[] _stamp;
+    // The stamp's 16 bytes, held inline so that parsing a header allocates nothing.
+    private readonly ulong _stampLow;
+    private readonly ulong _stampHigh;
 
     /// <summary>Creates a header from its fields.</summary>
     public FilterSnapshotHeader(ulong seed, ReadOnlySpan<byte> stamp, int layerCount, bool capped, long totalLength, double targetFalsePositiveRate)
@@ -46,7 +48,8 @@ public sealed class FilterSnapshotHeader
         }
 
         Seed = seed;
-        _stamp = stamp.ToArray();
+        _stampLow = BinaryPrimitives.ReadUInt64LittleEndian(stamp);
+        _stampHigh = BinaryPrimitives.ReadUInt64LittleEndian(stamp[8..]);
         LayerCount = layerCount;
         IsCapped = capped;
         TotalLength = totalLength;
@@ -56,8 +59,16 @@ public sealed class FilterSnapshotHeader
     /// <summary>Seed of the key hash the bits were set with.</summary>
     public ulong Seed { get; }
 
-    /// <summary>The opaque 16-byte stamp (the change-stream cursor the snapshot is consistent with).</summary>
-    public ReadOnlySpan<byte> Stamp => _stamp;
+    /// <summary>The opaque 16-byte stamp (the change-stream cursor the snapshot is consistent with), as a new array.</summary>
+    public byte[] Stamp
+    {
+        get
+        {
+            var stamp = new byte[StampSize];
+            CopyStampTo(stamp);
+            return stamp;
+        }
+    }
 
     /// <summary>Number of layers that follow.</summary>
     public int LayerCount { get; }
@@ -109,6 +120,30 @@ public sealed class FilterSnapshotHeader
         return new FilterSnapshotHeader(seed, stamp, (int)layers, (flags & CappedFlag) != 0, total, target);
     }
 
+    /// <summary>Compares two headers field by field.</summary>
+    public static bool operator ==(FilterSnapshotHeader left, FilterSnapshotHeader right) => left.Equals(right);
+
+    /// <summary>Compares two headers field by field.</summary>
+    public static bool operator !=(FilterSnapshotHeader left, FilterSnapshotHeader right) => !left.Equals(right);
+
+    /// <summary>Copies the 16-byte stamp into <paramref name="destination"/>.</summary>
+    public void CopyStampTo(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, _stampLow);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], _stampHigh);
+    }
+
+    /// <inheritdoc />
+    public bool Equals(FilterSnapshotHeader other) =>
+        Seed == other.Seed && _stampLow == other._stampLow && _stampHigh == other._stampHigh && LayerCount == other.LayerCount
+        && IsCapped == other.IsCapped && TotalLength == other.TotalLength && TargetFalsePositiveRate.Equals(other.TargetFalsePositiveRate);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is FilterSnapshotHeader other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Seed, _stampLow, _stampHigh, LayerCount, IsCapped, TotalLength, TargetFalsePositiveRate);
+
     /// <summary>Writes the 64 header bytes.</summary>
     public void Write(Span<byte> destination)
     {
@@ -116,7 +151,7 @@ public sealed class FilterSnapshotHeader
         BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], CurrentVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], Size);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], Seed);
-        _stamp.CopyTo(destination[16..]);
+        CopyStampTo(destination[16..]);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[32..], (uint)LayerCount);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[36..], IsCapped ? CappedFlag : 0);
         BinaryPrimitives.WriteInt64LittleEndian(destination[40..], TotalLength);

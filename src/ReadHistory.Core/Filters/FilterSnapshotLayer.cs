@@ -15,7 +15,7 @@ namespace ReadHistory.Core.Filters;
 /// </code>
 /// sc = probe scheme: 1 = k probes anywhere in a 512-bit block from h2 · 0x9E3779B9^j (<see cref="BlockProbe"/>).
 /// </remarks>
-public sealed class FilterSnapshotLayer
+public readonly record struct FilterSnapshotLayer
 {
     /// <summary>Descriptor bytes.</summary>
     public const int Size = 32;

@@ -47,6 +47,9 @@ internal static class FilterWords
     /// <summary>An empty layer of <paramref name="blocks"/> blocks.</summary>
     public static ulong[] Allocate(int blocks) => new ulong[HeaderWords + ((long)blocks * BlockProbe.BlockWords)];
 
+    /// <summary>A layer array of <paramref name="blocks"/> blocks whose words (header included) the caller writes all of.</summary>
+    public static ulong[] AllocateUninitialized(int blocks) => GC.AllocateUninitializedArray<ulong>(HeaderWords + (blocks * BlockProbe.BlockWords), pinned: true);
+
     /// <summary>An empty first layer of <paramref name="blocks"/> blocks that records its capacity (at most <see cref="MaxFirstCapacity"/>).</summary>
     public static ulong[] AllocateFirst(int blocks, long capacity)
     {

@@ -53,81 +53,100 @@ public sealed partial class UserFilter
         }
 
         var parsed = FilterSnapshot.Parse(snapshot, options.MaxBytes);
-        var layers = new BlockedBloomFilter[parsed.Layers.Count];
         var offset = parsed.BitsOffset;
-        for (var i = 0; i < layers.Length; i++)
+        var firstLayer = parsed.Layer(0);
+        var first = LoadLayer(snapshot, ref offset, firstLayer);
+        BlockedBloomFilter[]? grown = null;
+        if (parsed.LayerCount > 1)
         {
-            var descriptor = parsed.Layers[i];
-            var layer = new BlockedBloomFilter(descriptor.BlockCount, descriptor.Probes, descriptor.Capacity, descriptor.DesignFalsePositiveRate);
-            var bytes = (int)descriptor.BitBytes;
-            CopyWordsFromLittleEndian(snapshot.Slice(offset, bytes), layer.Words);
-            layer.RestoreCount(descriptor.Count);
-            layers[i] = layer;
-            offset += bytes;
+            grown = new BlockedBloomFilter[parsed.LayerCount - 1];
+            for (var i = 1; i < parsed.LayerCount; i++)
+            {
+                var descriptor = parsed.Layer(i);
+                grown[i - 1] = new BlockedBloomFilter(LoadLayer(snapshot, ref offset, descriptor), descriptor.Probes, descriptor.Capacity, descriptor.DesignFalsePositiveRate);
+            }
         }
 
-        parsed.Header.Stamp.CopyTo(stamp);
-        return FromLayers(options, parsed.Header.Seed, layers, parsed.Header.IsCapped);
+        parsed.Header.CopyStampTo(stamp);
+
+        // The first layer's array is the filter: under the pool's shared shape when the snapshot was written with the
+        // same seed and design, else under a private shape. Its header records the capacity (a larger one than it
+        // holds is recorded smaller: the filter grows sooner).
+        var header = parsed.Header;
+        var shape = options.Shape.Matches(header.Seed, firstLayer.Probes, firstLayer.DesignFalsePositiveRate)
+            ? options.Shape
+            : new FilterShape(options, header.Seed, firstLayer.Probes, firstLayer.DesignFalsePositiveRate, shared: false);
+        FilterWords.InitFirst(first, firstLayer.Capacity, header.IsCapped);
+        return new UserFilter(first, shape, grown);
     }
 
-    /// <summary>
-    /// A filter from loaded layers: the first one's array becomes the filter's first layer, under the pool's shared
-    /// shape when the snapshot was written with the same seed and design, else under a private shape.
-    /// </summary>
-    private static UserFilter FromLayers(BloomFilterOptions options, ulong seed, BlockedBloomFilter[] layers, bool capped)
+    /// <summary>A layer array filled from the snapshot's bits at <paramref name="offset"/> (moved past them), with its count; no other flags.</summary>
+    private static ulong[] LoadLayer(ReadOnlySpan<byte> snapshot, ref int offset, FilterSnapshotLayer descriptor)
     {
-        var first = layers[0];
-        var shape = options.Shape.Matches(seed, first.Probes, first.DesignFalsePositiveRate)
-            ? options.Shape
-            : new FilterShape(options, seed, first.Probes, first.DesignFalsePositiveRate, shared: false);
-        // The header records the capacity (a larger one than it holds is recorded smaller: the filter grows sooner).
-        var words = first.Array;
-        FilterWords.InitFirst(words, first.Capacity, capped);
-        return new UserFilter(words, shape, layers.Length > 1 ? layers[1..] : null);
+        // Every word is written below: no need to clear the array first.
+        var words = FilterWords.AllocateUninitialized(descriptor.BlockCount);
+        FilterWords.Key(words) = 0;
+        words[1] = 0;
+        var bytes = (int)descriptor.BitBytes;
+        CopyWordsFromLittleEndian(snapshot.Slice(offset, bytes), FilterWords.Blocks(words));
+        FilterWords.Count(words) = (int)Math.Min(descriptor.Count, int.MaxValue);
+        offset += bytes;
+        return words;
     }
 
     private void WriteSnapshot<TSink>(ref TSink sink, ReadOnlySpan<byte> stamp)
         where TSink : struct, ISnapshotSink
     {
-        var layers = LayerArray();
-        long bitBytes = 0;
-        foreach (var layer in layers)
+        // Layer 0 is read straight from the filter's array (no layer object: a warm start writes a million snapshots).
+        var grown = Volatile.Read(ref _grown) ?? [];
+        var layerCount = 1 + grown.Length;
+        var bitBytes = (long)FilterWords.BlockCount(_words) * BlockProbe.BlockBytes;
+        foreach (var layer in grown)
         {
             bitBytes += layer.BitBytes;
         }
 
-        var header = new FilterSnapshotHeader(Seed, stamp, layers.Length, IsCapped, FilterSnapshot.LengthFor(layers.Length, bitBytes), Options.TargetFalsePositiveRate);
-        var headBytes = FilterSnapshotHeader.Size + (layers.Length * FilterSnapshotLayer.Size);
+        var header = new FilterSnapshotHeader(Seed, stamp, layerCount, IsCapped, FilterSnapshot.LengthFor(layerCount, bitBytes), Options.TargetFalsePositiveRate);
+        var headBytes = FilterSnapshotHeader.Size + (layerCount * FilterSnapshotLayer.Size);
         var head = sink.GetSpan(headBytes)[..headBytes];
         header.Write(head);
-        for (var i = 0; i < layers.Length; i++)
+        new FilterSnapshotLayer(FirstCapacity, Volatile.Read(ref FilterWords.Count(_words)), FilterWords.BlockCount(_words), _shape.Probes, _shape.DesignRate)
+            .Write(head.Slice(FilterSnapshotHeader.Size, FilterSnapshotLayer.Size));
+        for (var i = 0; i < grown.Length; i++)
         {
-            var layer = layers[i];
+            var layer = grown[i];
             new FilterSnapshotLayer(layer.Capacity, layer.Count, layer.BlockCount, layer.Probes, layer.DesignFalsePositiveRate)
-                .Write(head.Slice(FilterSnapshotHeader.Size + (i * FilterSnapshotLayer.Size), FilterSnapshotLayer.Size));
+                .Write(head.Slice(FilterSnapshotHeader.Size + ((i + 1) * FilterSnapshotLayer.Size), FilterSnapshotLayer.Size));
         }
 
         var crc = Crc32C.Compute(head);
         sink.Advance(headBytes);
-
-        foreach (var layer in layers)
+        crc = WriteWords(ref sink, FilterWords.Blocks(_words), crc);
+        foreach (var layer in grown)
         {
-            // The checksum is computed over the copy, so it matches the bytes written even while bits are being set.
-            ReadOnlySpan<ulong> words = layer.Words;
-            while (!words.IsEmpty)
-            {
-                var count = Math.Min(words.Length, ChunkBytes / sizeof(ulong));
-                var target = sink.GetSpan(count * sizeof(ulong))[..(count * sizeof(ulong))];
-                CopyWordsToLittleEndian(words[..count], target);
-                crc = Crc32C.Append(crc, target);
-                sink.Advance(target.Length);
-                words = words[count..];
-            }
+            crc = WriteWords(ref sink, layer.Words, crc);
         }
 
         var tail = sink.GetSpan(FilterSnapshot.ChecksumSize);
         BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
         sink.Advance(FilterSnapshot.ChecksumSize);
+    }
+
+    // The checksum is computed over the copy, so it matches the bytes written even while bits are being set.
+    private static uint WriteWords<TSink>(ref TSink sink, ReadOnlySpan<ulong> words, uint crc)
+        where TSink : struct, ISnapshotSink
+    {
+        while (!words.IsEmpty)
+        {
+            var count = Math.Min(words.Length, ChunkBytes / sizeof(ulong));
+            var target = sink.GetSpan(count * sizeof(ulong))[..(count * sizeof(ulong))];
+            CopyWordsToLittleEndian(words[..count], target);
+            crc = Crc32C.Append(crc, target);
+            sink.Advance(target.Length);
+            words = words[count..];
+        }
+
+        return crc;
     }
 
     private static void CopyWordsToLittleEndian(ReadOnlySpan<ulong> words, Span<byte> target)

@@ -78,7 +78,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
                 token = linked.Token;
             }
 
-            var message = await GrpcMessageReading.ReadMessageAsync(_reader!, _method.ResponseParser, _channel.MaxReceiveMessageSize, _responseEncoding, token).ConfigureAwait(false);
+            var message = await GrpcMessageReading.ReadMessageAsync(_reader!, _method.ResponseParser, _channel.MaxReceiveMessageSize, _responseEncoding, token, _method.ResponseDecoder).ConfigureAwait(false);
             if (message is not null)
             {
                 return message;
@@ -109,9 +109,9 @@ internal sealed partial class GrpcCall<TRequest, TResponse>
     {
         var parser = _method.ResponseParser;
         var max = _channel.MaxReceiveMessageSize;
-        var message = await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token).ConfigureAwait(false);
+        var message = await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token, _method.ResponseDecoder).ConfigureAwait(false);
         if (message is not null
-            && await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token).ConfigureAwait(false) is not null)
+            && await GrpcMessageReading.ReadMessageAsync(_reader!, parser, max, _responseEncoding, _cts.Token, _method.ResponseDecoder).ConfigureAwait(false) is not null)
         {
             throw new RpcException(new Status(StatusCode.Internal, "Additional message received for a single-message response."));
         }

@@ -18,7 +18,6 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
 {
     private static readonly MediaTypeHeaderValue GrpcContentTypeHeader = new(GrpcProtocolConstants.ContentType);
     private static readonly TimeSpan MaxTimerDue = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
-    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: false);
 
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
@@ -284,7 +283,7 @@ internal sealed partial class GrpcCall<TRequest, TResponse> : IClientCallState
         _responseEncoding = HeaderValue(response.Headers, GrpcProtocolConstants.EncodingHeader);
         SetHeadersKnown();
         var stream = await response.Content.ReadAsStreamAsync(_cts.Token).ConfigureAwait(false);
-        _reader = PipeReader.Create(stream, ReaderOptions);
+        _reader = PipeReader.Create(stream, _channel.ReaderOptions);
         return true;
     }
 

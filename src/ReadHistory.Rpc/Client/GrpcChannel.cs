@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Collections.Concurrent;
 using System.Net;
 using ReadHistory.Rpc.Internal;
@@ -12,6 +13,8 @@ namespace ReadHistory.Rpc.Client;
 public sealed class GrpcChannel : IDisposable
 {
     private readonly ConcurrentDictionary<string, Uri> _methodUris = new(StringComparer.Ordinal);
+    private const int MinReceiveBufferSize = 1024;
+    private const int MaxReceiveBufferSize = 1 << 20;
     private readonly bool _disposeHandler;
     private readonly HttpMessageInvoker _invoker;
 
@@ -27,7 +30,13 @@ public sealed class GrpcChannel : IDisposable
             throw new ArgumentException($"send compression '{compression}' is not supported: only gzip is", nameof(options));
         }
 
+        if (options.ReceiveBufferSize is < MinReceiveBufferSize or > MaxReceiveBufferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReceiveBufferSize, $"ReceiveBufferSize must be {MinReceiveBufferSize} to {MaxReceiveBufferSize} bytes");
+        }
+
         Address = address;
+        ReaderOptions = new StreamPipeReaderOptions(bufferSize: options.ReceiveBufferSize, minimumReadSize: Math.Max(1024, options.ReceiveBufferSize / 4), leaveOpen: false);
         MaxReceiveMessageSize = options.MaxReceiveMessageSize ?? int.MaxValue;
         MaxSendMessageSize = options.MaxSendMessageSize ?? int.MaxValue;
         CompressRequests = options.SendCompression is not null;
@@ -41,6 +50,9 @@ public sealed class GrpcChannel : IDisposable
     public Uri Address { get; }
 
     internal int MaxReceiveMessageSize { get; }
+
+    /// <summary>How response bodies are read (segment size from <see cref="GrpcChannelOptions.ReceiveBufferSize"/>).</summary>
+    internal StreamPipeReaderOptions ReaderOptions { get; }
 
     internal int MaxSendMessageSize { get; }
 

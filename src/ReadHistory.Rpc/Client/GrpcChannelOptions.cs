@@ -12,6 +12,13 @@ public sealed class GrpcChannelOptions
     /// <summary>The largest response message accepted, in bytes (after decompression); null = no limit. Default 4 MiB.</summary>
     public int? MaxReceiveMessageSize { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes read from the response body at a time (the size of each buffer segment a message is gathered in), 1 KiB to
+    /// 1 MiB. Default 4 KiB, right for small answers; a stream of large messages wants more (64 KiB), or a message spans
+    /// hundreds of segments, more than the shared array pool keeps, and every one is allocated anew.
+    /// </summary>
+    public int ReceiveBufferSize { get; set; } = 4096;
+
     /// <summary>The largest request message sent; null (the default) = no limit. A larger one fails the call with RESOURCE_EXHAUSTED before sending.</summary>
     public int? MaxSendMessageSize { get; set; }
 

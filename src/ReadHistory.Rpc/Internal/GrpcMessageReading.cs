@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Google.Protobuf;
 
@@ -9,8 +10,9 @@ internal static class GrpcMessageReading
     /// <summary>
     /// Reads the next message; null when the stream ends cleanly between messages. A stream that ends inside a message
     /// is INTERNAL ("Incomplete message."); an oversize prefix is RESOURCE_EXHAUSTED before the message is buffered.
+    /// <paramref name="decoder"/>, when given, parses the payload in place of <paramref name="parser"/>.
     /// </summary>
-    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, string? encoding, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, string? encoding, CancellationToken cancellationToken, Func<ReadOnlySequence<byte>, T>? decoder = null)
         where T : class, IMessage<T>
     {
         while (true)
@@ -27,7 +29,7 @@ internal static class GrpcMessageReading
 
                 if (GrpcFraming.TryReadMessage(ref buffer, maxMessageSize, out var header, out var payload))
                 {
-                    message = MessageDecoder.Decode(parser, header, payload, encoding, maxMessageSize);
+                    message = MessageDecoder.Decode(parser, header, payload, encoding, maxMessageSize, decoder);
                     return message;
                 }
 

@@ -9,14 +9,14 @@ internal static class MessageDecoder
     /// <summary>
     /// Parses a payload. <paramref name="encoding"/> is the call's <c>grpc-encoding</c> (null when absent).
     /// A compressed message with no encoding is INTERNAL, with an encoding this layer lacks UNIMPLEMENTED (PROTOCOL-HTTP2.md),
-    /// bytes that are not the message INTERNAL.
+    /// bytes that are not the message INTERNAL. <paramref name="decoder"/>, when given, parses in place of <paramref name="parser"/>.
     /// </summary>
-    public static T Decode<T>(MessageParser<T> parser, GrpcFrameHeader header, ReadOnlySequence<byte> payload, string? encoding, int maxMessageSize)
+    public static T Decode<T>(MessageParser<T> parser, GrpcFrameHeader header, ReadOnlySequence<byte> payload, string? encoding, int maxMessageSize, Func<ReadOnlySequence<byte>, T>? decoder = null)
         where T : IMessage<T>
     {
         if (!header.Compressed)
         {
-            return Parse(parser, payload);
+            return Parse(parser, decoder, payload);
         }
 
         if (encoding is null || string.Equals(encoding, GrpcProtocolConstants.IdentityEncoding, StringComparison.OrdinalIgnoreCase))
@@ -32,7 +32,7 @@ internal static class MessageDecoder
         var inflated = MessageCompression.Decompress(payload, maxMessageSize, out var length);
         try
         {
-            return Parse(parser, new ReadOnlySequence<byte>(inflated, 0, length));
+            return Parse(parser, decoder, new ReadOnlySequence<byte>(inflated, 0, length));
         }
         finally
         {
@@ -40,12 +40,16 @@ internal static class MessageDecoder
         }
     }
 
-    private static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload)
+    private static T Parse<T>(MessageParser<T> parser, Func<ReadOnlySequence<byte>, T>? decoder, ReadOnlySequence<byte> payload)
         where T : IMessage<T>
     {
         try
         {
-            return parser.ParseFrom(payload);
+            return decoder is null ? parser.ParseFrom(payload) : decoder(payload);
+        }
+        catch (InvalidDataException ex) when (decoder is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, GrpcStatuses.FailedToDeserialize.Detail + " " + ex.Message, ex));
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentException or InvalidOperationException)
         {

@@ -25,9 +25,10 @@ internal sealed partial class WarmStarter
     /// <summary>
     /// Puts filters back together, validates and installs them, chunk after chunk, until the last chunk
     /// (<see cref="WarmStartOutcome.Completed"/>) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
-    /// way out but the last chunk it cancels <paramref name="stop"/>, which ends the receiving.
+    /// way out but the last chunk it cancels <paramref name="stop"/>, which ends the receiving. Each chunk's pooled buffer
+    /// goes back to <paramref name="decoder"/> once the chunk is done.
     /// </summary>
-    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<SnapshotChunk> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
+    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<SnapshotChunk> chunks, SnapshotChunkDecoder decoder, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
     {
         var filterOptions = _cache.Filters.Options.Filter;
         using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
@@ -70,6 +71,8 @@ internal sealed partial class WarmStarter
                     }
                 }
 
+                // The chunk's bytes are installed (or copied into the assembler): its buffer may be reused.
+                decoder.ReleaseOldest();
                 if (chunk.Last)
                 {
                     if (assembler.HasPending)

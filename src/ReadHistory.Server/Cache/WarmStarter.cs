@@ -24,6 +24,10 @@ internal sealed partial class WarmStarter : IDisposable
     // Room around a chunk's filter data for the message's own fields (cursor, per-part headers).
     private const int MessageOverheadBytes = 64 << 10;
 
+    // Response body read 256 KiB at a time: a 1 MiB chunk in 4 KiB (or 64 KiB) segments outnumbers the arrays the
+    // shared pool keeps per core, and every segment past those is allocated anew.
+    private const int ReceiveBufferBytes = 256 << 10;
+
     // Chunks received and parsed ahead of the installer.
     private const int PipelineChunks = 8;
 
@@ -133,6 +137,7 @@ internal sealed partial class WarmStarter : IDisposable
         using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = _options.ChunkBytes + MessageOverheadBytes,
+            ReceiveBufferSize = ReceiveBufferBytes,
             TimeProvider = _time,
             HttpHandler = CreateHandler(),
             DisposeHttpHandler = true,
@@ -146,7 +151,15 @@ internal sealed partial class WarmStarter : IDisposable
             MaxChunkBytes = (uint)_options.ChunkBytes,
         };
         var deadline = _time.GetUtcNow().UtcDateTime + _options.Timeout;
-        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(CacheNodeMethods.Snapshot, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
+
+        // Chunks are decoded into pooled buffers that the filters' bytes refer to (no copy per filter); the installer
+        // hands each buffer back once it is done with the chunk.
+        var decoder = new SnapshotChunkDecoder();
+        var method = new Method<SnapshotRequest, SnapshotChunk>(MethodType.ServerStreaming, CacheNodeMethods.ServiceName, CacheNodeMethods.Snapshot.Name, SnapshotRequest.Parser, SnapshotChunk.Parser)
+        {
+            ResponseDecoder = decoder.Decode,
+        };
+        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
 
         // Two stages on two cores: this loop receives and parses chunks, the installer validates and installs them.
         var chunks = Channel.CreateBounded<SnapshotChunk>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
@@ -167,7 +180,7 @@ internal sealed partial class WarmStarter : IDisposable
                     }
 
                     // Started only once the cursor is accepted: nothing is installed before acceptCursor has run.
-                    install = Task.Run(() => InstallAsync(chunks.Reader, installed, addBytes, stop), CancellationToken.None);
+                    install = Task.Run(() => InstallAsync(chunks.Reader, decoder, installed, addBytes, stop), CancellationToken.None);
                 }
                 else if (!chunk.Cursor.IsEmpty)
                 {
