@@ -18,7 +18,7 @@ public sealed class OpenLoopSchedulerTests
     {
         var target = new RecordingCall(TimeSpan.Zero);
         var scheduler = new OpenLoopScheduler(TimeProvider.System, 200, 1000);
-        await scheduler.RunAsync(target, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await scheduler.RunAsync(target, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)); // a bound against hangs, not on timing
 
         Assert.Equal(200, scheduler.Issued);
         var intervals = target.Intended.OrderBy(x => x.Key).Select(x => x.Value).ToArray();
@@ -37,7 +37,7 @@ public sealed class OpenLoopSchedulerTests
     {
         var target = new RecordingCall(TimeSpan.FromMilliseconds(200));
         var scheduler = new OpenLoopScheduler(TimeProvider.System, 100, 1000);
-        await scheduler.RunAsync(target, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await scheduler.RunAsync(target, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)); // a bound against hangs, not on timing
 
         Assert.Equal(50, scheduler.Issued); // a closed loop of one would have issued 3
         Assert.Equal(50, target.Completed);
@@ -48,7 +48,7 @@ public sealed class OpenLoopSchedulerTests
     {
         var target = new RecordingCall(TimeSpan.FromSeconds(2));
         var scheduler = new OpenLoopScheduler(TimeProvider.System, 100, 10);
-        await scheduler.RunAsync(target, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await scheduler.RunAsync(target, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)); // a bound against hangs, not on timing
 
         Assert.Equal(10, scheduler.Issued);
         Assert.Equal(40, scheduler.Dropped);

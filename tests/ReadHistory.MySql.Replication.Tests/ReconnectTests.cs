@@ -71,7 +71,8 @@ public sealed class ReconnectTests
         await ChildProcess.SignalAsync(server.ProcessId, "STOP").DefaultTimeout();
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(4)); // > 2.5 heartbeat periods of 1 s
+            // 8 heartbeat periods of 1 s, over three times the 2.5 s timeout: a loaded machine's late timer still fires in it.
+            await Task.Delay(TimeSpan.FromSeconds(8));
         }
         finally
         {
@@ -90,11 +91,12 @@ public sealed class ReconnectTests
         await using var server = await StartServerAsync();
         var db = await server.CreateDatabaseAsync("idle");
         await server.SqlAsync("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20));", db).DefaultTimeout();
-        var options = ClientTestKit.Options(server, BinlogStart.Current, o => o.Heartbeat = TimeSpan.FromMilliseconds(500));
+        // Heartbeats every 1 s against a 2.5 s timeout: 1.5 s of slack for a loaded machine (0.75 s at 500 ms was tight).
+        var options = ClientTestKit.Options(server, BinlogStart.Current, o => o.Heartbeat = TimeSpan.FromSeconds(1));
         var client = new BinlogClient(options);
         var reading = ClientTestKit.CollectAsync(client, list => ClientTestKit.InsertedIds(list, db, "t").Count >= 1);
         await BinlogClientTests.WaitForDumpAsync(server, options.ServerId).DefaultTimeout();
-        await Task.Delay(TimeSpan.FromSeconds(4)); // 8 heartbeat periods with nothing to send
+        await Task.Delay(TimeSpan.FromSeconds(6)); // 6 heartbeat periods, over two timeouts, with nothing to send
         await server.SqlAsync(ClientTestKit.InsertEach(0, 1), db).DefaultTimeout();
         await reading.WaitAsync(LongTimeout);
         Assert.Equal(0, client.ReconnectCount);

@@ -55,21 +55,29 @@ public sealed class CancellationAndStreamingTests(MariaDbFixture fixture)
         await using var connection = await TestDatabase.OpenAsync(cs);
         await using var command = new MySqlCommand("SELECT seq, SLEEP(IF(seq = 3000, 60, 0)) FROM seq_1_to_5000", connection);
         var clock = Stopwatch.StartNew();
+        var rows = 0;
+
+        // Cancel 300 ms after the first row arrived (bounded wait), not 300 ms after the start: on a loaded machine the
+        // query might not have been sent by then, and a Cancel with nothing running does nothing.
         var cancel = Task.Run(async () =>
         {
+            for (var i = 0; i < 1000 && Volatile.Read(ref rows) == 0; i++)
+            {
+                await Task.Delay(20);
+            }
+
             await Task.Delay(300);
             command.Cancel();
         });
-        var rows = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                rows++;
+                Interlocked.Increment(ref rows);
             }
         }).DefaultTimeout();
-        await cancel;
+        await cancel.DefaultTimeout();
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), clock.Elapsed.ToString());
         Assert.True(rows < 5000);
         command.CommandText = "SELECT 2";

@@ -163,11 +163,12 @@ public sealed class FakeServerTests
                 _ = reader.GetValue(0);
                 _ = reader.GetValue(1);
             }
-        }).WaitAsync(TimeSpan.FromSeconds(20));
+        }).WaitAsync(TimeSpan.FromSeconds(30));
 
+        // Not a latency bound: the 2 s connect and command timeouts end every script; 20 s leaves a loaded machine room.
         Assert.NotNull(failure);
         Assert.True(failure is MySqlException, $"{name}: {failure}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{name} took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{name} took {clock.Elapsed}");
     }
 
     private static async Task Script(string name, FakeClient client)

@@ -250,10 +250,19 @@ public sealed class ReadThroughCacheTests
             await CheckAsync(node, user, 0, 1);
         }
 
-        await WaitUntilAsync(() => db.Scans == 2, "two scans to start");
-        await Task.Delay(50);
-        var scansWhileBlocked = db.Scans;
-        db.ScanGate.SetResult();
+        int scansWhileBlocked;
+        try
+        {
+            await WaitUntilAsync(() => db.Scans == 2, "two scans to start");
+            await Task.Delay(50);
+            scansWhileBlocked = db.Scans;
+        }
+        finally
+        {
+            // Released whatever happened, so that no rebuild is left parked at the gate when the node is disposed.
+            db.ScanGate.TrySetResult();
+        }
+
         await WaitForRebuildsAsync(node);
 
         Assert.Equal(2, scansWhileBlocked);

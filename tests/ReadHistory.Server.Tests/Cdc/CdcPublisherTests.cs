@@ -96,7 +96,9 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
 
         var changes = await harness.WaitForChangesAsync("default", leader.Epoch, c => c.Any(x => x.UserId == 2), "the row written while nobody led arrives");
         Assert.Equal(leader.Epoch, standby.Epoch);
-        Assert.True(takeover < harness.Options.LeaseTime + harness.Options.StandbyPollInterval + TimeSpan.FromSeconds(1), $"took over after {takeover}");
+        // The lease, one poll, and a wide margin for a loaded machine: what is checked is that the standby takes over once
+        // the lease expired, not how fast it does.
+        Assert.True(takeover < harness.Options.LeaseTime + harness.Options.StandbyPollInterval + TimeSpan.FromSeconds(10), $"took over after {takeover}");
         Assert.Equal(new ulong[] { 1, 2 }, changes.Select(c => c.UserId).Distinct().Order());
     }
 

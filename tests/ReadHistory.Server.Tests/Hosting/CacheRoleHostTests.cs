@@ -64,7 +64,8 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
 
     private static async Task<CheckResponse> EventuallyFromMemoryAsync(CallInvoker invoker, CheckRequest check)
     {
-        for (var attempt = 0; attempt < 200; attempt++)
+        // Up to ~20 s: the rebuild runs in the background and a loaded machine may take a while.
+        for (var attempt = 0; attempt < 800; attempt++)
         {
             var response = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
             if (response.Source == AnswerSource.Memory)

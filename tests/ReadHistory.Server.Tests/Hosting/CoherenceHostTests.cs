@@ -42,7 +42,8 @@ public sealed class CoherenceHostTests(CdcServersFixture servers)
     private static async Task<CheckResponse> EventuallyAsync(CallInvoker invoker, CacheCheckRequest check, Func<CheckResponse, bool> done)
     {
         CheckResponse? last = null;
-        for (var attempt = 0; attempt < 300; attempt++)
+        // Up to ~20 s: the change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
+        for (var attempt = 0; attempt < 1000; attempt++)
         {
             last = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
             if (done(last))

@@ -114,7 +114,8 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         using var channel = GrpcChannel.ForAddress(Grpc);
         var invoker = channel.CreateCallInvoker();
         var status = HealthCheckResponse.Types.ServingStatus.Unknown;
-        for (var attempt = 0; attempt < 100 && status != HealthCheckResponse.Types.ServingStatus.Serving; attempt++)
+        // Up to ~20 s: on a loaded machine the health status may follow readiness late.
+        for (var attempt = 0; attempt < 400 && status != HealthCheckResponse.Types.ServingStatus.Serving; attempt++)
         {
             status = (await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest { Service = ReadHistoryMethods.ServiceName }).ResponseAsync.DefaultTimeout()).Status;
             await Task.Delay(50);

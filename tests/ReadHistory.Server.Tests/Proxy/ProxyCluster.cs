@@ -90,7 +90,8 @@ internal sealed class ProxyCluster : IAsyncDisposable
     public static async Task WaitAllHealthyAsync(TestHost proxy, int replicas)
     {
         using var http = new HttpClient();
-        for (var attempt = 0; attempt < 200; attempt++)
+        // Up to ~20 s: health probes are slow on a loaded machine.
+        for (var attempt = 0; attempt < 800; attempt++)
         {
             var lines = (await http.GetStringAsync(new Uri(proxy.Http, "/metrics")).DefaultTimeout())
                 .Split('\n')
@@ -117,7 +118,8 @@ internal sealed class ProxyCluster : IAsyncDisposable
         // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
         using var channel = GrpcChannel.ForAddress(node.Grpc);
         var invoker = channel.CreateCallInvoker();
-        for (var attempt = 0; attempt < 200; attempt++)
+        // Up to ~20 s: health probes are slow on a loaded machine.
+        for (var attempt = 0; attempt < 800; attempt++)
         {
             var health = await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest()).ResponseAsync.DefaultTimeout();
             if (health.Status == HealthCheckResponse.Types.ServingStatus.Serving)

@@ -123,8 +123,13 @@ public sealed class GroupCommitDurabilityTests : IAsyncLifetime
         await using var h = await StorageHarness.CreateAsync(_server!, "crash", configure: o => o.GroupCommitMaxRetries = 2);
         var acked = new long[4];
         var loops = Enumerable.Range(0, 4).Select(k => Task.Run(() => WriteUntilFailureAsync(h, (ulong)(100 + k), acked, k))).ToArray();
-        while (acked.Sum() < 2000)
+
+        // Bounded: a writer loop that ended early (or a stalled server) fails the test instead of spinning forever.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Acked(acked) < 2000)
         {
+            Assert.True(waited.Elapsed < TestTimeout.Default, $"only {Acked(acked)} of 2000 rows were acknowledged within {TestTimeout.Default}");
+            Assert.False(loops.Any(l => l.IsCompleted), "a writer loop ended before the database was killed");
             await Task.Delay(10);
         }
 
@@ -145,8 +150,19 @@ public sealed class GroupCommitDurabilityTests : IAsyncLifetime
     {
         var h = await StorageHarness.CreateAsync(_server!, "abandon");
         var acked = new long[4];
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+        using var stop = new CancellationTokenSource();
         var loops = Enumerable.Range(0, 4).Select(k => Task.Run(() => WriteUntilFailureAsync(h, (ulong)(200 + k), acked, k, stop.Token))).ToArray();
+
+        // Stop after 700 ms of writing, but not before every loop had a write acknowledged: on a loaded machine a loop
+        // may not even have started within 700 ms (bounded wait).
+        await Task.Delay(700);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Enumerable.Range(0, 4).Any(k => Volatile.Read(ref acked[k]) == 0) && !loops.Any(l => l.IsCompleted) && waited.Elapsed < TestTimeout.Default)
+        {
+            await Task.Delay(10);
+        }
+
+        await stop.CancelAsync();
         await Task.WhenAll(loops).DefaultTimeout();
 
         // The writer is never disposed: whatever it still holds is simply lost, and was never acknowledged.
@@ -157,6 +173,8 @@ public sealed class GroupCommitDurabilityTests : IAsyncLifetime
             Assert.True(acked[k] <= await h.CountWithCliAsync(user));
         }
     }
+
+    private static long Acked(long[] acked) => Enumerable.Range(0, acked.Length).Sum(k => Volatile.Read(ref acked[k]));
 
     // Writes 50 new ids at a time to one user, in order; acked[k] is the highest id acknowledged.
     private static async Task WriteUntilFailureAsync(StorageHarness h, ulong user, long[] acked, int k, CancellationToken stop = default)
