@@ -23,9 +23,9 @@ public sealed class FilterSnapshotLoadTests
 
         for (var round = 0; round < 5; round++)
         {
-            // Leave freed pinned arrays of the same size full of ones behind, so an unwritten word would show.
-            Litter(filter.FirstLayer.Length);
+            var keep = Litter(filter);
             var loaded = UserFilter.ReadSnapshot(bytes, options, new byte[16]);
+            GC.KeepAlive(keep);
 
             Assert.True(loaded.IsSingleLayer);
             AssertHeaderLikeFresh(filter, loaded);
@@ -46,9 +46,11 @@ public sealed class FilterSnapshotLoadTests
         }
 
         Assert.True(filter.LayerCount >= 4);
-        Litter(filter.FirstLayer.Length);
+        var bytes = Write(filter);
+        var keep = Litter(filter);
         var stamp = new byte[16];
-        var loaded = UserFilter.ReadSnapshot(Write(filter), options, stamp);
+        var loaded = UserFilter.ReadSnapshot(bytes, options, stamp);
+        GC.KeepAlive(keep);
 
         Assert.Equal(Stamp, stamp);
         Assert.Equal(filter.LayerCount, loaded.LayerCount);
@@ -60,6 +62,7 @@ public sealed class FilterSnapshotLoadTests
         {
             Assert.Equal(filter.Layers[i].Count, loaded.Layers[i].Count);
             Assert.Equal(filter.Layers[i].Words.ToArray(), loaded.Layers[i].Words.ToArray());
+            Assert.Equal(filter.Layers[i].Array.AsSpan(0, FilterWords.HeaderWords).ToArray(), loaded.Layers[i].Array.AsSpan(0, FilterWords.HeaderWords).ToArray());
         }
 
         AssertSameAnswers(filter, loaded, 9, 20_000);
@@ -85,8 +88,10 @@ public sealed class FilterSnapshotLoadTests
         }
 
         Assert.True(filter.IsCapped);
-        Litter(filter.FirstLayer.Length);
-        var loaded = UserFilter.ReadSnapshot(Write(filter), options, new byte[16]);
+        var bytes = Write(filter);
+        var keep = Litter(filter);
+        var loaded = UserFilter.ReadSnapshot(bytes, options, new byte[16]);
+        GC.KeepAlive(keep);
 
         Assert.True(loaded.IsCapped);
         Assert.Equal(filter.LayerCount, loaded.LayerCount);
@@ -142,15 +147,25 @@ public sealed class FilterSnapshotLoadTests
         }
     }
 
-    private static void Litter(int words)
+    /// <summary>
+    /// Leaves freed pinned arrays of each layer's size full of ones behind, between small live ones (returned: keep them
+    /// alive until the load) so the freed ones stay apart on the free list and an array allocated uninitialized in their
+    /// place starts with garbage (the list's links) where a header word left unwritten would show.
+    /// </summary>
+    private static List<ulong[]> Litter(UserFilter filter)
     {
-        for (var i = 0; i < 16; i++)
+        var keep = new List<ulong[]>();
+        foreach (var layer in filter.Layers)
         {
-            var junk = GC.AllocateUninitializedArray<ulong>(words, pinned: true);
-            junk.AsSpan().Fill(ulong.MaxValue);
+            for (var i = 0; i < 16; i++)
+            {
+                GC.AllocateUninitializedArray<ulong>(layer.Array.Length, pinned: true).AsSpan().Fill(ulong.MaxValue);
+                keep.Add(GC.AllocateUninitializedArray<ulong>(4, pinned: true));
+            }
         }
 
         GC.Collect();
+        return keep;
     }
 
     private static byte[] Write(UserFilter filter)

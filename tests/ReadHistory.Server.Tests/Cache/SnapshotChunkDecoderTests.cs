@@ -121,6 +121,10 @@ public sealed class SnapshotChunkDecoderTests
         Assert.Contains("cursor declares 10 bytes", cursor.Message, StringComparison.Ordinal);
         Assert.Contains("only 3 remain", cursor.Message, StringComparison.Ordinal);
 
+        // One byte short is past the end too, caught by the length check.
+        var oneShort = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x0A, 4, 1, 2, 3 }));
+        Assert.Contains("cursor declares 4 bytes at offset 2; only 3 remain", oneShort.Message, StringComparison.Ordinal);
+
         // filters (field 2) declares 50 bytes; 2 follow.
         var filters = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 50, 0x18, 1 }));
         Assert.Contains("filters declares 50 bytes", filters.Message, StringComparison.Ordinal);
