@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using ReadHistory.Core.Hashing;
 
 namespace ReadHistory.Core.Filters;
@@ -61,6 +62,7 @@ public readonly ref struct FilterSnapshot
     /// Parses and validates a whole snapshot; <paramref name="maxBitBytes"/> bounds the bit arrays in total.
     /// Throws <see cref="FilterSnapshotException"/> saying what was expected and what arrived.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FilterSnapshot Parse(ReadOnlySpan<byte> data, long maxBitBytes)
     {
         var header = FilterSnapshotHeader.Parse(data);

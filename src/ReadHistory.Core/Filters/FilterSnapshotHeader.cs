@@ -83,6 +83,7 @@ public readonly struct FilterSnapshotHeader : IEquatable<FilterSnapshotHeader>
     public double TargetFalsePositiveRate { get; }
 
     /// <summary>Parses and checks the header (magic, version, header size, flags, field ranges); the first 64 bytes are enough.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FilterSnapshotHeader Parse(ReadOnlySpan<byte> data)
     {
         if (data.Length < Size)

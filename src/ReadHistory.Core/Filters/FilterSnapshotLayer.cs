@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace ReadHistory.Core.Filters;
 
@@ -52,6 +53,7 @@ public readonly record struct FilterSnapshotLayer
     public long BitBytes => (long)BlockCount * BlockProbe.BlockBytes;
 
     /// <summary>Parses and range-checks one descriptor; <paramref name="maxBitBytes"/> bounds its bit array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FilterSnapshotLayer Parse(ReadOnlySpan<byte> data, long maxBitBytes)
     {
         var reader = new FilterSnapshotReader(data);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ReadHistory.Core.Hashing;
 
@@ -44,6 +45,7 @@ public sealed partial class UserFilter
     /// <see cref="BloomFilterOptions.MaxBytes"/>), copies its stamp into <paramref name="stamp"/> (16 bytes) and
     /// returns the filter, which keeps the snapshot's seed and grows by <paramref name="options"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static UserFilter ReadSnapshot(ReadOnlySpan<byte> snapshot, BloomFilterOptions options, Span<byte> stamp)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -81,6 +83,7 @@ public sealed partial class UserFilter
     }
 
     /// <summary>A layer array filled from the snapshot's bits at <paramref name="offset"/> (moved past them), with its count; no other flags.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong[] LoadLayer(ReadOnlySpan<byte> snapshot, ref int offset, FilterSnapshotLayer descriptor)
     {
         // Every word is written below: no need to clear the array first.
@@ -94,6 +97,7 @@ public sealed partial class UserFilter
         return words;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteSnapshot<TSink>(ref TSink sink, ReadOnlySpan<byte> stamp)
         where TSink : struct, ISnapshotSink
     {
@@ -133,6 +137,7 @@ public sealed partial class UserFilter
     }
 
     // The checksum is computed over the copy, so it matches the bytes written even while bits are being set.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint WriteWords<TSink>(ref TSink sink, ReadOnlySpan<ulong> words, uint crc)
         where TSink : struct, ISnapshotSink
     {

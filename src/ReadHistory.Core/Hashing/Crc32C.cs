@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace ReadHistory.Core.Hashing;
@@ -22,6 +23,7 @@ public static class Crc32C
     /// <summary>The table path, whatever the CPU (tests compare it with the hardware path).</summary>
     internal static uint AppendScalar(uint crc, ReadOnlySpan<byte> data) => ~AppendTable(~crc, data);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint AppendHardware(uint state, ReadOnlySpan<byte> data)
     {
         ulong wide = state;

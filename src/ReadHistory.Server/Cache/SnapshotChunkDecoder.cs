@@ -1,16 +1,18 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
 
 namespace ReadHistory.Server.Cache;
 
 /// <summary>
-/// Decodes SnapshotChunk messages (protobuf wire format) for the receiving side of warm start without protobuf's copy of
-/// every filter: each payload is copied once into a pooled buffer, and every part's <c>data</c> is a view of it
-/// (<see cref="UnsafeByteOperations.UnsafeWrap(ReadOnlyMemory{byte})"/>). Buffers come back to the pool through
-/// <see cref="ReleaseOldest"/>, one per decoded chunk, in decoding order, once the chunk is no longer read.
+/// Decodes SnapshotChunk messages (protobuf wire format) for the receiving side of warm start without an object or a
+/// copy per filter: each payload is copied once into a pooled buffer, and its parts are kept as
+/// <see cref="SnapshotPart"/> values over that buffer in a <see cref="DecodedChunk"/>. <see cref="Decode"/> hands the
+/// transport a SnapshotChunk with the cursor and the last flag only; <see cref="TakeDecoded"/> then gives the parts,
+/// and <see cref="DecodedChunk.Dispose"/> returns the buffer once the chunk is no longer read.
 /// </summary>
 /// <remarks>
 /// The same message as the generated parser gives for valid input (tested against it): unknown fields are skipped, a
@@ -25,44 +27,71 @@ internal sealed class SnapshotChunkDecoder
     private const int WireLength = 2;
     private const int WireFixed32 = 5;
 
-    // Buffers lent to decoded chunks, oldest first.
-    private readonly ConcurrentQueue<byte[]> _lent = new();
+    // Chunks decoded and not yet taken, oldest first (the transport decodes one message per read, the receiving loop
+    // takes it right after).
+    private readonly ConcurrentQueue<DecodedChunk> _decoded = new();
 
-    /// <summary>Buffers lent to chunks not yet released.</summary>
-    public int Lent => _lent.Count;
+    // Part lists of disposed chunks, reused with their capacity (a list grown to a chunk's ~1,000 parts is 40 KB).
+    private readonly ConcurrentBag<List<SnapshotPart>> _lists = [];
 
-    /// <summary>Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call).</summary>
+    /// <summary>Chunks decoded and not yet taken.</summary>
+    public int Pending => _decoded.Count;
+
+    /// <summary>
+    /// Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call): the
+    /// message it returns carries the cursor and the last flag; its parts wait in <see cref="TakeDecoded"/>.
+    /// </summary>
     public SnapshotChunk Decode(ReadOnlySequence<byte> payload)
     {
         var length = checked((int)payload.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var parts = _lists.TryTake(out var list) ? list : [];
         try
         {
             payload.CopyTo(buffer);
-            var chunk = Parse(buffer.AsMemory(0, length));
-            _lent.Enqueue(buffer);
-            return chunk;
+            var (cursor, last) = ParseInto(buffer.AsMemory(0, length), parts);
+            _decoded.Enqueue(new DecodedChunk(buffer, parts, _lists));
+            return new SnapshotChunk { Cursor = cursor, Last = last };
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            parts.Clear();
+            _lists.Add(parts);
             throw;
         }
     }
 
-    /// <summary>Returns the buffer of the oldest chunk still lent (its filters' data must no longer be read).</summary>
-    public void ReleaseOldest()
-    {
-        if (_lent.TryDequeue(out var buffer))
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    /// <summary>The parts of the oldest chunk <see cref="Decode"/> returned and nobody took yet.</summary>
+    public DecodedChunk TakeDecoded() =>
+        _decoded.TryDequeue(out var chunk) ? chunk : throw new InvalidOperationException("no decoded chunk is waiting");
 
     /// <summary>Parses a whole SnapshotChunk from <paramref name="message"/>, whose memory the parts' data refer to.</summary>
     internal static SnapshotChunk Parse(ReadOnlyMemory<byte> message)
     {
-        var chunk = new SnapshotChunk();
+        var parts = new List<SnapshotPart>();
+        var (cursor, last) = ParseInto(message, parts);
+        var chunk = new SnapshotChunk { Cursor = cursor, Last = last };
+        foreach (var part in parts)
+        {
+            chunk.Filters.Add(new UserFilterChunk
+            {
+                UserId = part.UserId,
+                TotalBytes = part.TotalBytes,
+                Offset = part.Offset,
+                Data = UnsafeByteOperations.UnsafeWrap(part.Data),
+            });
+        }
+
+        return chunk;
+    }
+
+    /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the cursor and the last flag.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (ByteString Cursor, bool Last) ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
+    {
+        var cursor = ByteString.Empty;
+        var last = false;
         var reader = new WireReader(message.Span, 0, "SnapshotChunk");
         while (!reader.AtEnd)
         {
@@ -70,14 +99,14 @@ internal sealed class SnapshotChunkDecoder
             switch (field)
             {
                 case SnapshotChunk.CursorFieldNumber when wire == WireLength:
-                    chunk.Cursor = ByteString.CopyFrom(reader.ReadLengthDelimited("cursor"));
+                    cursor = ByteString.CopyFrom(reader.ReadLengthDelimited("cursor"));
                     break;
                 case SnapshotChunk.FiltersFieldNumber when wire == WireLength:
                     var body = reader.ReadLengthDelimited("filters").Length;
-                    chunk.Filters.Add(ParsePart(message.Slice(reader.Offset - body, body)));
+                    parts.Add(ParsePart(message.Slice(reader.Offset - body, body)));
                     break;
                 case SnapshotChunk.LastFieldNumber when wire == WireVarint:
-                    chunk.Last = reader.ReadVarint("last") != 0;
+                    last = reader.ReadVarint("last") != 0;
                     break;
                 default:
                     reader.Skip(field, wire);
@@ -85,12 +114,14 @@ internal sealed class SnapshotChunkDecoder
             }
         }
 
-        return chunk;
+        return (cursor, last);
     }
 
-    private static UserFilterChunk ParsePart(ReadOnlyMemory<byte> message)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static SnapshotPart ParsePart(ReadOnlyMemory<byte> message)
     {
-        var part = new UserFilterChunk();
+        ulong userId = 0, totalBytes = 0, offset = 0;
+        var data = ReadOnlyMemory<byte>.Empty;
         var reader = new WireReader(message.Span, 0, "UserFilterChunk");
         while (!reader.AtEnd)
         {
@@ -98,17 +129,17 @@ internal sealed class SnapshotChunkDecoder
             switch (field)
             {
                 case UserFilterChunk.UserIdFieldNumber when wire == WireFixed64:
-                    part.UserId = reader.ReadFixed64("user_id");
+                    userId = reader.ReadFixed64("user_id");
                     break;
                 case UserFilterChunk.TotalBytesFieldNumber when wire == WireVarint:
-                    part.TotalBytes = reader.ReadVarint("total_bytes");
+                    totalBytes = reader.ReadVarint("total_bytes");
                     break;
                 case UserFilterChunk.OffsetFieldNumber when wire == WireVarint:
-                    part.Offset = reader.ReadVarint("offset");
+                    offset = reader.ReadVarint("offset");
                     break;
                 case UserFilterChunk.DataFieldNumber when wire == WireLength:
                     var length = reader.ReadLengthDelimited("data").Length;
-                    part.Data = UnsafeByteOperations.UnsafeWrap(message.Slice(reader.Offset - length, length));
+                    data = message.Slice(reader.Offset - length, length);
                     break;
                 default:
                     reader.Skip(field, wire);
@@ -116,7 +147,7 @@ internal sealed class SnapshotChunkDecoder
             }
         }
 
-        return part;
+        return new SnapshotPart(userId, totalBytes, offset, data);
     }
 
     /// <summary>A cursor over protobuf wire bytes that throws <see cref="InvalidDataException"/> on anything malformed.</summary>
@@ -210,5 +241,28 @@ internal sealed class SnapshotChunkDecoder
         }
 
         private readonly InvalidDataException Malformed(string what) => new($"SnapshotChunk bytes are malformed ({message}): {what}.");
+    }
+}
+
+/// <summary>One filter or filter part of a Snapshot stream: UserFilterChunk's fields, its data a view of a decoded chunk's buffer.</summary>
+internal readonly record struct SnapshotPart(ulong UserId, ulong TotalBytes, ulong Offset, ReadOnlyMemory<byte> Data);
+
+/// <summary>The parts of one decoded chunk over a pooled buffer; disposing it returns the buffer and the list (read no part after).</summary>
+internal sealed class DecodedChunk(byte[] buffer, List<SnapshotPart> parts, ConcurrentBag<List<SnapshotPart>> lists) : IDisposable
+{
+    private byte[]? _buffer = buffer;
+
+    /// <summary>The chunk's filters and filter parts, in order.</summary>
+    public List<SnapshotPart> Parts { get; } = parts;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } returned)
+        {
+            ArrayPool<byte>.Shared.Return(returned);
+            Parts.Clear();
+            lists.Add(Parts);
+        }
     }
 }

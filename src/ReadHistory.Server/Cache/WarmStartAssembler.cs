@@ -25,7 +25,13 @@ internal sealed class WarmStartAssembler(long maxFilterBytes) : IDisposable
     public bool TryAccept(UserFilterChunk part, out ulong userId, out ReadOnlyMemory<byte> snapshot)
     {
         ArgumentNullException.ThrowIfNull(part);
-        var data = part.Data.Memory;
+        return TryAccept(new SnapshotPart(part.UserId, part.TotalBytes, part.Offset, part.Data.Memory), out userId, out snapshot);
+    }
+
+    /// <summary>Takes one part, as <see cref="TryAccept(UserFilterChunk, out ulong, out ReadOnlyMemory{byte})"/> does.</summary>
+    public bool TryAccept(in SnapshotPart part, out ulong userId, out ReadOnlyMemory<byte> snapshot)
+    {
+        var data = part.Data;
         userId = part.UserId;
         snapshot = default;
         if (_pending is null)

@@ -26,9 +26,9 @@ internal sealed partial class WarmStarter
     /// Puts filters back together, validates and installs them, chunk after chunk, until the last chunk
     /// (<see cref="WarmStartOutcome.Completed"/>) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
     /// way out but the last chunk it cancels <paramref name="stop"/>, which ends the receiving. Each chunk's pooled buffer
-    /// goes back to <paramref name="decoder"/> once the chunk is done.
+    /// goes back once the chunk is done (its bytes are installed or copied into the assembler).
     /// </summary>
-    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<SnapshotChunk> chunks, SnapshotChunkDecoder decoder, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
+    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<(DecodedChunk Parts, bool Last)> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
     {
         var filterOptions = _cache.Filters.Options.Filter;
         using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
@@ -37,9 +37,10 @@ internal sealed partial class WarmStarter
         var completed = false;
         try
         {
-            await foreach (var chunk in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            await foreach (var (decoded, last) in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
-                foreach (var part in chunk.Filters)
+                using var chunk = decoded;
+                foreach (var part in chunk.Parts)
                 {
                     if (!assembler.TryAccept(part, out var userId, out var snapshot))
                     {
@@ -71,9 +72,7 @@ internal sealed partial class WarmStarter
                     }
                 }
 
-                // The chunk's bytes are installed (or copied into the assembler): its buffer may be reused.
-                decoder.ReleaseOldest();
-                if (chunk.Last)
+                if (last)
                 {
                     if (assembler.HasPending)
                     {

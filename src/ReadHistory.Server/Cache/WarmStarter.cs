@@ -152,8 +152,8 @@ internal sealed partial class WarmStarter : IDisposable
         };
         var deadline = _time.GetUtcNow().UtcDateTime + _options.Timeout;
 
-        // Chunks are decoded into pooled buffers that the filters' bytes refer to (no copy per filter); the installer
-        // hands each buffer back once it is done with the chunk.
+        // Chunks are decoded into pooled buffers that the filters' bytes refer to (no copy or object per filter); the
+        // installer hands each buffer back once it is done with the chunk.
         var decoder = new SnapshotChunkDecoder();
         var method = new Method<SnapshotRequest, SnapshotChunk>(MethodType.ServerStreaming, CacheNodeMethods.ServiceName, CacheNodeMethods.Snapshot.Name, SnapshotRequest.Parser, SnapshotChunk.Parser)
         {
@@ -162,7 +162,7 @@ internal sealed partial class WarmStarter : IDisposable
         using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
 
         // Two stages on two cores: this loop receives and parses chunks, the installer validates and installs them.
-        var chunks = Channel.CreateBounded<SnapshotChunk>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
+        var chunks = Channel.CreateBounded<(DecodedChunk Parts, bool Last)>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<WarmStartOutcome>? install = null;
         ReadOnlyMemory<byte>? cursor = null;
@@ -180,14 +180,14 @@ internal sealed partial class WarmStarter : IDisposable
                     }
 
                     // Started only once the cursor is accepted: nothing is installed before acceptCursor has run.
-                    install = Task.Run(() => InstallAsync(chunks.Reader, decoder, installed, addBytes, stop), CancellationToken.None);
+                    install = Task.Run(() => InstallAsync(chunks.Reader, installed, addBytes, stop), CancellationToken.None);
                 }
                 else if (!chunk.Cursor.IsEmpty)
                 {
                     throw new InvalidDataException("Snapshot stream: a cursor arrived after the first chunk; expected it in the first chunk only.");
                 }
 
-                await chunks.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
+                await chunks.Writer.WriteAsync((decoder.TakeDecoded(), chunk.Last), stop.Token).ConfigureAwait(false);
                 if (chunk.Last)
                 {
                     chunks.Writer.Complete();
