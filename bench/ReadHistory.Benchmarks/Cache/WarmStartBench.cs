@@ -17,11 +17,13 @@ using ReadHistory.Server.Cache;
 namespace ReadHistory.Benchmarks.Cache;
 
 /// <summary>
-/// <c>warm-start [--gib 1] [--filter-bytes 1024] [--chunk-bytes 1048576] [--runs 3] [--gc-profile]</c>: a peer node holding
-/// <c>gib</c> GiB of ~1 KiB filters serves CacheNode.Snapshot on Kestrel (h2c, 127.0.0.1); a receiver node in the same
-/// process warm-starts from it with <see cref="WarmStarter"/> over our gRPC client. Prints per run the time, MiB/s,
-/// users/s, process CPU and managed allocation, then the medians; <c>--gc-profile</c> adds the collections per
-/// generation and the types allocating most (the runtime's sampled allocation ticks, about one per 100 KB).
+/// <c>warm-start [--gib 1] [--filter-bytes 1024] [--chunk-bytes 1048576] [--runs 3] [--gc-profile] [--peer-process]</c>:
+/// a peer node holding <c>gib</c> GiB of ~1 KiB filters serves CacheNode.Snapshot on Kestrel (h2c, 127.0.0.1); a
+/// receiver node warm-starts from it with <see cref="WarmStarter"/> over our gRPC client. The peer lives in the same
+/// process, or with <c>--peer-process</c> in a child process of its own (as a peer node would: its GC and JIT apart).
+/// Prints per run the time, MiB/s, users/s, CPU (the receiver's process, and the peer's when apart) and the receiver's
+/// managed allocation, then the medians; <c>--gc-profile</c> adds the collections per generation and the types
+/// allocating most (the runtime's sampled allocation ticks, about one per 100 KB). <c>--serve</c> is the child's mode.
 /// </summary>
 internal static class WarmStartBench
 {
@@ -39,9 +41,30 @@ internal static class WarmStartBench
         var sample = UserFilter.Create(items, options);
         var users = (int)(target / sample.SnapshotLength);
         var budget = 2 * users * sample.MemoryBytes;
+        if (args.Contains("--serve"))
+        {
+            return await ServeAsync(users, items, options, budget, chunkBytes);
+        }
+
+        if (args.Contains("--peer-process"))
+        {
+            return await ReceiveFromChildAsync(args, users, options, budget, chunkBytes, runs, profile);
+        }
 
         var fill = Stopwatch.StartNew();
-        await using var peer = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        await using var peer = Fill(users, items, options, budget);
+        Console.WriteLine(string.Create(inv, $"peer: {users:N0} users x {sample.SnapshotLength} snapshot bytes ({sample.MemoryBytes} heap bytes) = {(double)users * sample.SnapshotLength / (1 << 20):F0} MiB, filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes; {Environment.ProcessorCount} cores (machine shared)"));
+        var app = await StartPeerAsync(peer);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var code = await ReceiveAsync(address, users, options, budget, chunkBytes, runs, profile, peerProcess: null);
+        await app.StopAsync();
+        return code;
+    }
+
+    /// <summary>The peer's cache: <paramref name="users"/> filters of <paramref name="items"/> items, each half full of random ids.</summary>
+    private static ReadThroughCache Fill(int users, int items, BloomFilterOptions options, long budget)
+    {
+        var peer = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
         var random = new Random(42);
         var ids = new ulong[items / 2];
         for (var user = 1; user <= users; user++)
@@ -56,9 +79,68 @@ internal static class WarmStartBench
             peer.Filters.Install((ulong)user, filter);
         }
 
-        Console.WriteLine(string.Create(inv, $"peer: {users:N0} users x {sample.SnapshotLength} snapshot bytes ({sample.MemoryBytes} heap bytes) = {(double)users * sample.SnapshotLength / (1 << 20):F0} MiB, filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes; {Environment.ProcessorCount} cores (machine shared)"));
+        return peer;
+    }
+
+    /// <summary>The child's side of --peer-process: fill, serve, print the address, serve until standard input closes.</summary>
+    private static async Task<int> ServeAsync(int users, int items, BloomFilterOptions options, long budget, int chunkBytes)
+    {
+        var fill = Stopwatch.StartNew();
+        await using var peer = Fill(users, items, options, budget);
         var app = await StartPeerAsync(peer);
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peer: {users:N0} users filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes"));
+        Console.WriteLine("listening " + address);
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        return 0;
+    }
+
+    /// <summary>Starts this program as the peer (--serve) in a child process, then receives from it.</summary>
+    private static async Task<int> ReceiveFromChildAsync(string[] args, int users, BloomFilterOptions options, long budget, int chunkBytes, int runs, bool profile)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(WarmStartBench).Assembly.Location);
+        }
+
+        foreach (var arg in args.Where(static a => a is not "--peer-process" and not "--gc-profile"))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--serve");
+        using var child = Process.Start(info) ?? throw new InvalidOperationException("could not start the peer process");
+        try
+        {
+            Uri? address = null;
+            while (address is null && await child.StandardOutput.ReadLineAsync() is { } line)
+            {
+                Console.WriteLine("  " + line);
+                if (line.StartsWith("listening ", StringComparison.Ordinal))
+                {
+                    address = new Uri(line["listening ".Length..]);
+                }
+            }
+
+            return address is null
+                ? throw new InvalidOperationException("the peer process ended without listening")
+                : await ReceiveAsync(address, users, options, budget, chunkBytes, runs, profile, child);
+        }
+        finally
+        {
+            child.StandardInput.Close();
+            if (!child.WaitForExit(30_000))
+            {
+                child.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<int> ReceiveAsync(Uri address, int users, BloomFilterOptions options, long budget, int chunkBytes, int runs, bool profile, Process? peerProcess)
+    {
+        var inv = CultureInfo.InvariantCulture;
         var results = new List<(double Seconds, double MiBps, double UsersPerSecond, double CpuSeconds, double AllocMiB)>();
         for (var run = 1; run <= runs; run++)
         {
@@ -67,6 +149,8 @@ internal static class WarmStartBench
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                peerProcess?.Refresh();
+                var peerCpu = peerProcess?.TotalProcessorTime ?? TimeSpan.Zero;
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var paused = GC.GetTotalPauseDuration();
                 using var sampler = profile ? new AllocationSampler() : null;
@@ -81,6 +165,8 @@ internal static class WarmStartBench
                 }
 
                 var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+                peerProcess?.Refresh();
+                var peerCpuSeconds = ((peerProcess?.TotalProcessorTime ?? TimeSpan.Zero) - peerCpu).TotalSeconds;
                 var allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(1 << 20);
                 var pauseSeconds = (GC.GetTotalPauseDuration() - paused).TotalSeconds;
                 if (result.Outcome != WarmStartOutcome.Completed || result.Users != users)
@@ -92,12 +178,11 @@ internal static class WarmStartBench
                 var seconds = result.Duration.TotalSeconds;
                 var mib = result.Bytes / (double)(1 << 20);
                 results.Add((seconds, mib / seconds, result.Users / seconds, cpuSeconds, allocMiB));
-                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s (GC pauses {pauseSeconds:F2} s); allocated {allocMiB:F0} MiB"));
+                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s{(peerProcess is null ? "" : string.Create(inv, $" + peer {peerCpuSeconds:F2} s"))} (GC pauses {pauseSeconds:F2} s); allocated {allocMiB:F0} MiB"));
             }
         }
 
         Console.WriteLine(string.Create(inv, $"median of {runs}: {Median(results.Select(r => r.Seconds)):F2} s, {Median(results.Select(r => r.MiBps)):F0} MiB/s, {Median(results.Select(r => r.UsersPerSecond)):N0} users/s, CPU {Median(results.Select(r => r.CpuSeconds)):F2} s, allocated {Median(results.Select(r => r.AllocMiB)):F0} MiB"));
-        await app.StopAsync();
         return 0;
     }
 

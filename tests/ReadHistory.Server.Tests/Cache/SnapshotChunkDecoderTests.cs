@@ -219,29 +219,31 @@ public sealed class SnapshotChunkDecoderTests
         var random = new Random(5);
         var decoder = new SnapshotChunkDecoder();
         var multiSegment = 0;
+        var taken = new List<DecodedChunk>();
         for (var round = 0; round < 100; round++)
         {
             var bytes = RawChunk(random, maxParts: 20, maxData: 5000, new bool[6]);
             var sequence = Split(bytes, random, segments: 2 + random.Next(8));
             multiSegment += sequence.IsSingleSegment ? 0 : 1;
 
-            var decoded = decoder.Decode(sequence);
+            var head = decoder.Decode(sequence);
+            Assert.Equal(1, decoder.Pending);
+            var parts = decoder.TakeDecoded();
+            Assert.Equal(0, decoder.Pending);
+            taken.Add(parts);
 
-            Assert.Equal(SnapshotChunkDecoder.Parse(bytes), decoded);
-            Assert.Equal(Discarding.ParseFrom(bytes), decoded);
-            Assert.Equal(round + 1, decoder.Lent);
+            Assert.Empty(head.Filters);
+            Assert.Equal(SnapshotChunkDecoder.Parse(bytes), Whole(head, parts));
+            Assert.Equal(Discarding.ParseFrom(bytes), Whole(head, parts));
         }
 
         Assert.True(multiSegment > 50, $"{multiSegment} of 100 payloads spanned several segments");
-
-        for (var left = 100; left > 0; left--)
+        Assert.Throws<InvalidOperationException>(() => decoder.TakeDecoded());
+        foreach (var chunk in taken)
         {
-            decoder.ReleaseOldest();
-            Assert.Equal(left - 1, decoder.Lent);
+            chunk.Dispose();
+            chunk.Dispose(); // twice: the buffer goes back once
         }
-
-        decoder.ReleaseOldest(); // nothing lent: nothing happens
-        Assert.Equal(0, decoder.Lent);
     }
 
     [Fact]
@@ -255,34 +257,35 @@ public sealed class SnapshotChunkDecoderTests
 
         var payload = message.ToByteArray();
         var decoder = new SnapshotChunkDecoder();
-        var decoded = decoder.Decode(new ReadOnlySequence<byte>(payload));
+        var head = decoder.Decode(new ReadOnlySequence<byte>(payload));
+        using var parts = decoder.TakeDecoded();
 
-        var buffers = decoded.Filters.Select(part => BufferOf(part.Data)).Distinct().ToList();
+        var buffers = parts.Parts.Select(part => BufferOf(part.Data)).Distinct().ToList();
         var buffer = Assert.Single(buffers);
         Assert.NotSame(payload, buffer);
-        Assert.Equal(message, decoded);
-        decoder.ReleaseOldest();
+        Assert.Equal(message, Whole(head, parts));
     }
 
     [Fact]
-    public void Release_returns_the_buffers_in_decoding_order()
+    public void Disposing_a_chunk_returns_its_buffer_to_the_pool()
     {
         // Sizes in one pool bucket (64 KiB): the shared pool hands this thread the array it last returned to that bucket.
         var random = new Random(13);
         var decoder = new SnapshotChunkDecoder();
-        var buffers = new List<byte[]>();
+        var chunks = new List<DecodedChunk>();
         for (var i = 0; i < 4; i++)
         {
             var message = new SnapshotChunk { Cursor = ByteString.CopyFrom(Bytes(random, 8)) };
             message.Filters.Add(new UserFilterChunk { UserId = (ulong)i, TotalBytes = 40_000, Data = ByteString.CopyFrom(Bytes(random, 40_000 + i)) });
-            buffers.Add(BufferOf(decoder.Decode(new ReadOnlySequence<byte>(message.ToByteArray())).Filters[0].Data));
+            decoder.Decode(new ReadOnlySequence<byte>(message.ToByteArray()));
+            chunks.Add(decoder.TakeDecoded());
         }
 
+        var buffers = chunks.Select(c => BufferOf(c.Parts[0].Data)).ToList();
         Assert.Equal(4, buffers.Distinct().Count());
         for (var i = 0; i < 4; i++)
         {
-            decoder.ReleaseOldest();
-            Assert.Equal(3 - i, decoder.Lent);
+            chunks[i].Dispose();
             var next = ArrayPool<byte>.Shared.Rent(40_000);
             try
             {
@@ -296,32 +299,55 @@ public sealed class SnapshotChunkDecoderTests
     }
 
     [Fact]
-    public void A_failed_decode_leaves_no_buffer_lent_and_the_decoder_usable()
+    public void A_failed_decode_leaves_nothing_pending_and_the_decoder_usable()
     {
         var random = new Random(17);
         var decoder = new SnapshotChunkDecoder();
         var good = RandomChunk(random, maxParts: 3, maxData: 100);
-        decoder.Decode(new ReadOnlySequence<byte>(good.ToByteArray()));
-        Assert.Equal(1, decoder.Lent);
+        var head = decoder.Decode(new ReadOnlySequence<byte>(good.ToByteArray()));
+        Assert.Equal(1, decoder.Pending);
 
         var bad = good.ToByteArray().Concat(new byte[] { 0x0A, 50, 1 }).ToArray();
         Assert.Throws<InvalidDataException>(() => decoder.Decode(Split(bad, random, segments: 3)));
         Assert.Throws<InvalidDataException>(() => decoder.Decode(new ReadOnlySequence<byte>(new byte[] { 0x1E })));
-        Assert.Equal(1, decoder.Lent);
+        Assert.Equal(1, decoder.Pending);
+        using (var parts = decoder.TakeDecoded())
+        {
+            Assert.Equal(good, Whole(head, parts));
+        }
 
-        Assert.Equal(good, decoder.Decode(new ReadOnlySequence<byte>(good.ToByteArray())));
-        Assert.Equal(2, decoder.Lent);
+        head = decoder.Decode(new ReadOnlySequence<byte>(good.ToByteArray()));
+        using (var parts = decoder.TakeDecoded())
+        {
+            Assert.Equal(good, Whole(head, parts));
+        }
 
         // An empty payload is the default message.
-        Assert.Equal(new SnapshotChunk(), decoder.Decode(ReadOnlySequence<byte>.Empty));
-        Assert.Equal(3, decoder.Lent);
+        head = decoder.Decode(ReadOnlySequence<byte>.Empty);
+        using (var parts = decoder.TakeDecoded())
+        {
+            Assert.Equal(new SnapshotChunk(), Whole(head, parts));
+        }
     }
 
-    private static byte[] BufferOf(ByteString data)
+    /// <summary>The message a decoded chunk stands for: the head's cursor and flag, the parts as UserFilterChunks.</summary>
+    private static SnapshotChunk Whole(SnapshotChunk head, DecodedChunk parts)
     {
-        Assert.True(MemoryMarshal.TryGetArray(data.Memory, out var segment));
+        var whole = head.Clone();
+        foreach (var part in parts.Parts)
+        {
+            whole.Filters.Add(new UserFilterChunk { UserId = part.UserId, TotalBytes = part.TotalBytes, Offset = part.Offset, Data = ByteString.CopyFrom(part.Data.Span) });
+        }
+
+        return whole;
+    }
+
+    private static byte[] BufferOf(ReadOnlyMemory<byte> data)
+    {
+        Assert.True(MemoryMarshal.TryGetArray(data, out var segment));
         return segment.Array!;
     }
+
 
     private static SnapshotChunk RandomChunk(Random random, int maxParts, int maxData)
     {
