@@ -348,7 +348,6 @@ public sealed class SnapshotChunkDecoderTests
         return segment.Array!;
     }
 
-
     private static SnapshotChunk RandomChunk(Random random, int maxParts, int maxData)
     {
         var chunk = new SnapshotChunk
