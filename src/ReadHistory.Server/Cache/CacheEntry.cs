@@ -19,35 +19,35 @@ internal readonly struct CacheEntry
     }
 
     /// <summary>The user.</summary>
-    public ulong UserId => _held is ulong[] words ? FilterWords.Key(words) : ((HeldUser)_held).UserId;
+    public ulong UserId => HeldObjects.IsWords(_held, out var words) ? FilterWords.Key(words) : ((HeldUser)_held).UserId;
 
     /// <summary>True when the user has a filter (false: capped, answered from the database).</summary>
-    public bool HasFilter => _held is ulong[] || ((HeldUser)_held).Filter is not null;
+    public bool HasFilter => HeldObjects.IsWords(_held) || ((HeldUser)_held).Filter is not null;
 
     /// <summary>
     /// The user's filter; null when the user is capped. For a user held as a bare array this is a new view over the
     /// shared array (for snapshots and tests): write through <see cref="FilterCache.Add"/>, which can grow it.
     /// </summary>
-    public UserFilter? Filter => _held is ulong[] words ? UserFilter.Attach(words, _shape) : ((HeldUser)_held).Filter;
+    public UserFilter? Filter => HeldObjects.IsWords(_held, out var words) ? UserFilter.Attach(words, _shape) : ((HeldUser)_held).Filter;
 
     /// <summary>True when the user is too large for a filter.</summary>
     public bool IsCapped => !HasFilter;
 
     /// <summary>True once evicted, removed, or replaced by a grown filter.</summary>
-    public bool Removed => _held is ulong[] words ? FilterWords.Has(words, FilterWords.DetachedFlag) : ((HeldUser)_held).Removed;
+    public bool Removed => HeldObjects.IsWords(_held, out var words) ? FilterWords.Has(words, FilterWords.DetachedFlag) : ((HeldUser)_held).Removed;
 
     /// <summary>The CLOCK bit.</summary>
-    internal bool Referenced => _held is ulong[] words ? FilterWords.Has(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).Referenced;
+    internal bool Referenced => HeldObjects.IsWords(_held, out var words) ? FilterWords.Has(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).Referenced;
 
     /// <summary>Clears the CLOCK bit (as the hand does); returns whether it was set.</summary>
-    internal bool ClearReference() => _held is ulong[] words ? FilterWords.Clear(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).ClearReference();
+    internal bool ClearReference() => HeldObjects.IsWords(_held, out var words) ? FilterWords.Clear(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).ClearReference();
 
     /// <summary>What the cache holds: a first-layer array or a <see cref="HeldUser"/>.</summary>
     internal object Held => _held;
 
     /// <summary>Checks ids of one type into a read bitmap (see <see cref="UserFilter.CheckMany(ushort, ReadOnlySpan{ulong}, Span{byte})"/>); the user must have a filter.</summary>
     public int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap) =>
-        _held is ulong[] words
+        HeldObjects.IsWords(_held, out var words)
             ? UserFilter.CheckHeld(words, _shape, contentType, contentIds, bitmap)
             : ((HeldUser)_held).Filter!.CheckMany(contentType, contentIds, bitmap);
 
@@ -55,6 +55,6 @@ internal readonly struct CacheEntry
     public bool Holds(UserFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        return _held is ulong[] words ? ReferenceEquals(words, filter.FirstLayer) : ReferenceEquals(((HeldUser)_held).Filter, filter);
+        return HeldObjects.IsWords(_held, out var words) ? ReferenceEquals(words, filter.FirstLayer) : ReferenceEquals(((HeldUser)_held).Filter, filter);
     }
 }

@@ -90,7 +90,7 @@ internal sealed class FilterCache
                 return false;
             }
 
-            if (held is ulong[] words)
+            if (HeldObjects.IsWords(held, out var words))
             {
                 if (FilterWords.Key(words) == userId)
                 {
@@ -155,7 +155,7 @@ internal sealed class FilterCache
     /// <summary>Sets the bits of one read in a held filter, growing (and re-charging) it when its layer is full.</summary>
     public void Add(CacheEntry entry, ushort contentType, ulong contentId)
     {
-        if (entry.Held is ulong[] words)
+        if (HeldObjects.IsWords(entry.Held, out var words))
         {
             var outcome = UserFilter.AddHeld(words, _shape, contentType, contentId);
             if (outcome is HeldAdd.Added or HeldAdd.Present)
@@ -373,7 +373,7 @@ internal sealed class FilterCache
                 return -1;
             }
 
-            if ((held is ulong[] words && FilterWords.Key(words) == userId) || (held is HeldUser user && user.UserId == userId))
+            if ((HeldObjects.IsWords(held, out var words) && FilterWords.Key(words) == userId) || (held is HeldUser user && user.UserId == userId))
             {
                 return i;
             }
@@ -399,7 +399,7 @@ internal sealed class FilterCache
         Volatile.Write(ref _slots[slot], Tombstone);
         _live--;
         _tombstones++;
-        if (held is ulong[] words)
+        if (HeldObjects.IsWords(held, out var words))
         {
             FilterWords.Set(words, FilterWords.DetachedFlag);
             _bytes -= FilterWords.MemoryBytes(words);
@@ -503,7 +503,7 @@ internal sealed class FilterCache
                 continue;
             }
 
-            var referenced = held is ulong[] words
+            var referenced = HeldObjects.IsWords(held, out var words)
                 ? FilterWords.Clear(words, FilterWords.ReferencedFlag)
                 : ((HeldUser)held).ClearReference();
             if (secondChances-- > 0 && referenced)
@@ -541,7 +541,7 @@ internal sealed class FilterCache
                 continue;
             }
 
-            var userId = held is ulong[] words ? FilterWords.Key(words) : ((HeldUser)held).UserId;
+            var userId = HeldObjects.IsWords(held, out var words) ? FilterWords.Key(words) : ((HeldUser)held).UserId;
             var i = Home(userId, size);
             while (slots[i] is not null)
             {
