@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
@@ -233,6 +234,7 @@ internal sealed class FilterCache
     /// <see cref="Install(ulong, UserFilter)"/> it evicts nothing, because what arrives later in a warm start is colder
     /// than what is held already.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public WarmStartInstallOutcome TryInstallWarm(ulong userId, UserFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
@@ -306,6 +308,7 @@ internal sealed class FilterCache
     }
 
     /// <summary>A bare array for a one-layer filter of the pool's shape that no slot holds yet; else a <see cref="HeldUser"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (object Held, long Bytes) Hold(ulong userId, UserFilter filter)
     {
         var words = filter.FirstLayer;
@@ -330,6 +333,7 @@ internal sealed class FilterCache
         _live + _tombstones + 1 > MaxLoad * _slots.Length ? TableBytes(SlotsFor(_live + 1)) - TableBytes(_slots.Length) : 0;
 
     /// <summary>Inserts an entry known to be absent, growing the table first and then evicting to fit (under the lock).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InsertLocked(ulong userId, object held, long bytes, bool evict)
     {
         if (_live + _tombstones + 1 > MaxLoad * _slots.Length)
@@ -361,6 +365,7 @@ internal sealed class FilterCache
     }
 
     /// <summary>The slot of a user, or −1 (under the lock).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindLocked(ulong userId)
     {
         var slots = _slots;

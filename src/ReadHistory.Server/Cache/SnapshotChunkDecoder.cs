@@ -41,6 +41,7 @@ internal sealed class SnapshotChunkDecoder
     /// Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call): the
     /// message it returns carries the cursor and the last flag; its parts wait in <see cref="TakeDecoded"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SnapshotChunk Decode(ReadOnlySequence<byte> payload)
     {
         var length = checked((int)payload.Length);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using ReadHistory.Api.Internal.V1;
 
 namespace ReadHistory.Server.Cache;
@@ -29,6 +30,7 @@ internal sealed class WarmStartAssembler(long maxFilterBytes) : IDisposable
     }
 
     /// <summary>Takes one part, as <see cref="TryAccept(UserFilterChunk, out ulong, out ReadOnlyMemory{byte})"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAccept(in SnapshotPart part, out ulong userId, out ReadOnlyMemory<byte> snapshot)
     {
         var data = part.Data;
