@@ -47,7 +47,13 @@ internal static class FilterWords
     /// <summary>An empty layer of <paramref name="blocks"/> blocks.</summary>
     public static ulong[] Allocate(int blocks) => new ulong[HeaderWords + ((long)blocks * BlockProbe.BlockWords)];
 
-    /// <summary>A layer array of <paramref name="blocks"/> blocks whose words (header included) the caller writes all of.</summary>
+    /// <summary>
+    /// A layer array of <paramref name="blocks"/> blocks whose words (header included) the caller writes all of, on the
+    /// pinned object heap: for bulk loads (warm start, the Redis tier) of filters meant to stay. The pinned heap is
+    /// collected with generation 2 and never compacted, so a million loaded arrays are not copied from generation to
+    /// generation while they arrive (measured: blocking GC per GiB loaded 0.8–1.3 s on the small object heap, 0.1 s
+    /// here); the price is that an evicted one leaves a hole that only a later array of a fitting size reuses.
+    /// </summary>
     public static ulong[] AllocateUninitialized(int blocks) => GC.AllocateUninitializedArray<ulong>(HeaderWords + (blocks * BlockProbe.BlockWords), pinned: true);
 
     /// <summary>An empty first layer of <paramref name="blocks"/> blocks that records its capacity (at most <see cref="MaxFirstCapacity"/>).</summary>
