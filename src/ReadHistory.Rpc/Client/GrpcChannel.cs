@@ -1,5 +1,5 @@
-using System.IO.Pipelines;
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net;
 using ReadHistory.Rpc.Internal;
 
@@ -12,9 +12,9 @@ namespace ReadHistory.Rpc.Client;
 /// </summary>
 public sealed class GrpcChannel : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Uri> _methodUris = new(StringComparer.Ordinal);
     private const int MinReceiveBufferSize = 1024;
     private const int MaxReceiveBufferSize = 1 << 20;
+    private readonly ConcurrentDictionary<string, Uri> _methodUris = new(StringComparer.Ordinal);
     private readonly bool _disposeHandler;
     private readonly HttpMessageInvoker _invoker;
 

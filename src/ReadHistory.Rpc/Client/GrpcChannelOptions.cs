@@ -14,8 +14,9 @@ public sealed class GrpcChannelOptions
 
     /// <summary>
     /// Bytes read from the response body at a time (the size of each buffer segment a message is gathered in), 1 KiB to
-    /// 1 MiB. Default 4 KiB, right for small answers; a stream of large messages wants more (64 KiB), or a message spans
-    /// hundreds of segments, more than the shared array pool keeps, and every one is allocated anew.
+    /// 1 MiB. Default 4 KiB, right for small answers; a stream of large messages wants more (warm start's 1 MiB chunks
+    /// use 256 KiB), or a message spans hundreds of segments, more than the shared array pool keeps, and every one is
+    /// allocated anew.
     /// </summary>
     public int ReceiveBufferSize { get; set; } = 4096;
 
