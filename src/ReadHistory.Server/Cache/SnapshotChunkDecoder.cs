@@ -50,9 +50,9 @@ internal sealed class SnapshotChunkDecoder
         try
         {
             payload.CopyTo(buffer);
-            var (cursor, last) = ParseInto(buffer.AsMemory(0, length), parts);
+            var (cursor, last, truncated) = ParseInto(buffer.AsMemory(0, length), parts);
             _decoded.Enqueue(new DecodedChunk(buffer, parts, _lists));
-            return new SnapshotChunk { Cursor = cursor, Last = last };
+            return new SnapshotChunk { Cursor = cursor, Last = last, Truncated = truncated };
         }
         catch
         {
@@ -71,8 +71,8 @@ internal sealed class SnapshotChunkDecoder
     internal static SnapshotChunk Parse(ReadOnlyMemory<byte> message)
     {
         var parts = new List<SnapshotPart>();
-        var (cursor, last) = ParseInto(message, parts);
-        var chunk = new SnapshotChunk { Cursor = cursor, Last = last };
+        var (cursor, last, truncated) = ParseInto(message, parts);
+        var chunk = new SnapshotChunk { Cursor = cursor, Last = last, Truncated = truncated };
         foreach (var part in parts)
         {
             chunk.Filters.Add(new UserFilterChunk
@@ -87,12 +87,13 @@ internal sealed class SnapshotChunkDecoder
         return chunk;
     }
 
-    /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the cursor and the last flag.</summary>
+    /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the cursor and the last and truncated flags.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (ByteString Cursor, bool Last) ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
+    private static (ByteString Cursor, bool Last, bool Truncated) ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
     {
         var cursor = ByteString.Empty;
         var last = false;
+        var truncated = false;
         var reader = new WireReader(message.Span, 0, "SnapshotChunk");
         while (!reader.AtEnd)
         {
@@ -109,13 +110,16 @@ internal sealed class SnapshotChunkDecoder
                 case SnapshotChunk.LastFieldNumber when wire == WireVarint:
                     last = reader.ReadVarint("last") != 0;
                     break;
+                case SnapshotChunk.TruncatedFieldNumber when wire == WireVarint:
+                    truncated = reader.ReadVarint("truncated") != 0;
+                    break;
                 default:
                     reader.Skip(field, wire);
                     break;
             }
         }
 
-        return (cursor, last);
+        return (cursor, last, truncated);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -7,12 +7,16 @@ namespace ReadHistory.Server.Cache;
 /// <summary>
 /// Cuts the filters written to a <see cref="SnapshotBuffer"/> into <see cref="SnapshotChunk"/> messages of at most
 /// <c>chunkBytes</c> of filter data, splitting a filter over consecutive chunks where it does not fit, and writes them.
-/// The first chunk written carries the cursor; the one written by <c>FlushAsync(last: true)</c> is marked last.
+/// The first chunk written carries the cursor; the one written by <c>FlushAsync(last: true)</c> is marked last (and
+/// truncated when <see cref="Truncated"/> was set).
 /// </summary>
 internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stream, SnapshotBuffer buffer, int chunkBytes, ReadOnlyMemory<byte> cursor)
 {
     private readonly List<(ulong UserId, int Start, int Length)> _filters = [];
     private bool _cursorSent;
+
+    /// <summary>Set when the sender stopped at the receiver's byte limit with filters left: the last chunk says so.</summary>
+    public bool Truncated { get; set; }
 
     /// <summary>Chunks written so far.</summary>
     public int ChunksWritten { get; private set; }
@@ -54,6 +58,7 @@ internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stre
         if (chunk.Filters.Count > 0 || last)
         {
             chunk.Last = last;
+            chunk.Truncated = last && Truncated;
             await WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
 

@@ -79,6 +79,7 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
             var estimate = filter.SnapshotLength;
             if (sent + estimate > maxBytes)
             {
+                packer.Truncated = true;
                 break;
             }
 

@@ -24,11 +24,12 @@ internal sealed partial class WarmStarter
 
     /// <summary>
     /// Puts filters back together, validates and installs them, chunk after chunk, until the last chunk
-    /// (<see cref="WarmStartOutcome.Completed"/>) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
+    /// (<see cref="WarmStartOutcome.Completed"/>, or <see cref="WarmStartOutcome.BudgetFull"/> when the peer marks it
+    /// truncated at the bytes asked) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
     /// way out but the last chunk it cancels <paramref name="stop"/>, which ends the receiving. Each chunk's pooled buffer
     /// goes back once the chunk is done (its bytes are installed or copied into the assembler).
     /// </summary>
-    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<(DecodedChunk Parts, bool Last)> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
+    private async Task<WarmStartOutcome> InstallAsync(ChannelReader<(DecodedChunk Parts, bool Last, bool Truncated)> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
     {
         var filterOptions = _cache.Filters.Options.Filter;
         using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
@@ -37,7 +38,7 @@ internal sealed partial class WarmStarter
         var completed = false;
         try
         {
-            await foreach (var (decoded, last) in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            await foreach (var (decoded, last, truncated) in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
                 using var chunk = decoded;
                 foreach (var part in chunk.Parts)
@@ -79,8 +80,9 @@ internal sealed partial class WarmStarter
                         throw new InvalidDataException("Snapshot stream: the last chunk ended inside a filter; expected its remaining parts.");
                     }
 
+                    // The peer stopped at the bytes this node's budget had left, with filters it did not send.
                     completed = true;
-                    return WarmStartOutcome.Completed;
+                    return truncated ? WarmStartOutcome.BudgetFull : WarmStartOutcome.Completed;
                 }
             }
 

@@ -162,7 +162,7 @@ internal sealed partial class WarmStarter : IDisposable
         using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
 
         // Two stages on two cores: this loop receives and parses chunks, the installer validates and installs them.
-        var chunks = Channel.CreateBounded<(DecodedChunk Parts, bool Last)>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
+        var chunks = Channel.CreateBounded<(DecodedChunk Parts, bool Last, bool Truncated)>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<WarmStartOutcome>? install = null;
         ReadOnlyMemory<byte>? cursor = null;
@@ -187,7 +187,7 @@ internal sealed partial class WarmStarter : IDisposable
                     throw new InvalidDataException("Snapshot stream: a cursor arrived after the first chunk; expected it in the first chunk only.");
                 }
 
-                await chunks.Writer.WriteAsync((decoder.TakeDecoded(), chunk.Last), stop.Token).ConfigureAwait(false);
+                await chunks.Writer.WriteAsync((decoder.TakeDecoded(), chunk.Last, chunk.Truncated), stop.Token).ConfigureAwait(false);
                 if (chunk.Last)
                 {
                     chunks.Writer.Complete();

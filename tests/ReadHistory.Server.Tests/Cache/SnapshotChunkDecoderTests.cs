@@ -62,7 +62,7 @@ public sealed class SnapshotChunkDecoderTests
             {
                 var raw = new RawWriter();
                 raw.Bytes(message.ToByteArray());
-                raw.Unknown(random, random.Next(4, 1 << 29), wire);
+                raw.Unknown(random, random.Next(5, 1 << 29), wire);
                 var bytes = raw.ToArray();
 
                 Assert.Equal(message, SnapshotChunkDecoder.Parse(bytes));
@@ -354,6 +354,7 @@ public sealed class SnapshotChunkDecoderTests
         {
             Cursor = ByteString.CopyFrom(Bytes(random, random.Next(0, 40))),
             Last = random.Next(2) == 1,
+            Truncated = random.Next(4) == 0,
         };
         var parts = random.Next(0, maxParts + 1);
         for (var i = 0; i < parts; i++)
@@ -403,7 +404,7 @@ public sealed class SnapshotChunkDecoderTests
                 default:
                     var wire = new[] { 0, 1, 2, 5 }[random.Next(4)];
                     sawUnknown[wire] = true;
-                    raw.Unknown(random, random.Next(4, 1 << 29), wire);
+                    raw.Unknown(random, random.Next(5, 1 << 29), wire);
                     break;
             }
         }
