@@ -1,8 +1,9 @@
 using ReadHistory.Rpc.Health;
 using ReadHistory.Rpc.Health.V1;
 using ReadHistory.Rpc.Tests.Infrastructure;
-using Xunit;
+using ReadHistory.TestSupport;
 using ServingStatus = ReadHistory.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using Xunit;
 
 namespace ReadHistory.Rpc.Tests.InProcess;
 

@@ -10,6 +10,7 @@ using ReadHistory.Rpc.Client;
 using ReadHistory.Rpc.Server;
 using ReadHistory.Rpc.Tests.Conformance.V1;
 using ReadHistory.Rpc.Tests.Infrastructure;
+using ReadHistory.TestSupport;
 using Xunit;
 
 namespace ReadHistory.Rpc.Tests.InProcess;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using ReadHistory.Rpc.Tests.Conformance.V1;
 using ReadHistory.Rpc.Tests.Infrastructure;
+using ReadHistory.TestSupport;
 using Xunit;
 
 namespace ReadHistory.Rpc.Tests.InProcess;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
 using ReadHistory.Rpc.Internal;
+using ReadHistory.TestSupport;
 
 namespace ReadHistory.Rpc.Tests.Infrastructure;
 

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using ReadHistory.Rpc.Internal;
 using ReadHistory.Rpc.Tests.Conformance.V1;
 using ReadHistory.Rpc.Tests.Infrastructure;
+using ReadHistory.TestSupport;
 using Xunit;
 
 namespace ReadHistory.Rpc.Tests.Unit;
@@ -91,7 +92,7 @@ public class GrpcFramingTests
     public void A_prefix_split_over_segments_is_read(int split)
     {
         var bytes = new byte[] { 0, 0, 0, 0, 3, 7, 8, 9 };
-        var buffer = SegmentedSequence.Create(bytes[..split], bytes[split..]);
+        var buffer = SegmentedSequence.Create(bytes.AsMemory(0, split), bytes.AsMemory(split));
 
         Assert.True(GrpcFraming.TryReadMessage(ref buffer, Max, out var header, out var payload));
 

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Server.Cache;
+using ReadHistory.TestSupport;
 using Xunit;
 
 namespace ReadHistory.Server.Tests.Cache;
@@ -453,16 +454,8 @@ public sealed class SnapshotChunkDecoderTests
 
     private static ReadOnlySequence<byte> Split(byte[] bytes, Random random, int segments)
     {
-        var cuts = Enumerable.Range(0, segments - 1).Select(_ => random.Next(0, bytes.Length + 1)).Order().ToList();
-        var first = new Segment(bytes.AsMemory(0, cuts.Count == 0 ? bytes.Length : cuts[0]), 0);
-        var last = first;
-        for (var i = 0; i < cuts.Count; i++)
-        {
-            var end = i + 1 < cuts.Count ? cuts[i + 1] : bytes.Length;
-            last = last.Append(bytes.AsMemory(cuts[i], end - cuts[i]));
-        }
-
-        var sequence = new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        int[] cuts = [0, .. Enumerable.Range(0, segments - 1).Select(_ => random.Next(0, bytes.Length + 1)).Order(), bytes.Length];
+        var sequence = SegmentedSequence.Create([.. cuts.Zip(cuts.Skip(1), (start, end) => (ReadOnlyMemory<byte>)bytes.AsMemory(start, end - start))]);
         Assert.Equal(bytes, sequence.ToArray());
         return sequence;
     }
@@ -557,21 +550,5 @@ public sealed class SnapshotChunkDecoderTests
         }
 
         public byte[] ToArray() => [.. _bytes];
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

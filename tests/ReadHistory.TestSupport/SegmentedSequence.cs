@@ -1,11 +1,12 @@
 using System.Buffers;
 
-namespace ReadHistory.Rpc.Tests.Infrastructure;
+namespace ReadHistory.TestSupport;
 
 /// <summary>Builds a ReadOnlySequence of several segments, to test parsers across segment edges.</summary>
 public static class SegmentedSequence
 {
-    public static ReadOnlySequence<byte> Create(params byte[][] parts)
+    /// <summary>A sequence of <paramref name="parts"/> in order, one segment each.</summary>
+    public static ReadOnlySequence<byte> Create(params ReadOnlyMemory<byte>[] parts)
     {
         var first = new Segment(parts[0], 0);
         var last = first;
