@@ -75,7 +75,7 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
         if (failure != RedisFailure.RestartKeepingData)
         {
             // Both replicas must notice that the stream they tailed is gone, and drop what they could no longer prove.
-            await EventuallyAsync(async () => await cluster.A.CounterAsync(GapsMetric) > gapsBefore.Item1 && await cluster.B.CounterAsync(GapsMetric) > gapsBefore.Item2);
+            await CdcHarness.WaitUntilAsync(async () => await cluster.A.CounterAsync(GapsMetric) > gapsBefore.Item1 && await cluster.B.CounterAsync(GapsMetric) > gapsBefore.Item2, "both replicas count the gap");
         }
 
         var gapsAfter = (await cluster.A.CounterAsync(GapsMetric), await cluster.B.CounterAsync(GapsMetric));
@@ -156,20 +156,5 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
         // filter that answered "read" for much more than twice the target would be broken, not unlucky.
         Assert.InRange(throughA.FalsePositiveRate, 0, 2 * TargetFalsePositiveRate);
         Assert.InRange(throughB.FalsePositiveRate, 0, 2 * TargetFalsePositiveRate);
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the condition never held");
     }
 }

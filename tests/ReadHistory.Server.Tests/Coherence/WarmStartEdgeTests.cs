@@ -140,7 +140,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                     // so that it judges the epoch (rather than discarding the copy because Redis is unreachable).
                     var joiner = await joinerStarted.Task.DefaultTimeout();
                     var connection = joiner.App.Services.GetRequiredService<RedisConnector>().Connection;
-                    await EventuallyAsync(() => Task.FromResult(connection.IsConnected));
+                    await CdcHarness.WaitUntilAsync(() => connection.IsConnected, "the joiner's Redis connection is back");
                 }
                 else if (index == 1)
                 {
@@ -151,7 +151,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                     if (publisherBackBeforeCopyEnds)
                     {
                         cdc = await TestHost.StartAsync(cdcSettings);
-                        await EventuallyAsync(async () => await a.CounterAsync(GapsMetric) > gapsBefore);
+                        await CdcHarness.WaitUntilAsync(async () => await a.CounterAsync(GapsMetric) > gapsBefore, "the peer counts the gap");
                     }
                 }
 
@@ -240,7 +240,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                 await Task.Delay(5, CancellationToken.None);
             }
         });
-        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref rowsWritten) >= 20));
+        await CdcHarness.WaitUntilAsync(() => Volatile.Read(ref rowsWritten) >= 20, "20 rows are written while the slot is down");
 
         hosts = await Task.WhenAll(settings.Select(TestHost.StartReadyAsync));
         replicas = hosts.Select(static h => new Replica(h)).ToArray();
@@ -358,21 +358,6 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
     private static async Task WaitReadyAsync(TestHost host)
     {
         using var http = new HttpClient();
-        await EventuallyAsync(async () => (await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode);
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the condition never held");
+        await CdcHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode, "the host is ready");
     }
 }
