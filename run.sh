@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
+source scripts/local-servers.sh
 mode=${1:-run}
 data=${READHISTORY_DATA:-$root/data}
 db_port=${READHISTORY_DB_PORT:-13306}
@@ -33,29 +34,11 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-if [ ! -d "$data/mariadb/mysql" ]; then
-  echo "initialising MariaDB in $data/mariadb"
-  mariadb-install-db --no-defaults --datadir="$data/mariadb" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db > "$data/logs/mariadb-install.log" 2>&1
-fi
-/usr/sbin/mariadbd --no-defaults --datadir="$data/mariadb" --user="$(id -un)" --port="$db_port" \
-  --bind-address=127.0.0.1 --socket="$data/mariadb.sock" --pid-file="$data/mariadb.pid" \
-  --log-error="$data/logs/mariadb.log" --skip-name-resolve --plugin-load-add=ha_rocksdb \
-  --log-bin="$data/mariadb/binlog" --binlog-format=ROW --server-id=1 --character-set-server=utf8mb4 &
+start_mariadb "$data" "$db_port"
 pids+=($!)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes \
-  --save "" --logfile "$data/logs/redis.log" --daemonize no &
+start_redis "$data" "$redis_port" --appendonly yes --save ""
 pids+=($!)
-
-for _ in $(seq 1 120); do
-  mariadb --no-defaults -uroot --socket="$data/mariadb.sock" -e "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-mariadb --no-defaults -uroot --socket="$data/mariadb.sock" <<SQL
-CREATE USER IF NOT EXISTS 'readhistory'@'127.0.0.1' IDENTIFIED BY 'readhistory';
-GRANT ALL PRIVILEGES ON *.* TO 'readhistory'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+grant_service_user "$data"
 echo "MariaDB on 127.0.0.1:$db_port, Redis on 127.0.0.1:$redis_port (data in $data)"
 
 export ReadHistory__Roles=all

@@ -17,6 +17,7 @@
 # JSON_PREFIX names the JSON files (<prefix>-<scenario>-run<n>.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/local-servers.sh
 users=${USERS:-20000}; seed=${SEED:-1}; rate=${RATE:-300}; ingest=${INGEST_RATE:-500}
 warmup=${WARMUP:-10}; duration=${DURATION:-20}; targets=${TARGETS:-service,service-direct,database,redis-set,redis-bloom}
 heavy=${HEAVY_SHARE:-0.0001}; runs=${RUNS:-1}; scenarios=${SCENARIOS:-${SCENARIO:-feed}}
@@ -43,26 +44,11 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 mkdir -p "$data/mariadb" "$data/redis" "$data/logs"
-mariadb-install-db --no-defaults --datadir="$data/mariadb" --user="$(id -un)" \
-  --auth-root-authentication-method=normal --skip-test-db > "$data/logs/mariadb-install.log" 2>&1
-/usr/sbin/mariadbd --no-defaults --datadir="$data/mariadb" --user="$(id -un)" --port="$db_port" \
-  --bind-address=127.0.0.1 --socket="$data/mariadb.sock" --pid-file="$data/mariadb.pid" \
-  --log-error="$data/logs/mariadb.log" --skip-name-resolve --plugin-load-add=ha_rocksdb \
-  --log-bin="$data/mariadb/binlog" --binlog-format=ROW --server-id=1 --character-set-server=utf8mb4 \
-  --max-connections=1000 &
+start_mariadb "$data" "$db_port" --max-connections=1000
 db_pid=$!; pids+=("$db_pid")
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data/redis" --save "" --appendonly no \
-  --logfile "$data/logs/redis.log" --daemonize no &
+start_redis "$data" "$redis_port" --save "" --appendonly no
 redis_pid=$!; pids+=("$redis_pid")
-for _ in $(seq 1 120); do
-  mariadb --no-defaults -uroot --socket="$data/mariadb.sock" -e "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-mariadb --no-defaults -uroot --socket="$data/mariadb.sock" <<SQL
-CREATE USER IF NOT EXISTS 'readhistory'@'127.0.0.1' IDENTIFIED BY 'readhistory';
-GRANT ALL PRIVILEGES ON *.* TO 'readhistory'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+grant_service_user "$data"
 
 db="Server=127.0.0.1;Port=$db_port;User ID=readhistory;Password=readhistory;SslMode=None"
 export ReadHistory__Database__ConnectionString="$db"
