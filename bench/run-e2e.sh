@@ -14,7 +14,7 @@
 # Rates per scenario: feed RATE checks/s + INGEST_RATE rows/s; push PUSH_RATE BatchCheck calls/s of BATCH_USERS users;
 # ingest INGEST_ONLY_RATE rows/s in calls of INGEST_BATCH; rbase-peak its own (30,000 checks/s x 400 ids + 40,000
 # rows/s in calls of 100) unless PEAK_RATE / PEAK_INGEST_RATE are set. EXTRA_ARGS are passed to every compare;
-# JSON_PREFIX names the JSON files (<prefix>-<scenario>-run<n>.json).
+# JSON_PREFIX is the JSON files' path prefix (<prefix>-<scenario>-run<n>.json; default bench/ReadHistory.LoadGen/results/e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/local-servers.sh
