@@ -11,11 +11,12 @@ namespace ReadHistory.Server.Cache;
 /// Decodes SnapshotChunk messages (protobuf wire format) for the receiving side of warm start without an object or a
 /// copy per filter: each payload is copied once into a pooled buffer, and its parts are kept as
 /// <see cref="SnapshotPart"/> values over that buffer in a <see cref="DecodedChunk"/>. <see cref="Decode"/> hands the
-/// transport a SnapshotChunk with the cursor and the last flag only; <see cref="TakeDecoded"/> then gives the parts,
+/// transport a SnapshotChunk with the cursor and the last and truncated flags only; <see cref="TakeDecoded"/> then gives the parts,
 /// and <see cref="DecodedChunk.Dispose"/> returns the buffer once the chunk is no longer read.
 /// </summary>
 /// <remarks>
-/// The same message as the generated parser gives for valid input (tested against it): unknown fields are skipped, a
+/// The same message as the generated parser gives for valid input (tested against it) but for unknown fields, which
+/// are skipped rather than kept; a
 /// repeated scalar field keeps its last value, a repeated <c>filters</c> field appends. Anything malformed (a
 /// truncated field, a length past the end, a varint over 10 bytes, field number 0, a group) is an
 /// <see cref="InvalidDataException"/> naming the field and the offset.
@@ -39,7 +40,7 @@ internal sealed class SnapshotChunkDecoder
 
     /// <summary>
     /// Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call): the
-    /// message it returns carries the cursor and the last flag; its parts wait in <see cref="TakeDecoded"/>.
+    /// message it returns carries the cursor and the flags; its parts wait in <see cref="TakeDecoded"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SnapshotChunk Decode(ReadOnlySequence<byte> payload)
