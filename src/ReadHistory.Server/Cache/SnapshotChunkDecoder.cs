@@ -16,10 +16,9 @@ namespace ReadHistory.Server.Cache;
 /// </summary>
 /// <remarks>
 /// The same message as the generated parser gives for valid input (tested against it) but for unknown fields, which
-/// are skipped rather than kept; a
-/// repeated scalar field keeps its last value, a repeated <c>filters</c> field appends. Anything malformed (a
-/// truncated field, a length past the end, a varint over 10 bytes, field number 0, a group) is an
-/// <see cref="InvalidDataException"/> naming the field and the offset.
+/// are skipped rather than kept; a repeated scalar field keeps its last value, a repeated <c>filters</c> field appends.
+/// Anything malformed (a truncated field, a length past the end, a varint over 10 bytes, field number 0, a group) is
+/// an <see cref="InvalidDataException"/> naming the field and the offset.
 /// </remarks>
 internal sealed class SnapshotChunkDecoder
 {
