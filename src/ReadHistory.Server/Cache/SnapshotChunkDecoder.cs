@@ -67,26 +67,6 @@ internal sealed class SnapshotChunkDecoder
     public DecodedChunk TakeDecoded() =>
         _decoded.TryDequeue(out var chunk) ? chunk : throw new InvalidOperationException("no decoded chunk is waiting");
 
-    /// <summary>Parses a whole SnapshotChunk from <paramref name="message"/>, whose memory the parts' data refer to.</summary>
-    internal static SnapshotChunk Parse(ReadOnlyMemory<byte> message)
-    {
-        var parts = new List<SnapshotPart>();
-        var (cursor, last, truncated) = ParseInto(message, parts);
-        var chunk = new SnapshotChunk { Cursor = cursor, Last = last, Truncated = truncated };
-        foreach (var part in parts)
-        {
-            chunk.Filters.Add(new UserFilterChunk
-            {
-                UserId = part.UserId,
-                TotalBytes = part.TotalBytes,
-                Offset = part.Offset,
-                Data = UnsafeByteOperations.UnsafeWrap(part.Data),
-            });
-        }
-
-        return chunk;
-    }
-
     /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the cursor and the last and truncated flags.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (ByteString Cursor, bool Last, bool Truncated) ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using ReadHistory.Api.Internal.V1;
 
 namespace ReadHistory.Server.Cache;
 
@@ -23,13 +22,6 @@ internal sealed class WarmStartAssembler(long maxFilterBytes) : IDisposable
     /// Takes one part; returns true with the whole snapshot in <paramref name="snapshot"/> once a filter is complete
     /// (valid until the next call).
     /// </summary>
-    public bool TryAccept(UserFilterChunk part, out ulong userId, out ReadOnlyMemory<byte> snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(part);
-        return TryAccept(new SnapshotPart(part.UserId, part.TotalBytes, part.Offset, part.Data.Memory), out userId, out snapshot);
-    }
-
-    /// <summary>Takes one part, as <see cref="TryAccept(UserFilterChunk, out ulong, out ReadOnlyMemory{byte})"/> does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAccept(in SnapshotPart part, out ulong userId, out ReadOnlyMemory<byte> snapshot)
     {

@@ -26,7 +26,7 @@ public sealed class SnapshotChunkDecoderTests
             var message = RandomChunk(random, maxParts: 20, maxData: 5000);
             var bytes = message.ToByteArray();
 
-            var decoded = SnapshotChunkDecoder.Parse(bytes);
+            var decoded = Decoded(bytes);
 
             Assert.Equal(SnapshotChunk.Parser.ParseFrom(bytes), decoded);
             Assert.Equal(message, decoded);
@@ -43,7 +43,7 @@ public sealed class SnapshotChunkDecoderTests
             var bytes = RawChunk(random, maxParts: 20, maxData: 5000, sawUnknown);
 
             var expected = Discarding.ParseFrom(bytes);
-            var decoded = SnapshotChunkDecoder.Parse(bytes);
+            var decoded = Decoded(bytes);
 
             Assert.Equal(expected, decoded);
         }
@@ -66,8 +66,8 @@ public sealed class SnapshotChunkDecoderTests
                 raw.Unknown(random, random.Next(5, 1 << 29), wire);
                 var bytes = raw.ToArray();
 
-                Assert.Equal(message, SnapshotChunkDecoder.Parse(bytes));
-                Assert.Equal(Discarding.ParseFrom(bytes), SnapshotChunkDecoder.Parse(bytes));
+                Assert.Equal(message, Decoded(bytes));
+                Assert.Equal(Discarding.ParseFrom(bytes), Decoded(bytes));
             }
         }
     }
@@ -98,12 +98,12 @@ public sealed class SnapshotChunkDecoderTests
 
                 if (expected is null)
                 {
-                    Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(prefix));
+                    Assert.Throws<InvalidDataException>(() => Decoded(prefix));
                     rejected++;
                 }
                 else
                 {
-                    Assert.Equal(expected, SnapshotChunkDecoder.Parse(prefix));
+                    Assert.Equal(expected, Decoded(prefix));
                     accepted++;
                 }
             }
@@ -118,25 +118,25 @@ public sealed class SnapshotChunkDecoderTests
     public void A_length_past_the_end_names_the_field()
     {
         // cursor (field 1, length-delimited) declares 10 bytes; 3 follow.
-        var cursor = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x0A, 10, 1, 2, 3 }));
+        var cursor = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x0A, 10, 1, 2, 3 }));
         Assert.Contains("cursor declares 10 bytes", cursor.Message, StringComparison.Ordinal);
         Assert.Contains("only 3 remain", cursor.Message, StringComparison.Ordinal);
 
         // One byte short is past the end too, caught by the length check.
-        var oneShort = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x0A, 4, 1, 2, 3 }));
+        var oneShort = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x0A, 4, 1, 2, 3 }));
         Assert.Contains("cursor declares 4 bytes at offset 2; only 3 remain", oneShort.Message, StringComparison.Ordinal);
 
         // filters (field 2) declares 50 bytes; 2 follow.
-        var filters = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 50, 0x18, 1 }));
+        var filters = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x12, 50, 0x18, 1 }));
         Assert.Contains("filters declares 50 bytes", filters.Message, StringComparison.Ordinal);
 
         // Inside a whole part: data (field 4) declares 9 bytes, the part holds 2 after it.
-        var data = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 4, 0x22, 9, 1, 2, 0x18, 1 }));
+        var data = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x12, 4, 0x22, 9, 1, 2, 0x18, 1 }));
         Assert.Contains("UserFilterChunk", data.Message, StringComparison.Ordinal);
         Assert.Contains("data declares 9 bytes", data.Message, StringComparison.Ordinal);
 
         // An unknown length-delimited field past the end.
-        var unknown = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x7A, 5, 1 }));
+        var unknown = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x7A, 5, 1 }));
         Assert.Contains("an unknown field declares 5 bytes", unknown.Message, StringComparison.Ordinal);
     }
 
@@ -146,21 +146,21 @@ public sealed class SnapshotChunkDecoderTests
         var bytes = new byte[] { 0x18 }.Concat(Enumerable.Repeat((byte)0xFF, 10)).Append((byte)0x01).ToArray();
         Assert.Throws<InvalidProtocolBufferException>(() => SnapshotChunk.Parser.ParseFrom(bytes));
 
-        var ex = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(bytes));
+        var ex = Assert.Throws<InvalidDataException>(() => Decoded(bytes));
         Assert.Contains("last: a varint longer than 10 bytes", ex.Message, StringComparison.Ordinal);
 
         // Ten bytes is still a varint (0xFF x9, 0x01 = ulong.MaxValue): last = true.
         var ten = new byte[] { 0x18 }.Concat(Enumerable.Repeat((byte)0xFF, 9)).Append((byte)0x01).ToArray();
-        Assert.True(SnapshotChunkDecoder.Parse(ten).Last);
+        Assert.True(Decoded(ten).Last);
 
         // total_bytes (field 2 of a part, varint) inside a part.
         var part = new byte[] { 0x10 }.Concat(Enumerable.Repeat((byte)0x80, 10)).Append((byte)0x00).ToArray();
         var nested = new byte[] { 0x12, (byte)part.Length }.Concat(part).ToArray();
-        var nestedEx = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(nested));
+        var nestedEx = Assert.Throws<InvalidDataException>(() => Decoded(nested));
         Assert.Contains("total_bytes: a varint longer than 10 bytes", nestedEx.Message, StringComparison.Ordinal);
 
         // A tag that never ends.
-        var tag = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(Enumerable.Repeat((byte)0x80, 11).ToArray()));
+        var tag = Assert.Throws<InvalidDataException>(() => Decoded(Enumerable.Repeat((byte)0x80, 11).ToArray()));
         Assert.Contains("tag: a varint longer than 10 bytes", tag.Message, StringComparison.Ordinal);
     }
 
@@ -174,11 +174,11 @@ public sealed class SnapshotChunkDecoderTests
         var bytes = new byte[] { 0x18, 1, (byte)wire, 0, 0, 0, 0, 0, 0, 0, 0 };
         Assert.Throws<InvalidProtocolBufferException>(() => SnapshotChunk.Parser.ParseFrom(bytes));
 
-        var ex = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(bytes));
+        var ex = Assert.Throws<InvalidDataException>(() => Decoded(bytes));
         Assert.Contains("field number 0 at offset 2", ex.Message, StringComparison.Ordinal);
 
         // And inside a part.
-        var nested = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 2, (byte)wire, 0 }));
+        var nested = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x12, 2, (byte)wire, 0 }));
         Assert.Contains("UserFilterChunk", nested.Message, StringComparison.Ordinal);
         Assert.Contains("field number 0", nested.Message, StringComparison.Ordinal);
     }
@@ -194,11 +194,11 @@ public sealed class SnapshotChunkDecoderTests
         foreach (var field in new[] { 9, 3 })
         {
             var bytes = new byte[] { 0x18, 1, (byte)((field << 3) | wire), 0x08, 1 };
-            var ex = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(bytes));
+            var ex = Assert.Throws<InvalidDataException>(() => Decoded(bytes));
             Assert.Contains($"field {field} has wire type {wire} at offset 3", ex.Message, StringComparison.Ordinal);
         }
 
-        var nested = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 1, (byte)((4 << 3) | wire) }));
+        var nested = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x12, 1, (byte)((4 << 3) | wire) }));
         Assert.Contains($"field 4 has wire type {wire}", nested.Message, StringComparison.Ordinal);
     }
 
@@ -206,11 +206,11 @@ public sealed class SnapshotChunkDecoderTests
     public void Truncated_fixed_width_fields_are_rejected()
     {
         // user_id is fixed64: 8 bytes, 3 given.
-        var ex = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x12, 4, 0x09, 1, 2, 3 }));
+        var ex = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x12, 4, 0x09, 1, 2, 3 }));
         Assert.Contains("user_id needs 8 bytes", ex.Message, StringComparison.Ordinal);
 
         // An unknown fixed32 with 2 bytes.
-        var unknown = Assert.Throws<InvalidDataException>(() => SnapshotChunkDecoder.Parse(new byte[] { 0x25, 1, 2 }));
+        var unknown = Assert.Throws<InvalidDataException>(() => Decoded(new byte[] { 0x25, 1, 2 }));
         Assert.Contains("an unknown field needs 4 bytes", unknown.Message, StringComparison.Ordinal);
     }
 
@@ -234,7 +234,7 @@ public sealed class SnapshotChunkDecoderTests
             taken.Add(parts);
 
             Assert.Empty(head.Filters);
-            Assert.Equal(SnapshotChunkDecoder.Parse(bytes), Whole(head, parts));
+            Assert.Equal(Decoded(bytes), Whole(head, parts));
             Assert.Equal(Discarding.ParseFrom(bytes), Whole(head, parts));
         }
 
@@ -331,7 +331,16 @@ public sealed class SnapshotChunkDecoderTests
         }
     }
 
-    /// <summary>The message a decoded chunk stands for: the head's cursor and flag, the parts as UserFilterChunks.</summary>
+    /// <summary>The message a fresh decoder makes of <paramref name="bytes"/> (one segment), its parts copied out.</summary>
+    private static SnapshotChunk Decoded(ReadOnlyMemory<byte> bytes)
+    {
+        var decoder = new SnapshotChunkDecoder();
+        var head = decoder.Decode(new ReadOnlySequence<byte>(bytes));
+        using var parts = decoder.TakeDecoded();
+        return Whole(head, parts);
+    }
+
+    /// <summary>The message a decoded chunk stands for: the head's cursor and flags, the parts as UserFilterChunks.</summary>
     private static SnapshotChunk Whole(SnapshotChunk head, DecodedChunk parts)
     {
         var whole = head.Clone();

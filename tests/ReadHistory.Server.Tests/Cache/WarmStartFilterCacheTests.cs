@@ -1,4 +1,3 @@
-using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
@@ -91,11 +90,6 @@ public sealed class WarmStartFilterCacheTests
         Assert.False(assembler.HasPending);
     }
 
-    private static UserFilterChunk Part(ulong user, ulong total, ulong offset, int length, byte fill = 0) => new()
-    {
-        UserId = user,
-        TotalBytes = total,
-        Offset = offset,
-        Data = Google.Protobuf.ByteString.CopyFrom(Enumerable.Repeat(fill, length).ToArray()),
-    };
+    private static SnapshotPart Part(ulong user, ulong total, ulong offset, int length, byte fill = 0) =>
+        new(user, total, offset, Enumerable.Repeat(fill, length).ToArray());
 }
