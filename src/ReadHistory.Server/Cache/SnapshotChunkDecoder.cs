@@ -11,7 +11,7 @@ namespace ReadHistory.Server.Cache;
 /// Decodes SnapshotChunk messages (protobuf wire format) for the receiving side of warm start without an object or a
 /// copy per filter: each payload is copied once into a pooled buffer, and its parts are kept as
 /// <see cref="SnapshotPart"/> values over that buffer in a <see cref="DecodedChunk"/>. <see cref="Decode"/> hands the
-/// transport a SnapshotChunk with the cursor and the last and truncated flags only; <see cref="TakeDecoded"/> then gives the parts,
+/// transport a SnapshotChunk with every field but the filters; <see cref="TakeDecoded"/> then gives the parts,
 /// and <see cref="DecodedChunk.Dispose"/> returns the buffer once the chunk is no longer read.
 /// </summary>
 /// <remarks>
@@ -39,7 +39,7 @@ internal sealed class SnapshotChunkDecoder
 
     /// <summary>
     /// Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call): the
-    /// message it returns carries the cursor and the flags; its parts wait in <see cref="TakeDecoded"/>.
+    /// message it returns carries every field but the filters, which wait in <see cref="TakeDecoded"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SnapshotChunk Decode(ReadOnlySequence<byte> payload)
@@ -50,9 +50,9 @@ internal sealed class SnapshotChunkDecoder
         try
         {
             payload.CopyTo(buffer);
-            var (cursor, last, truncated) = ParseInto(buffer.AsMemory(0, length), parts);
+            var chunk = ParseInto(buffer.AsMemory(0, length), parts);
             _decoded.Enqueue(new DecodedChunk(buffer, parts, _lists));
-            return new SnapshotChunk { Cursor = cursor, Last = last, Truncated = truncated };
+            return chunk;
         }
         catch
         {
@@ -67,13 +67,11 @@ internal sealed class SnapshotChunkDecoder
     public DecodedChunk TakeDecoded() =>
         _decoded.TryDequeue(out var chunk) ? chunk : throw new InvalidOperationException("no decoded chunk is waiting");
 
-    /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the cursor and the last and truncated flags.</summary>
+    /// <summary>Parses <paramref name="message"/>, appending its parts to <paramref name="parts"/>; returns the other fields.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (ByteString Cursor, bool Last, bool Truncated) ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
+    private static SnapshotChunk ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
     {
-        var cursor = ByteString.Empty;
-        var last = false;
-        var truncated = false;
+        var chunk = new SnapshotChunk();
         var reader = new WireReader(message.Span, 0, "SnapshotChunk");
         while (!reader.AtEnd)
         {
@@ -81,17 +79,26 @@ internal sealed class SnapshotChunkDecoder
             switch (field)
             {
                 case SnapshotChunk.CursorFieldNumber when wire == WireLength:
-                    cursor = ByteString.CopyFrom(reader.ReadLengthDelimited("cursor"));
+                    chunk.Cursor = ByteString.CopyFrom(reader.ReadLengthDelimited("cursor"));
                     break;
                 case SnapshotChunk.FiltersFieldNumber when wire == WireLength:
                     var body = reader.ReadLengthDelimited("filters").Length;
                     parts.Add(ParsePart(message.Slice(reader.Offset - body, body)));
                     break;
                 case SnapshotChunk.LastFieldNumber when wire == WireVarint:
-                    last = reader.ReadVarint("last") != 0;
+                    chunk.Last = reader.ReadVarint("last") != 0;
                     break;
                 case SnapshotChunk.TruncatedFieldNumber when wire == WireVarint:
-                    truncated = reader.ReadVarint("truncated") != 0;
+                    chunk.Truncated = reader.ReadVarint("truncated") != 0;
+                    break;
+                case SnapshotChunk.LayoutSaltFieldNumber when wire == WireFixed64:
+                    chunk.LayoutSalt = reader.ReadFixed64("layout_salt");
+                    break;
+                case SnapshotChunk.UsersFieldNumber when wire == WireVarint:
+                    chunk.Users = reader.ReadVarint("users");
+                    break;
+                case SnapshotChunk.PoolBytesFieldNumber when wire == WireVarint:
+                    chunk.PoolBytes = reader.ReadVarint("pool_bytes");
                     break;
                 default:
                     reader.Skip(field, wire);
@@ -99,7 +106,7 @@ internal sealed class SnapshotChunkDecoder
             }
         }
 
-        return (cursor, last, truncated);
+        return chunk;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -7,13 +7,13 @@ namespace ReadHistory.Server.Cache;
 /// <summary>
 /// Cuts the filters written to a <see cref="SnapshotBuffer"/> into <see cref="SnapshotChunk"/> messages of at most
 /// <c>chunkBytes</c> of filter data, splitting a filter over consecutive chunks where it does not fit, and writes them.
-/// The first chunk written carries the cursor; the one written by <c>FlushAsync(last: true)</c> is marked last (and
+/// The first chunk written carries the cursor and the layout; the one written by <c>FlushAsync(last: true)</c> is marked last (and
 /// truncated when <see cref="Truncated"/> was set).
 /// </summary>
-internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stream, SnapshotBuffer buffer, int chunkBytes, ReadOnlyMemory<byte> cursor)
+internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stream, SnapshotBuffer buffer, int chunkBytes, ReadOnlyMemory<byte> cursor, SnapshotLayout layout)
 {
     private readonly List<(ulong UserId, int Start, int Length)> _filters = [];
-    private bool _cursorSent;
+    private bool _firstSent;
 
     /// <summary>Set when the sender stopped at the receiver's byte limit with filters left: the last chunk says so.</summary>
     public bool Truncated { get; set; }
@@ -68,9 +68,12 @@ internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stre
     private SnapshotChunk NewChunk()
     {
         var chunk = new SnapshotChunk();
-        if (!_cursorSent)
+        if (!_firstSent)
         {
             chunk.Cursor = ByteString.CopyFrom(cursor.Span);
+            chunk.LayoutSalt = layout.Salt;
+            chunk.Users = layout.Users;
+            chunk.PoolBytes = layout.PoolBytes;
         }
 
         return chunk;
@@ -79,7 +82,10 @@ internal sealed class SnapshotChunkPacker(IAsyncStreamWriter<SnapshotChunk> stre
     private async Task WriteAsync(SnapshotChunk chunk, CancellationToken cancellationToken)
     {
         await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-        _cursorSent = true;
+        _firstSent = true;
         ChunksWritten++;
     }
 }
+
+/// <summary>What the first chunk of a Snapshot stream says of the sender's index: its hash salt, the users it sends, the bytes its pool holds.</summary>
+internal readonly record struct SnapshotLayout(ulong Salt, ulong Users, ulong PoolBytes);

@@ -8,7 +8,7 @@ namespace ReadHistory.Server.Cache;
 /// <summary>
 /// The sending side of warm start (CacheNode.Snapshot): the node's filters of one pool, hottest first, each in
 /// <see cref="UserFilter"/>'s snapshot encoding, packed into chunks of at most <c>max_chunk_bytes</c> of filter data,
-/// after the change-stream cursor read before the first filter.
+/// after the change-stream cursor read before the first filter and the index layout they come in.
 /// </summary>
 /// <remarks>
 /// Memory stays bounded by about one chunk (plus one filter larger than a chunk): filters are serialized one at a time
@@ -27,6 +27,9 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 
     /// <summary>The largest chunk honoured (larger requests are lowered to it), well under a receiver's message limit.</summary>
     public const int MaxChunkBytes = 4 << 20;
+
+    // Filters ahead of the one written whose first bytes are asked for: each lives anywhere on the heap.
+    private const int PrefetchDistance = 4;
 
     // Warm start carries the cursor in the first chunk; the filters' own 16-byte stamp (used by the Redis tier) is zero.
     private static readonly byte[] ZeroStamp = new byte[FilterSnapshotHeader.StampSize];
@@ -47,30 +50,25 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 
         // The cursor first: every bit a change after it sets is either in a copied filter or replayed by the receiver.
         var cursor = cursors.Current;
-        var ranked = cache.Filters.RankHottestFirst();
+        var filters = cache.Filters;
+        var layout = new SnapshotLayout(filters.LayoutSalt, 0, (ulong)filters.Bytes);
+        var ranked = filters.RankHottestFirst();
         var chunkBytes = ChunkBytesFor(request);
         var maxBytes = request.MaxBytes == 0 ? long.MaxValue : (long)Math.Min(request.MaxBytes, long.MaxValue);
         using var buffer = new SnapshotBuffer(chunkBytes + (64 << 10));
-        var packer = new SnapshotChunkPacker(stream, buffer, chunkBytes, cursor);
+        var packer = new SnapshotChunkPacker(stream, buffer, chunkBytes, cursor, layout with { Users = (ulong)ranked.Length });
         long sent = 0;
-        // CLOCK's two classes in order (recently used first), but each walked by a golden-ratio stride rather than in
-        // table order: table order is the order of the users' hash, and a receiver inserting users in hash order into
-        // its own open-addressing table, sized for what it holds so far, piles them into one ever-growing cluster
-        // (quadratic: measured minutes for 1 M users instead of seconds).
-        var referenced = 0;
-        while (referenced < ranked.Length && ranked[referenced].Referenced)
+        // In table order (each CLOCK class a sweep over the table): sequential memory here, and for a receiver that
+        // adopts the layout (same salt, table sized for all) sequential inserts there.
+        for (var i = 0; i < ranked.Length; i++)
         {
-            referenced++;
-        }
-
-        var hotStride = StrideFor(referenced);
-        var coldStride = StrideFor(ranked.Length - referenced);
-        for (var step = 0L; step < ranked.Length; step++)
-        {
-            var entry = step < referenced
-                ? ranked[step * hotStride % referenced]
-                : ranked[referenced + ((step - referenced) * coldStride % (ranked.Length - referenced))];
             cancellationToken.ThrowIfCancellationRequested();
+            if (i + PrefetchDistance < ranked.Length)
+            {
+                MemoryHints.Prefetch(ranked[i + PrefetchDistance].Held);
+            }
+
+            var entry = ranked[i];
             if (entry.Removed || entry.Filter is not { } filter)
             {
                 continue;
@@ -100,35 +98,5 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 
         await packer.FlushAsync(last: true, cancellationToken).ConfigureAwait(false);
         return sent;
-    }
-
-    /// <summary>
-    /// A stride near <paramref name="length"/> × 0.618 sharing no factor with it (1 for lengths below 3): stepping by it
-    /// modulo length visits every index once, consecutive ones far apart.
-    /// </summary>
-    internal static long StrideFor(int length)
-    {
-        if (length < 3)
-        {
-            return 1;
-        }
-
-        var stride = (long)(length * 0.6180339887498949) | 1;
-        while (Gcd(stride, length) != 1)
-        {
-            stride += 2;
-        }
-
-        return stride;
-    }
-
-    private static long Gcd(long a, long b)
-    {
-        while (b != 0)
-        {
-            (a, b) = (b, a % b);
-        }
-
-        return a;
     }
 }

@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "cache {Pool}: warm start from {Peer} failed after {Milliseconds} ms; the node starts cold: {Reason}")]
     public static partial void WarmStartFailed(ILogger logger, Exception exception, string pool, Uri peer, double milliseconds, string reason);
+
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Debug, Message = "cache {Pool}: warm start from {Peer} announces {Users} users in {PoolBytes} bytes; its index layout is {Adopted}")]
+    public static partial void WarmStartLayout(ILogger logger, string pool, Uri peer, ulong users, ulong poolBytes, string adopted);
 }

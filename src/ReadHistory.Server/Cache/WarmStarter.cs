@@ -31,6 +31,9 @@ internal sealed partial class WarmStarter : IDisposable
     // Chunks received and parsed ahead of the installer.
     private const int PipelineChunks = 8;
 
+    // Most users a peer's announced layout is taken for (a table of 2^30 slots): more is not a real pool.
+    private const ulong MaxAdoptedUsers = 1 << 29;
+
     private readonly ReadThroughCache _cache;
     private readonly WarmStartOptions _options;
     private readonly TimeProvider _time;
@@ -179,6 +182,8 @@ internal sealed partial class WarmStarter : IDisposable
                         throw new InvalidDataException("the peer's cursor is refused: " + refused);
                     }
 
+                    AdoptLayout(peer, chunk);
+
                     // Started only once the cursor is accepted: nothing is installed before acceptCursor has run.
                     install = Task.Run(() => InstallAsync(chunks.Reader, installed, addBytes, stop), CancellationToken.None);
                 }
@@ -214,6 +219,20 @@ internal sealed partial class WarmStarter : IDisposable
                 await install.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes the peer's index layout when this pool holds nothing and the peer's whole pool fits in the budget: its
+    /// filters then arrive in this table's own order (see <see cref="FilterCache.TryAdoptLayout"/>). Otherwise the
+    /// pool keeps its own salt, under which the peer's order is random (never one probe cluster).
+    /// </summary>
+    private void AdoptLayout(Uri peer, SnapshotChunk first)
+    {
+        var filters = _cache.Filters;
+        var adopted = first.Users is > 0 and <= MaxAdoptedUsers
+            && first.PoolBytes <= (ulong)Math.Max(0, filters.BudgetBytes - filters.Bytes)
+            && filters.TryAdoptLayout(first.LayoutSalt, (int)first.Users);
+        Log.WarmStartLayout(_logger, filters.Options.Pool, peer, first.Users, first.PoolBytes, adopted ? "adopted" : "not adopted");
     }
 
     private void DropAll(List<ulong> installed)

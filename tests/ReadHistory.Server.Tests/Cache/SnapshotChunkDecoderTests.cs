@@ -365,6 +365,9 @@ public sealed class SnapshotChunkDecoderTests
             Cursor = ByteString.CopyFrom(Bytes(random, random.Next(0, 40))),
             Last = random.Next(2) == 1,
             Truncated = random.Next(4) == 0,
+            LayoutSalt = random.Next(2) == 1 ? RandomUlong(random) : 0,
+            Users = random.Next(2) == 1 ? RandomUlong(random) : 0,
+            PoolBytes = random.Next(2) == 1 ? RandomUlong(random) : 0,
         };
         var parts = random.Next(0, maxParts + 1);
         for (var i = 0; i < parts; i++)

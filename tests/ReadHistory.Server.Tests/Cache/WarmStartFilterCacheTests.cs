@@ -49,6 +49,49 @@ public sealed class WarmStartFilterCacheTests
         Assert.True(cache.TryGet(1, out var held) && held.Holds(filter));
     }
 
+    [Fact]
+    public void An_empty_cache_adopts_a_layout_and_holds_that_many_users_without_growing_its_index()
+    {
+        const int Users = 5000;
+        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 64 << 20));
+        var salt = cache.LayoutSalt ^ 0x5EED;
+
+        Assert.True(cache.TryAdoptLayout(salt, Users));
+
+        Assert.Equal(salt, cache.LayoutSalt);
+        Assert.Equal(cache.IndexBytes, cache.Bytes);
+        var index = cache.IndexBytes;
+        Assert.True(index >= 24 + (8L * Users / FilterCache.MaxLoad), $"an index of {index} bytes for {Users} users");
+        for (ulong u = 1; u <= Users; u++)
+        {
+            Assert.Equal(WarmStartInstallOutcome.Installed, cache.TryInstallWarm(u, UserFilter.Create(10, BloomFilterOptions.Default)));
+        }
+
+        Assert.Equal(index, cache.IndexBytes);
+        Assert.All(Enumerable.Range(1, Users), u => Assert.True(cache.TryGet((ulong)u, out _), $"user {u} not found"));
+    }
+
+    [Fact]
+    public void A_cache_that_holds_or_held_anyone_or_lacks_the_room_keeps_its_own_layout()
+    {
+        var holding = new FilterCache(CacheTestKit.Options());
+        holding.Install(1, UserFilter.Create(10, BloomFilterOptions.Default));
+        var held = new FilterCache(CacheTestKit.Options());
+        held.Install(1, UserFilter.Create(10, BloomFilterOptions.Default));
+        held.Remove(1);
+        var small = new FilterCache(CacheTestKit.Options(budgetBytes: 4096));
+
+        foreach (var cache in new[] { holding, held, small })
+        {
+            var (salt, bytes) = (cache.LayoutSalt, cache.Bytes);
+
+            Assert.False(cache.TryAdoptLayout(salt ^ 1, users: 1000));
+
+            Assert.Equal(salt, cache.LayoutSalt);
+            Assert.Equal(bytes, cache.Bytes);
+        }
+    }
+
     [Theory]
     [InlineData(10UL, 5UL, 10, "expected the first part (offset 0)")]
     [InlineData(0UL, 0UL, 0, "declares 0 bytes")]

@@ -37,6 +37,54 @@ public sealed class WarmStartTests
     }
 
     [Fact]
+    public async Task A_receiver_holding_nothing_takes_its_peers_index_layout_from_the_first_chunk()
+    {
+        var (peerSource, peerCache) = await LoadedPeerAsync(users: 300);
+        await using var _ = peerCache;
+        await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
+        SnapshotChunk? first = null;
+        peer.Tamper = (chunk, index, _) =>
+        {
+            first ??= index == 0 ? chunk.Clone() : null;
+            return Task.FromResult(chunk);
+        };
+        await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
+        using var starter = NewStarter(receiver, chunkBytes: 4096);
+
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+
+        Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
+        Assert.NotNull(first);
+        Assert.Equal(peerCache.Filters.LayoutSalt, first.LayoutSalt);
+        Assert.Equal(300UL, first.Users);
+        Assert.Equal((ulong)peerCache.Filters.Bytes, first.PoolBytes);
+        Assert.Equal(peerCache.Filters.LayoutSalt, receiver.Filters.LayoutSalt);
+        await AssertSameAnswersAsync(peerCache, receiver, peerSource, sample: Enumerable.Range(1, 300).Where(u => u % 5 == 0));
+    }
+
+    [Fact]
+    public async Task A_receiver_already_holding_a_user_keeps_its_own_layout_and_still_gets_every_filter()
+    {
+        var (peerSource, peerCache) = await LoadedPeerAsync(users: 300);
+        await using var _ = peerCache;
+        await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
+        var receiverSource = new InMemoryHistorySource();
+        receiverSource.Seed(5000, 1, 1);
+        await using var receiver = CacheTestKit.NewNode(receiverSource, CacheTestKit.Options(budgetBytes: 64 << 20));
+        await CacheTestKit.CheckAsync(receiver, 5000, 1, 1);
+        await CacheTestKit.WaitForRebuildsAsync(receiver);
+        var salt = receiver.Filters.LayoutSalt;
+        using var starter = NewStarter(receiver, chunkBytes: 4096);
+
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+
+        Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
+        Assert.Equal(salt, receiver.Filters.LayoutSalt);
+        Assert.Equal(301, receiver.Filters.Users);
+        await AssertSameAnswersAsync(peerCache, receiver, peerSource, sample: Enumerable.Range(1, 300).Where(u => u % 5 == 0));
+    }
+
+    [Fact]
     public async Task Filters_split_over_many_small_chunks_arrive_whole()
     {
         var (peerSource, peerCache) = await LoadedPeerAsync(users: 40);
@@ -114,6 +162,8 @@ public sealed class WarmStartTests
         Assert.Equal(0, receiver.Filters.Evictions);
         Assert.InRange(result.Users, 25, 30);
         Assert.All(receiver.Filters.RankHottestFirst(), entry => Assert.Contains(entry.UserId, hot));
+        // The peer's pool does not fit: its table order stays random under the receiver's own salt.
+        Assert.NotEqual(peerCache.Filters.LayoutSalt, receiver.Filters.LayoutSalt);
     }
 
     [Fact]
