@@ -119,17 +119,23 @@ internal static class MessageCompression
         try
         {
             message.WriteTo(plain.AsSpan(0, size));
-            using var compressed = new MemoryStream(size / 2 + 64);
-            using (var gzip = new GZipStream(compressed, level, leaveOpen: true))
-            {
-                gzip.Write(plain, 0, size);
-            }
-
-            GrpcFraming.WritePayload(writer, compressed.GetBuffer().AsSpan(0, (int)compressed.Length), compressed: true);
+            WriteCompressedPayload(writer, plain.AsSpan(0, size), level);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(plain);
         }
+    }
+
+    /// <summary>Gzips an encoded message and writes it with its prefix (flag 1).</summary>
+    public static void WriteCompressedPayload(IBufferWriter<byte> writer, ReadOnlySpan<byte> payload, CompressionLevel level)
+    {
+        using var compressed = new MemoryStream(payload.Length / 2 + 64);
+        using (var gzip = new GZipStream(compressed, level, leaveOpen: true))
+        {
+            gzip.Write(payload);
+        }
+
+        GrpcFraming.WritePayload(writer, compressed.GetBuffer().AsSpan(0, (int)compressed.Length), compressed: true);
     }
 }

@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace ReadHistory.Rpc.Server;
 
 /// <summary>The response stream a server-streaming handler writes; each write is flushed.</summary>
-internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>
+internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>, IEncodedStreamWriter
     where T : class, IMessage<T>
 {
     private readonly HttpServerCallContext _call;
@@ -17,9 +17,18 @@ internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>
 
     public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
 
-    public async Task WriteAsync(T message, CancellationToken cancellationToken)
+    public Task WriteAsync(T message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        return WriteAsync(message, ReadOnlyMemory<byte>.Empty, cancellationToken);
+    }
+
+    public Task WriteEncodedAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        WriteAsync(null, message, cancellationToken);
+
+    // Writes message, or when it is null the encoded message, then flushes.
+    private async Task WriteAsync(T? message, ReadOnlyMemory<byte> encoded, CancellationToken cancellationToken)
+    {
         if (_completed)
         {
             throw new InvalidOperationException("Can't write the message because the call is complete.");
@@ -45,7 +54,15 @@ internal sealed class HttpContextStreamWriter<T> : IServerStreamWriter<T>
                 token = linked.Token;
             }
 
-            _call.WriteMessage(message);
+            if (message is not null)
+            {
+                _call.WriteMessage(message);
+            }
+            else
+            {
+                _call.WriteEncodedMessage(encoded.Span);
+            }
+
             await _call.FlushAsync(token).ConfigureAwait(false);
         }
         finally

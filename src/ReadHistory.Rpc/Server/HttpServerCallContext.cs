@@ -130,6 +130,26 @@ internal sealed class HttpServerCallContext : ServerCallContext, IDisposable
         }
     }
 
+    /// <summary>Frames a message given in its encoded form (not flushed); over the send limit is RESOURCE_EXHAUSTED.</summary>
+    public void WriteEncodedMessage(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > _settings.MaxSendMessageSize)
+        {
+            throw new RpcException(GrpcStatuses.SentMessageTooLarge(payload.Length, _settings.MaxSendMessageSize));
+        }
+
+        _responseStarted = true;
+        var writer = _httpContext.Response.BodyWriter;
+        if (_compressResponses)
+        {
+            MessageCompression.WriteCompressedPayload(writer, payload, _settings.CompressionLevel);
+        }
+        else
+        {
+            GrpcFraming.WritePayload(writer, payload, compressed: false);
+        }
+    }
+
     /// <summary>Sends what was written so far.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {

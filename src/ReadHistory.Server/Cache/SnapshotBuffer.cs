@@ -22,6 +22,21 @@ internal sealed class SnapshotBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>Forgets the written bytes (the array is kept).</summary>
     public void Clear() => Written = 0;
 
+    /// <summary>The written bytes [start, start + length), writable; valid until the next write or <see cref="Clear"/>.</summary>
+    public Span<byte> WrittenSpan(int start, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)start + length, Written, nameof(length));
+        return _array.AsSpan(start, length);
+    }
+
+    /// <summary>Forgets the bytes written after the first <paramref name="written"/>.</summary>
+    public void Rewind(int written)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(written);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(written, Written);
+        Written = written;
+    }
+
     /// <inheritdoc />
     public void Advance(int count)
     {

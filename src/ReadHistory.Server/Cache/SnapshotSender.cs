@@ -1,4 +1,4 @@
-using Google.Protobuf;
+using System.Runtime.CompilerServices;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Rpc;
@@ -7,19 +7,20 @@ namespace ReadHistory.Server.Cache;
 
 /// <summary>
 /// The sending side of warm start (CacheNode.Snapshot): the node's filters of one pool, hottest first, each in
-/// <see cref="UserFilter"/>'s snapshot encoding, packed into chunks of at most <c>max_chunk_bytes</c> of filter data,
+/// <see cref="UserFilter"/>'s snapshot encoding, packed into chunks of at most <c>max_chunk_bytes</c> of filter parts,
 /// after the change-stream cursor read before the first filter and the index layout they come in.
 /// </summary>
 /// <remarks>
-/// Memory stays bounded by about one chunk (plus one filter larger than a chunk): filters are serialized one at a time
-/// into a pooled <see cref="SnapshotBuffer"/>, the chunk's parts reference that buffer without a copy, and the buffer
-/// is reused once the transport has taken the chunk. Filters keep taking writes meanwhile; each is copied with every
-/// bit set before its own copy began, and anything later is re-applied by the receiver from the cursor. Users
-/// installed after the ranking are not sent (the receiver rebuilds them on a miss); capped markers are not sent.
+/// Memory stays bounded by about one chunk (plus one filter larger than a chunk): filters are written one at a time
+/// straight into the chunk's encoding (<see cref="SnapshotChunkEncoder"/>), which the transport takes as it is
+/// (<see cref="IEncodedStreamWriter"/>; other streams get it parsed), and the buffer is reused once it has. Filters
+/// keep taking writes meanwhile; each is copied with every bit set before its own copy began, and anything later is
+/// re-applied by the receiver from the cursor. Users installed after the ranking are not sent (the receiver rebuilds
+/// them on a miss); capped markers are not sent.
 /// </remarks>
 internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 {
-    /// <summary>Filter data per chunk when the request leaves it 0.</summary>
+    /// <summary>Bytes of filter parts per chunk when the request leaves it 0.</summary>
     public const int DefaultChunkBytes = 1 << 20;
 
     /// <summary>The smallest chunk honoured (smaller requests are raised to it).</summary>
@@ -30,9 +31,6 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
 
     // Filters ahead of the one written whose first bytes are asked for: each lives anywhere on the heap.
     private const int PrefetchDistance = 4;
-
-    // Warm start carries the cursor in the first chunk; the filters' own 16-byte stamp (used by the Redis tier) is zero.
-    private static readonly byte[] ZeroStamp = new byte[FilterSnapshotHeader.StampSize];
 
     /// <summary>The chunk size a request asks for, after defaults and limits.</summary>
     public static int ChunkBytesFor(SnapshotRequest request)
@@ -51,52 +49,135 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
         // The cursor first: every bit a change after it sets is either in a copied filter or replayed by the receiver.
         var cursor = cursors.Current;
         var filters = cache.Filters;
-        var layout = new SnapshotLayout(filters.LayoutSalt, 0, (ulong)filters.Bytes);
+        var poolBytes = (ulong)filters.Bytes;
         var ranked = filters.RankHottestFirst();
         var chunkBytes = ChunkBytesFor(request);
-        var maxBytes = request.MaxBytes == 0 ? long.MaxValue : (long)Math.Min(request.MaxBytes, long.MaxValue);
-        using var buffer = new SnapshotBuffer(chunkBytes + (64 << 10));
-        var packer = new SnapshotChunkPacker(stream, buffer, chunkBytes, cursor, layout with { Users = (ulong)ranked.Length });
-        long sent = 0;
-        // In table order (each CLOCK class a sweep over the table): sequential memory here, and for a receiver that
-        // adopts the layout (same salt, table sized for all) sequential inserts there.
-        for (var i = 0; i < ranked.Length; i++)
+        var send = new Walk(ranked, request.MaxBytes == 0 ? long.MaxValue : (long)Math.Min(request.MaxBytes, long.MaxValue));
+        using var encoder = new SnapshotChunkEncoder(chunkBytes, cursor.Span, new SnapshotLayout(filters.LayoutSalt, (ulong)ranked.Length, poolBytes));
+        var truncated = false;
+        while (!truncated)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (i + PrefetchDistance < ranked.Length)
+            var stop = Fill(send, encoder, chunkBytes);
+            if (stop == FillStop.End)
             {
-                MemoryHints.Prefetch(ranked[i + PrefetchDistance].Held);
+                break;
             }
 
-            var entry = ranked[i];
+            truncated = stop == FillStop.Truncated;
+            if (stop == FillStop.TooLarge)
+            {
+                await SendSplitAsync(send, encoder, stream, cancellationToken).ConfigureAwait(false);
+            }
+            else if (stop == FillStop.ChunkFull)
+            {
+                await FlushAsync(encoder, stream, last: false, truncated: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await FlushAsync(encoder, stream, last: true, truncated, cancellationToken).ConfigureAwait(false);
+        return send.Sent;
+    }
+
+    /// <summary>
+    /// Appends filters in rank order until the chunk is full, the byte limit is reached, a filter needs a chunk of its
+    /// own or more, or none are left. Synchronous and optimized from its first call: it runs for every filter.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static FillStop Fill(Walk walk, SnapshotChunkEncoder encoder, int chunkBytes)
+    {
+        var ranked = walk.Ranked;
+        for (; walk.Next < ranked.Length; walk.Next++)
+        {
+            if (walk.Next + PrefetchDistance < ranked.Length)
+            {
+                MemoryHints.Prefetch(ranked[walk.Next + PrefetchDistance].Held);
+            }
+
+            var entry = ranked[walk.Next];
             if (entry.Removed || entry.Filter is not { } filter)
             {
                 continue;
             }
 
             var estimate = filter.SnapshotLength;
-            if (sent + estimate > maxBytes)
+            if (walk.Sent + estimate > walk.MaxBytes)
             {
-                packer.Truncated = true;
-                break;
+                return FillStop.Truncated;
             }
 
-            if (buffer.Written > 0 && buffer.Written + estimate > chunkBytes)
+            var length = encoder.TryAppend(entry.UserId, filter, estimate);
+            if (length < 0)
             {
-                await packer.FlushAsync(last: false, cancellationToken).ConfigureAwait(false);
+                // Not in the room left: a new chunk, or for a filter larger than a chunk parts over several.
+                return encoder.PartBytes > 0 ? FillStop.ChunkFull : FillStop.TooLarge;
             }
 
-            var start = buffer.Written;
-            filter.WriteSnapshot(buffer, ZeroStamp);
-            packer.Add(entry.UserId, start, buffer.Written - start);
-            sent += buffer.Written - start;
-            if (buffer.Written >= chunkBytes)
+            walk.Sent += length;
+            if (encoder.PartBytes >= chunkBytes)
             {
-                await packer.FlushAsync(last: false, cancellationToken).ConfigureAwait(false);
+                walk.Next++;
+                return FillStop.ChunkFull;
             }
         }
 
-        await packer.FlushAsync(last: true, cancellationToken).ConfigureAwait(false);
-        return sent;
+        return FillStop.End;
+    }
+
+    /// <summary>Sends the filter at the walk's position in parts over as many chunks as it takes (a filter larger than a chunk).</summary>
+    private static async Task SendSplitAsync(Walk walk, SnapshotChunkEncoder encoder, IAsyncStreamWriter<SnapshotChunk> stream, CancellationToken cancellationToken)
+    {
+        var entry = walk.Ranked[walk.Next++];
+        var filter = entry.Filter!;
+        using var snapshot = new SnapshotBuffer(checked((int)filter.SnapshotLength));
+        filter.WriteSnapshot(snapshot, SnapshotChunkEncoder.ZeroStamp);
+        var total = snapshot.Written;
+        for (var offset = 0; offset < total;)
+        {
+            var taken = encoder.AppendPart(entry.UserId, total, offset, snapshot.Slice(offset, total - offset).Span);
+            offset += taken;
+            if (taken == 0 || offset < total)
+            {
+                await FlushAsync(encoder, stream, last: false, truncated: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        walk.Sent += total;
+    }
+
+    /// <summary>Hands the chunk to the transport, encoded as it is where the stream takes that, then starts the next.</summary>
+    private static async Task FlushAsync(SnapshotChunkEncoder encoder, IAsyncStreamWriter<SnapshotChunk> stream, bool last, bool truncated, CancellationToken cancellationToken)
+    {
+        var message = encoder.Finish(last, truncated);
+        if (stream is IEncodedStreamWriter encoded)
+        {
+            await encoded.WriteEncodedAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await stream.WriteAsync(SnapshotChunk.Parser.ParseFrom(message.Span), cancellationToken).ConfigureAwait(false);
+        }
+
+        encoder.Reset();
+    }
+
+    private enum FillStop
+    {
+        End,
+        ChunkFull,
+        TooLarge,
+        Truncated,
+    }
+
+    /// <summary>Where a send is in its ranking, and the filter bytes it sent.</summary>
+    private sealed class Walk(CacheEntry[] ranked, long maxBytes)
+    {
+        public CacheEntry[] Ranked { get; } = ranked;
+
+        public long MaxBytes { get; } = maxBytes;
+
+        public int Next { get; set; }
+
+        public long Sent { get; set; }
     }
 }
