@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
+using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
 
@@ -82,6 +83,30 @@ public sealed class WarmStartTests
         Assert.Equal(salt, receiver.Filters.LayoutSalt);
         Assert.Equal(301, receiver.Filters.Users);
         await AssertSameAnswersAsync(peerCache, receiver, peerSource, sample: Enumerable.Range(1, 300).Where(u => u % 5 == 0));
+    }
+
+    [Fact]
+    public async Task A_default_chunk_of_thousands_of_small_filters_stays_within_the_receivers_message_limit()
+    {
+        // 12,000 filters of 10 items: over 1 MiB of snapshots whose per-filter framing (~20 bytes each) outgrows the
+        // room a receiver leaves around a chunk's filter bytes, unless the sender counts it.
+        await using var peerCache = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
+        for (ulong u = 1; u <= 12_000; u++)
+        {
+            var filter = UserFilter.Create(10, BloomFilterOptions.Default);
+            filter.Add(1, u);
+            peerCache.Filters.Install(u, filter);
+        }
+
+        await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
+        await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
+        using var starter = NewStarter(receiver);
+
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+
+        Assert.True(result.Outcome == WarmStartOutcome.Completed, result.Error);
+        Assert.Equal(12_000, result.Users);
+        Assert.True(result.Bytes > SnapshotSender.DefaultChunkBytes, $"{result.Bytes} bytes fit one chunk");
     }
 
     [Fact]
