@@ -43,6 +43,13 @@ internal sealed class AllocationSampler : EventListener
         if (name.StartsWith("GCAllocationTick", StringComparison.Ordinal))
         {
             var type = eventData.Payload![eventData.PayloadNames!.IndexOf("TypeName")] as string ?? "?";
+            if (type.EndsWith("[]", StringComparison.Ordinal) && eventData.PayloadNames.IndexOf("ObjectSize") is var sizeAt and >= 0)
+            {
+                // Arrays by size class (the object that crossed the tick), to tell buffers from filters.
+                var size = Convert.ToInt64(eventData.Payload[sizeAt], CultureInfo.InvariantCulture);
+                type += string.Create(CultureInfo.InvariantCulture, $" of {(size < 1024 ? $"{size} B" : size < (1 << 20) ? $"{size >> 10} KiB" : $"{size >> 20} MiB")}");
+            }
+
             var amount = Convert.ToInt64(eventData.Payload![eventData.PayloadNames!.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
             Bytes.AddOrUpdate(type, amount, (_, total) => total + amount);
         }

@@ -17,13 +17,16 @@ using ReadHistory.Server.Cache;
 namespace ReadHistory.Benchmarks.Cache;
 
 /// <summary>
-/// <c>warm-start [--gib 1] [--filter-bytes 1024] [--chunk-bytes 1048576] [--runs 3] [--gc-profile] [--peer-process]</c>:
+/// <c>warm-start [--gib 1] [--filter-bytes 1024] [--chunk-bytes 1048576] [--window 1048576] [--runs 3] [--gc-profile] [--peer-process | --fresh-receiver]</c>:
 /// a peer node holding <c>gib</c> GiB of ~1 KiB filters serves CacheNode.Snapshot on Kestrel (h2c, 127.0.0.1); a
 /// receiver node warm-starts from it with <see cref="WarmStarter"/> over our gRPC client. The peer lives in the same
-/// process, or with <c>--peer-process</c> in a child process of its own (as a peer node would: its GC and JIT apart).
+/// process, or with <c>--peer-process</c> in a child process of its own (as a peer node would: its GC and JIT apart);
+/// <c>--fresh-receiver</c> also makes each run's receiver a new process (as a restarting node is), the peer serving
+/// every run (run 1 meets a peer that never served a Snapshot, later runs one that has).
 /// Prints per run the time, MiB/s, users/s, CPU (the receiver's process, and the peer's when apart) and the receiver's
 /// managed allocation, then the medians; <c>--gc-profile</c> adds the collections per generation and the types
-/// allocating most (the runtime's sampled allocation ticks, about one per 100 KB). <c>--serve</c> is the child's mode.
+/// allocating most (the runtime's sampled allocation ticks, about one per 100 KB). <c>--serve</c> and <c>--receive</c>
+/// are the children's modes.
 /// </summary>
 internal static class WarmStartBench
 {
@@ -34,6 +37,8 @@ internal static class WarmStartBench
         var filterBytes = int.Parse(Option(args, "--filter-bytes") ?? "1024", inv);
         var chunkBytes = int.Parse(Option(args, "--chunk-bytes") ?? SnapshotSender.DefaultChunkBytes.ToString(inv), inv);
         var runs = int.Parse(Option(args, "--runs") ?? "3", inv);
+        var window = int.Parse(Option(args, "--window") ?? new WarmStartOptions().WindowBytes.ToString(inv), inv);
+        var starting = new WarmStartOptions { ChunkBytes = chunkBytes, WindowBytes = window, Timeout = TimeSpan.FromMinutes(10) };
         var profile = args.Contains("--gc-profile");
         var target = (long)(gib * (1L << 30));
         var options = new BloomFilterOptions { Seed = 7 };
@@ -46,9 +51,17 @@ internal static class WarmStartBench
             return await ServeAsync(users, items, options, budget, chunkBytes);
         }
 
-        if (args.Contains("--peer-process"))
+        if (Option(args, "--receive") is { } peerAddress)
         {
-            return await ReceiveFromChildAsync(args, users, options, budget, chunkBytes, runs, profile);
+            // A --fresh-receiver run: one warm start, its figures on one line for the parent.
+            var once = await ReceiveOnceAsync(new Uri(peerAddress), users, options, budget, starting, profile, run: 1);
+            Console.WriteLine(once?.Format());
+            return once is null ? 1 : 0;
+        }
+
+        if (args.Contains("--peer-process") || args.Contains("--fresh-receiver"))
+        {
+            return await ReceiveFromChildAsync(args, users, options, budget, starting, runs, profile);
         }
 
         var fill = Stopwatch.StartNew();
@@ -56,7 +69,7 @@ internal static class WarmStartBench
         Console.WriteLine(string.Create(inv, $"peer: {users:N0} users x {sample.SnapshotLength} snapshot bytes ({sample.MemoryBytes} heap bytes) = {(double)users * sample.SnapshotLength / (1 << 20):F0} MiB, filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes; {Environment.ProcessorCount} cores (machine shared)"));
         var app = await StartPeerAsync(peer);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var code = await ReceiveAsync(address, users, options, budget, chunkBytes, runs, profile, peerProcess: null);
+        var code = await ReceiveAsync(address, users, options, budget, starting, runs, profile, peerProcess: null);
         await app.StopAsync();
         return code;
     }
@@ -97,19 +110,9 @@ internal static class WarmStartBench
     }
 
     /// <summary>Starts this program as the peer (--serve) in a child process, then receives from it.</summary>
-    private static async Task<int> ReceiveFromChildAsync(string[] args, int users, BloomFilterOptions options, long budget, int chunkBytes, int runs, bool profile)
+    private static async Task<int> ReceiveFromChildAsync(string[] args, int users, BloomFilterOptions options, long budget, WarmStartOptions starting, int runs, bool profile)
     {
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(WarmStartBench).Assembly.Location);
-        }
-
-        foreach (var arg in args.Where(static a => a is not "--peer-process" and not "--gc-profile"))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = ChildStartInfo(args.Where(static a => a is not "--peer-process" and not "--gc-profile" and not "--fresh-receiver"));
         info.ArgumentList.Add("--serve");
         using var child = Process.Start(info) ?? throw new InvalidOperationException("could not start the peer process");
         try
@@ -126,7 +129,9 @@ internal static class WarmStartBench
 
             return address is null
                 ? throw new InvalidOperationException("the peer process ended without listening")
-                : await ReceiveAsync(address, users, options, budget, chunkBytes, runs, profile, child);
+                : args.Contains("--fresh-receiver")
+                    ? await ReceiveInFreshProcessesAsync(address, child, args, runs)
+                    : await ReceiveAsync(address, users, options, budget, starting, runs, profile, child);
         }
         finally
         {
@@ -138,53 +143,124 @@ internal static class WarmStartBench
         }
     }
 
-    private static async Task<int> ReceiveAsync(Uri address, int users, BloomFilterOptions options, long budget, int chunkBytes, int runs, bool profile, Process? peerProcess)
+    private static async Task<int> ReceiveAsync(Uri address, int users, BloomFilterOptions options, long budget, WarmStartOptions starting, int runs, bool profile, Process? peerProcess)
     {
-        var inv = CultureInfo.InvariantCulture;
-        var results = new List<(double Seconds, double MiBps, double UsersPerSecond, double CpuSeconds, double AllocMiB)>();
+        var results = new List<RunResult>();
         for (var run = 1; run <= runs; run++)
         {
-            await using (var receiver = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance))
-            using (var starter = new WarmStarter(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = TimeSpan.FromMinutes(10) }, TimeProvider.System, NullLogger.Instance))
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            peerProcess?.Refresh();
+            var peerCpu = peerProcess?.TotalProcessorTime ?? TimeSpan.Zero;
+            var result = await ReceiveOnceAsync(address, users, options, budget, starting, profile, run);
+            if (result is null)
             {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                peerProcess?.Refresh();
-                var peerCpu = peerProcess?.TotalProcessorTime ?? TimeSpan.Zero;
-                var allocated = GC.GetTotalAllocatedBytes(precise: true);
-                var paused = GC.GetTotalPauseDuration();
-                using var sampler = profile ? new AllocationSampler() : null;
-                var result = await starter.WarmStartAsync(address, "bench", CancellationToken.None);
-                if (sampler is not null)
-                {
-                    Console.WriteLine(string.Create(inv, $"collections: gen0 {sampler.Gen0}, gen1 {sampler.Gen1}, gen2 {sampler.Gen2}; sampled allocation by type:"));
-                    foreach (var (type, bytes) in sampler.Bytes.OrderByDescending(static p => p.Value).Take(15))
-                    {
-                        Console.WriteLine(string.Create(inv, $"  {bytes / (1 << 20),8} MiB  {type}"));
-                    }
-                }
+                return 1;
+            }
 
-                var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-                peerProcess?.Refresh();
-                var peerCpuSeconds = ((peerProcess?.TotalProcessorTime ?? TimeSpan.Zero) - peerCpu).TotalSeconds;
-                var allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(1 << 20);
-                var pauseSeconds = (GC.GetTotalPauseDuration() - paused).TotalSeconds;
-                if (result.Outcome != WarmStartOutcome.Completed || result.Users != users)
-                {
-                    Console.Error.WriteLine($"run {run}: {result.Outcome} with {result.Users} users: {result.Error}");
-                    return 1;
-                }
+            peerProcess?.Refresh();
+            results.Add(result with { PeerCpuSeconds = peerProcess is null ? null : (peerProcess.TotalProcessorTime - peerCpu).TotalSeconds });
+            Console.WriteLine(results[^1].Describe(run));
+        }
 
-                var seconds = result.Duration.TotalSeconds;
-                var mib = result.Bytes / (double)(1 << 20);
-                results.Add((seconds, mib / seconds, result.Users / seconds, cpuSeconds, allocMiB));
-                Console.WriteLine(string.Create(inv, $"run {run}: {mib:F0} MiB, {result.Users:N0} users in {seconds:F2} s = {mib / seconds:F0} MiB/s, {result.Users / seconds:N0} users/s; CPU {cpuSeconds:F2} s{(peerProcess is null ? "" : string.Create(inv, $" + peer {peerCpuSeconds:F2} s"))} (GC pauses {pauseSeconds:F2} s); allocated {allocMiB:F0} MiB"));
+        PrintMedians(results);
+        return 0;
+    }
+
+    /// <summary>One warm start into a new receiver in this process; null (after saying why) when it did not complete.</summary>
+    private static async Task<RunResult?> ReceiveOnceAsync(Uri address, int users, BloomFilterOptions options, long budget, WarmStartOptions starting, bool profile, int run)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        await using var receiver = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        using var starter = new WarmStarter(receiver, starting, TimeProvider.System, NullLogger.Instance);
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var paused = GC.GetTotalPauseDuration();
+        using var sampler = profile ? new AllocationSampler() : null;
+        var result = await starter.WarmStartAsync(address, "bench", CancellationToken.None);
+        if (sampler is not null)
+        {
+            Console.WriteLine(string.Create(inv, $"collections: gen0 {sampler.Gen0}, gen1 {sampler.Gen1}, gen2 {sampler.Gen2}; sampled allocation by type:"));
+            foreach (var (type, bytes) in sampler.Bytes.OrderByDescending(static p => p.Value).Take(15))
+            {
+                Console.WriteLine(string.Create(inv, $"  {bytes / (1 << 20),8} MiB  {type}"));
             }
         }
 
-        Console.WriteLine(string.Create(inv, $"median of {runs}: {Median(results.Select(r => r.Seconds)):F2} s, {Median(results.Select(r => r.MiBps)):F0} MiB/s, {Median(results.Select(r => r.UsersPerSecond)):N0} users/s, CPU {Median(results.Select(r => r.CpuSeconds)):F2} s, allocated {Median(results.Select(r => r.AllocMiB)):F0} MiB"));
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        var allocMiB = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(1 << 20);
+        var pauseSeconds = (GC.GetTotalPauseDuration() - paused).TotalSeconds;
+        if (result.Outcome != WarmStartOutcome.Completed || result.Users != users)
+        {
+            Console.Error.WriteLine($"run {run}: {result.Outcome} with {result.Users} users: {result.Error}");
+            return null;
+        }
+
+        return new RunResult(result.Duration.TotalSeconds, result.Bytes / (double)(1 << 20), result.Users, cpuSeconds, null, pauseSeconds, allocMiB);
+    }
+
+    /// <summary>
+    /// --fresh-receiver: the peer in a child process serving every run, each run's receiver a new child process of its
+    /// own (--receive), as a restarting node is: run 1 meets a peer that never served, later runs one that has.
+    /// </summary>
+    private static async Task<int> ReceiveInFreshProcessesAsync(Uri address, Process peerProcess, string[] args, int runs)
+    {
+        var results = new List<RunResult>();
+        for (var run = 1; run <= runs; run++)
+        {
+            var info = ChildStartInfo(args.Where(static a => a is not "--peer-process" and not "--fresh-receiver"));
+            info.ArgumentList.Add("--receive");
+            info.ArgumentList.Add(address.ToString());
+            peerProcess.Refresh();
+            var peerCpu = peerProcess.TotalProcessorTime;
+            using var child = Process.Start(info) ?? throw new InvalidOperationException("could not start a receiver process");
+            RunResult? result = null;
+            while (await child.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (RunResult.TryParse(line, out var parsed))
+                {
+                    result = parsed;
+                }
+                else
+                {
+                    Console.WriteLine("  " + line);
+                }
+            }
+
+            await child.WaitForExitAsync();
+            peerProcess.Refresh();
+            if (child.ExitCode != 0 || result is null)
+            {
+                Console.Error.WriteLine($"run {run}: the receiver process ended with {child.ExitCode}");
+                return 1;
+            }
+
+            results.Add(result with { PeerCpuSeconds = (peerProcess.TotalProcessorTime - peerCpu).TotalSeconds });
+            Console.WriteLine(results[^1].Describe(run));
+        }
+
+        PrintMedians(results);
         return 0;
     }
+
+    private static ProcessStartInfo ChildStartInfo(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(WarmStartBench).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    private static void PrintMedians(List<RunResult> results) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of {results.Count}: {Median(results.Select(r => r.Seconds)):F2} s, {Median(results.Select(r => r.MiBps)):F0} MiB/s, {Median(results.Select(r => r.UsersPerSecond)):N0} users/s, CPU {Median(results.Select(r => r.CpuSeconds)):F2} s{(results[0].PeerCpuSeconds is null ? "" : string.Create(CultureInfo.InvariantCulture, $" + peer {Median(results.Select(r => r.PeerCpuSeconds ?? 0)):F2} s"))}, allocated {Median(results.Select(r => r.AllocMiB)):F0} MiB"));
 
     private static int ItemsForSnapshotBytes(int bytes, BloomFilterOptions options)
     {
@@ -222,5 +298,32 @@ internal static class WarmStartBench
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The figures of one run; a --receive child hands them to its parent on one "result" line.</summary>
+    private sealed record RunResult(double Seconds, double MiB, long Users, double CpuSeconds, double? PeerCpuSeconds, double PauseSeconds, double AllocMiB)
+    {
+        public double MiBps => MiB / Seconds;
+
+        public double UsersPerSecond => Users / Seconds;
+
+        public static bool TryParse(string line, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RunResult? result)
+        {
+            var parts = line.Split(' ');
+            result = null;
+            if (parts.Length != 7 || parts[0] != "result")
+            {
+                return false;
+            }
+
+            var inv = CultureInfo.InvariantCulture;
+            result = new RunResult(double.Parse(parts[1], inv), double.Parse(parts[2], inv), long.Parse(parts[3], inv), double.Parse(parts[4], inv), null, double.Parse(parts[5], inv), double.Parse(parts[6], inv));
+            return true;
+        }
+
+        public string Format() => string.Create(CultureInfo.InvariantCulture, $"result {Seconds:R} {MiB:R} {Users} {CpuSeconds:R} {PauseSeconds:R} {AllocMiB:R}");
+
+        public string Describe(int run) => string.Create(CultureInfo.InvariantCulture,
+            $"run {run}: {MiB:F0} MiB, {Users:N0} users in {Seconds:F2} s = {MiBps:F0} MiB/s, {UsersPerSecond:N0} users/s; CPU {CpuSeconds:F2} s{(PeerCpuSeconds is { } peer ? string.Create(CultureInfo.InvariantCulture, $" + peer {peer:F2} s") : "")} (GC pauses {PauseSeconds:F2} s); allocated {AllocMiB:F0} MiB");
     }
 }

@@ -30,7 +30,7 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
     public const int MaxChunkBytes = 4 << 20;
 
     // Filters ahead of the one written whose first bytes are asked for: each lives anywhere on the heap.
-    private const int PrefetchDistance = 4;
+    private const int PrefetchDistance = 16;
 
     /// <summary>The chunk size a request asks for, after defaults and limits.</summary>
     public static int ChunkBytesFor(SnapshotRequest request)

@@ -9,11 +9,28 @@ internal sealed class WarmStartOptions
     /// <summary>Filter data per chunk asked of the peer (default 1 MiB; the peer clamps it to 64 B .. 4 MiB).</summary>
     public int ChunkBytes { get; init; } = SnapshotSender.DefaultChunkBytes;
 
+    /// <summary>Smallest <see cref="WindowBytes"/> (HTTP/2's own default window).</summary>
+    public const int MinWindowBytes = 64 << 10;
+
+    /// <summary>Largest <see cref="WindowBytes"/> (the HTTP client's largest).</summary>
+    public const int MaxWindowBytes = 16 << 20;
+
+    /// <summary>
+    /// The Snapshot stream's HTTP/2 receive window: bytes the peer may send ahead of what this node has read (default
+    /// 1 MiB). They wait in 16 KiB buffers of the shared array pool, which keeps few per core: a larger window recycles
+    /// fewer of them (garbage and collections), a smaller one lets a distant peer wait for window updates (throughput
+    /// at most the window per round trip). Fixed only where the process disables the client's dynamic window sizing
+    /// (the node does, in its runtime configuration).
+    /// </summary>
+    public int WindowBytes { get; init; } = 1 << 20;
+
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Timeout, TimeSpan.Zero, nameof(Timeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(ChunkBytes, SnapshotSender.MinChunkBytes, nameof(ChunkBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ChunkBytes, SnapshotSender.MaxChunkBytes, nameof(ChunkBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(WindowBytes, MinWindowBytes, nameof(WindowBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WindowBytes, MaxWindowBytes, nameof(WindowBytes));
     }
 }

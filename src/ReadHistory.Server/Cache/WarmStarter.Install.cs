@@ -8,13 +8,11 @@ namespace ReadHistory.Server.Cache;
 /// <summary>The installing stage of warm start, and the HTTP/2 settings of its channel.</summary>
 internal sealed partial class WarmStarter
 {
-    // Stream receive window of the Snapshot call: the default (64 KiB, grown by RTT estimates that loopback keeps
-    // tiny) makes the peer wait for a WINDOW_UPDATE every few frames. 16 MiB is SocketsHttpHandler's largest.
-    private const int StreamWindowBytes = 16 << 20;
-
-    private static SocketsHttpHandler CreateHandler() => new()
+    private SocketsHttpHandler CreateHandler() => new()
     {
-        InitialHttp2StreamWindowSize = StreamWindowBytes,
+        // The default window (64 KiB, grown by RTT estimates that loopback keeps tiny) had the peer wait for a
+        // WINDOW_UPDATE every few frames; WarmStartOptions.WindowBytes says why it is not the largest either.
+        InitialHttp2StreamWindowSize = _options.WindowBytes,
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
         UseProxy = false,

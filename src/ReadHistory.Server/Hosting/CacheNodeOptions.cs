@@ -42,6 +42,9 @@ internal sealed class CacheNodeOptions
     /// <summary>Filter data per Snapshot message asked of the peer (default 1 MiB; 64 B .. 4 MiB).</summary>
     public int WarmStartChunkBytes { get; set; } = SnapshotSender.DefaultChunkBytes;
 
+    /// <summary>HTTP/2 receive window of the Snapshot stream: bytes the peer may send ahead (default 1 MiB; 64 KiB .. 16 MiB; see <see cref="WarmStartOptions.WindowBytes"/>).</summary>
+    public int WarmStartWindowBytes { get; set; } = new WarmStartOptions().WindowBytes;
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -93,6 +96,11 @@ internal sealed class CacheNodeOptions
         if (WarmStartChunkBytes is < SnapshotSender.MinChunkBytes or > SnapshotSender.MaxChunkBytes)
         {
             problems.Add($"ReadHistory:Cache:WarmStartChunkBytes: {WarmStartChunkBytes} is outside {SnapshotSender.MinChunkBytes} .. {SnapshotSender.MaxChunkBytes}");
+        }
+
+        if (WarmStartWindowBytes is < WarmStartOptions.MinWindowBytes or > WarmStartOptions.MaxWindowBytes)
+        {
+            problems.Add($"ReadHistory:Cache:WarmStartWindowBytes: {WarmStartWindowBytes} is outside {WarmStartOptions.MinWindowBytes} .. {WarmStartOptions.MaxWindowBytes}");
         }
     }
 

@@ -72,7 +72,7 @@ internal sealed partial class CoherenceTailer
                 return null;
             }
 
-            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = options.Cache.WarmStartChunkBytes }, _warmStartMetrics, time, _logger);
+            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = options.Cache.WarmStartChunkBytes, WindowBytes = options.Cache.WarmStartWindowBytes }, _warmStartMetrics, time, _logger);
             var result = await starter.WarmStartAsync(peer, options.Cache.Pool, AcceptCursor, stoppingToken).ConfigureAwait(false);
             if (!result.IsWarm || from is not { } cursor)
             {

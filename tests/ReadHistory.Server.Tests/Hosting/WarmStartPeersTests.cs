@@ -46,6 +46,8 @@ public sealed class WarmStartPeersTests
     [InlineData("Replica", -2, "ReadHistory:Cache:Replica")]
     [InlineData("WarmStartChunkBytes", 32, "ReadHistory:Cache:WarmStartChunkBytes")]
     [InlineData("WarmStartChunkBytes", 8 << 20, "ReadHistory:Cache:WarmStartChunkBytes")]
+    [InlineData("WarmStartWindowBytes", (64 << 10) - 1, "ReadHistory:Cache:WarmStartWindowBytes")]
+    [InlineData("WarmStartWindowBytes", (16 << 20) + 1, "ReadHistory:Cache:WarmStartWindowBytes")]
     public void Bad_warm_start_settings_are_reported_by_key(string property, int value, string key)
     {
         var options = new CacheNodeOptions();
