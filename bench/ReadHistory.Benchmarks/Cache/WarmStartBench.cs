@@ -54,6 +54,7 @@ internal static class WarmStartBench
         if (Option(args, "--receive") is { } peerAddress)
         {
             // A --fresh-receiver run: one warm start, its figures on one line for the parent.
+            Console.WriteLine(string.Create(inv, $"receiver: process {Environment.ProcessId}"));
             var once = await ReceiveOnceAsync(new Uri(peerAddress), users, options, budget, starting, profile, run: 1);
             Console.WriteLine(once?.Format());
             return once is null ? 1 : 0;
@@ -102,7 +103,7 @@ internal static class WarmStartBench
         await using var peer = Fill(users, items, options, budget);
         var app = await StartPeerAsync(peer);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peer: {users:N0} users filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peer: process {Environment.ProcessId}, {users:N0} users filled in {fill.Elapsed.TotalSeconds:F1} s; chunk {chunkBytes} bytes"));
         Console.WriteLine("listening " + address);
         await Console.In.ReadToEndAsync();
         await app.StopAsync();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
@@ -21,6 +22,48 @@ internal sealed partial class WarmStarter
     };
 
     /// <summary>
+    /// Installs the filters a chunk completes (validated; see <see cref="FilterCache.TryInstallWarm"/>), keeping the
+    /// parts of one it leaves open in <paramref name="assembler"/>; false when the budget is full. Synchronous and
+    /// optimized from its first call: it runs for every filter of the stream.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool InstallParts(List<SnapshotPart> parts, WarmStartAssembler assembler, BloomFilterOptions filterOptions, byte[] stamp, List<ulong> installed, Action<long> addBytes, ref int received)
+    {
+        foreach (var part in parts)
+        {
+            if (!assembler.TryAccept(part, out var userId, out var snapshot))
+            {
+                continue;
+            }
+
+            received++;
+            UserFilter filter;
+            try
+            {
+                filter = UserFilter.ReadSnapshot(snapshot.Span, filterOptions, stamp);
+            }
+            catch (FilterSnapshotException e)
+            {
+                throw new InvalidDataException($"Snapshot stream: user {userId}'s filter (#{received} of the stream) was rejected: {e.Message}", e);
+            }
+
+            assembler.Release();
+            switch (_cache.InstallWarm(userId, filter))
+            {
+                case WarmStartInstallOutcome.Installed:
+                    installed.Add(userId);
+                    addBytes(snapshot.Length);
+                    Metrics.Installed(snapshot.Length);
+                    break;
+                case WarmStartInstallOutcome.BudgetFull:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Puts filters back together, validates and installs them, chunk after chunk, until the last chunk
     /// (<see cref="WarmStartOutcome.Completed"/>, or <see cref="WarmStartOutcome.BudgetFull"/> when the peer marks it
     /// truncated at the bytes asked) or a full budget (<see cref="WarmStartOutcome.BudgetFull"/>). On any
@@ -39,36 +82,10 @@ internal sealed partial class WarmStarter
             await foreach (var (decoded, last, truncated) in chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
                 using var chunk = decoded;
-                foreach (var part in chunk.Parts)
+                if (!InstallParts(chunk.Parts, assembler, filterOptions, stamp, installed, addBytes, ref received))
                 {
-                    if (!assembler.TryAccept(part, out var userId, out var snapshot))
-                    {
-                        continue;
-                    }
-
-                    received++;
-                    UserFilter filter;
-                    try
-                    {
-                        filter = UserFilter.ReadSnapshot(snapshot.Span, filterOptions, stamp);
-                    }
-                    catch (FilterSnapshotException e)
-                    {
-                        throw new InvalidDataException($"Snapshot stream: user {userId}'s filter (#{received} of the stream) was rejected: {e.Message}", e);
-                    }
-
-                    assembler.Release();
-                    switch (_cache.InstallWarm(userId, filter))
-                    {
-                        case WarmStartInstallOutcome.Installed:
-                            installed.Add(userId);
-                            addBytes(snapshot.Length);
-                            Metrics.Installed(snapshot.Length);
-                            break;
-                        case WarmStartInstallOutcome.BudgetFull:
-                            // Hottest first: what follows is colder; stop here (ending the call cancels the peer's stream).
-                            return WarmStartOutcome.BudgetFull;
-                    }
+                    // Hottest first: what follows is colder; stop here (ending the call cancels the peer's stream).
+                    return WarmStartOutcome.BudgetFull;
                 }
 
                 if (last)

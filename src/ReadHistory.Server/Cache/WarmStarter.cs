@@ -182,7 +182,10 @@ internal sealed partial class WarmStarter : IDisposable
                         throw new InvalidDataException("the peer's cursor is refused: " + refused);
                     }
 
-                    AdoptLayout(peer, chunk);
+                    if (AdoptLayout(peer, chunk))
+                    {
+                        installed.EnsureCapacity((int)chunk.Users);
+                    }
 
                     // Started only once the cursor is accepted: nothing is installed before acceptCursor has run.
                     install = Task.Run(() => InstallAsync(chunks.Reader, installed, addBytes, stop), CancellationToken.None);
@@ -224,15 +227,16 @@ internal sealed partial class WarmStarter : IDisposable
     /// <summary>
     /// Takes the peer's index layout when this pool holds nothing and the peer's whole pool fits in the budget: its
     /// filters then arrive in this table's own order (see <see cref="FilterCache.TryAdoptLayout"/>). Otherwise the
-    /// pool keeps its own salt, under which the peer's order is random (never one probe cluster).
+    /// pool keeps its own salt, under which the peer's order is random (never one probe cluster). True when taken.
     /// </summary>
-    private void AdoptLayout(Uri peer, SnapshotChunk first)
+    private bool AdoptLayout(Uri peer, SnapshotChunk first)
     {
         var filters = _cache.Filters;
         var adopted = first.Users is > 0 and <= MaxAdoptedUsers
             && first.PoolBytes <= (ulong)Math.Max(0, filters.BudgetBytes - filters.Bytes)
             && filters.TryAdoptLayout(first.LayoutSalt, (int)first.Users);
         Log.WarmStartLayout(_logger, filters.Options.Pool, peer, first.Users, first.PoolBytes, adopted ? "adopted" : "not adopted");
+        return adopted;
     }
 
     private void DropAll(List<ulong> installed)
