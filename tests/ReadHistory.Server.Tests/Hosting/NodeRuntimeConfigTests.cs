@@ -7,7 +7,7 @@ namespace ReadHistory.Server.Tests.Hosting;
 public sealed class NodeRuntimeConfigTests
 {
     [Fact]
-    public void The_node_turns_off_dynamic_http2_window_sizing_so_that_warm_start_keeps_its_own_window()
+    public void The_node_runs_workstation_gc_and_turns_off_dynamic_http2_window_sizing()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "readhistory.runtimeconfig.json");
         using var config = JsonDocument.Parse(File.ReadAllText(path));
@@ -15,6 +15,7 @@ public sealed class NodeRuntimeConfigTests
         var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
 
         Assert.True(properties.GetProperty("System.Net.SocketsHttpHandler.Http2FlowControl.DisableDynamicWindowSizing").GetBoolean());
-        Assert.True(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.True(properties.GetProperty("System.GC.Concurrent").GetBoolean());
     }
 }
