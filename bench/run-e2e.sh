@@ -15,6 +15,7 @@
 # ingest INGEST_ONLY_RATE rows/s in calls of INGEST_BATCH; rbase-peak its own (30,000 checks/s x 400 ids + 40,000
 # rows/s in calls of 100) unless PEAK_RATE / PEAK_INGEST_RATE are set. EXTRA_ARGS are passed to every compare;
 # JSON_PREFIX is the JSON files' path prefix (<prefix>-<scenario>-run<n>.json; default bench/ReadHistory.LoadGen/results/e2e).
+# The proxy runs server GC as in k8s (PROXY_GC_SERVER=0: the executable's workstation GC, as the node runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/local-servers.sh
@@ -62,7 +63,8 @@ dotnet "$loadgen_dll" preload "${workload[@]}" --db "$db"
 ReadHistory__Roles=cache,cdc ReadHistory__Cache__Slot=0 ReadHistory__GrpcListen="$node_grpc" ReadHistory__HttpListen="$node_http" \
   ReadHistory__Redis__Configuration="127.0.0.1:$redis_port" dotnet "$server_dll" > "$data/logs/node.log" 2>&1 &
 node_pid=$!; pids+=("$node_pid")
-ReadHistory__Roles=proxy ReadHistory__GrpcListen="$grpc" ReadHistory__HttpListen="$http" \
+# The proxy on server GC, as k8s/base/proxy.yaml runs it (the node keeps the executable's workstation GC).
+DOTNET_gcServer=${PROXY_GC_SERVER:-1} ReadHistory__Roles=proxy ReadHistory__GrpcListen="$grpc" ReadHistory__HttpListen="$http" \
   dotnet "$server_dll" > "$data/logs/proxy.log" 2>&1 &
 proxy_pid=$!; pids+=("$proxy_pid")
 for name in node proxy; do

@@ -125,5 +125,20 @@ public sealed partial class KustomizeTests
         Assert.Equal("0.0.0.0:8080", ManifestChecks.ConfigData(objects)["ReadHistory__HttpListen"]);
     }
 
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod")]
+    public void Only_proxies_run_server_gc_and_cache_nodes_keep_the_executables_workstation_gc(string overlay)
+    {
+        var objects = Tools.RenderOverlay(overlay);
+        string? GcServer(string kind, string name) => ManifestChecks.EnvValue(
+            ManifestChecks.Containers(ManifestChecks.Find(objects, kind, name)!["spec"]!["template"]!["spec"]!.AsObject()).First(), "DOTNET_gcServer");
+
+        Assert.Equal("1", GcServer("Deployment", "readhistory-proxy"));
+        Assert.Null(GcServer("StatefulSet", "readhistory-cache-feed"));
+        Assert.Null(GcServer("Deployment", "readhistory-cdc"));
+        Assert.False(ManifestChecks.ConfigData(objects).ContainsKey("DOTNET_gcServer"), "a ConfigMap gives every pod DOTNET_gcServer");
+    }
+
     internal static JsonArray Prod() => Tools.RenderOverlay("prod");
 }
