@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace ReadHistory.Core.Filters;
 
@@ -26,17 +28,24 @@ internal ref struct FilterSnapshotReader
 
     public ReadOnlySpan<byte> ReadBytes(int count, string field) => Take(count, field);
 
+    // Inlined into the (per-filter) parsers; the message is built out of line, only when a read falls short.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<byte> Take(int count, string field)
     {
         if (_data.Length - Offset < count)
         {
-            throw new FilterSnapshotException(
-                FilterSnapshotError.Truncated,
-                $"Filter snapshot truncated: expected {count} bytes of {field} at offset {Offset}, got {_data.Length - Offset}.");
+            ThrowTruncated(count, field, Offset, _data.Length - Offset);
         }
 
         var slice = _data.Slice(Offset, count);
         Offset += count;
         return slice;
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTruncated(int count, string field, int offset, int left) =>
+        throw new FilterSnapshotException(
+            FilterSnapshotError.Truncated,
+            $"Filter snapshot truncated: expected {count} bytes of {field} at offset {offset}, got {left}.");
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
@@ -151,6 +152,8 @@ internal sealed class SnapshotChunkDecoder
 
         public readonly bool AtEnd => Offset >= _data.Length;
 
+        // The per-field reads are inlined into the (per-filter) parsers; failures are built out of line.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public (int Field, int Wire) ReadTag()
         {
             var at = Offset;
@@ -158,13 +161,25 @@ internal sealed class SnapshotChunkDecoder
             var field = tag >> 3;
             if (field is 0 or > (1 << 29) - 1)
             {
-                throw Malformed($"field number {field} at offset {at}; expected 1 to {(1 << 29) - 1}");
+                ThrowBadField(field, at);
             }
 
             return ((int)field, (int)(tag & 7));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ulong ReadVarint(string field)
+        {
+            if (Offset < _data.Length && _data[Offset] < 0x80)
+            {
+                return _data[Offset++];
+            }
+
+            return ReadLongVarint(field);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private ulong ReadLongVarint(string field)
         {
             ulong value = 0;
             for (var shift = 0; shift < 70; shift += 7)
@@ -187,16 +202,27 @@ internal sealed class SnapshotChunkDecoder
 
         public ulong ReadFixed64(string field) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ReadOnlySpan<byte> ReadLengthDelimited(string field)
         {
             var length = ReadVarint(field);
             if (length > (ulong)(_data.Length - Offset))
             {
-                throw Malformed($"{field} declares {length} bytes at offset {Offset}; only {_data.Length - Offset} remain");
+                ThrowTooLong(length, field);
             }
 
             return Take((int)length, field);
         }
+
+        [DoesNotReturn]
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void ThrowBadField(ulong field, int at) =>
+            throw Malformed($"field number {field} at offset {at}; expected 1 to {(1 << 29) - 1}");
+
+        [DoesNotReturn]
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void ThrowTooLong(ulong length, string field) =>
+            throw Malformed($"{field} declares {length} bytes at offset {Offset}; only {_data.Length - Offset} remain");
 
         public void Skip(int field, int wire)
         {
@@ -220,17 +246,23 @@ internal sealed class SnapshotChunkDecoder
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private ReadOnlySpan<byte> Take(int count, string field)
         {
             if (_data.Length - Offset < count)
             {
-                throw Malformed($"{field} needs {count} bytes at offset {Offset}; only {_data.Length - Offset} remain");
+                ThrowShort(count, field);
             }
 
             var span = _data.Slice(Offset, count);
             Offset += count;
             return span;
         }
+
+        [DoesNotReturn]
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void ThrowShort(int count, string field) =>
+            throw Malformed($"{field} needs {count} bytes at offset {Offset}; only {_data.Length - Offset} remain");
 
         private readonly InvalidDataException Malformed(string what) => new($"SnapshotChunk bytes are malformed ({message}): {what}.");
     }
