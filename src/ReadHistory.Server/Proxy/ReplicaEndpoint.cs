@@ -36,6 +36,10 @@ internal sealed class ReplicaEndpoint : IDisposable
             UseCookies = false,
             UseProxy = false,
             AllowAutoRedirect = false,
+            // The node's runtime configuration turns off the client's dynamic window sizing (NodeRuntime.props): a
+            // fixed 1 MiB stream window lets a large answer (BatchCheck, Filter) arrive without waiting for window
+            // updates every 64 KiB, as HTTP/2's default window would make it.
+            InitialHttp2StreamWindowSize = 1 << 20,
         };
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpHandler = true, TimeProvider = time, MaxReceiveMessageSize = 64 << 20 });
         _invoker = _channel.CreateCallInvoker();
