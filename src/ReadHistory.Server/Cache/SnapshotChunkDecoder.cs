@@ -23,10 +23,10 @@ namespace ReadHistory.Server.Cache;
 /// </remarks>
 internal sealed class SnapshotChunkDecoder
 {
-    private const int WireVarint = 0;
-    private const int WireFixed64 = 1;
-    private const int WireLength = 2;
-    private const int WireFixed32 = 5;
+    private const int WireVarint = (int)WireFormat.WireType.Varint;
+    private const int WireFixed64 = (int)WireFormat.WireType.Fixed64;
+    private const int WireLength = (int)WireFormat.WireType.LengthDelimited;
+    private const int WireFixed32 = (int)WireFormat.WireType.Fixed32;
 
     // Chunks decoded and not yet taken, oldest first (the transport decodes one message per read, the receiving loop
     // takes it right after).

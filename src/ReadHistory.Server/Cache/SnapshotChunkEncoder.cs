@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
@@ -16,20 +18,20 @@ namespace ReadHistory.Server.Cache;
 /// </remarks>
 internal sealed class SnapshotChunkEncoder : IDisposable
 {
-    // SnapshotChunk's fields.
-    private const byte CursorTag = (1 << 3) | 2;
-    private const byte FiltersTag = (2 << 3) | 2;
-    private const byte LastTag = 3 << 3;
-    private const byte TruncatedTag = 4 << 3;
-    private const byte LayoutSaltTag = (5 << 3) | 1;
-    private const byte UsersTag = 6 << 3;
-    private const byte PoolBytesTag = 7 << 3;
+    // Tags (field number << 3 | wire type) of SnapshotChunk's fields, from the generated code's field numbers.
+    private const byte CursorTag = (SnapshotChunk.CursorFieldNumber << 3) | (int)WireFormat.WireType.LengthDelimited;
+    private const byte FiltersTag = (SnapshotChunk.FiltersFieldNumber << 3) | (int)WireFormat.WireType.LengthDelimited;
+    private const byte LastTag = (SnapshotChunk.LastFieldNumber << 3) | (int)WireFormat.WireType.Varint;
+    private const byte TruncatedTag = (SnapshotChunk.TruncatedFieldNumber << 3) | (int)WireFormat.WireType.Varint;
+    private const byte LayoutSaltTag = (SnapshotChunk.LayoutSaltFieldNumber << 3) | (int)WireFormat.WireType.Fixed64;
+    private const byte UsersTag = (SnapshotChunk.UsersFieldNumber << 3) | (int)WireFormat.WireType.Varint;
+    private const byte PoolBytesTag = (SnapshotChunk.PoolBytesFieldNumber << 3) | (int)WireFormat.WireType.Varint;
 
-    // UserFilterChunk's fields.
-    private const byte UserIdTag = (1 << 3) | 1;
-    private const byte TotalBytesTag = 2 << 3;
-    private const byte OffsetTag = 3 << 3;
-    private const byte DataTag = (4 << 3) | 2;
+    // UserFilterChunk's.
+    private const byte UserIdTag = (UserFilterChunk.UserIdFieldNumber << 3) | (int)WireFormat.WireType.Fixed64;
+    private const byte TotalBytesTag = (UserFilterChunk.TotalBytesFieldNumber << 3) | (int)WireFormat.WireType.Varint;
+    private const byte OffsetTag = (UserFilterChunk.OffsetFieldNumber << 3) | (int)WireFormat.WireType.Varint;
+    private const byte DataTag = (UserFilterChunk.DataFieldNumber << 3) | (int)WireFormat.WireType.LengthDelimited;
 
     // Most bytes the fields of a chunk around its parts take (tags, flags, layout), the cursor aside.
     private const int FieldBytes = 64;
@@ -162,14 +164,15 @@ internal sealed class SnapshotChunkEncoder : IDisposable
     internal static int HeadBytes(ulong userId, int total, int offset, int length)
     {
         var inner = InnerBytes(userId, total, offset, length);
-        return 1 + VarintBytes((ulong)inner) + inner - length;
+        return 1 + CodedOutputStream.ComputeLengthSize(inner) + inner - length;
     }
 
+    // user_id (tag + fixed64, left out when 0), total_bytes, offset (left out when 0), data: tag + varint each.
     private static int InnerBytes(ulong userId, int total, int offset, int length) =>
-        (userId == 0 ? 0 : 9) + 1 + VarintBytes((ulong)total) + (offset == 0 ? 0 : 1 + VarintBytes((ulong)offset)) + 1 + VarintBytes((ulong)length) + length;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int VarintBytes(ulong value) => ((64 - System.Numerics.BitOperations.LeadingZeroCount(value | 1)) + 6) / 7;
+        (userId == 0 ? 0 : 9)
+        + 1 + CodedOutputStream.ComputeLengthSize(total)
+        + (offset == 0 ? 0 : 1 + CodedOutputStream.ComputeLengthSize(offset))
+        + 1 + CodedOutputStream.ComputeLengthSize(length) + length;
 
     private static void WriteHead(Span<byte> head, ulong userId, int total, int offset, int length)
     {
