@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
@@ -31,8 +32,11 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     private long _bufferedChanges;
     private long _changesBuffered;
 
-    /// <summary>Creates the node logic of one pool over a history source (the storage adapter, or a test double).</summary>
-    public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates the node logic of one pool over a history source (the storage adapter, or a test double); its series go
+    /// to <paramref name="metrics"/> (the host's registry; null: a registry of its own that nobody scrapes).
+    /// </summary>
+    public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger, CollectorRegistry? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(source);
@@ -46,13 +50,13 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         _rebuildSlots = new SemaphoreSlim(options.RebuildConcurrency, options.RebuildConcurrency);
         _throttle = new RebuildThrottle(options.RebuildRowsPerSecond, time);
         Filters = new FilterCache(options);
-        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds);
+        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds, metrics);
     }
 
     /// <summary>The pool's filters (T1).</summary>
     public FilterCache Filters { get; }
 
-    /// <summary>The pool's instruments and counters.</summary>
+    /// <summary>The pool's series.</summary>
     public CacheMetrics Metrics { get; }
 
     /// <summary>Rebuilds registered and not yet finished (running, queued for a slot, or waiting to retry).</summary>

@@ -1,71 +1,51 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace ReadHistory.Server.Cache;
 
-/// <summary>The warm-start instruments of one pool (Meter "ReadHistory.Cache", labelled with the pool).</summary>
+/// <summary>The warm-start series of one pool, labelled with the pool (pattern: docs/metrics.md, "Adding a metric").</summary>
 internal sealed class WarmStartMetrics : IDisposable
 {
-    private static readonly KeyValuePair<string, object?>[] OutcomeTags =
-    [
-        new("outcome", "completed"),
-        new("outcome", "budget_full"),
-        new("outcome", "failed"),
-    ];
+    private readonly Counter.Child _bytes;
+    private readonly Counter.Child _users;
 
-    private readonly Meter _meter;
-    private readonly KeyValuePair<string, object?> _pool;
-    private readonly Counter<long> _bytes;
-    private readonly Counter<long> _users;
-    private readonly Counter<long> _attempts;
-    private long _bytesTotal;
-    private long _usersTotal;
+    // Indexed by WarmStartOutcome; made at start so every outcome is exported (as 0) before the first attempt ends.
+    private readonly Counter.Child[] _attempts;
 
-    /// <summary>Creates the instruments for <paramref name="pool"/> on a Meter of its own (disposed with this).</summary>
-    public WarmStartMetrics(string pool)
-        : this(new Meter(CacheMetrics.MeterName), pool)
-    {
-    }
-
-    /// <summary>Creates the instruments for <paramref name="pool"/> on a Meter of <paramref name="meters"/> (a host's: it lives as long as the host).</summary>
-    public WarmStartMetrics(IMeterFactory meters, string pool)
-        : this(Create(meters), pool)
-    {
-    }
-
-    private WarmStartMetrics(Meter meter, string pool)
+    /// <summary>Creates the series for <paramref name="pool"/> in <paramref name="registry"/> (a throwaway registry of its own when null).</summary>
+    public WarmStartMetrics(string pool, CollectorRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        _pool = new("pool", pool);
-        _meter = meter;
-        _bytes = _meter.CreateCounter<long>("readhistory_cache_warm_start_bytes_total", "By", "Snapshot bytes of filters installed by warm start (as they arrive; a failed attempt drops its filters but not this count)");
-        _users = _meter.CreateCounter<long>("readhistory_cache_warm_start_users_total", "{user}", "Filters installed by warm start (as they arrive; see the bytes counter)");
-        _attempts = _meter.CreateCounter<long>("readhistory_cache_warm_starts_total", "{attempt}", "Warm starts by outcome: completed, budget_full, failed");
+        var factory = Metrics.WithCustomRegistry(registry ?? Metrics.NewCustomRegistry());
+        _bytes = factory.CreateCounter("readhistory_cache_warm_start_bytes_total", "Snapshot bytes of filters installed by warm start (as they arrive; a failed attempt drops its filters but not this count)", "pool").WithLabels(pool);
+        _users = factory.CreateCounter("readhistory_cache_warm_start_users_total", "Filters installed by warm start (as they arrive; see the bytes counter)", "pool").WithLabels(pool);
+        var attempts = factory.CreateCounter("readhistory_cache_warm_starts_total", "Warm starts by outcome: completed, budget_full, failed", "outcome", "pool");
+        _attempts = [attempts.WithLabels("completed", pool), attempts.WithLabels("budget_full", pool), attempts.WithLabels("failed", pool)];
     }
 
     /// <summary>Snapshot bytes installed so far.</summary>
-    public long BytesTotal => Interlocked.Read(ref _bytesTotal);
+    public long BytesTotal => (long)_bytes.Value;
 
     /// <summary>Filters installed so far.</summary>
-    public long UsersTotal => Interlocked.Read(ref _usersTotal);
+    public long UsersTotal => (long)_users.Value;
 
     /// <summary>Counts one installed filter of <paramref name="bytes"/> snapshot bytes.</summary>
     public void Installed(long bytes)
     {
-        Interlocked.Add(ref _bytesTotal, bytes);
-        Interlocked.Increment(ref _usersTotal);
-        _bytes.Add(bytes, _pool);
-        _users.Add(1, _pool);
+        _bytes.Inc(bytes);
+        _users.Inc();
     }
 
     /// <summary>Counts a finished attempt.</summary>
-    public void Finished(WarmStartOutcome outcome) => _attempts.Add(1, _pool, OutcomeTags[(int)outcome]);
+    public void Finished(WarmStartOutcome outcome) => _attempts[(int)outcome].Inc();
 
-    /// <inheritdoc />
-    public void Dispose() => _meter.Dispose();
-
-    private static Meter Create(IMeterFactory meters)
+    /// <summary>Takes the series out of the exposition, as their owner (a node, or a starter's own counters) goes.</summary>
+    public void Dispose()
     {
-        ArgumentNullException.ThrowIfNull(meters);
-        return meters.Create(CacheMetrics.MeterName);
+        _bytes.Remove();
+        _users.Remove();
+        foreach (var attempt in _attempts)
+        {
+            attempt.Remove();
+        }
     }
 }

@@ -28,7 +28,6 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CdcMetrics _metrics;
-    private readonly bool _ownsMetrics;
     private CancellationTokenSource? _stop;
     private Task? _run;
     private MariaDbGtidPosition? _lastPublished;
@@ -42,7 +41,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
     /// <param name="connection">A Redis connection (ConnectionMultiplexer with abortConnect=false).</param>
     /// <param name="time">Clock for delays, lease timing and lag.</param>
     /// <param name="logger">Logger.</param>
-    /// <param name="metrics">Instruments; null = its own.</param>
+    /// <param name="metrics">Series; null = its own, in a registry nobody scrapes.</param>
     public CdcPublisher(
         CdcOptions options, DatabaseOptions database, TopologyOptions topology, RedisOptions redis,
         IConnectionMultiplexer connection, TimeProvider time, ILogger logger, CdcMetrics? metrics = null)
@@ -63,7 +62,6 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
 
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        _ownsMetrics = metrics is null;
         _metrics = metrics ?? new CdcMetrics();
     }
 
@@ -121,10 +119,6 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
         _run = null;
         _stop?.Dispose();
         _stop = null;
-        if (_ownsMetrics)
-        {
-            _metrics.Dispose();
-        }
     }
 
     private async Task RunAsync(CancellationToken stop)

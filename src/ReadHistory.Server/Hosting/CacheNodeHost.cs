@@ -1,3 +1,4 @@
+using Prometheus;
 using ReadHistory.Server.Cache;
 
 namespace ReadHistory.Server.Hosting;
@@ -6,7 +7,7 @@ namespace ReadHistory.Server.Hosting;
 /// The cache role's T1 cache: created once the database is open (its misses and rebuilds read the database), so the
 /// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>.
 /// </summary>
-internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private volatile ReadThroughCache? _cache;
@@ -39,7 +40,7 @@ internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnecto
         if (database.Current is { } open)
         {
             var source = new StorageHistorySource(open.Store, open.Writer);
-            _cache = new ReadThroughCache(options.Cache.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"));
+            _cache = new ReadThroughCache(options.Cache.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics);
         }
     }
 }

@@ -1,9 +1,10 @@
+using Prometheus;
 using ReadHistory.Server.Cdc;
 
 namespace ReadHistory.Server.Hosting;
 
 /// <summary>The CDC role: one <see cref="CdcPublisher"/> (leader by lease in Redis, or a standby) for the process's lifetime.</summary>
-internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : IHostedService, IAsyncDisposable
 {
     private CdcPublisher? _publisher;
 
@@ -13,7 +14,7 @@ internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _publisher = new CdcPublisher(options.Cdc, options.Database, options.Topology, options.Redis, redis.Connection, time, loggers.CreateLogger("ReadHistory.Cdc"));
+        _publisher = new CdcPublisher(options.Cdc, options.Database, options.Topology, options.Redis, redis.Connection, time, loggers.CreateLogger("ReadHistory.Cdc"), new CdcMetrics(metrics));
         return _publisher.StartAsync(cancellationToken);
     }
 

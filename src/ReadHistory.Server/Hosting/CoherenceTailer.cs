@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 
@@ -13,14 +13,26 @@ namespace ReadHistory.Server.Hosting;
 /// same way. Dropped users are rebuilt from the database on their next miss. Until it tails (and, after a warm start,
 /// has replayed the stream up to where it was when the copy ended) it reports "coherence" not ready.
 /// </summary>
-internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost node, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, IMeterFactory meters) : BackgroundService
+internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost node, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
-    private readonly Meter _meter = meters.Create("ReadHistory.Coherence");
+
+    // The pool's children, made with the tailer so they are exported (as 0) before the stream is tailed.
+    private readonly Histogram.Child _lag = Metrics.WithCustomRegistry(metrics)
+        .CreateHistogram("readhistory_coherence_lag_seconds", "Commit in the database to change applied on this replica.", new HistogramConfiguration { LabelNames = ["pool"], Buckets = LagBuckets })
+        .WithLabels(options.Cache.Pool);
+
+    private readonly Counter.Child _gaps = Metrics.WithCustomRegistry(metrics)
+        .CreateCounter("readhistory_coherence_gaps_total", "Times the change stream could not prove continuity and every filter was dropped.", "pool")
+        .WithLabels(options.Cache.Pool);
+
+    private readonly Counter.Child _changes = Metrics.WithCustomRegistry(metrics)
+        .CreateCounter("readhistory_coherence_changes_total", "Changes read from the slot's stream (applied or ignored).", "pool")
+        .WithLabels(options.Cache.Pool);
 
     // Owned here, not by each attempt's WarmStarter, so the warm-start counters stay exported for the node's lifetime.
-    private readonly WarmStartMetrics _warmStartMetrics = new(meters, options.Cache.Pool);
+    private readonly WarmStartMetrics _warmStartMetrics = new(options.Cache.Pool, metrics);
     private readonly long _started = time.GetTimestamp();
     private volatile bool _tailing;
     private volatile Applied? _applied;
@@ -41,7 +53,6 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     /// <inheritdoc />
     public override void Dispose()
     {
-        _meter.Dispose();
         _warmStartMetrics.Dispose();
         base.Dispose();
     }
@@ -49,11 +60,6 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pool = new KeyValuePair<string, object?>("pool", options.Cache.Pool);
-        var lag = _meter.CreateHistogram<double>("readhistory_coherence_lag_seconds", unit: "s", description: "Commit in the database to change applied on this replica.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
-        var gaps = _meter.CreateCounter<long>("readhistory_coherence_gaps_total", description: "Times the change stream could not prove continuity and every filter was dropped.");
-        var applied = _meter.CreateCounter<long>("readhistory_coherence_changes_total", description: "Changes read from the slot's stream (applied or ignored).");
-
         var cache = await WaitForCacheAsync(stoppingToken).ConfigureAwait(false);
         var reader = new ChangeStreamReader(redis.Connection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
         StreamCursor cursor;
@@ -81,7 +87,7 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
                 var dropped = cache.DropAll();
                 _applied = new Applied(update.Cursor);
                 _tailing = true;
-                gaps.Add(1, pool);
+                _gaps.Inc();
                 Log.CoherenceGap(_logger, reader.StreamKey, update.GapReason!, dropped);
                 continue;
             }
@@ -101,10 +107,10 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
                 Log.CoherenceCaughtUp(_logger, reader.StreamKey, update.Cursor);
             }
 
-            applied.Add(batch.Count, pool);
+            _changes.Inc(batch.Count);
             if (batch.Count > 0)
             {
-                lag.Record(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - batch.CommitTimeMs) / 1000.0, pool);
+                _lag.Observe(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - batch.CommitTimeMs) / 1000.0);
             }
         }
     }

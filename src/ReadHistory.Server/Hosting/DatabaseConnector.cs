@@ -1,3 +1,4 @@
+using Prometheus;
 using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Hosting;
@@ -6,10 +7,10 @@ namespace ReadHistory.Server.Hosting;
 /// Opens the history database in the background at start and keeps trying with backoff until it succeeds, so the
 /// process starts (and reports not ready) while the database is down. Owns the store and the group-commit writer.
 /// </summary>
-internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Storage");
-    private readonly StorageMetrics _metrics = new();
+    private readonly StorageMetrics _metrics = new(metrics);
     private volatile OpenDatabase? _open;
 
     /// <summary>The open database, or null while it cannot be reached yet.</summary>
@@ -28,8 +29,6 @@ internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider
             // Flushes what is queued: every caller still waiting gets its commit or its error.
             await open.Writer.DisposeAsync().ConfigureAwait(false);
         }
-
-        _metrics.Dispose();
     }
 
     /// <inheritdoc />

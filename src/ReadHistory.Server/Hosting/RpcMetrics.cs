@@ -1,18 +1,17 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using Prometheus;
 using ReadHistory.Rpc;
 
 namespace ReadHistory.Server.Hosting;
 
 /// <summary>
 /// Per-method request count by status and latency histogram for every gRPC method this process serves:
-/// readhistory_rpc_requests_total{role,method,code} and readhistory_rpc_request_duration_seconds{role,method}.
+/// readhistory_rpc_requests_total{code,method,role} and readhistory_rpc_request_duration_seconds{method,role}
+/// (pattern: docs/metrics.md, "Adding a metric").
 /// </summary>
-internal sealed class RpcMetrics : IDisposable
+internal sealed class RpcMetrics
 {
-    /// <summary>The meter's name.</summary>
-    public const string MeterName = "ReadHistory.Rpc";
-
     private static readonly string[] CodeNames =
     [
         "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
@@ -23,24 +22,23 @@ internal sealed class RpcMetrics : IDisposable
     private static readonly double[] LatencyBuckets =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly Meter _meter;
-    private readonly Counter<long> _requests;
-    private readonly Histogram<double> _duration;
+    private readonly Counter _requests;
+    private readonly Histogram _duration;
     private readonly string _role;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates the instruments; <paramref name="role"/> labels every series (proxy, cache, all, ...).</summary>
-    public RpcMetrics(IMeterFactory meterFactory, string role, TimeProvider time)
+    // The children of each method, found once: a call then records without a label lookup or an allocation.
+    private readonly ConcurrentDictionary<string, MethodSeries> _methods = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the series in <paramref name="registry"/>; <paramref name="role"/> labels every series (proxy, cache, all, ...).</summary>
+    public RpcMetrics(CollectorRegistry registry, string role, TimeProvider time)
     {
         _time = time;
-        _meter = meterFactory.Create(MeterName);
         _role = role;
-        _requests = _meter.CreateCounter<long>("readhistory_rpc_requests_total", description: "gRPC calls served, by method and status code.");
-        _duration = _meter.CreateHistogram<double>(
-            "readhistory_rpc_request_duration_seconds",
-            unit: "s",
-            description: "Time from the call's arrival to its status, by method.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        var factory = Metrics.WithCustomRegistry(registry);
+        _requests = factory.CreateCounter("readhistory_rpc_requests_total", "gRPC calls served, by method and status code.", "code", "method", "role");
+        _duration = factory.CreateHistogram("readhistory_rpc_request_duration_seconds", "Time from the call's arrival to its status, by method.",
+            new HistogramConfiguration { LabelNames = ["method", "role"], Buckets = LatencyBuckets });
     }
 
     /// <summary>Wraps a unary handler so that every call is counted and timed.</summary>
@@ -54,9 +52,6 @@ internal sealed class RpcMetrics : IDisposable
         where TRequest : class
         where TResponse : class =>
         (requests, context) => ObserveAsync(method, context, Stopwatch.GetTimestamp(), handler(requests, context));
-
-    /// <inheritdoc />
-    public void Dispose() => _meter.Dispose();
 
     // Handlers are async methods, so their failures arrive in the task; the start time is taken before the handler runs.
     private async Task<TResponse> ObserveAsync<TResponse>(string method, ServerCallContext context, long started, Task<TResponse> call)
@@ -90,8 +85,26 @@ internal sealed class RpcMetrics : IDisposable
 
     private void Record(string method, StatusCode code, long started)
     {
-        var codeName = (uint)code < (uint)CodeNames.Length ? CodeNames[(int)code] : "UNKNOWN";
-        _requests.Add(1, new KeyValuePair<string, object?>("role", _role), new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("code", codeName));
-        _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("role", _role), new KeyValuePair<string, object?>("method", method));
+        var series = _methods.GetOrAdd(method, static (name, owner) => new MethodSeries(owner, name), this);
+        var index = (uint)code < (uint)CodeNames.Length ? (int)code : (int)StatusCode.Unknown;
+        var requests = Volatile.Read(ref series.Requests[index]) ?? series.AddRequests(index);
+        requests.Inc();
+        series.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>The children of one method: its duration and, made on first use, its count per status code.</summary>
+    private sealed class MethodSeries(RpcMetrics owner, string method)
+    {
+        public Histogram.Child Duration { get; } = owner._duration.WithLabels(method, owner._role);
+
+        public Counter.Child?[] Requests { get; } = new Counter.Child?[CodeNames.Length];
+
+        public Counter.Child AddRequests(int code)
+        {
+            // Two racing calls get the same child: the registry hands out one child per label set.
+            var child = owner._requests.WithLabels(CodeNames[code], method, owner._role);
+            Volatile.Write(ref Requests[code], child);
+            return child;
+        }
     }
 }

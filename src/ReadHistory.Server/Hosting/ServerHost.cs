@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
+using Prometheus;
 using ReadHistory.Api.V1;
 using ReadHistory.Rpc;
 using ReadHistory.Rpc.Health;
@@ -7,7 +8,6 @@ using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Proxy;
-using ReadHistory.Telemetry;
 
 namespace ReadHistory.Server.Hosting;
 
@@ -63,7 +63,12 @@ internal static class ServerHost
         builder.Services.AddSingleton<Readiness>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
         builder.Services.AddGrpcServer(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes);
-        builder.Services.AddPrometheusExposition();
+        // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
+        // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
+        // still keeps its meter adapter off should anything collect it (it would export this process's meters again,
+        // counters as gauges, under prefixed names).
+        Metrics.SuppressDefaultMetrics();
+        builder.Services.AddSingleton(Metrics.NewCustomRegistry());
         builder.Services.AddRouting();
         builder.Services.AddSingleton<HealthService>();
         builder.Services.AddSingleton<HealthReporter>();
@@ -110,7 +115,8 @@ internal static class ServerHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
         var readiness = app.Services.GetRequiredService<Readiness>();
         var time = app.Services.GetRequiredService<TimeProvider>();
-        var rpcMetrics = new RpcMetrics(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.Roles.Replace(',', '+'), time);
+        var metricsRegistry = app.Services.GetRequiredService<CollectorRegistry>();
+        var rpcMetrics = new RpcMetrics(metricsRegistry, options.Roles.Replace(',', '+'), time);
 
         var validator = new RequestValidator(options.Limits, time);
         var connector = app.Services.GetService<DatabaseConnector>();
@@ -136,7 +142,12 @@ internal static class ServerHost
         }
 
         app.MapGrpcService(app.Services.GetRequiredService<HealthService>().CreateDefinition());
-        app.MapPrometheusMetrics("/metrics");
+        app.MapMetrics(settings =>
+        {
+            settings.Registry = metricsRegistry;
+            // Text format 0.0.4 only, as before: OpenMetrics would rename counter families and adds nothing we use (no exemplars).
+            settings.EnableOpenMetrics = false;
+        }, "/metrics");
         app.MapGet("/healthz", static () => Results.Text("ok\n"));
         app.MapGet("/readyz", static async (Readiness readiness, HealthReporter health, CancellationToken cancellationToken) =>
         {
@@ -155,11 +166,7 @@ internal static class ServerHost
             readiness.StartDraining();
             Log.Draining(logger, options.ShutdownGrace.TotalSeconds);
         });
-        app.Lifetime.ApplicationStopped.Register(() =>
-        {
-            rpcMetrics.Dispose();
-            Log.Stopped(logger);
-        });
+        app.Lifetime.ApplicationStopped.Register(() => Log.Stopped(logger));
         return app;
     }
 

@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Prometheus;
 using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Proxy;
@@ -26,7 +26,7 @@ internal static class ProxyHosting
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Proxy");
         var router = new ProxyRouter(options.Topology, proxyOptions, time, logger);
         router.WatchConfiguration(app.Configuration);
-        var metrics = new ProxyMetrics(app.Services.GetRequiredService<IMeterFactory>(), router);
+        var metrics = new ProxyMetrics(app.Services.GetRequiredService<CollectorRegistry>(), router);
         var limiter = new TenantLimiter(proxyOptions, metrics);
         var checker = new ReplicaHealthChecker(router, proxyOptions, time, logger);
         app.Lifetime.ApplicationStarted.Register(checker.Start);

@@ -1,58 +1,86 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
-/// The proxy's series: readhistory_proxy_replica_healthy{pool,slot,replica} (1 = routable), and counters of
-/// passthrough answers, failovers and rate-limited calls by pool or tenant.
+/// The proxy's series: readhistory_proxy_replica_healthy{pool,replica,slot} (1 = routable), and counters of
+/// passthrough answers, failovers and rate-limited calls by pool or tenant (pattern: docs/metrics.md, "Adding a metric").
 /// </summary>
 internal sealed class ProxyMetrics : IDisposable
 {
-    /// <summary>The meter's name.</summary>
-    public const string MeterName = "ReadHistory.Proxy";
+    private readonly ProxyRouter _router;
+    private readonly Gauge _healthy;
+    private readonly Counter _passthrough;
+    private readonly Counter _failovers;
+    private readonly Counter _limited;
+    private readonly HashSet<(string Pool, string Replica, string Slot)> _published = [];
+    private volatile bool _disposed;
 
-    private readonly Meter _meter;
-    private readonly Counter<long> _passthrough;
-    private readonly Counter<long> _failovers;
-    private readonly Counter<long> _limited;
-
-    /// <summary>Creates the instruments; the health gauge reads <paramref name="router"/>'s current table when scraped.</summary>
-    public ProxyMetrics(IMeterFactory meterFactory, ProxyRouter router)
+    /// <summary>Creates the series in <paramref name="registry"/>; the health gauge follows <paramref name="router"/>'s current table at each scrape.</summary>
+    public ProxyMetrics(CollectorRegistry registry, ProxyRouter router)
     {
-        _meter = meterFactory.Create(MeterName);
-        _meter.CreateObservableGauge("readhistory_proxy_replica_healthy", () => Observe(router.Current), description: "1 when the replica takes traffic (health probe SERVING and breaker closed), else 0.");
-        _passthrough = _meter.CreateCounter<long>("readhistory_proxy_passthrough_total", description: "Calls answered by a node of another slot because every replica of the user's slot was down.");
-        _failovers = _meter.CreateCounter<long>("readhistory_proxy_failovers_total", description: "Attempts that failed on a replica and moved on to the next one.");
-        _limited = _meter.CreateCounter<long>("readhistory_proxy_rate_limited_total", description: "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit.");
+        ArgumentNullException.ThrowIfNull(registry);
+        _router = router;
+        var factory = Metrics.WithCustomRegistry(registry);
+        _healthy = factory.CreateGauge("readhistory_proxy_replica_healthy", "1 when the replica takes traffic (health probe SERVING and breaker closed), else 0.", "pool", "replica", "slot");
+        _passthrough = factory.CreateCounter("readhistory_proxy_passthrough_total", "Calls answered by a node of another slot because every replica of the user's slot was down.", "pool");
+        _failovers = factory.CreateCounter("readhistory_proxy_failovers_total", "Attempts that failed on a replica and moved on to the next one.", "pool");
+        _limited = factory.CreateCounter("readhistory_proxy_rate_limited_total", "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit.", "tenant");
+        foreach (var pool in router.Current.Pools)
+        {
+            // Exported as 0 from the start, so an alert on their increase sees the first one.
+            _passthrough.WithLabels(pool.Name);
+            _failovers.WithLabels(pool.Name);
+        }
+
+        registry.AddBeforeCollectCallback(ObserveHealth);
     }
 
     /// <summary>Counts a passthrough answer.</summary>
-    public void Passthrough(string pool) => _passthrough.Add(1, new KeyValuePair<string, object?>("pool", pool));
+    public void Passthrough(string pool) => _passthrough.WithLabels(pool).Inc();
 
     /// <summary>Counts a failed attempt that moved on.</summary>
-    public void Failover(string pool) => _failovers.Add(1, new KeyValuePair<string, object?>("pool", pool));
+    public void Failover(string pool) => _failovers.WithLabels(pool).Inc();
 
     /// <summary>Counts a rate-limited call.</summary>
-    public void RateLimited(string tenant) => _limited.Add(1, new KeyValuePair<string, object?>("tenant", tenant));
+    public void RateLimited(string tenant) => _limited.WithLabels(tenant).Inc();
 
-    /// <inheritdoc />
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Stops following the routing table (a registry's callbacks cannot be removed: this one turns into a no-op).</summary>
+    public void Dispose() => _disposed = true;
 
-    private static IEnumerable<Measurement<int>> Observe(RoutingTable table)
+    // Runs before each scrape: one series per replica of the current table; replicas gone from it (topology reload) go.
+    private void ObserveHealth()
     {
-        foreach (var pool in table.Pools)
+        if (_disposed)
         {
-            foreach (var slot in pool.Slots)
+            return;
+        }
+
+        lock (_published)
+        {
+            var current = new HashSet<(string, string, string)>();
+            foreach (var pool in _router.Current.Pools)
             {
-                foreach (var replica in slot.Replicas)
+                foreach (var slot in pool.Slots)
                 {
-                    yield return new Measurement<int>(
-                        replica.IsUsable ? 1 : 0,
-                        new KeyValuePair<string, object?>("pool", pool.Name),
-                        new KeyValuePair<string, object?>("slot", slot.Label),
-                        new KeyValuePair<string, object?>("replica", replica.Address));
+                    foreach (var replica in slot.Replicas)
+                    {
+                        current.Add((pool.Name, replica.Address, slot.Label));
+                        _healthy.WithLabels(pool.Name, replica.Address, slot.Label).Set(replica.IsUsable ? 1 : 0);
+                    }
                 }
             }
+
+            foreach (var (pool, replica, slot) in _published)
+            {
+                if (!current.Contains((pool, replica, slot)))
+                {
+                    _healthy.RemoveLabelled(pool, replica, slot);
+                }
+            }
+
+            _published.Clear();
+            _published.UnionWith(current);
         }
     }
 }

@@ -16,8 +16,8 @@ internal sealed partial class GroupCommitWriter
             try
             {
                 await CommitAsync(shard.Index, rows.AsMemory(0, unique)).ConfigureAwait(false);
-                _metrics.CommitDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
-                _metrics.IngestRows.Add(unique);
+                _metrics.CommitDuration.Observe(_time.GetElapsedTime(started).TotalSeconds);
+                _metrics.IngestRows.Inc(unique);
                 foreach (var write in writes)
                 {
                     write.Completion.TrySetResult();
@@ -67,7 +67,7 @@ internal sealed partial class GroupCommitWriter
         try
         {
             await CommitAsync(shard, write.Rows.AsMemory(0, unique)).ConfigureAwait(false);
-            _metrics.IngestRows.Add(unique);
+            _metrics.IngestRows.Inc(unique);
             write.Completion.TrySetResult();
         }
         catch (Exception e)

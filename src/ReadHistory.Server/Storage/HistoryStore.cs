@@ -51,7 +51,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
             return 0;
         }
 
-        _metrics.PointQueries.Add(1);
+        _metrics.PointQueries.Inc();
         var table = database.TableOf(userId);
         var hits = new HashSet<ulong>();
         await using (var connection = await database.Connections.OpenAsync(StoragePool.Point, cancellationToken).ConfigureAwait(false))
@@ -194,7 +194,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         }
         finally
         {
-            _metrics.ScanRows.Add(rows);
+            _metrics.ScanRows.Inc(rows);
         }
     }
 

@@ -1,44 +1,48 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
+using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 
-/// <summary>The storage instruments (Meter "ReadHistory.Storage"); one instance per process, shared by stores and writers.</summary>
-internal sealed class StorageMetrics : IDisposable
+/// <summary>
+/// The storage series; one instance per host, shared by its store and writer (pattern: docs/metrics.md, "Adding a
+/// metric").
+/// </summary>
+internal sealed class StorageMetrics
 {
-    /// <summary>The meter name.</summary>
-    public const string MeterName = "ReadHistory.Storage";
-
-    private readonly Meter _meter;
     private readonly Lock _gate = new();
     private readonly List<Func<long>> _queues = [];
+    private readonly Gauge _queueRows;
 
-    /// <summary>Creates the instruments on a new meter.</summary>
-    public StorageMetrics()
+    /// <summary>Creates the series in <paramref name="registry"/> (a throwaway registry of its own when null).</summary>
+    public StorageMetrics(CollectorRegistry? registry = null)
     {
-        _meter = new Meter(MeterName);
-        IngestRows = _meter.CreateCounter<long>("readhistory_storage_ingest_rows_total", "{row}", "Rows committed by group commit");
-        CommitDuration = _meter.CreateHistogram<double>("readhistory_storage_commit_duration_seconds", "s", "Duration of one group-commit flush, retries included");
-        PointQueries = _meter.CreateCounter<long>("readhistory_storage_point_queries_total", "{query}", "Point queries (one per request, whatever its chunking)");
-        ScanRows = _meter.CreateCounter<long>("readhistory_storage_scan_rows_total", "{row}", "Rows streamed by rebuild scans");
-        _meter.CreateObservableGauge("readhistory_storage_ingest_queue_rows", ObserveQueues, "{row}", "Rows queued or in flight in group commit");
+        registry ??= Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(registry);
+        IngestRows = factory.CreateCounter("readhistory_storage_ingest_rows_total", "Rows committed by group commit");
+        CommitDuration = factory.CreateHistogram("readhistory_storage_commit_duration_seconds", "Duration of one group-commit flush, retries included",
+            new HistogramConfiguration { Buckets = MetricBuckets.Seconds });
+        PointQueries = factory.CreateCounter("readhistory_storage_point_queries_total", "Point queries (one per request, whatever its chunking)");
+        ScanRows = factory.CreateCounter("readhistory_storage_scan_rows_total", "Rows streamed by rebuild scans");
+        _queueRows = factory.CreateGauge("readhistory_storage_ingest_queue_rows", "Rows queued or in flight in group commit");
+        registry.AddBeforeCollectCallback(ObserveQueues);
     }
 
-    /// <summary>The process-wide instance.</summary>
+    /// <summary>The instance of stores and writers created without one: its registry is never scraped.</summary>
     public static StorageMetrics Shared { get; } = new();
 
     /// <summary>readhistory_storage_ingest_rows_total.</summary>
-    public Counter<long> IngestRows { get; }
+    public Counter IngestRows { get; }
 
     /// <summary>readhistory_storage_commit_duration_seconds.</summary>
-    public Histogram<double> CommitDuration { get; }
+    public Histogram CommitDuration { get; }
 
     /// <summary>readhistory_storage_point_queries_total.</summary>
-    public Counter<long> PointQueries { get; }
+    public Counter PointQueries { get; }
 
     /// <summary>readhistory_storage_scan_rows_total.</summary>
-    public Counter<long> ScanRows { get; }
+    public Counter ScanRows { get; }
 
-    /// <summary>Adds a queue to the gauge until the returned handle is disposed.</summary>
+    /// <summary>Adds a queue to the queue gauge until the returned handle is disposed.</summary>
     public IDisposable RegisterQueue(Func<long> queuedRows)
     {
         lock (_gate)
@@ -49,10 +53,8 @@ internal sealed class StorageMetrics : IDisposable
         return new Registration(this, queuedRows);
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _meter.Dispose();
-
-    private long ObserveQueues()
+    // Runs before each scrape: the gauge is the sum of the queues registered now.
+    private void ObserveQueues()
     {
         lock (_gate)
         {
@@ -62,7 +64,7 @@ internal sealed class StorageMetrics : IDisposable
                 sum += queue();
             }
 
-            return sum;
+            _queueRows.Set(sum);
         }
     }
 

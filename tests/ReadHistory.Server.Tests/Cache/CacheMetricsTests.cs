@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Prometheus;
 using ReadHistory.Server.Cache;
 using Xunit;
 using static ReadHistory.Server.Tests.Cache.CacheTestKit;
@@ -11,38 +10,27 @@ public sealed class CacheMetricsTests
     [Fact]
     public async Task Lookups_rebuilds_and_pool_gauges_are_published_with_the_pool_label()
     {
-        var seen = new ConcurrentDictionary<string, double>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = static (instrument, l) =>
-        {
-            if (instrument.Meter.Name == CacheMetrics.MeterName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(seen, instrument, value, tags));
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(seen, instrument, value, tags));
-        listener.Start();
+        var registry = Metrics.NewCustomRegistry();
         var db = new InMemoryHistorySource();
         db.Seed(1, 0, 5);
-        await using var node = NewNode(db, new CacheOptions { Pool = "metrics", BudgetBytes = 1 << 20 }); // a pool of its own: other tests run meanwhile
+        await using var node = NewNode(db, new CacheOptions { Pool = "metrics", BudgetBytes = 1 << 20 }, registry);
 
         await CheckAsync(node, 1, 0, 5);
         await WaitForRebuildsAsync(node);
         await CheckAsync(node, 1, 0, 5);
-        listener.RecordObservableInstruments();
+        var lines = await Exposition.ScrapeLinesAsync(registry);
 
-        Assert.Equal(1, seen.GetValueOrDefault("readhistory_cache_lookups_total{pool=metrics,result=miss}"));
-        Assert.Equal(1, seen.GetValueOrDefault("readhistory_cache_lookups_total{pool=metrics,result=hit}"));
-        Assert.Equal(1, seen.GetValueOrDefault("readhistory_cache_rebuilds_total{outcome=installed,pool=metrics}"));
-        Assert.Equal(1, seen.GetValueOrDefault("readhistory_cache_point_queries_total{pool=metrics}"));
-        Assert.Equal(1, seen.GetValueOrDefault("readhistory_cache_users{pool=metrics}"));
-        Assert.Equal(node.Filters.Bytes, seen.GetValueOrDefault("readhistory_cache_bytes{pool=metrics}"));
-        Assert.Equal(1 << 20, seen.GetValueOrDefault("readhistory_cache_budget_bytes{pool=metrics}"));
-        Assert.True(seen.ContainsKey("readhistory_cache_rebuild_duration_seconds{pool=metrics}"));
-        Assert.True(seen.ContainsKey("readhistory_cache_evictions_total{pool=metrics}"));
-        Assert.True(seen.ContainsKey("readhistory_cache_buffered_changes{pool=metrics}"));
-        Assert.True(seen.ContainsKey("readhistory_cache_false_positive_rate_estimate{pool=metrics}"));
+        Assert.Contains("readhistory_cache_lookups_total{pool=\"metrics\",result=\"miss\"} 1", lines);
+        Assert.Contains("readhistory_cache_lookups_total{pool=\"metrics\",result=\"hit\"} 1", lines);
+        Assert.Contains("readhistory_cache_rebuilds_total{outcome=\"installed\",pool=\"metrics\"} 1", lines);
+        Assert.Contains("readhistory_cache_point_queries_total{pool=\"metrics\"} 1", lines);
+        Assert.Contains("readhistory_cache_users{pool=\"metrics\"} 1", lines);
+        Assert.Contains(FormattableString.Invariant($"readhistory_cache_bytes{{pool=\"metrics\"}} {node.Filters.Bytes}"), lines);
+        Assert.Contains("readhistory_cache_budget_bytes{pool=\"metrics\"} 1048576", lines);
+        Assert.Contains("readhistory_cache_rebuild_duration_seconds_count{pool=\"metrics\"} 1", lines);
+        Assert.Contains(lines, l => l.StartsWith("readhistory_cache_evictions_total{pool=\"metrics\"} ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("readhistory_cache_buffered_changes{pool=\"metrics\"} ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("readhistory_cache_false_positive_rate_estimate{pool=\"metrics\"} ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -65,25 +53,5 @@ public sealed class CacheMetricsTests
         Assert.Equal(1UL, stats.Misses);
         Assert.Equal(0U, stats.RebuildsInFlight);
         Assert.InRange(stats.FalsePositiveRateEstimate, 0, 0.01);
-    }
-
-    private static void Record(ConcurrentDictionary<string, double> seen, Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var labels = new List<string>();
-        foreach (var tag in tags)
-        {
-            labels.Add($"{tag.Key}={tag.Value}");
-        }
-
-        labels.Sort(StringComparer.Ordinal);
-        var key = $"{instrument.Name}{{{string.Join(',', labels)}}}";
-        if (instrument.GetType().Name.StartsWith("Observable", StringComparison.Ordinal))
-        {
-            seen[key] = value;
-        }
-        else
-        {
-            seen.AddOrUpdate(key, value, (_, old) => old + value);
-        }
     }
 }

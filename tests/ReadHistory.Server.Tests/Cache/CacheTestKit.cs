@@ -13,8 +13,8 @@ internal static class CacheTestKit
     public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>A node over <paramref name="source"/> with test-sized defaults.</summary>
-    public static ReadThroughCache NewNode(IHistorySource source, CacheOptions? options = null) =>
-        new(options ?? Options(), source, TimeProvider.System, NullLogger.Instance);
+    public static ReadThroughCache NewNode(IHistorySource source, CacheOptions? options = null, Prometheus.CollectorRegistry? metrics = null) =>
+        new(options ?? Options(), source, TimeProvider.System, NullLogger.Instance, metrics);
 
     /// <summary>Options with a small budget and fast retries.</summary>
     public static CacheOptions Options(long budgetBytes = 1 << 20, BloomFilterOptions? filter = null, int rebuildConcurrency = 2) => new()
