@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ReadHistory.MySql.Protocol;
+namespace ReadHistory.MySql.Replication.Protocol;
 
 /// <summary>The password scrambles of the authentication plugins this client speaks.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "mysql_native_password and RSA-OAEP are defined with SHA-1 by the protocol.")]
@@ -72,7 +72,7 @@ internal static class Authentication
     {
         if (nonce.Length == 0)
         {
-            throw new MySqlProtocolException("empty authentication nonce");
+            throw new ReplicationProtocolException("empty authentication nonce");
         }
 
         var data = ClearPasswordBytes(password);
@@ -88,7 +88,7 @@ internal static class Authentication
         }
         catch (ArgumentException ex)
         {
-            throw new MySqlProtocolException("the server's RSA public key could not be read", ex);
+            throw new ReplicationProtocolException("the server's RSA public key could not be read", ex);
         }
 
         return rsa.Encrypt(data, RSAEncryptionPadding.OaepSHA1);

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using ReadHistory.MySql.Protocol;
+using MySqlConnector;
+using ReadHistory.MySql.Replication.Client;
+using ReadHistory.MySql.Replication.Protocol;
 using Xunit;
 
-namespace ReadHistory.MySql.Tests;
+namespace ReadHistory.MySql.Replication.Tests;
 
-/// <summary>caching_sha2_password (absent from MariaDB) and hostile servers, against a scripted fake server.</summary>
+/// <summary>The replication client's handshake: caching_sha2_password (absent from MariaDB) and hostile servers, against a scripted fake server.</summary>
 public sealed class FakeServerTests
 {
     // Handshakes that should succeed get more than the fake server's 2 s default: on a loaded 2-core machine the
@@ -43,10 +45,12 @@ public sealed class FakeServerTests
         });
 
         var settings = new MySqlConnectionStringBuilder(server.ConnectionString("app", Password, SlowMachine));
-        await using var session = await ServerSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var session = await ReplicationSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("caching_sha2_password", session.AuthenticationPlugin);
         Assert.False(session.IsMariaDb);
-        await session.PingAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await session.SendCommandAsync(new byte[] { 0x0E }, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // COM_PING
+        var pong = await session.ReceivePayloadAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0x00, pong.Span[0]);
         Assert.Null(server.ScriptFailure);
     }
 
@@ -75,7 +79,7 @@ public sealed class FakeServerTests
         });
 
         var settings = new MySqlConnectionStringBuilder(server.ConnectionString("app", Password, "AllowPublicKeyRetrieval=true;" + SlowMachine));
-        await using var session = await ServerSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var session = await ReplicationSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("caching_sha2_password", session.AuthenticationPlugin);
         Assert.Null(server.ScriptFailure);
     }
@@ -91,7 +95,7 @@ public sealed class FakeServerTests
         });
 
         var settings = new MySqlConnectionStringBuilder(server.ConnectionString("app", Password));
-        var ex = await Assert.ThrowsAsync<MySqlException>(() => ServerSession.ConnectAsync(settings, CancellationToken.None).AsTask()).WaitAsync(TimeSpan.FromSeconds(10));
+        var ex = await Assert.ThrowsAsync<ReplicationException>(() => ReplicationSession.ConnectAsync(settings, CancellationToken.None).AsTask()).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains("AllowPublicKeyRetrieval", ex.Message, StringComparison.Ordinal);
     }
 
@@ -112,7 +116,7 @@ public sealed class FakeServerTests
         });
 
         var settings = new MySqlConnectionStringBuilder(server.ConnectionString("app", Password, SlowMachine));
-        await using var session = await ServerSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var session = await ReplicationSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("caching_sha2_password", session.AuthenticationPlugin);
         Assert.Null(server.ScriptFailure);
     }
@@ -134,7 +138,7 @@ public sealed class FakeServerTests
         });
 
         var settings = new MySqlConnectionStringBuilder(server.ConnectionString("app", Password, SlowMachine));
-        await using var session = await ServerSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using var session = await ReplicationSession.ConnectAsync(settings, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(server.ScriptFailure);
     }
 
@@ -154,20 +158,14 @@ public sealed class FakeServerTests
         var clock = Stopwatch.StartNew();
         var failure = await Record.ExceptionAsync(async () =>
         {
-            await using var connection = new MySqlConnection(server.ConnectionString());
-            await connection.OpenAsync();
-            await using var command = new MySqlCommand("SELECT a, b FROM t", connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                _ = reader.GetValue(0);
-                _ = reader.GetValue(1);
-            }
+            // What the replication client does first: connect, then SHOW MASTER STATUS to resolve its start.
+            var options = new BinlogClientOptions { ConnectionString = server.ConnectionString(), Start = BinlogStart.Current };
+            await using var stream = await ReplicationStream.OpenAsync(options, options.Start, CancellationToken.None);
         }).WaitAsync(TimeSpan.FromSeconds(30));
 
         // Not a latency bound: the 2 s connect and command timeouts end every script; 20 s leaves a loaded machine room.
         Assert.NotNull(failure);
-        Assert.True(failure is MySqlException, $"{name}: {failure}");
+        Assert.True(failure is ReplicationException, $"{name}: {failure}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{name} took {clock.Elapsed}");
     }
 

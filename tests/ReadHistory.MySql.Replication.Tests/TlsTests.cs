@@ -1,18 +1,11 @@
+using MySqlConnector;
+using ReadHistory.MySql.Replication.Protocol;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.MySql.Tests;
+namespace ReadHistory.MySql.Replication.Tests;
 
-/// <summary>A MariaDB of its own with TLS on (a fresh CA and server certificate).</summary>
-public sealed class TlsServerFixture : IAsyncLifetime
-{
-    public MariaDbServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await MariaDbServer.StartAsync(new MariaDbServerOptions { Tls = true, RocksDb = false, Binlog = false });
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
+/// <summary>The replication client's TLS (the SslMode and SslCa keys of the connection string).</summary>
 public sealed class TlsTests(TlsServerFixture fixture) : IClassFixture<TlsServerFixture>
 {
     private MariaDbServer Server => fixture.Server;
@@ -25,12 +18,10 @@ public sealed class TlsTests(TlsServerFixture fixture) : IClassFixture<TlsServer
     public async Task Connects_with_TLS(string options)
     {
         var cs = Server.ConnectionString(extra: options.Replace("{ca}", Server.CaCertificatePath, StringComparison.Ordinal) + ";Pooling=false");
-        await using var connection = await TestDatabase.OpenAsync(cs);
-        Assert.True(connection.Session!.IsTls);
-        await using var command = new MySqlCommand("SHOW SESSION STATUS LIKE 'Ssl_cipher'", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        Assert.NotEqual(string.Empty, reader.GetString(1));
+        await using var session = await ReplicationSession.ConnectAsync(new MySqlConnectionStringBuilder(cs), CancellationToken.None).AsTask().DefaultTimeout();
+        Assert.True(session.IsTls);
+        var rows = await session.QueryAsync("SHOW SESSION STATUS LIKE 'Ssl_cipher'", CancellationToken.None).DefaultTimeout();
+        Assert.NotEqual(string.Empty, Assert.Single(rows)[1]);
     }
 
     [Fact]
@@ -41,7 +32,7 @@ public sealed class TlsTests(TlsServerFixture fixture) : IClassFixture<TlsServer
         {
             await ChildProcess.RunAsync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other-ca", "-keyout", otherCa + ".key", "-out", otherCa]);
             var cs = Server.ConnectionString(extra: $"SslMode=VerifyCA;SslCa={otherCa};Pooling=false");
-            var ex = await Assert.ThrowsAsync<MySqlConnectionException>(() => TestDatabase.OpenAsync(cs));
+            var ex = await Assert.ThrowsAsync<ReplicationConnectionException>(() => ReplicationSession.ConnectAsync(new MySqlConnectionStringBuilder(cs), CancellationToken.None).AsTask()).DefaultTimeout();
             Assert.Contains("TLS", ex.Message, StringComparison.Ordinal);
         }
         finally
@@ -56,9 +47,9 @@ public sealed class TlsTests(TlsServerFixture fixture) : IClassFixture<TlsServer
     {
         var cs = Server.ConnectionString(extra: "Pooling=false");
         var builder = new MySqlConnectionStringBuilder(cs) { Server = Server.SocketPath };
-        await using var connection = await TestDatabase.OpenAsync(builder.ConnectionString);
-        Assert.False(connection.Session!.IsTls);
-        await using var command = new MySqlCommand("SELECT 1", connection);
-        Assert.NotNull(await command.ExecuteScalarAsync());
+        await using var session = await ReplicationSession.ConnectAsync(builder, CancellationToken.None).AsTask().DefaultTimeout();
+        Assert.False(session.IsTls);
+        var rows = await session.QueryAsync("SELECT 1", CancellationToken.None).DefaultTimeout();
+        Assert.Single(rows);
     }
 }

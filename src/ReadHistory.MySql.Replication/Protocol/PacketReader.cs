@@ -2,25 +2,21 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace ReadHistory.MySql.Protocol;
+namespace ReadHistory.MySql.Replication.Protocol;
 
-/// <summary>Reads protocol fields from one payload; every read is bounds-checked and throws <see cref="MySqlProtocolException"/> past the end.</summary>
-internal ref struct PayloadReader
+/// <summary>Reads protocol fields from one packet payload (handshake, ERR, text result sets); every read is bounds-checked and throws <see cref="ReplicationProtocolException"/> past the end.</summary>
+internal ref struct PacketReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _offset;
 
-    public PayloadReader(ReadOnlySpan<byte> data)
+    public PacketReader(ReadOnlySpan<byte> data)
     {
         _data = data;
         _offset = 0;
     }
 
-    public readonly int Offset => _offset;
-
     public readonly int Remaining => _data.Length - _offset;
-
-    public readonly ReadOnlySpan<byte> RemainingSpan => _data[_offset..];
 
     public byte ReadByte()
     {
@@ -66,13 +62,7 @@ internal ref struct PayloadReader
         return value;
     }
 
-    /// <summary>A length-encoded integer; 0xFB (NULL) reads as <c>null</c> only through <see cref="ReadLengthEncodedIntegerOrNull"/>.</summary>
-    public ulong ReadLengthEncodedInteger()
-    {
-        var value = ReadLengthEncodedIntegerOrNull();
-        return value ?? throw new MySqlProtocolException("unexpected NULL length-encoded integer");
-    }
-
+    /// <summary>A length-encoded integer; 0xFB (NULL) reads as <c>null</c>.</summary>
     public ulong? ReadLengthEncodedIntegerOrNull()
     {
         var first = ReadByte();
@@ -83,22 +73,33 @@ internal ref struct PayloadReader
             0xFC => ReadUInt16(),
             0xFD => ReadUInt24(),
             0xFE => ReadUInt64(),
-            _ => throw new MySqlProtocolException("invalid length-encoded integer prefix 0xFF"),
+            _ => throw new ReplicationProtocolException("invalid length-encoded integer prefix 0xFF"),
         };
     }
 
-    public ReadOnlySpan<byte> ReadLengthEncodedSpan()
+    /// <summary>A length-encoded string's bytes, or null for NULL (0xFB).</summary>
+    public bool TryReadLengthEncodedSpan(out ReadOnlySpan<byte> value)
     {
-        var length = ReadLengthEncodedInteger();
+        var length = ReadLengthEncodedIntegerOrNull();
+        if (length is not { } n)
+        {
+            value = default;
+            return false;
+        }
+
+        value = ReadLengthEncodedSpan(n);
+        return true;
+    }
+
+    private ReadOnlySpan<byte> ReadLengthEncodedSpan(ulong length)
+    {
         if (length > (ulong)Remaining)
         {
-            throw new MySqlProtocolException($"length-encoded string of {length} bytes runs past the end of a {_data.Length}-byte payload");
+            throw new ReplicationProtocolException($"length-encoded string of {length} bytes runs past the end of a {_data.Length}-byte payload");
         }
 
         return ReadSpan((int)length);
     }
-
-    public string ReadLengthEncodedString() => Encoding.UTF8.GetString(ReadLengthEncodedSpan());
 
     public ReadOnlySpan<byte> ReadSpan(int length)
     {
@@ -117,7 +118,7 @@ internal ref struct PayloadReader
         {
             if (!allowEnd)
             {
-                throw new MySqlProtocolException("missing NUL terminator");
+                throw new ReplicationProtocolException("missing NUL terminator");
             }
 
             _offset = _data.Length;
@@ -154,5 +155,5 @@ internal ref struct PayloadReader
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Throw(int count, int remaining) =>
-        throw new MySqlProtocolException($"packet too short: needed {count} more bytes, {remaining} left");
+        throw new ReplicationProtocolException($"packet too short: needed {count} more bytes, {remaining} left");
 }

@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
 
-namespace ReadHistory.MySql.Protocol;
+namespace ReadHistory.MySql.Replication.Protocol;
 
 /// <summary>
 /// One timer for every session's I/O deadline: a network wait stores its deadline in a field (two writes per wait,
-/// no timer per read), and this timer checks them every 100 ms and cancels or aborts what has overrun.
+/// no timer per read), and this timer checks them every 100 ms and aborts what has overrun.
 /// </summary>
 internal static class Watchdog
 {
-    private static readonly ConcurrentDictionary<ServerSession, byte> Sessions = new();
+    private static readonly ConcurrentDictionary<ReplicationSession, byte> Sessions = new();
     private static readonly Lock StartLock = new();
     private static Timer? _timer;
 
-    public static void Register(ServerSession session)
+    public static void Register(ReplicationSession session)
     {
         Sessions.TryAdd(session, 0);
         if (_timer is null)
@@ -24,7 +24,7 @@ internal static class Watchdog
         }
     }
 
-    public static void Unregister(ServerSession session) => Sessions.TryRemove(session, out _);
+    public static void Unregister(ReplicationSession session) => Sessions.TryRemove(session, out _);
 
     private static void Tick()
     {
