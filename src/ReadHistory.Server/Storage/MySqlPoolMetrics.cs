@@ -39,6 +39,7 @@ internal sealed class MySqlPoolMetrics : IDisposable
                 }
             },
         };
+        _listener.SetMeasurementEventCallback<int>((instrument, delta, tags, state) => OnMeasurement(instrument, delta, tags, state));
         _listener.SetMeasurementEventCallback<long>(OnMeasurement);
         _listener.Start();
     }
