@@ -211,12 +211,15 @@ public sealed class BinlogEventDecoder
         if ((BinlogEventType)span[4] == BinlogEventType.FormatDescription && (span[17] & BinlogEventHeader.BinlogInUseFlag) != 0)
         {
             // FORMAT_DESCRIPTION is checksummed without LOG_EVENT_BINLOG_IN_USE_F (set while the file is open).
-            var crc = Crc32.Compute(covered[..17]);
-            crc = Crc32.Append(crc, [(byte)(span[17] & ~BinlogEventHeader.BinlogInUseFlag)]);
-            return Crc32.Append(crc, covered[18..]);
+            var crc = new System.IO.Hashing.Crc32();
+            crc.Append(covered[..17]);
+            crc.Append([(byte)(span[17] & ~BinlogEventHeader.BinlogInUseFlag)]);
+            crc.Append(covered[18..]);
+            return crc.GetCurrentHashAsUInt32();
         }
 
-        return Crc32.Compute(covered);
+        // binlog_checksum=CRC32 is CRC-32/ISO-HDLC, the IEEE polynomial System.IO.Hashing.Crc32 computes.
+        return System.IO.Hashing.Crc32.HashToUInt32(covered);
     }
 
     private static void CheckCrc(ReadOnlySpan<byte> span, BinlogEventHeader header)

@@ -137,7 +137,7 @@ public sealed class BinlogClientTests(MariaDbFixture fixture)
     public async Task A_missing_binlog_file_is_a_server_error_not_a_reconnect_loop()
     {
         var client = new BinlogClient(ClientTestKit.Options(Server, BinlogStart.FromPosition("binlog.999999", 4)));
-        var error = await Assert.ThrowsAsync<MySqlException>(() => ClientTestKit.ReadToEndAsync(client)).DefaultTimeout();
+        var error = await Assert.ThrowsAsync<ReplicationException>(() => ClientTestKit.ReadToEndAsync(client)).DefaultTimeout();
         Assert.Equal(1236, error.Number);
         Assert.Equal(0, client.ReconnectCount);
     }

@@ -23,7 +23,7 @@ internal static class EventBuilder
         body.CopyTo(span[19..]);
         if (checksum)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], Crc32.Compute(span[..^4]));
+            BinaryPrimitives.WriteUInt32LittleEndian(span[^4..], System.IO.Hashing.Crc32.HashToUInt32(span[..^4]));
         }
 
         return bytes;
@@ -59,7 +59,7 @@ internal static class EventBuilder
         body.AddRange(postHeaders);
         body.Add(algorithm);
         var withoutCrc = Event(BinlogEventType.FormatDescription, [.. body, 0, 0, 0, 0], checksum: false);
-        BinaryPrimitives.WriteUInt32LittleEndian(withoutCrc.AsSpan()[^4..], Crc32.Compute(withoutCrc.AsSpan()[..^4]));
+        BinaryPrimitives.WriteUInt32LittleEndian(withoutCrc.AsSpan()[^4..], System.IO.Hashing.Crc32.HashToUInt32(withoutCrc.AsSpan()[..^4]));
         return withoutCrc;
     }
 

@@ -144,7 +144,7 @@ public sealed class RealBytesRobustnessTests(MariaDbFixture fixture)
         var resized = new byte[length];
         original.AsSpan(0, length - 4).CopyTo(resized);
         BinaryPrimitives.WriteUInt32LittleEndian(resized.AsSpan(9), (uint)length);
-        BinaryPrimitives.WriteUInt32LittleEndian(resized.AsSpan(length - 4), Crc32.Compute(resized.AsSpan(0, length - 4)));
+        BinaryPrimitives.WriteUInt32LittleEndian(resized.AsSpan(length - 4), System.IO.Hashing.Crc32.HashToUInt32(resized.AsSpan(0, length - 4)));
         return resized;
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using ReadHistory.MySql;
+using MySqlConnector;
 using ReadHistory.TestSupport;
 
 namespace ReadHistory.Benchmarks.MySql;
@@ -9,7 +9,7 @@ namespace ReadHistory.Benchmarks.MySql;
 /// <summary>
 /// <c>mysql-pointquery [--seconds N] [--rows N] [--rounds N] [--concurrency 1,16,64]</c>: starts a private MariaDB, loads
 /// t(id BIGINT PRIMARY KEY, v BIGINT), measures multi-row INSERT (1000 rows per statement), then for each concurrency
-/// runs <c>SELECT v FROM t WHERE id = ?</c> with this client (text protocol and prepared) and with mariadb-slap
+/// runs <c>SELECT v FROM t WHERE id = ?</c> with MySqlConnector (text protocol and prepared) and with mariadb-slap
 /// (MariaDB's C client) on the same server, and prints queries/s (and P99 for this client).
 /// </summary>
 internal static class PointQueryBench
@@ -89,11 +89,11 @@ internal static class PointQueryBench
                     $"| {concurrency} | {client} | {qps:F0} ({string.Join(", ", runs.Select(r => r.Qps.ToString("F0", inv)))}) | {Median(runs.Select(r => r.P50).ToList()):F3} | {Median(runs.Select(r => r.P99).ToList()):F3} | {qps / slapMedian:F2}x |"));
             }
 
-            Print("ReadHistory.MySql (text)", text);
-            Print("ReadHistory.MySql (prepared)", prepared);
+            Print("MySqlConnector (text)", text);
+            Print("MySqlConnector (prepared)", prepared);
             if (blocking.Count > 0)
             {
-                Print("ReadHistory.MySql (prepared, blocking methods)", blocking);
+                Print("MySqlConnector (prepared, blocking methods)", blocking);
             }
 
             Console.WriteLine(string.Create(inv, $"| {concurrency} | mariadb-slap (~{slapQueries} queries/run) | {slapMedian:F0} ({string.Join(", ", slap.Select(r => r.ToString("F0", inv)))}) | n/a | n/a | 1.00x |"));

@@ -46,7 +46,7 @@ internal static class StorageBench
         };
         var migration = await SchemaMigrator.MigrateAsync(options, NullLogger.Instance, CancellationToken.None);
         Console.WriteLine($"server {migration.ServerVersion}, engine {migration.Engine}, 2 × 2 tables");
-        var database = await HistoryDatabase.OpenAsync(options, NullLogger.Instance, CancellationToken.None);
+        await using var database = await HistoryDatabase.OpenAsync(options, NullLogger.Instance, CancellationToken.None);
         return mode switch
         {
             "storage-ingest" => await IngestAsync(database, seconds),

@@ -3,14 +3,15 @@ using System.Globalization;
 using System.Text;
 using ReadHistory.LoadGen.Model;
 using ReadHistory.LoadGen.Targets;
-using ReadHistory.MySql;
+using MySqlConnector;
 
 namespace ReadHistory.LoadGen.Preload;
 
 /// <summary>
 /// Writes the model's whole history straight into the shard tables (after <c>readhistory migrate</c>): multi-row
 /// INSERT IGNOREs of <c>rowsPerStatement</c> rows over several connections, users split by rank across them.
-/// LOAD DATA LOCAL INFILE is not an option: ReadHistory.MySql answers the server's file request with an empty file.
+/// Plain multi-row INSERTs rather than MySqlBulkLoader (LOAD DATA LOCAL INFILE), which needs local_infile allowed on
+/// the server and AllowLoadLocalInfile in the connection string.
 /// </summary>
 internal sealed class DatabasePreloader(WorkloadModel model, TargetOptions options, int connections, int rowsPerStatement, TextWriter log)
 {

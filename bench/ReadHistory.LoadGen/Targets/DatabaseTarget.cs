@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using ReadHistory.MySql;
+using MySqlConnector;
 
 namespace ReadHistory.LoadGen.Targets;
 
@@ -8,7 +8,7 @@ namespace ReadHistory.LoadGen.Targets;
 internal sealed class DatabaseTarget(TargetOptions options, uint contentType) : ILoadTarget
 {
     private readonly ShardTables _tables = new(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
-    private readonly string _connectionString = options.Database.TrimEnd(';') + ";Pooling=true;Maximum Pool Size=256";
+    private readonly MySqlDataSource _source = BuildSource(options.Database);
 
     /// <inheritdoc />
     public string Name => "database";
@@ -31,9 +31,8 @@ internal sealed class DatabaseTarget(TargetOptions options, uint contentType) : 
 
         sql.Append(')');
         var found = new HashSet<ulong>();
-        await using (var connection = new MySqlConnection(_connectionString))
+        await using (var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new MySqlCommand(sql.ToString(), connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -66,8 +65,7 @@ internal sealed class DatabaseTarget(TargetOptions options, uint contentType) : 
                 .Append(ids[i].ToString(CultureInfo.InvariantCulture)).Append(',').Append(now).Append(')');
         }
 
-        await using var connection = new MySqlConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new MySqlCommand(sql.ToString(), connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -76,5 +74,13 @@ internal sealed class DatabaseTarget(TargetOptions options, uint contentType) : 
     public Task<MemoryFigure?> MeasureMemoryAsync(long rowsTouched, CancellationToken cancellationToken) => Task.FromResult<MemoryFigure?>(null);
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    private static MySqlDataSource BuildSource(string connectionString)
+    {
+        var builder = new MySqlDataSourceBuilder(connectionString).UseName("loadgen");
+        builder.ConnectionStringBuilder.Pooling = true;
+        builder.ConnectionStringBuilder.MaximumPoolSize = 256;
+        return builder.Build();
+    }
 }

@@ -173,9 +173,9 @@ public sealed partial class BinlogClient
     internal static bool IsConnectionLoss(Exception ex) => ex switch
     {
         BinlogFormatException => false,
-        MySqlProtocolException => true,
-        MySqlConnectionException => true, // lost, reset, end of stream, read (heartbeat) timeout, cannot connect
-        MySqlException server => server.Number is 1040 // too many connections
+        ReplicationProtocolException => true,
+        ReplicationConnectionException => true, // lost, reset, end of stream, read (heartbeat) timeout, cannot connect
+        ReplicationException server => server.Number is 1040 // too many connections
             or 1053 // server shutdown in progress
             or 1152 or 1153 or 1154 or 1155 or 1156 or 1157 or 1158 or 1159 or 1160 or 1161 // network errors
             or 1317 // query interrupted

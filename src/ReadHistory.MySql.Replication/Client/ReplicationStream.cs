@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using ReadHistory.MySql.Protocol;
+using MySqlConnector;
 using ReadHistory.MySql.Replication.Events;
 using ReadHistory.MySql.Replication.Protocol;
 
@@ -13,12 +13,12 @@ namespace ReadHistory.MySql.Replication.Client;
 internal sealed class ReplicationStream : IAsyncDisposable
 {
     private static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(30);
-    private readonly ServerSession _session;
+    private readonly ReplicationSession _session;
     private readonly BinlogEventDecoder _decoder;
 
     private readonly bool _stopAtEnd;
 
-    private ReplicationStream(ServerSession session, BinlogEventDecoder decoder, BinlogStart start, BinlogTransactionAssembler assembler, bool stopAtEnd)
+    private ReplicationStream(ReplicationSession session, BinlogEventDecoder decoder, BinlogStart start, BinlogTransactionAssembler assembler, bool stopAtEnd)
     {
         _stopAtEnd = stopAtEnd;
         _session = session;
@@ -43,41 +43,42 @@ internal sealed class ReplicationStream : IAsyncDisposable
     public static async Task<ReplicationStream> OpenAsync(BinlogClientOptions options, BinlogStart start, CancellationToken cancellationToken)
     {
         var settings = new MySqlConnectionStringBuilder(options.ConnectionString);
-        var session = await ServerSession.ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
+        var session = await ReplicationSession.ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
         try
         {
-            session.ReadTimeout = SetupTimeout;
+            // The setup queries wait at most Default Command Timeout (30 s when the string says nothing).
+            session.ReadTimeout = settings.DefaultCommandTimeout > 0 ? TimeSpan.FromSeconds(settings.DefaultCommandTimeout) : SetupTimeout;
             start = await ResolveAsync(session, start, cancellationToken).ConfigureAwait(false);
             if (start.Kind == BinlogStartKind.MySqlGtid && session.IsMariaDb)
             {
                 throw new NotSupportedException("A MySQL GTID set cannot start a dump on MariaDB; use a MariaDB GTID position (domain-server-seq).");
             }
 
-            await ExecuteAsync(session, "SET @master_binlog_checksum = @@global.binlog_checksum", cancellationToken).ConfigureAwait(false);
+            await session.ExecuteAsync("SET @master_binlog_checksum = @@global.binlog_checksum", cancellationToken).ConfigureAwait(false);
             if (!session.IsMariaDb)
             {
-                await ExecuteAsync(session, "SET @source_binlog_checksum = @@global.binlog_checksum", cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync("SET @source_binlog_checksum = @@global.binlog_checksum", cancellationToken).ConfigureAwait(false);
             }
 
-            await ExecuteAsync(session, "SET @mariadb_slave_capability = 4", cancellationToken).ConfigureAwait(false);
+            await session.ExecuteAsync("SET @mariadb_slave_capability = 4", cancellationToken).ConfigureAwait(false);
             if (start.Kind == BinlogStartKind.MariaDbGtid)
             {
                 var state = start.GtidPosition!.ToString();
-                await ExecuteAsync(session, $"SET @slave_connect_state = '{state}'", cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(session, "SET @slave_gtid_strict_mode = 0", cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(session, "SET @slave_gtid_ignore_duplicates = 0", cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync($"SET @slave_connect_state = '{state}'", cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync("SET @slave_gtid_strict_mode = 0", cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync("SET @slave_gtid_ignore_duplicates = 0", cancellationToken).ConfigureAwait(false);
             }
 
             if (options.HeartbeatInterval > TimeSpan.Zero)
             {
                 var nanoseconds = (long)(options.HeartbeatInterval.TotalMilliseconds * 1_000_000);
-                await ExecuteAsync(session, string.Create(CultureInfo.InvariantCulture, $"SET @master_heartbeat_period = {nanoseconds}"), cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"SET @master_heartbeat_period = {nanoseconds}"), cancellationToken).ConfigureAwait(false);
             }
 
             await session.SendCommandAsync(
                 ReplicationCommands.RegisterSlave(options.ServerId, Dns.GetHostName(), settings.UserID, settings.Password, 0),
                 cancellationToken).ConfigureAwait(false);
-            ExpectOk(await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false), "COM_REGISTER_SLAVE");
+            await ExpectOkAsync(session, "COM_REGISTER_SLAVE", cancellationToken).ConfigureAwait(false);
 
             var flags = options.StopAtEnd ? ReplicationCommands.DumpNonBlock : (ushort)0;
             var dump = start.Kind switch
@@ -118,7 +119,7 @@ internal sealed class ReplicationStream : IAsyncDisposable
             case 0x00:
                 break;
             case 0xFF:
-                throw ErrorPayload.Create(span).ToException();
+                throw ErrorPacket.ToException(span);
             case 0xFE when span.Length < 9:
                 // Non-blocking dump: the end of the binlog. Blocking dump: the server ended the dump (shutdown, kill).
                 return _stopAtEnd ? null : throw new EndOfStreamException("the server ended the binlog dump (EOF packet), e.g. while shutting down");
@@ -162,24 +163,26 @@ internal sealed class ReplicationStream : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static async Task<BinlogStart> ResolveAsync(ServerSession session, BinlogStart start, CancellationToken cancellationToken)
+    private static async Task<BinlogStart> ResolveAsync(ReplicationSession session, BinlogStart start, CancellationToken cancellationToken)
     {
         switch (start.Kind)
         {
             case BinlogStartKind.Current:
             {
-                var rows = await QueryAsync(session, "SHOW MASTER STATUS", cancellationToken).ConfigureAwait(false);
+                var rows = await session.QueryAsync("SHOW MASTER STATUS", cancellationToken).ConfigureAwait(false);
                 if (rows.Count == 0 || rows[0].Length < 2 || rows[0][0] is null)
                 {
                     throw new InvalidOperationException("SHOW MASTER STATUS returned nothing: the server does not write a binlog (log_bin is off).");
                 }
 
-                return BinlogStart.FromPosition(rows[0][0]!, ulong.Parse(rows[0][1]!, CultureInfo.InvariantCulture));
+                return ulong.TryParse(rows[0][1], NumberStyles.None, CultureInfo.InvariantCulture, out var position)
+                    ? BinlogStart.FromPosition(rows[0][0]!, position)
+                    : throw session.ProtocolError($"SHOW MASTER STATUS: expected a position, but got '{rows[0][1]}'");
             }
 
             case BinlogStartKind.Earliest:
             {
-                var rows = await QueryAsync(session, "SHOW BINARY LOGS", cancellationToken).ConfigureAwait(false);
+                var rows = await session.QueryAsync("SHOW BINARY LOGS", cancellationToken).ConfigureAwait(false);
                 if (rows.Count == 0 || rows[0][0] is null)
                 {
                     throw new InvalidOperationException("SHOW BINARY LOGS returned nothing: the server does not write a binlog (log_bin is off).");
@@ -193,83 +196,19 @@ internal sealed class ReplicationStream : IAsyncDisposable
         }
     }
 
-    /// <summary>COM_QUERY for a statement without rows; throws the server's error.</summary>
-    private static async Task ExecuteAsync(ServerSession session, string sql, CancellationToken cancellationToken)
+    /// <summary>Reads the OK of a command (COM_REGISTER_SLAVE), or throws the server's error.</summary>
+    private static async Task ExpectOkAsync(ReplicationSession session, string what, CancellationToken cancellationToken)
     {
-        await session.SendCommandAsync(ReplicationCommands.Query(sql), cancellationToken).ConfigureAwait(false);
-        ExpectOk(await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false), sql);
-    }
-
-    /// <summary>COM_QUERY returning a text result set (rows of nullable strings).</summary>
-    private static async Task<List<string?[]>> QueryAsync(ServerSession session, string sql, CancellationToken cancellationToken)
-    {
-        await session.SendCommandAsync(ReplicationCommands.Query(sql), cancellationToken).ConfigureAwait(false);
-        var first = await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false);
-        if (first.Span[0] == 0xFF)
-        {
-            throw ErrorPayload.Create(first.Span).ToException();
-        }
-
-        var rows = new List<string?[]>();
-        if (first.Span[0] == 0x00)
-        {
-            return rows;
-        }
-
-        var header = new BinlogSpanReader(first.Span, sql + " result");
-        var columns = header.ReadLengthEncodedCount("column count", 4096);
-        for (var i = 0; i < columns; i++)
-        {
-            await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!session.DeprecateEof)
-        {
-            await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        while (true)
-        {
-            var payload = await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false);
-            var span = payload.Span;
-            if (span[0] == 0xFF)
-            {
-                throw ErrorPayload.Create(span).ToException();
-            }
-
-            if (span[0] == 0xFE && span.Length < 0xFF_FFFF)
-            {
-                return rows;
-            }
-
-            var reader = new BinlogSpanReader(span, sql + " row");
-            var row = new string?[columns];
-            for (var i = 0; i < columns; i++)
-            {
-                if (reader.Rest[0] == 0xFB)
-                {
-                    reader.Skip(1, "NULL");
-                    continue;
-                }
-
-                row[i] = System.Text.Encoding.UTF8.GetString(reader.ReadLengthEncodedBytes("value"));
-            }
-
-            rows.Add(row);
-        }
-    }
-
-    private static void ExpectOk(ReadOnlyMemory<byte> payload, string what)
-    {
+        var payload = await session.ReceivePayloadAsync(cancellationToken).ConfigureAwait(false);
         var span = payload.Span;
-        if (span.Length > 0 && span[0] == 0xFF)
+        if (ErrorPacket.IsError(span))
         {
-            throw ErrorPayload.Create(span).ToException();
+            throw ErrorPacket.ToException(span);
         }
 
-        if (span.Length == 0 || span[0] != 0x00)
+        if (span.IsEmpty || span[0] != 0x00)
         {
-            throw new MySqlProtocolException($"{what}: expected OK, but the reply starts with 0x{(span.Length == 0 ? 0 : span[0]):X2}.");
+            throw session.ProtocolError($"{what}: expected OK, but the reply starts with 0x{(span.IsEmpty ? 0 : span[0]):X2}.");
         }
     }
 }

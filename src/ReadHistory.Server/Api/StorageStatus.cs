@@ -1,4 +1,4 @@
-using ReadHistory.MySql;
+using MySqlConnector;
 using ReadHistory.Rpc;
 using ReadHistory.Server.Storage;
 

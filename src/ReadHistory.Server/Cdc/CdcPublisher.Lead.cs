@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using ReadHistory.MySql;
 using ReadHistory.MySql.Replication;
 using ReadHistory.MySql.Replication.Client;
 using StackExchange.Redis;
@@ -54,7 +53,7 @@ internal sealed partial class CdcPublisher
                 await PumpAsync(token, start, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (MySqlException e) when (e.Number == BinlogPositionGone && !cancellationToken.IsCancellationRequested)
+            catch (ReplicationException e) when (e.Number == BinlogPositionGone && !cancellationToken.IsCancellationRequested)
             {
                 start = await CurrentGtidPositionAsync(cancellationToken).ConfigureAwait(false);
                 var next = await StartEpochAsync(token, start, "the binlog no longer has the checkpoint (" + e.Message + ")", cancellationToken).ConfigureAwait(false);

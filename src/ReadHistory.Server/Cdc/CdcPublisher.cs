@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using ReadHistory.MySql;
+using MySqlConnector;
 using ReadHistory.MySql.Replication;
 using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
@@ -21,6 +21,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
 {
     private readonly CdcOptions _options;
     private readonly DatabaseOptions _database;
+    private readonly MySqlDataSource _positionSource;
     private readonly CdcTopology _topology;
     private readonly CdcRedisStore _store;
     private readonly HistoryTables _tables;
@@ -50,6 +51,12 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(connection);
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _database = database ?? throw new ArgumentNullException(nameof(database));
+
+        // The current GTID position query gets its own small pool, named "cdc" in MySqlConnector's pool metrics.
+        _ = MySqlPoolMetrics.Shared;
+        var positionSource = new MySqlDataSourceBuilder(database.ConnectionString).UseName("cdc");
+        positionSource.ConnectionStringBuilder.MaximumPoolSize = 2;
+        _positionSource = positionSource.Build();
         _topology = CdcTopology.From(topology);
         _store = new CdcRedisStore(connection.GetDatabase(), new CdcKeys(redis.KeyPrefix));
         _tables = new HistoryTables(new StorageNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase));
@@ -119,6 +126,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
         _run = null;
         _stop?.Dispose();
         _stop = null;
+        await _positionSource.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -258,10 +266,9 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
 
     private async Task<MariaDbGtidPosition> CurrentGtidPositionAsync(CancellationToken cancellationToken)
     {
-        var connection = new MySqlConnection(_database.ConnectionString);
+        var connection = await _positionSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {

@@ -28,6 +28,7 @@ internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider
         {
             // Flushes what is queued: every caller still waiting gets its commit or its error.
             await open.Writer.DisposeAsync().ConfigureAwait(false);
+            await open.Store.Database.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -8,6 +8,7 @@ using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Proxy;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Hosting;
 
@@ -68,7 +69,8 @@ internal static class ServerHost
         // still keeps its meter adapter off should anything collect it (it would export this process's meters again,
         // counters as gauges, under prefixed names).
         Metrics.SuppressDefaultMetrics();
-        builder.Services.AddSingleton(Metrics.NewCustomRegistry());
+        var metricsRegistry = Metrics.NewCustomRegistry();
+        builder.Services.AddSingleton(metricsRegistry);
         builder.Services.AddRouting();
         builder.Services.AddSingleton<HealthService>();
         builder.Services.AddSingleton<HealthReporter>();
@@ -102,6 +104,12 @@ internal static class ServerHost
             }
         }
 
+        // Nodes and the CDC hold database pools; their connection gauges go in this host's registry.
+        if (roles.HasFlag(ServerRoles.Cache) || roles.HasFlag(ServerRoles.Cdc) || (roles.HasFlag(ServerRoles.Proxy) && options.Topology.Pools.Count == 0))
+        {
+            MySqlPoolMetrics.Shared.Publish(metricsRegistry);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
@@ -115,7 +123,6 @@ internal static class ServerHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
         var readiness = app.Services.GetRequiredService<Readiness>();
         var time = app.Services.GetRequiredService<TimeProvider>();
-        var metricsRegistry = app.Services.GetRequiredService<CollectorRegistry>();
         var rpcMetrics = new RpcMetrics(metricsRegistry, options.Roles.Replace(',', '+'), time);
 
         var validator = new RequestValidator(options.Limits, time);

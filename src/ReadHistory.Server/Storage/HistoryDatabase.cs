@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using MySqlConnector;
 using ReadHistory.Core.Routing;
 using ReadHistory.Server.Hosting;
 
@@ -7,17 +8,17 @@ namespace ReadHistory.Server.Storage;
 /// <summary>
 /// A migrated history schema, opened: where each user lives, which SQL to send, and the connection pools. Opening
 /// reads the recorded schema (so the engine is the one the tables really have) and re-applies the server setup that
-/// MyRocks forgets at restart.
+/// MyRocks forgets at restart. Disposing closes the pools.
 /// </summary>
-internal sealed class HistoryDatabase
+internal sealed class HistoryDatabase : IAsyncDisposable
 {
-    private HistoryDatabase(DatabaseOptions options, StorageDialect dialect)
+    private HistoryDatabase(DatabaseOptions options, StorageDialect dialect, StorageConnections connections)
     {
         Options = options;
         Dialect = dialect;
         Map = new ShardMap(options.Databases, options.TablesPerDatabase);
         Names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
-        Connections = new StorageConnections(options);
+        Connections = connections;
     }
 
     /// <summary>The settings.</summary>
@@ -44,13 +45,30 @@ internal sealed class HistoryDatabase
         ArgumentNullException.ThrowIfNull(options);
         var names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
         var connections = new StorageConnections(options);
+        try
+        {
+            var dialect = await ReadDialectAsync(connections, names, options, logger, cancellationToken).ConfigureAwait(false);
+            return new HistoryDatabase(options, dialect, connections);
+        }
+        catch
+        {
+            await connections.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => Connections.DisposeAsync();
+
+    private static async Task<StorageDialect> ReadDialectAsync(StorageConnections connections, StorageNames names, DatabaseOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
         await using var connection = await connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false);
         (int Version, StorageEngine Engine, int Databases, int Tables)? recorded;
         try
         {
             recorded = await SchemaMigrator.ReadVersionAsync(connection, names, cancellationToken).ConfigureAwait(false);
         }
-        catch (MySql.MySqlException e) when (e.ErrorCode is MySql.MySqlErrorCode.NoSuchTable or MySql.MySqlErrorCode.UnknownDatabase)
+        catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.NoSuchTable or MySqlErrorCode.UnknownDatabase)
         {
             recorded = null;
         }
@@ -68,6 +86,6 @@ internal sealed class HistoryDatabase
         var version = connection.ServerVersion;
         var dialect = StorageDialect.Create(SchemaMigrator.ResolveDialect(options.Dialect, version), r.Engine, options.RocksDbColumnFamily);
         await SchemaMigrator.ApplyServerSetupAsync(connection, dialect, options, logger, cancellationToken).ConfigureAwait(false);
-        return new HistoryDatabase(options, dialect);
+        return dialect;
     }
 }

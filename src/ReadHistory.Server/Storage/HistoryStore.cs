@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using ReadHistory.MySql;
+using MySqlConnector;
 
 namespace ReadHistory.Server.Storage;
 
@@ -21,6 +21,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     private readonly StorageMetrics _metrics = metrics ?? StorageMetrics.Shared;
     private readonly ConcurrentDictionary<string, string[]> _pointStatements = new(StringComparer.Ordinal);
     private readonly int[] _slots = SlotLadder(database.Options.PointQueryChunk);
+    private int _preparedTooMany;
 
     /// <summary>The schema this store reads.</summary>
     public HistoryDatabase Database => database;
@@ -56,7 +57,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         var hits = new HashSet<ulong>();
         await using (var connection = await database.Connections.OpenAsync(StoragePool.Point, cancellationToken).ConfigureAwait(false))
         {
-            if (PreparedPointQueries)
+            if (PreparedPointQueries && PreparedFits(_slots.Length, database.Names.Databases * database.Names.TablesPerDatabase) && Volatile.Read(ref _preparedTooMany) == 0)
             {
                 await PreparedPointQueryAsync(connection, table, userId, contentType, ids, hits, cancellationToken).ConfigureAwait(false);
             }
@@ -98,10 +99,23 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     /// Id slot counts of the prepared point statements: 1, 8, 32, 128 below the chunk, then the chunk itself
     /// (<see cref="Hosting.DatabaseOptions.PointQueryChunk"/>, at most <see cref="MaxPreparedSlots"/>). A chunk uses
     /// the smallest count that holds it, so a session holds at most five statements per table, whatever the request
-    /// sizes. The client keeps up to 256 statements per session (and the server 16,382 in all by default): up to
-    /// 51 tables per server they all stay prepared; beyond, a session's cache is cleared and refilled now and then.
+    /// sizes.
     /// </summary>
     public IReadOnlyList<int> PointQuerySlots => _slots;
+
+    /// <summary>
+    /// Most prepared point statements one point-pool session may hold. MySqlConnector keeps every statement a session
+    /// prepared (by text) until the session is reset or closed, and the point pool never resets, so the server holds
+    /// up to PointPoolSize × ladder rungs × tables statements per process; the server's max_prepared_stmt_count
+    /// (16,382 by default) caps all sessions together. The defaults hold 32 × 5 × 1 = 160. A schema whose ladder ×
+    /// tables exceeds this cap sends its point queries as text instead, so a process never holds more than
+    /// PointPoolSize × 256 (8,192 at the default pool size); a server that still runs out (error 1461) switches this
+    /// store to text queries too.
+    /// </summary>
+    public const int MaxPreparedPerSession = 256;
+
+    /// <summary>Whether a ladder of <paramref name="rungs"/> statements over <paramref name="tables"/> tables stays within <see cref="MaxPreparedPerSession"/>.</summary>
+    internal static bool PreparedFits(int rungs, int tables) => (long)rungs * tables <= MaxPreparedPerSession;
 
     /// <summary>The slot ladder for a chunk size.</summary>
     internal static int[] SlotLadder(int chunk)
@@ -137,7 +151,20 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
                 parameters.Add(new MySqlParameter { Value = span[Math.Min(i, span.Length - 1)] });
             }
 
-            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            // Prepared once per session and text: MySqlConnector finds the session's statement by its text afterwards.
+            try
+            {
+                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.MaxPreparedStatementCountReached)
+            {
+                // The server's max_prepared_stmt_count is shared with other clients: stop preparing, answer as text.
+                Volatile.Write(ref _preparedTooMany, 1);
+                Log.PreparedStatementsExhausted(logger, e.Message);
+                await TextPointQueryAsync(connection, table, userId, contentType, ids[start..], hits, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -174,7 +201,8 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
 
     /// <summary>
     /// Every row of a user in primary-key order (type, id), streamed from one unbuffered reader: memory stays one row
-    /// whatever the user's size. Stop early by breaking out or cancelling.
+    /// whatever the user's size (MySqlConnector reads a result set packet by packet; SequentialAccess declares that
+    /// the columns are read in order, which is all this loop does). Stop early by breaking out or cancelling.
     /// </summary>
     public async IAsyncEnumerable<ScannedRow> ScanAsync(ulong userId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -185,7 +213,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
             await using var connection = await OpenScanAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = database.Dialect.Scan(database.TableOf(userId), userId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows++;

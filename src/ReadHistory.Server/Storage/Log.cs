@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4040, Level = LogLevel.Information, Message = "forgot user: {Rows} rows deleted from shard {Shard}")]
     public static partial void Forgot(ILogger logger, long rows, int shard);
+
+    [LoggerMessage(EventId = 4041, Level = LogLevel.Warning, Message = "point queries: the server refused another prepared statement ({Message}); point queries go as text from now on")]
+    public static partial void PreparedStatementsExhausted(ILogger logger, string message);
 }

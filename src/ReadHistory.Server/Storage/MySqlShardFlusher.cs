@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using MySqlConnector;
 
 namespace ReadHistory.Server.Storage;
 
@@ -46,7 +47,7 @@ internal sealed class MySqlShardFlusher(HistoryDatabase database) : IShardFlushe
         }
     }
 
-    private Task<int> UpsertAsync(MySql.MySqlConnection connection, MySql.MySqlTransaction? transaction, StringBuilder sql, string table, ReadOnlySpan<HistoryRow> rows, CancellationToken cancellationToken)
+    private Task<int> UpsertAsync(MySqlConnection connection, MySqlTransaction? transaction, StringBuilder sql, string table, ReadOnlySpan<HistoryRow> rows, CancellationToken cancellationToken)
     {
         sql.Clear();
         database.Dialect.AppendUpsertHead(sql, table);
@@ -58,7 +59,7 @@ internal sealed class MySqlShardFlusher(HistoryDatabase database) : IShardFlushe
         StorageDialect.AppendUpsertTail(sql);
         return Run(connection, transaction, sql.ToString(), cancellationToken);
 
-        static async Task<int> Run(MySql.MySqlConnection connection, MySql.MySqlTransaction? transaction, string text, CancellationToken cancellationToken)
+        static async Task<int> Run(MySqlConnection connection, MySqlTransaction? transaction, string text, CancellationToken cancellationToken)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = text;

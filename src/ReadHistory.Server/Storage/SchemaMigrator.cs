@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using ReadHistory.MySql;
+using Dapper;
+using MySqlConnector;
 using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
@@ -19,7 +20,7 @@ internal static class SchemaMigrator
     public static async Task<MigrationResult> MigrateAsync(DatabaseOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var connections = new StorageConnections(options);
+        await using var connections = new StorageConnections(options);
         var names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
         await using var connection = await connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false);
 
@@ -98,15 +99,11 @@ internal static class SchemaMigrator
     internal static async Task<(int Version, StorageEngine Engine, int Databases, int Tables)?> ReadVersionAsync(
         MySqlConnection connection, StorageNames names, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT version, engine, shard_databases, shard_tables FROM `{names.MetaDatabase}`.`schema_version` WHERE id = 1";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return (reader.GetInt32(0), Enum.Parse<StorageEngine>(reader.GetString(1)), reader.GetInt32(2), reader.GetInt32(3));
+        ArgumentNullException.ThrowIfNull(names);
+        var sql = $"SELECT version, engine, shard_databases, shard_tables FROM `{names.MetaDatabase}`.`schema_version` WHERE id = 1";
+        var row = await connection.QuerySingleOrDefaultAsync<(int Version, string? Engine, int Databases, int Tables)>(
+            new CommandDefinition(sql, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row.Engine is null ? null : (row.Version, Enum.Parse<StorageEngine>(row.Engine), row.Databases, row.Tables);
     }
 
     /// <summary>TiDB when configured or when VERSION() says so.</summary>
@@ -139,30 +136,16 @@ internal static class SchemaMigrator
 
     private static async Task<HashSet<(string Database, string Table)>> ExistingTablesAsync(MySqlConnection connection, StorageNames names, CancellationToken cancellationToken)
     {
-        var found = new HashSet<(string, string)>();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE '" +
-            names.Prefix.Replace("_", "\\_", StringComparison.Ordinal) + "\\_%'";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            found.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return found;
+        var sql = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE @pattern";
+        var pattern = names.Prefix.Replace("_", "\\_", StringComparison.Ordinal) + "\\_%";
+        var rows = await connection.QueryAsync<(string Database, string Table)>(
+            new CommandDefinition(sql, new { pattern }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows];
     }
 
-    private static async Task<object?> ScalarAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private static Task<object?> ScalarAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync(new CommandDefinition(sql, cancellationToken: cancellationToken));
 
-    private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private static Task<int> ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(sql, cancellationToken: cancellationToken));
 }

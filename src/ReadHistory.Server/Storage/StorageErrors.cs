@@ -1,17 +1,25 @@
 using System.Net.Sockets;
-using ReadHistory.MySql;
+using MySqlConnector;
 
 namespace ReadHistory.Server.Storage;
 
 /// <summary>Which database errors are worth retrying. Every storage write is an idempotent upsert, so a retry after an unknown outcome is safe.</summary>
 internal static class StorageErrors
 {
-    /// <summary>Deadlock, lock wait timeout, a killed or lost connection, too many connections, a pool or network failure.</summary>
+    /// <summary>ER_CONNECTION_KILLED (MariaDB): the connection was killed; MySqlConnector's enum has no name for it.</summary>
+    private const MySqlErrorCode ConnectionKilled = (MySqlErrorCode)1927;
+
+    /// <summary>
+    /// Deadlock, lock wait timeout, too many connections, a lost or unreachable server, an exhausted pool (MySqlConnector
+    /// reports those four through <see cref="MySqlException.IsTransient"/>: UnableToConnectToHost covers the last
+    /// two), a killed query or connection, a command timeout, a network failure underneath. A cancellation is not
+    /// retried: flushes run without a caller's token, so only shutdown cancels them.
+    /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        MySqlConnectionException => true,
-        MySqlException mysql => mysql.IsTransient || mysql.ErrorCode is MySqlErrorCode.ConnectionKilled
-            or MySqlErrorCode.QueryInterrupted or MySqlErrorCode.CommandTimeoutExpired,
+        OperationCanceledException => false,
+        MySqlException mysql when mysql.IsTransient || mysql.ErrorCode is ConnectionKilled
+            or MySqlErrorCode.QueryInterrupted or MySqlErrorCode.CommandTimeoutExpired => true,
         IOException or SocketException or TimeoutException => true,
         _ => exception.InnerException is { } inner && IsTransient(inner),
     };

@@ -1,4 +1,4 @@
-using ReadHistory.MySql;
+using MySqlConnector;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Routing;
-using ReadHistory.MySql;
+using MySqlConnector;
 using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
@@ -126,7 +126,7 @@ public sealed class GroupCommitWriterTests
     [Fact]
     public async Task A_deadlock_is_retried_and_the_write_succeeds()
     {
-        _flusher.Fail = static (_, _, call) => call == 1 ? new MySqlException(MySqlErrorCode.LockDeadlock, "40001", "Deadlock found") : null;
+        _flusher.Fail = static (_, _, call) => call == 1 ? MySqlErrors.Create(MySqlErrorCode.LockDeadlock, "40001", "Deadlock found") : null;
         await using var writer = Writer(maxRows: 1);
 
         await writer.WriteAsync(7, 1, Items(1)).DefaultTimeout();
@@ -138,7 +138,7 @@ public sealed class GroupCommitWriterTests
     [Fact]
     public async Task Transient_errors_past_the_retry_budget_fail_the_write()
     {
-        _flusher.Fail = static (_, _, _) => new MySqlConnectionException("lost");
+        _flusher.Fail = static (_, _, _) => MySqlErrors.ConnectionLost("lost");
         await using var writer = Writer(maxRows: 1);
 
         var error = await Assert.ThrowsAsync<StorageWriteException>(() => writer.WriteAsync(7, 1, Items(1)).DefaultTimeout());
@@ -150,7 +150,7 @@ public sealed class GroupCommitWriterTests
     public async Task A_permanent_error_fails_exactly_the_write_it_belongs_to()
     {
         _flusher.Fail = static (_, rows, _) => rows.Any(r => r.ContentId == 666)
-            ? new MySqlException(MySqlErrorCode.NoSuchTable, "42S02", "Table doesn't exist")
+            ? MySqlErrors.Create(MySqlErrorCode.NoSuchTable, "42S02", "Table doesn't exist")
             : null;
         await using var writer = Writer();
         var good1 = writer.WriteAsync(7, 1, Items(1, 2));

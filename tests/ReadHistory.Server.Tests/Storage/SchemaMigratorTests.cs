@@ -63,9 +63,9 @@ public sealed class SchemaMigratorTests(MariaDbFixture fixture)
     }
 
     [Fact]
-    public void The_three_pools_have_distinct_connection_strings()
+    public async Task The_three_pools_have_distinct_connection_strings()
     {
-        var connections = new StorageConnections(new DatabaseOptions { PointPoolSize = 8, ScanPoolSize = 8, IngestPoolSize = 8 });
+        await using var connections = new StorageConnections(new DatabaseOptions { PointPoolSize = 8, ScanPoolSize = 8, IngestPoolSize = 8 });
 
         var strings = Enum.GetValues<StoragePool>().Select(connections.ConnectionString).ToArray();
         Assert.Equal(3, strings.Distinct().Count());

@@ -76,6 +76,8 @@ internal sealed class StorageHarness : IAsyncDisposable
             // The test may have broken the schema on purpose; the databases are dropped below either way.
         }
 
+        await Database.DisposeAsync();
+
         if (Server.IsRunning)
         {
             var drops = string.Concat(Enumerable.Range(0, Options.Databases).Select(d => $"DROP DATABASE IF EXISTS `{Options.DatabasePrefix}_{d}`;"));
