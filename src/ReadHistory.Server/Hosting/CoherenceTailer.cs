@@ -55,7 +55,7 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
         var applied = _meter.CreateCounter<long>("readhistory_coherence_changes_total", description: "Changes read from the slot's stream (applied or ignored).");
 
         var cache = await WaitForCacheAsync(stoppingToken).ConfigureAwait(false);
-        var reader = new ChangeStreamReader(redis.Connection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
+        var reader = new ChangeStreamReader(redis.Connection, redis.TailConnection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
         StreamCursor cursor;
         StreamCursor? catchUpTo = null;
         if (await WarmStartAsync(cache, reader, stoppingToken).ConfigureAwait(false) is { } warm)
