@@ -29,15 +29,16 @@ internal sealed class RedisConnector(ReadHistoryOptions options) : IDisposable
     {
         ArgumentNullException.ThrowIfNull(redis);
 
-        // Defaults first: keys of the configured string come later and win (ConfigurationOptions.Parse takes the last).
-        //  - asyncTimeout 5 s (the library's default, written out): under half the CDC lease (10 s by default), so a
-        //    hung publish or renewal fails while the leader can still renew or give up before another one takes over.
-        //  - connectRetry 3 and connectTimeout 5 s: a start with Redis down goes on within seconds; reconnects go on
-        //    in the background (abortConnect=false below).
-        var configuration = ConfigurationOptions.Parse("asyncTimeout=5000,connectTimeout=5000,connectRetry=3," + redis.Configuration);
+        // Timeouts are the library's defaults, kept on purpose (a configuration string may still set them):
+        //  - asyncTimeout = syncTimeout = 5 s: under half the CDC lease (10 s by default), so a hung publish or renewal
+        //    fails while the leader can still renew or give up before another process takes over;
+        //  - connectTimeout 5 s with connectRetry 3: a start with Redis down goes on within seconds, and the
+        //    multiplexer keeps reconnecting in the background (abortConnect=false below).
+        var configuration = ConfigurationOptions.Parse(redis.Configuration);
 
         // Always: the process must start (and serve from the database) while Redis is down.
         configuration.AbortOnConnectFail = false;
+
         // CLIENT SETNAME refuses spaces: a node name with one still gets a name.
         configuration.ClientName = (configuration.ClientName ?? clientName).Replace(' ', '-') + (blockFor > TimeSpan.Zero ? "-tail" : string.Empty);
 
