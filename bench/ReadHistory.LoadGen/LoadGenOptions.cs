@@ -45,7 +45,7 @@ internal sealed class LoadGenOptions
     public Option<int> Databases { get; } = new("--db-databases") { Description = "Databases D", DefaultValueFactory = _ => T.Databases };
     public Option<int> Tables { get; } = new("--db-tables") { Description = "Tables per database T", DefaultValueFactory = _ => T.TablesPerDatabase };
     public Option<string> Redis { get; } = new("--redis") { Description = "Redis host:port for the Redis peers", DefaultValueFactory = _ => T.Redis };
-    public Option<string> RedisSetProbe { get; } = new("--redis-set-probe") { Description = "script (SMISMEMBER via EVAL) | pipeline (SISMEMBER each)", DefaultValueFactory = _ => T.RedisSetProbe };
+    public Option<string> RedisSetProbe { get; } = new("--redis-set-probe") { Description = "script (one SMISMEMBER) | pipeline (SISMEMBER each)", DefaultValueFactory = _ => T.RedisSetProbe };
     public Option<double> BloomRate { get; } = new("--bloom-fpr") { Description = "Target false-positive rate of redis-bloom", DefaultValueFactory = _ => T.BloomFalsePositiveRate };
 
     public Option<bool> NoWarm { get; } = new("--no-warm") { Description = "Do not have every user cached before a service run (the run then starts cold and memory is an estimate)" };

@@ -64,7 +64,7 @@ public sealed class OpenLoopSchedulerTests
         stats.SetWindow(intended, intended + clock.TimestampFrequency);
         clock.Advance(TimeSpan.FromMilliseconds(250)); // the call started late (queued) and took time: both count
         stats.Success(intended, 400);
-        Assert.InRange(stats.Latency.ValueAtPercentile(50), 248_000, 252_000);
+        Assert.InRange(stats.Latency.GetValueAtPercentile(50), 248_000, 252_000);
         Assert.Equal(400, stats.Items);
     }
 

@@ -52,7 +52,8 @@ internal static class CdcThroughputBench
         var end = (await mariaDb.SqlAsync("SELECT @@gtid_binlog_pos")).Trim();
         Console.WriteLine($"MariaDB {migration.ServerVersion}: loaded {rows:N0} rows as {rows / perInsert:N0} INSERTs of {perInsert} in {loadClock.Elapsed.TotalSeconds:0.0} s; binlog {start} → {end}; pools {pools}");
 
-        using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.Endpoint + ",abortConnect=false,syncTimeout=30000");
+        // The server's own connection options; a long timeout, since the bench queues whole publishes back to back.
+        using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnector.Configure(new RedisOptions { Configuration = redisServer.Endpoint + ",syncTimeout=30000" }, "readhistory-cdc-bench", TimeSpan.Zero));
         var results = new List<(double Wall, double Cpu)>();
         for (var run = 1; run <= runs; run++)
         {
@@ -85,7 +86,7 @@ internal static class CdcThroughputBench
             {
                 for (var slot = 0; slot < pool.Slots.Count; slot++)
                 {
-                    entries += (long)await db.ExecuteAsync("XLEN", keys.Stream(pool.Name, slot));
+                    entries += await db.StreamLengthAsync(keys.Stream(pool.Name, slot));
                 }
             }
 

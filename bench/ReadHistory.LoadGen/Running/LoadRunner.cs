@@ -93,12 +93,12 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
         var streams = new List<StreamResult>();
         if (options.HasChecks)
         {
-            streams.Add(Summarise(checkStats));
+            streams.Add(checkStats.Summarise(options.Duration.TotalSeconds));
         }
 
         if (options.HasWrites)
         {
-            streams.Add(Summarise(writeStats));
+            streams.Add(writeStats.Summarise(options.Duration.TotalSeconds));
         }
 
         var truthResult = new TruthResult(tally.ReadChecked, tally.FalseNegatives, tally.ReadOtherChecked, tally.FalseNegativesOtherSession,
@@ -127,18 +127,8 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
     private static string Line(StreamStats stats, OpenLoopScheduler? scheduler)
     {
         var done = stats.TakeIntervalCompleted();
-        var p99 = stats.Interval.ValueAtPercentile(99) / 1000.0;
-        stats.Interval.Reset();
+        var p99 = StreamStats.Milliseconds(stats.TakeInterval(), 99);
         return string.Create(CultureInfo.InvariantCulture,
             $"{stats.Name} {done}/s p99 {p99:F1}ms inflight {scheduler?.InFlight ?? 0} not-issued {scheduler?.Dropped ?? 0} err {stats.ErrorCount}");
-    }
-
-    private StreamResult Summarise(StreamStats stats)
-    {
-        var seconds = options.Duration.TotalSeconds;
-        var h = stats.Latency;
-        return new StreamResult(stats.Name, stats.Offered / seconds, stats.Completed / seconds, stats.Items / seconds, stats.Completed, stats.Dropped,
-            new SortedDictionary<string, long>(stats.Errors.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal),
-            h.ValueAtPercentile(50) / 1000.0, h.ValueAtPercentile(90) / 1000.0, h.ValueAtPercentile(99) / 1000.0, h.ValueAtPercentile(99.9) / 1000.0, h.Max / 1000.0);
     }
 }

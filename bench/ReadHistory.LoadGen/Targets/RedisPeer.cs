@@ -16,7 +16,7 @@ internal abstract class RedisPeer : ILoadTarget
     {
         Model = model;
         Options = options;
-        _connection = ConnectionMultiplexer.Connect(options.Redis + ",allowAdmin=true,syncTimeout=30000,responseTimeout=30000,abortConnect=false");
+        _connection = ConnectionMultiplexer.Connect(Configure(options.Redis));
         Database = _connection.GetDatabase(database);
         DatabaseIndex = database;
     }
@@ -82,6 +82,22 @@ internal abstract class RedisPeer : ILoadTarget
 
     /// <summary>Key of <paramref name="userId"/>.</summary>
     protected static RedisKey KeyOf(string prefix, ulong userId) => prefix + userId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The peers' connection: FLUSHDB and INFO need admin commands; the bulk load queues thousands of commands at once,
+    /// so a command may wait 30 s before it times out; RESP2 as the service pins it (the scripts' replies are arrays).
+    /// </summary>
+    private static ConfigurationOptions Configure(string redis)
+    {
+        var configuration = ConfigurationOptions.Parse(redis);
+        configuration.AllowAdmin = true;
+        configuration.SyncTimeout = 30_000;
+        configuration.AsyncTimeout = 30_000;
+        configuration.AbortOnConnectFail = false;
+        configuration.ClientName ??= "readhistory-loadgen";
+        configuration.Protocol = RedisProtocol.Resp2;
+        return configuration;
+    }
 
     private IServer Server() => _connection.GetServer(_connection.GetEndPoints()[0]);
 

@@ -3,11 +3,13 @@ using StackExchange.Redis;
 
 namespace ReadHistory.LoadGen.Targets;
 
-/// <summary>Exact Redis sets, one per user: SADD to write, SMISMEMBER (one EVAL, the client has no SMISMEMBER) or pipelined SISMEMBER to check.</summary>
+/// <summary>
+/// Exact Redis sets, one per user: SADD to write, one SMISMEMBER (probe "script", the name it had when the client
+/// lacked SMISMEMBER and it ran in an EVAL) or pipelined SISMEMBERs (probe "pipeline") to check.
+/// </summary>
 internal sealed class RedisSetTarget(TargetOptions options, WorkloadModel model) : RedisPeer(options, model, 1)
 {
     private const string Prefix = "rs:";
-    private const string MisMemberScript = "return redis.call('SMISMEMBER', KEYS[1], unpack(ARGV))";
 
     /// <inheritdoc />
     public override string Name => "redis-set";
@@ -41,11 +43,8 @@ internal sealed class RedisSetTarget(TargetOptions options, WorkloadModel model)
             values[i] = (long)call.Ids[i];
         }
 
-        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(MisMemberScript, [key], values).ConfigureAwait(false))!;
-        for (var i = 0; i < result.Length; i++)
-        {
-            call.Read[i] = (long)result[i] != 0;
-        }
+        var result = await Database.SetContainsAsync(key, values).ConfigureAwait(false);
+        result.CopyTo(call.Read, 0);
     }
 
     /// <inheritdoc />

@@ -24,7 +24,10 @@ internal sealed class CdcOptions
     /// <summary>Entries a stream reader fetches per round trip.</summary>
     public int ReadCount { get; set; } = 256;
 
-    /// <summary>Longest pause of a stream reader that found nothing new (it polls: XREAD BLOCK would stall the shared Redis connection).</summary>
+    /// <summary>
+    /// Longest wait of a stream reader that found nothing new before it reads again: the BLOCK of its XREAD on its own
+    /// connection (the shared one is never blocked), so an epoch change on an idle stream is seen within it.
+    /// </summary>
     public TimeSpan ReadPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Adds a problem per bad key.</summary>

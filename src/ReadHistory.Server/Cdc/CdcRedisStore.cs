@@ -4,10 +4,11 @@ using StackExchange.Redis;
 namespace ReadHistory.Server.Cdc;
 
 /// <summary>
-/// The publisher's Redis side, in Lua scripts so that every check and the writes it guards are one atomic call:
-/// the lease (taken with a fencing token from INCR, renewed by compare-and-renew), the epoch and checkpoint, and the
-/// fenced publish (lease check + epoch check + every XADD + checkpoint write). StackExchange.Redis 1.2.6 has no
-/// stream API, but EVAL passes XADD through unchanged (binary-safe arguments).
+/// The publisher's Redis side. Two steps must be atomic and have no command of their own, so they stay Lua scripts:
+/// taking the lease with a fencing token (INCR and SET together, so tokens order leaders), and the fenced publish
+/// (lease check + epoch check + every XADD + checkpoint write: a leader that lost its lease or its epoch writes
+/// nothing). Renewing and releasing the lease are compare-and-expire / compare-and-delete on the token, which
+/// StackExchange.Redis provides as LockExtend / LockRelease; the state is two plain GETs.
 /// Standalone Redis (or one cluster shard): the fenced publish touches keys of several hash slots.
 /// </summary>
 internal sealed class CdcRedisStore
@@ -24,21 +25,6 @@ internal sealed class CdcRedisStore
         local token = redis.call('INCR', KEYS[2]) .. '-' .. ARGV[2]
         redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
         return token
-        """;
-
-    // KEYS: lease. ARGV: token, ttl ms. 1 when renewed, 0 when the lease is not (or no longer) the caller's.
-    private const string RenewScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          redis.call('PEXPIRE', KEYS[1], ARGV[2])
-          return 1
-        end
-        return 0
-        """;
-
-    // KEYS: lease. ARGV: token.
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
         """;
 
     // KEYS: lease, epoch, checkpoint, stream 1..n. ARGV: token, epoch, set-epoch flag, checkpoint, maxlen, batch 1..n.
@@ -81,11 +67,10 @@ internal sealed class CdcRedisStore
     }
 
     /// <summary>Extends the lease if it still holds <paramref name="token"/>; false when it was lost.</summary>
-    public async Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) =>
-        (long)await _database.ScriptEvaluateAsync(RenewScript, [Keys.Lease], [token, (long)ttl.TotalMilliseconds]).ConfigureAwait(false) == 1;
+    public Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) => _database.LockExtendAsync(Keys.Lease, token, ttl);
 
     /// <summary>Gives the lease up if it still holds <paramref name="token"/>.</summary>
-    public Task ReleaseLeaseAsync(string token) => _database.ScriptEvaluateAsync(ReleaseScript, [Keys.Lease], [token]);
+    public Task ReleaseLeaseAsync(string token) => _database.LockReleaseAsync(Keys.Lease, token);
 
     /// <summary>The stored epoch (0 = none) and checkpoint (null = none).</summary>
     public async Task<(ulong Epoch, string? Checkpoint)> ReadStateAsync()

@@ -8,10 +8,13 @@ namespace ReadHistory.Server.Cdc;
 /// <summary>
 /// Reads one slot stream for a cache replica: batches after a cursor, and gaps when continuity cannot be proven —
 /// the epoch changed or vanished (new publisher epoch, Redis lost its data), the stream was trimmed past the
-/// cursor (the replica fell more than StreamMaxLength entries behind), or an entry is corrupt. Each round trip is
-/// one script reading the epoch, the stream's first and last ids and up to ReadCount entries, so the three are
-/// consistent. It polls (bounded by ReadPollInterval) rather than XREAD BLOCK, which would hold the shared
-/// StackExchange.Redis connection for every other caller (measured: a PING waited the full BLOCK time).
+/// cursor (the replica fell more than StreamMaxLength entries behind), or an entry is corrupt. Each read is one
+/// script reading the epoch, the stream's first and last ids and up to ReadCount entries: the four must come from one
+/// moment (a trim between reading the first id and the entries would lose entries without a gap), and the script
+/// returns the first and last ids without their entries, which native XRANGE calls in a MULTI could not.
+/// While tailing, a read that finds nothing waits on a blocking XREAD (BLOCK ReadPollInterval) on a connection of
+/// its own, then reads again: a new entry is read as soon as it lands, and an epoch change on an idle stream is still
+/// seen within ReadPollInterval; the shared connection is never held by the BLOCK.
 /// </summary>
 internal sealed class ChangeStreamReader
 {
@@ -25,18 +28,25 @@ internal sealed class ChangeStreamReader
         """;
 
     private readonly IDatabase _database;
+    private readonly IDatabase? _blocking;
     private readonly CdcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _epochKey;
 
-    /// <summary>Creates a reader of slot <paramref name="slot"/> of pool <paramref name="pool"/>.</summary>
-    public ChangeStreamReader(IConnectionMultiplexer connection, RedisOptions redis, CdcOptions options, string pool, int slot, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates a reader of slot <paramref name="slot"/> of pool <paramref name="pool"/> over the shared
+    /// <paramref name="connection"/>; <paramref name="blockingConnection"/> is a connection nothing else waits on, for
+    /// the tail's blocking XREAD (null: the tail polls, pausing up to ReadPollInterval).
+    /// </summary>
+    public ChangeStreamReader(
+        IConnectionMultiplexer connection, IConnectionMultiplexer? blockingConnection, RedisOptions redis, CdcOptions options, string pool, int slot, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(redis);
         var keys = new CdcKeys(redis.KeyPrefix);
         _database = connection.GetDatabase();
+        _blocking = blockingConnection is null || ReferenceEquals(blockingConnection, connection) ? null : blockingConnection.GetDatabase();
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -48,16 +58,23 @@ internal sealed class ChangeStreamReader
     public string StreamKey { get; }
 
     /// <summary>The cursor at the stream's end now: for a replica that holds nothing yet (a cold start).</summary>
+    /// <remarks>
+    /// Two native reads, the last id first: an epoch that changes between them pairs the new epoch with an id of the old
+    /// one, which is still a sound place to tail the new epoch from (its entries all come later); the other order could
+    /// pair the old epoch with a new entry, which the next read would report as a gap. Once per start, so the last
+    /// entry's payload that XREVRANGE brings along costs nothing that matters.
+    /// </remarks>
     public async Task<StreamCursor> GetTailCursorAsync()
     {
-        var state = await ReadStateAsync(StreamCursor.Beginning, 0).ConfigureAwait(false);
-        return new StreamCursor(state.Epoch, state.LastId ?? StreamCursor.Beginning);
+        var last = await _database.StreamRangeAsync(StreamKey, "-", "+", 1, Order.Descending).ConfigureAwait(false);
+        var epoch = await _database.StringGetAsync(_epochKey).ConfigureAwait(false);
+        return new StreamCursor(CdcKeys.ParseEpoch(epoch), last.Length == 0 ? StreamCursor.Beginning : (string)last[0].Id!);
     }
 
     /// <summary>One round trip: the updates after <paramref name="cursor"/> (empty when there is nothing new).</summary>
     public async Task<IReadOnlyList<StreamUpdate>> ReadAsync(StreamCursor cursor)
     {
-        var state = await ReadStateAsync(cursor.EntryId, _options.ReadCount).ConfigureAwait(false);
+        var state = await ReadStateAsync(cursor.EntryId).ConfigureAwait(false);
         var tail = new StreamCursor(state.Epoch, state.LastId ?? StreamCursor.Beginning);
         if (state.Epoch != cursor.Epoch)
         {
@@ -106,8 +123,9 @@ internal sealed class ChangeStreamReader
     }
 
     /// <summary>
-    /// Tails the stream from <paramref name="cursor"/> until cancelled: yields updates as they come, polling with
-    /// a pause that grows from 1 ms to ReadPollInterval while nothing arrives; Redis errors are retried.
+    /// Tails the stream from <paramref name="cursor"/> until cancelled: yields updates as they come; when a read finds
+    /// nothing it waits for the next entry (blocking XREAD on the dedicated connection, or polling with a pause that
+    /// grows from 1 ms to ReadPollInterval without one); Redis errors are retried after ReadPollInterval.
     /// </summary>
     public async IAsyncEnumerable<StreamUpdate> TailAsync(StreamCursor cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -115,6 +133,7 @@ internal sealed class ChangeStreamReader
         while (!cancellationToken.IsCancellationRequested)
         {
             IReadOnlyList<StreamUpdate> updates;
+            var failed = false;
             try
             {
                 updates = await ReadAsync(cursor).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -122,6 +141,7 @@ internal sealed class ChangeStreamReader
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 updates = [];
+                failed = true;
                 pause = _options.ReadPollInterval;
             }
 
@@ -131,19 +151,39 @@ internal sealed class ChangeStreamReader
                 yield return update;
             }
 
-            if (updates.Count >= _options.ReadCount)
-            {
-                continue;
-            }
-
             if (updates.Count > 0)
             {
                 pause = TimeSpan.FromMilliseconds(1);
                 continue;
             }
 
+            if (!failed && _blocking is not null && await WaitForEntryAsync(cursor, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
             await Task.Delay(pause, _time, cancellationToken).ConfigureAwait(false);
             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.ReadPollInterval.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// Waits up to ReadPollInterval for an entry after <paramref name="cursor"/>: XREAD COUNT 1 BLOCK on the dedicated
+    /// connection (its async timeout is the shared one plus ReadPollInterval, so the BLOCK always ends first). Only a
+    /// wake-up: the entries are then read with the epoch and the stream's bounds by <see cref="ReadAsync"/>. False when
+    /// Redis failed (the caller pauses before it reads again).
+    /// </summary>
+    private async Task<bool> WaitForEntryAsync(StreamCursor cursor, CancellationToken cancellationToken)
+    {
+        var block = (long)Math.Max(1, Math.Ceiling(_options.ReadPollInterval.TotalMilliseconds));
+        try
+        {
+            await _blocking!.ExecuteAsync("XREAD", "COUNT", 1, "BLOCK", block, "STREAMS", (RedisKey)StreamKey, cursor.EntryId).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -169,10 +209,10 @@ internal sealed class ChangeStreamReader
         return null;
     }
 
-    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries)> ReadStateAsync(string after, int count)
+    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries)> ReadStateAsync(string after)
     {
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(ReadScript, [StreamKey, _epochKey], [after, Math.Max(count, 1)]).ConfigureAwait(false))!;
-        var entries = count == 0 ? [] : (RedisResult[])result[3]!;
+        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(ReadScript, [StreamKey, _epochKey], [after, _options.ReadCount]).ConfigureAwait(false))!;
+        var entries = (RedisResult[])result[3]!;
         return (CdcKeys.ParseEpoch((string?)result[0]), result[1].IsNull ? null : (string?)result[1], result[2].IsNull ? null : (string?)result[2], entries);
     }
 }

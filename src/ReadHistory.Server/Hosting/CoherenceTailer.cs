@@ -61,7 +61,7 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var cache = await WaitForCacheAsync(stoppingToken).ConfigureAwait(false);
-        var reader = new ChangeStreamReader(redis.Connection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
+        var reader = new ChangeStreamReader(redis.Connection, redis.TailConnection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
         StreamCursor cursor;
         StreamCursor? catchUpTo = null;
         if (await WarmStartAsync(cache, reader, stoppingToken).ConfigureAwait(false) is { } warm)

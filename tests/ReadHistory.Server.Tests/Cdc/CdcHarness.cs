@@ -13,11 +13,12 @@ internal sealed class CdcHarness : IAsyncDisposable
 {
     private readonly List<CdcPublisher> _publishers = [];
 
-    private CdcHarness(CdcServersFixture servers, StorageHarness storage, ConnectionMultiplexer redis, TopologyOptions topology, CdcOptions options)
+    private CdcHarness(CdcServersFixture servers, StorageHarness storage, ConnectionMultiplexer redis, ConnectionMultiplexer tailRedis, TopologyOptions topology, CdcOptions options)
     {
         Servers = servers;
         Storage = storage;
         Redis = redis;
+        TailRedis = tailRedis;
         Topology = topology;
         Options = options;
         RedisOptions = new RedisOptions { Configuration = servers.Redis.Endpoint, KeyPrefix = "t" + Guid.NewGuid().ToString("N")[..10] };
@@ -30,6 +31,9 @@ internal sealed class CdcHarness : IAsyncDisposable
     public StorageHarness Storage { get; }
 
     public ConnectionMultiplexer Redis { get; }
+
+    /// <summary>The readers' blocking connection, configured as the server configures its own.</summary>
+    public ConnectionMultiplexer TailRedis { get; }
 
     public RedisOptions RedisOptions { get; }
 
@@ -58,18 +62,19 @@ internal sealed class CdcHarness : IAsyncDisposable
         };
         configure?.Invoke(options);
         var storage = await StorageHarness.CreateAsync(servers.MariaDb, "cdc");
-        var redis = await ConnectAsync(servers.Redis.Endpoint);
-        return new CdcHarness(servers, storage, redis, topology, options);
+        var redis = await ConnectAsync(ConfigurationOptions.Parse(servers.Redis.Endpoint + ",abortConnect=false,connectRetry=10,syncTimeout=10000"));
+        var tailRedis = await ConnectAsync(RedisConnector.Configure(new RedisOptions { Configuration = servers.Redis.Endpoint + ",connectRetry=10" }, "cdc-tests", options.ReadPollInterval));
+        return new CdcHarness(servers, storage, redis, tailRedis, topology, options);
     }
 
-    // StackExchange.Redis 1.2.6 with abortConnect=false returns before it is connected, and once in a full CI run a
-    // multiplexer never finished connecting (its first command timed out after 30 s). A harness therefore starts
-    // only with a connected multiplexer: it waits a bounded time and makes a fresh one if the first did not connect.
-    public static async Task<ConnectionMultiplexer> ConnectAsync(string endpoint)
+    // With abortConnect=false a multiplexer is returned before it is connected (and once in a full CI run, with
+    // StackExchange.Redis 1.2.6, one never finished connecting). A harness therefore starts only with a connected
+    // multiplexer: it waits a bounded time and makes a fresh one if the first did not connect.
+    public static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var connection = await ConnectionMultiplexer.ConnectAsync(endpoint + ",abortConnect=false,connectRetry=10,syncTimeout=10000").DefaultTimeout();
+            var connection = await ConnectionMultiplexer.ConnectAsync(configuration.Clone()).DefaultTimeout();
             for (var wait = 0; wait < 100 && !connection.IsConnected; wait++)
             {
                 await Task.Delay(50);
@@ -101,7 +106,7 @@ internal sealed class CdcHarness : IAsyncDisposable
     }
 
     public ChangeStreamReader Reader(string pool, int slot) =>
-        new(Redis, RedisOptions, Options, pool, slot, TimeProvider.System, NullLogger.Instance);
+        new(Redis, TailRedis, RedisOptions, Options, pool, slot, TimeProvider.System, NullLogger.Instance);
 
     public async Task InsertAsync(ulong user, ushort type, params ulong[] ids)
     {
@@ -183,6 +188,7 @@ internal sealed class CdcHarness : IAsyncDisposable
         }
 
         await Storage.DisposeAsync();
+        TailRedis.Dispose();
         Redis.Dispose();
     }
 }

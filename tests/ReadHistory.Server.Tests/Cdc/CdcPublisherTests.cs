@@ -140,7 +140,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         Assert.Equal(1, accepted);
         Assert.NotEqual(stale, current);
         Assert.Equal(("0-1-2"), (await store.ReadStateAsync().DefaultTimeout()).Checkpoint);
-        Assert.Equal(1L, (long)await harness.Redis.GetDatabase().ExecuteAsync("XLEN", stream).DefaultTimeout());
+        Assert.Equal(1L, await harness.Redis.GetDatabase().StreamLengthAsync(stream).DefaultTimeout());
     }
 
     [Fact]

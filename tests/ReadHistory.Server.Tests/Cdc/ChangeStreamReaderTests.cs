@@ -1,5 +1,6 @@
 using ReadHistory.Server.Cdc;
 using ReadHistory.TestSupport;
+using StackExchange.Redis;
 using Xunit;
 
 namespace ReadHistory.Server.Tests.Cdc;
@@ -14,13 +15,13 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
         var db = harness.Redis.GetDatabase();
         await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var stream = harness.Keys.Stream("default", 0);
-        var firstId = (string?)await db.ExecuteAsync("XADD", stream, "*", "data", ChangeBatch.Create(7, 0, "0-1-1", [new(1, 1, 1, StreamChangeKind.Upsert)])).DefaultTimeout();
+        var firstId = (string?)await db.StreamAddAsync(stream, "data", ChangeBatch.Create(7, 0, "0-1-1", [new(1, 1, 1, StreamChangeKind.Upsert)])).DefaultTimeout();
         for (var i = 0; i < 5; i++)
         {
-            await db.ExecuteAsync("XADD", stream, "*", "data", ChangeBatch.Create(7, 0, "0-1-2", [new(1, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
+            await db.StreamAddAsync(stream, "data", ChangeBatch.Create(7, 0, "0-1-2", [new(1, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
         }
 
-        await db.ExecuteAsync("XTRIM", stream, "MAXLEN", "2").DefaultTimeout();
+        await db.StreamTrimAsync(stream, 2).DefaultTimeout();
         var updates = await harness.Reader("default", 0).ReadAsync(new StreamCursor(7, firstId!)).DefaultTimeout();
 
         var gap = Assert.Single(updates);
@@ -35,8 +36,8 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
         var db = harness.Redis.GetDatabase();
         await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var stream = harness.Keys.Stream("default", 0);
-        await db.ExecuteAsync("XADD", stream, "*", "data", new byte[] { 1, 2, 3 }).DefaultTimeout();
-        await db.ExecuteAsync("XADD", stream, "*", "data", ChangeBatch.Create(7, 0, "0-1-2", [new(4, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
+        await db.StreamAddAsync(stream, "data", new byte[] { 1, 2, 3 }).DefaultTimeout();
+        await db.StreamAddAsync(stream, "data", ChangeBatch.Create(7, 0, "0-1-2", [new(4, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
 
         var updates = await harness.Reader("default", 0).ReadAsync(new StreamCursor(7, StreamCursor.Beginning)).DefaultTimeout();
 
@@ -77,5 +78,36 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
         var seen = await tail.DefaultTimeout();
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (ulong)i), seen.Select(c => c.ContentId));
         Assert.Equal(publisher.Epoch, cursor.Epoch);
+    }
+
+    [Fact]
+    public async Task A_waiting_tail_wakes_on_a_new_entry_at_once_and_never_holds_the_shared_connection()
+    {
+        // A BLOCK far longer than the test may wait: only the wake-up on the new entry can deliver it in time.
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)], o => o.ReadPollInterval = TimeSpan.FromSeconds(5));
+        var db = harness.Redis.GetDatabase();
+        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        var reader = harness.Reader("default", 0);
+        using var cts = new CancellationTokenSource(TestTimeout.Default);
+        var first = Task.Run(async () =>
+        {
+            await foreach (var update in reader.TailAsync(new StreamCursor(7, StreamCursor.Beginning), cts.Token))
+            {
+                return update;
+            }
+
+            return null;
+        });
+        await CdcHarness.WaitUntilAsync(async () => (await harness.Servers.Redis.CliAsync("CLIENT", "LIST")).Contains("cmd=xread", StringComparison.Ordinal), "the tail blocks in XREAD");
+
+        var ping = await db.PingAsync().DefaultTimeout();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await db.StreamAddAsync(reader.StreamKey, "data", ChangeBatch.Create(7, 0, "0-1-2", [new(4, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
+        var update = await first.DefaultTimeout();
+        await cts.CancelAsync();
+
+        Assert.True(ping < TimeSpan.FromSeconds(1), $"PING on the shared connection took {ping}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the entry arrived after {clock.Elapsed}");
+        Assert.Equal(4UL, update!.Batch![0].UserId);
     }
 }
