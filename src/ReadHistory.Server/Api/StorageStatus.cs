@@ -1,5 +1,5 @@
 using ReadHistory.MySql;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;
