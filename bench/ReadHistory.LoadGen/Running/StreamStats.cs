@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using ReadHistory.LoadGen.Measure;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.LoadGen.Running;
 
