@@ -16,7 +16,6 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ReadHistory.Core/ReadHistory.Core.csproj src/ReadHistory.Core/
 COPY src/ReadHistory.Api/ReadHistory.Api.csproj src/ReadHistory.Api/
-COPY src/ReadHistory.Rpc/ReadHistory.Rpc.csproj src/ReadHistory.Rpc/
 COPY src/ReadHistory.MySql.Replication/ReadHistory.MySql.Replication.csproj src/ReadHistory.MySql.Replication/
 COPY src/ReadHistory.Server/ReadHistory.Server.csproj src/ReadHistory.Server/NodeRuntime.props src/ReadHistory.Server/
 RUN dotnet restore src/ReadHistory.Server/ReadHistory.Server.csproj

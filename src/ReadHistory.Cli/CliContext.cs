@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ReadHistory.Cli.Output;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Cli;
 

@@ -1,4 +1,4 @@
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Cli;
 

@@ -1,10 +1,10 @@
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli;
 
 /// <summary>
-/// The calls the CLI makes. Failures surface as <see cref="Rpc.RpcException"/> carrying the gRPC status,
+/// The calls the CLI makes. Failures surface as <see cref="Grpc.Core.RpcException"/> carrying the gRPC status,
 /// so commands can be tested against a fake as well as against an in-process server.
 /// </summary>
 internal interface IReadHistoryClient : IAsyncDisposable

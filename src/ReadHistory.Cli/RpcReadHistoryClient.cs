@@ -1,21 +1,23 @@
-using ReadHistory.Rpc.Health;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
-using ReadHistory.Rpc.Health.V1;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Cli;
 
-/// <summary>The CLI's calls over a ReadHistory.Rpc channel (gRPC over HTTP/2).</summary>
+/// <summary>The CLI's calls over one Grpc.Net.Client channel (gRPC over HTTP/2), through the generated clients.</summary>
 internal sealed class RpcReadHistoryClient : IReadHistoryClient
 {
     private readonly GrpcChannel _channel;
-    private readonly CallInvoker _invoker;
+    private readonly ReadHistoryClient _client;
+    private readonly Health.HealthClient _health;
 
     private RpcReadHistoryClient(GrpcChannel channel)
     {
         _channel = channel;
-        _invoker = channel.CreateCallInvoker();
+        _client = new ReadHistoryClient(channel);
+        _health = new Health.HealthClient(channel);
     }
 
     /// <summary>A client with its own channel to <paramref name="endpoint"/>.</summary>
@@ -23,28 +25,28 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
 
     /// <inheritdoc />
     public Task<CheckResponse> CheckAsync(CheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
-        UnaryAsync(ReadHistoryMethods.Check, request, deadline, cancellationToken);
+        AwaitAsync(_client.CheckAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public Task<FilterResponse> FilterAsync(CheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
-        UnaryAsync(ReadHistoryMethods.Filter, request, deadline, cancellationToken);
+        AwaitAsync(_client.FilterAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
-        UnaryAsync(ReadHistoryMethods.MarkRead, request, deadline, cancellationToken);
+        AwaitAsync(_client.MarkReadAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
-        UnaryAsync(ReadHistoryMethods.ForgetUser, request, deadline, cancellationToken);
+        AwaitAsync(_client.ForgetUserAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public Task<HealthCheckResponse> CheckHealthAsync(HealthCheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
-        UnaryAsync(HealthMethods.Check, request, deadline, cancellationToken);
+        AwaitAsync(_health.CheckAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public async Task<IngestResponse> IngestAsync(IAsyncEnumerable<IngestRequest> batches, DateTime? deadline, CancellationToken cancellationToken)
     {
-        using var call = _invoker.AsyncClientStreamingCall(ReadHistoryMethods.Ingest, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken));
+        using var call = _client.Ingest(Options(deadline, cancellationToken));
         // A bad input line throws out of this loop; disposing the call then cancels the stream so the server drops it.
         await foreach (var batch in batches.ConfigureAwait(false))
         {
@@ -62,11 +64,14 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
         return ValueTask.CompletedTask;
     }
 
-    private async Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime? deadline, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    private static CallOptions Options(DateTime? deadline, CancellationToken cancellationToken) =>
+        new(deadline: deadline, cancellationToken: cancellationToken);
+
+    private static async Task<TResponse> AwaitAsync<TResponse>(AsyncUnaryCall<TResponse> call)
     {
-        using var call = _invoker.AsyncUnaryCall(method, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
-        return await call.ResponseAsync.ConfigureAwait(false);
+        using (call)
+        {
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }
     }
 }

@@ -1,5 +1,5 @@
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Tests;
 

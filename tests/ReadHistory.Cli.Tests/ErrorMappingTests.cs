@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Tests;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Tests;
 

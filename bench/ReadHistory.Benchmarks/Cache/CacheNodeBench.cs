@@ -9,13 +9,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Server.Cache;
 using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Benchmarks.Cache;
 
@@ -227,7 +228,7 @@ internal static class CacheNodeBench
             check.ContentIds.Add(ids);
             return new CacheCheckRequest { Request = check };
         }).ToArray();
-        var first = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), requests[0]).ResponseAsync;
+        var first = await new CacheNodeClient(invoker).CheckAsync(requests[0], BenchHost.Within(5000)).ResponseAsync;
         if (first.Source != AnswerSource.Memory)
         {
             throw new InvalidOperationException("the gRPC hit was not answered from memory");
@@ -251,7 +252,7 @@ internal static class CacheNodeBench
             while (Stopwatch.GetTimestamp() < end)
             {
                 var started = Stopwatch.GetTimestamp();
-                await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), requests[n++ % requests.Length]).ResponseAsync;
+                await new CacheNodeClient(invoker).CheckAsync(requests[n++ % requests.Length], BenchHost.Within(5000)).ResponseAsync;
                 mine.Add(Stopwatch.GetTimestamp() - started);
             }
 

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Server;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Cache;
 
 namespace ReadHistory.Benchmarks.Cache;
@@ -278,13 +279,13 @@ internal static class WarmStartBench
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(new IPEndPoint(IPAddress.Loopback, 0)));
-        builder.Services.AddGrpcServer();
+        // The node's own listener settings (HTTP/2 only, the raised response buffer) and Snapshot method.
+        builder.WebHost.ConfigureKestrel(kestrel => ServerHost.ListenGrpc(kestrel, new IPEndPoint(IPAddress.Loopback, 0), certificate: null));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new PeerService(peer, new SnapshotSender(SnapshotCursorSource.None)));
+        builder.Services.AddSingleton<IServiceMethodProvider<PeerService>, PeerService.MethodProvider>();
         var app = builder.Build();
-        var sender = new SnapshotSender(SnapshotCursorSource.None);
-        app.MapGrpcService(ServerServiceDefinition.CreateBuilder(CacheNodeMethods.ServiceName)
-            .AddServerStreamingMethod(CacheNodeMethods.Snapshot, (request, stream, context) => sender.SendAsync(peer, request, stream, context.CancellationToken))
-            .Build());
+        app.MapGrpcService<PeerService>();
         await app.StartAsync();
         return app;
     }
@@ -326,5 +327,18 @@ internal static class WarmStartBench
 
         public string Describe(int run) => string.Create(CultureInfo.InvariantCulture,
             $"run {run}: {MiB:F0} MiB, {Users:N0} users in {Seconds:F2} s = {MiBps:F0} MiB/s, {UsersPerSecond:N0} users/s; CPU {CpuSeconds:F2} s{(PeerCpuSeconds is { } peer ? string.Create(CultureInfo.InvariantCulture, $" + peer {peer:F2} s") : "")} (GC pauses {PauseSeconds:F2} s); allocated {AllocMiB:F0} MiB");
+    }
+
+    /// <summary>CacheNode.Snapshot alone, bound with the node's encoded-chunk method.</summary>
+    internal sealed class PeerService(ReadThroughCache cache, SnapshotSender sender)
+    {
+        public Task SnapshotAsync(SnapshotRequest request, IServerStreamWriter<EncodedSnapshotChunk> stream, ServerCallContext context) =>
+            sender.SendAsync(cache, request, stream, context.CancellationToken);
+
+        internal sealed class MethodProvider : IServiceMethodProvider<PeerService>
+        {
+            public void OnServiceMethodDiscovery(ServiceMethodProviderContext<PeerService> context) =>
+                context.AddServerStreamingMethod(SnapshotMethods.Encoded, [], static (service, request, stream, callContext) => service.SnapshotAsync(request, stream, callContext));
+        }
     }
 }

@@ -4,11 +4,12 @@ using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Benchmarks.Shared;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Benchmarks.Cdc;
 
@@ -146,7 +147,7 @@ internal static class CoherenceLagBench
             var check = new CacheCheckRequest { Request = new CheckRequest { UserId = MarkerUserBase + (ulong)u, ContentIds = { 1 } } };
             for (var attempt = 0; ; attempt++)
             {
-                var answer = await b.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), check).ResponseAsync;
+                var answer = await new CacheNodeClient(b).CheckAsync(check, BenchHost.Within(5000)).ResponseAsync;
                 if (answer.Source == AnswerSource.Memory)
                 {
                     break;

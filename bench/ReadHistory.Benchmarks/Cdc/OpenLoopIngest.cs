@@ -2,7 +2,8 @@ using System.Diagnostics;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Benchmarks.Shared;
-using ReadHistory.Rpc;
+using Grpc.Core;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Benchmarks.Cdc;
 
@@ -118,7 +119,7 @@ internal sealed class OpenLoopIngest(CallInvoker calls, int rowsPerSecond, int r
         var sent = Stopwatch.GetTimestamp();
         try
         {
-            await calls.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, BenchHost.Within(30_000), new CacheMarkReadRequest { Request = request }).ResponseAsync;
+            await new CacheNodeClient(calls).MarkReadAsync(new CacheMarkReadRequest { Request = request }, BenchHost.Within(30_000)).ResponseAsync;
             Interlocked.Add(ref _rows, rowsPerCall);
             Interlocked.Increment(ref _calls);
             var ms = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
@@ -150,7 +151,7 @@ internal sealed class OpenLoopIngest(CallInvoker calls, int rowsPerSecond, int r
         probe.Add(marker);
         try
         {
-            await calls.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, BenchHost.Within(30_000), new CacheMarkReadRequest { Request = request }).ResponseAsync;
+            await new CacheNodeClient(calls).MarkReadAsync(new CacheMarkReadRequest { Request = request }, BenchHost.Within(30_000)).ResponseAsync;
             marker.AckTicks = Stopwatch.GetTimestamp();
         }
         catch (RpcException)

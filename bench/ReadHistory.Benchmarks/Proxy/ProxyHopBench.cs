@@ -8,12 +8,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Benchmarks.Proxy;
 
@@ -61,11 +63,11 @@ internal static class ProxyHopBench
             }
         }
 
-        await proxied.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, BenchHost.Within(5000), mark).ResponseAsync;
+        await new ReadHistoryClient(proxied).MarkReadAsync(mark, BenchHost.Within(5000)).ResponseAsync;
         await WarmAsync(proxied, check);
         var wrapped = new CacheCheckRequest { Request = check };
-        Func<Task> viaNode = () => direct.AsyncUnaryCall(CacheNodeMethods.Check, null, BenchHost.Within(5000), wrapped).ResponseAsync;
-        Func<Task> viaProxy = () => proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, BenchHost.Within(5000), check).ResponseAsync;
+        Func<Task> viaNode = () => new CacheNodeClient(direct).CheckAsync(wrapped, BenchHost.Within(5000)).ResponseAsync;
+        Func<Task> viaProxy = () => new ReadHistoryClient(proxied).CheckAsync(check, BenchHost.Within(5000)).ResponseAsync;
 
         var nodeRuns = new List<Latency>();
         var proxyRuns = new List<Latency>();
@@ -107,7 +109,7 @@ internal static class ProxyHopBench
     {
         for (var attempt = 0; attempt < 400; attempt++)
         {
-            var answer = await proxied.AsyncUnaryCall(ReadHistoryMethods.Check, null, BenchHost.Within(5000), check).ResponseAsync;
+            var answer = await new ReadHistoryClient(proxied).CheckAsync(check, BenchHost.Within(5000)).ResponseAsync;
             if (answer.Source == AnswerSource.Memory)
             {
                 return;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using HdrHistogram;
-using ReadHistory.Rpc;
 
 namespace ReadHistory.LoadGen.Running;
 

@@ -2,8 +2,10 @@ using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.LoadGen.Model;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.LoadGen.Targets;
 
@@ -20,8 +22,8 @@ internal sealed class ServiceTarget : ILoadTarget
     private readonly bool _direct;
     private readonly WorkloadModel? _warm;
     private readonly GrpcChannel[] _channels;
-    private readonly CallInvoker[] _invokers;
-    private readonly CallInvoker _writes;
+    private readonly (ReadHistoryClient Api, CacheNodeClient Node)[] _clients;
+    private readonly (ReadHistoryClient Api, CacheNodeClient Node) _writes;
     private int _next;
     private PoolStats? _warmed;
 
@@ -40,18 +42,18 @@ internal sealed class ServiceTarget : ILoadTarget
         // Checks spread over --channels connections; writes get a connection of their own so that a flood of checks
         // queued in the client's connections does not hold them back (the server still orders them as it likes).
         _channels = new GrpcChannel[Math.Max(1, options.Channels) + 1];
-        _invokers = new CallInvoker[_channels.Length - 1];
+        _clients = new (ReadHistoryClient, CacheNodeClient)[_channels.Length - 1];
         for (var i = 0; i < _channels.Length; i++)
         {
             _channels[i] = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
         }
 
-        for (var i = 0; i < _invokers.Length; i++)
+        for (var i = 0; i < _clients.Length; i++)
         {
-            _invokers[i] = _channels[i].CreateCallInvoker();
+            _clients[i] = (new ReadHistoryClient(_channels[i]), new CacheNodeClient(_channels[i]));
         }
 
-        _writes = _channels[^1].CreateCallInvoker();
+        _writes = (new ReadHistoryClient(_channels[^1]), new CacheNodeClient(_channels[^1]));
     }
 
     /// <inheritdoc />
@@ -80,7 +82,9 @@ internal sealed class ServiceTarget : ILoadTarget
                 request.ContentIds.Add(WorkloadModel.UnreadId(((ulong)rank + 1) * 0x9E37_79B9_7F4A_7C15UL));
                 try
                 {
-                    await UnaryAsync(_invokers[rank % _invokers.Length], _direct ? CacheNodeMethods.Check : null, ReadHistoryMethods.Check, request, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+                    var clients = _clients[rank % _clients.Length];
+                    var options = Options(TimeSpan.FromSeconds(60), cancellationToken);
+                    await (_direct ? clients.Node.CheckAsync(new CacheCheckRequest { Request = request }, options) : clients.Api.CheckAsync(request, options)).ConfigureAwait(false);
                 }
                 catch (RpcException)
                 {
@@ -110,9 +114,11 @@ internal sealed class ServiceTarget : ILoadTarget
     public async Task CheckAsync(CheckCall call, CancellationToken cancellationToken)
     {
         var request = ToRequest(call);
+        var clients = NextClients();
+        var options = Options(_options.Deadline, cancellationToken);
         var response = _direct
-            ? await UnaryAsync(CacheNodeMethods.Check, new CacheCheckRequest { Request = request }, cancellationToken).ConfigureAwait(false)
-            : await UnaryAsync(ReadHistoryMethods.Check, request, cancellationToken).ConfigureAwait(false);
+            ? await clients.Node.CheckAsync(new CacheCheckRequest { Request = request }, options).ConfigureAwait(false)
+            : await clients.Api.CheckAsync(request, options).ConfigureAwait(false);
         Decode(response.ReadBitmap.Span, call.Read);
     }
 
@@ -125,9 +131,11 @@ internal sealed class ServiceTarget : ILoadTarget
             request.Requests.Add(ToRequest(call));
         }
 
+        var clients = NextClients();
+        var options = Options(_options.Deadline, cancellationToken);
         var response = _direct
-            ? await UnaryAsync(CacheNodeMethods.BatchCheck, new CacheBatchCheckRequest { Request = request }, cancellationToken).ConfigureAwait(false)
-            : await UnaryAsync(ReadHistoryMethods.BatchCheck, request, cancellationToken).ConfigureAwait(false);
+            ? await clients.Node.BatchCheckAsync(new CacheBatchCheckRequest { Request = request }, options).ConfigureAwait(false)
+            : await clients.Api.BatchCheckAsync(request, options).ConfigureAwait(false);
         if (response.Results.Count != calls.Count)
         {
             throw new InvalidOperationException($"BatchCheck answered {response.Results.Count} results for {calls.Count} entries");
@@ -157,11 +165,11 @@ internal sealed class ServiceTarget : ILoadTarget
 
         if (_direct)
         {
-            await UnaryAsync(_writes, CacheNodeMethods.MarkRead, new CacheMarkReadRequest { Request = request }, _options.Deadline, cancellationToken).ConfigureAwait(false);
+            await _writes.Node.MarkReadAsync(new CacheMarkReadRequest { Request = request }, Options(_options.Deadline, cancellationToken)).ConfigureAwait(false);
         }
         else
         {
-            await UnaryAsync(_writes, ReadHistoryMethods.MarkRead, request, _options.Deadline, cancellationToken).ConfigureAwait(false);
+            await _writes.Api.MarkReadAsync(request, Options(_options.Deadline, cancellationToken)).ConfigureAwait(false);
         }
     }
 
@@ -241,8 +249,7 @@ internal sealed class ServiceTarget : ILoadTarget
         try
         {
             using var channel = GrpcChannel.ForAddress(_options.NodeEndpoint ?? _options.Endpoint);
-            var stats = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null,
-                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken), new StatsRequest()).ResponseAsync.ConfigureAwait(false);
+            var stats = await new CacheNodeClient(channel).StatsAsync(new StatsRequest(), Options(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
             return stats.Pools.Count == 0 ? null : stats.Pools[0];
         }
         catch (RpcException)
@@ -252,28 +259,9 @@ internal sealed class ServiceTarget : ILoadTarget
         }
     }
 
-    private Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>
-        where TResponse : class, Google.Protobuf.IMessage<TResponse> =>
-        UnaryAsync(_invokers[(int)((uint)Interlocked.Increment(ref _next) % (uint)_invokers.Length)], method, request, _options.Deadline, cancellationToken);
+    private (ReadHistoryClient Api, CacheNodeClient Node) NextClients() =>
+        _clients[(int)((uint)Interlocked.Increment(ref _next) % (uint)_clients.Length)];
 
-    private async Task UnaryAsync(CallInvoker invoker, Method<CacheCheckRequest, CheckResponse>? direct, Method<CheckRequest, CheckResponse> proxied, CheckRequest request, TimeSpan deadline, CancellationToken cancellationToken)
-    {
-        if (direct is not null)
-        {
-            await UnaryAsync(invoker, direct, new CacheCheckRequest { Request = request }, deadline, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await UnaryAsync(invoker, proxied, request, deadline, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<TResponse> UnaryAsync<TRequest, TResponse>(CallInvoker invoker, Method<TRequest, TResponse> method, TRequest request, TimeSpan deadline, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>
-    {
-        using var call = invoker.AsyncUnaryCall(method, null, new CallOptions(deadline: DateTime.UtcNow + deadline, cancellationToken: cancellationToken), request);
-        return await call.ResponseAsync.ConfigureAwait(false);
-    }
+    private static CallOptions Options(TimeSpan deadline, CancellationToken cancellationToken) =>
+        new(deadline: DateTime.UtcNow + deadline, cancellationToken: cancellationToken);
 }

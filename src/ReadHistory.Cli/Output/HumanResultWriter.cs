@@ -1,6 +1,6 @@
 using System.Globalization;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Output;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Output;
 

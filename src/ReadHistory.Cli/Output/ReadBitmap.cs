@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Cli.Output;
 

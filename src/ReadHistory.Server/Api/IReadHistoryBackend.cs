@@ -1,5 +1,5 @@
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Api;
 

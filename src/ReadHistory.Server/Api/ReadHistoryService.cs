@@ -1,7 +1,8 @@
 using System.Numerics;
+using Grpc.Core;
 using Google.Protobuf;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using ReadHistoryBase = ReadHistory.Api.V1.ReadHistory.ReadHistoryBase;
 
 namespace ReadHistory.Server.Api;
 
@@ -9,10 +10,10 @@ namespace ReadHistory.Server.Api;
 /// The public readhistory.v1.ReadHistory service: validates every call (a refused call is refused whole, with
 /// INVALID_ARGUMENT naming the field and the limit) and hands valid ones to the backend.
 /// </summary>
-internal sealed class ReadHistoryService(RequestValidator validator, IReadHistoryBackend backend)
+internal sealed class ReadHistoryService(RequestValidator validator, IReadHistoryBackend backend) : ReadHistoryBase
 {
     /// <summary>Check: the read bitmap of one user's candidates.</summary>
-    public async Task<CheckResponse> CheckAsync(CheckRequest request, ServerCallContext context)
+    public override async Task<CheckResponse> Check(CheckRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
@@ -21,7 +22,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     }
 
     /// <summary>Filter: the unread ids in request order.</summary>
-    public async Task<FilterResponse> FilterAsync(CheckRequest request, ServerCallContext context)
+    public override async Task<FilterResponse> Filter(CheckRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
@@ -39,7 +40,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     }
 
     /// <summary>BatchCheck: every entry answered in parallel (by the backend's batch path when it has one); a failed entry carries its own status.</summary>
-    public async Task<BatchCheckResponse> BatchCheckAsync(BatchCheckRequest request, ServerCallContext context)
+    public override async Task<BatchCheckResponse> BatchCheck(BatchCheckRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
         var results = new UserCheckResult?[request.Requests.Count];
@@ -79,7 +80,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     }
 
     /// <summary>MarkRead: acknowledged once the rows are durable.</summary>
-    public async Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
+    public override async Task<MarkReadResponse> MarkRead(MarkReadRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
         var written = await backend.MarkReadAsync(request, context).ConfigureAwait(false);
@@ -87,7 +88,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     }
 
     /// <summary>Ingest: each valid message is written; invalid ones are counted and the first reason kept.</summary>
-    public async Task<IngestResponse> IngestAsync(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
+    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
     {
         var response = new IngestResponse();
         while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
@@ -113,7 +114,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
     }
 
     /// <summary>ForgetUser: removes the user's rows and cached filters.</summary>
-    public async Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context)
+    public override async Task<ForgetUserResponse> ForgetUser(ForgetUserRequest request, ServerCallContext context)
     {
         ThrowIfInvalid(validator.Validate(request));
         var removed = await backend.ForgetUserAsync(request, context).ConfigureAwait(false);

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using MySqlConnector;
-using ReadHistory.Rpc;
 using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;

@@ -39,7 +39,7 @@ internal sealed class SnapshotChunkDecoder
     public int Pending => _decoded.Count;
 
     /// <summary>
-    /// Decodes one payload (the <see cref="Rpc.Method{TRequest, TResponse}.ResponseDecoder"/> of a Snapshot call): the
+    /// Decodes one payload (the response deserializer of <see cref="SnapshotMethods.Decoding"/>): the
     /// message it returns carries every field but the filters, which wait in <see cref="TakeDecoded"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Cache;
 
@@ -12,8 +12,8 @@ namespace ReadHistory.Server.Cache;
 /// </summary>
 /// <remarks>
 /// Memory stays bounded by about one chunk (plus one filter larger than a chunk): filters are written one at a time
-/// straight into the chunk's encoding (<see cref="SnapshotChunkEncoder"/>), which the transport takes as it is
-/// (<see cref="IEncodedStreamWriter"/>; other streams get it parsed), and the buffer is reused once it has. Filters
+/// straight into the chunk's encoding (<see cref="SnapshotChunkEncoder"/>), which the transport copies as it is
+/// (<see cref="SnapshotMethods.Encoded"/>'s marshaller), and the buffer is reused once the write has completed. Filters
 /// keep taking writes meanwhile; each is copied with every bit set before its own copy began, and anything later is
 /// re-applied by the receiver from the cursor. Users installed after the ranking are not sent (the receiver rebuilds
 /// them on a miss); capped markers are not sent.
@@ -40,7 +40,7 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
     }
 
     /// <summary>Streams <paramref name="cache"/>'s filters as the request asks; returns the filter bytes sent.</summary>
-    public async Task<long> SendAsync(ReadThroughCache cache, SnapshotRequest request, IAsyncStreamWriter<SnapshotChunk> stream, CancellationToken cancellationToken)
+    public async Task<long> SendAsync(ReadThroughCache cache, SnapshotRequest request, IAsyncStreamWriter<EncodedSnapshotChunk> stream, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(request);
@@ -125,7 +125,7 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
     }
 
     /// <summary>Sends the filter at the walk's position in parts over as many chunks as it takes (a filter larger than a chunk).</summary>
-    private static async Task SendSplitAsync(Walk walk, SnapshotChunkEncoder encoder, IAsyncStreamWriter<SnapshotChunk> stream, CancellationToken cancellationToken)
+    private static async Task SendSplitAsync(Walk walk, SnapshotChunkEncoder encoder, IAsyncStreamWriter<EncodedSnapshotChunk> stream, CancellationToken cancellationToken)
     {
         var entry = walk.Ranked[walk.Next++];
         var filter = entry.Filter!;
@@ -145,18 +145,10 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
         walk.Sent += total;
     }
 
-    /// <summary>Hands the chunk to the transport, encoded as it is where the stream takes that, then starts the next.</summary>
-    private static async Task FlushAsync(SnapshotChunkEncoder encoder, IAsyncStreamWriter<SnapshotChunk> stream, bool last, bool truncated, CancellationToken cancellationToken)
+    /// <summary>Hands the encoded chunk to the transport, then starts the next.</summary>
+    private static async Task FlushAsync(SnapshotChunkEncoder encoder, IAsyncStreamWriter<EncodedSnapshotChunk> stream, bool last, bool truncated, CancellationToken cancellationToken)
     {
-        var message = encoder.Finish(last, truncated);
-        if (stream is IEncodedStreamWriter encoded)
-        {
-            await encoded.WriteEncodedAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await stream.WriteAsync(SnapshotChunk.Parser.ParseFrom(message.Span), cancellationToken).ConfigureAwait(false);
-        }
+        await stream.WriteAsync(new EncodedSnapshotChunk(encoder.Finish(last, truncated)), cancellationToken).ConfigureAwait(false);
 
         encoder.Reset();
     }

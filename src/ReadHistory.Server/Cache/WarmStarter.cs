@@ -3,8 +3,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace ReadHistory.Server.Cache;
 
@@ -23,10 +23,6 @@ internal sealed partial class WarmStarter : IDisposable
 {
     // Room around a chunk's filter data for the message's own fields (cursor, per-part headers).
     private const int MessageOverheadBytes = 64 << 10;
-
-    // Response body read 256 KiB at a time: a 1 MiB chunk in 4 KiB (or 64 KiB) segments outnumbers the arrays the
-    // shared pool keeps per core, and every segment past those is allocated anew.
-    private const int ReceiveBufferBytes = 256 << 10;
 
     // Chunks received and parsed ahead of the installer.
     private const int PipelineChunks = 8;
@@ -140,10 +136,8 @@ internal sealed partial class WarmStarter : IDisposable
         using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = _options.ChunkBytes + MessageOverheadBytes,
-            ReceiveBufferSize = ReceiveBufferBytes,
-            TimeProvider = _time,
             HttpHandler = CreateHandler(),
-            DisposeHttpHandler = true,
+            DisposeHttpClient = true,
         });
         var request = new SnapshotRequest
         {
@@ -158,11 +152,7 @@ internal sealed partial class WarmStarter : IDisposable
         // Chunks are decoded into pooled buffers that the filters' bytes refer to (no copy or object per filter); the
         // installer hands each buffer back once it is done with the chunk.
         var decoder = new SnapshotChunkDecoder();
-        var method = new Method<SnapshotRequest, SnapshotChunk>(MethodType.ServerStreaming, CacheNodeMethods.ServiceName, CacheNodeMethods.Snapshot.Name, SnapshotRequest.Parser, SnapshotChunk.Parser)
-        {
-            ResponseDecoder = decoder.Decode,
-        };
-        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(method, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
+        using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(SnapshotMethods.Decoding(decoder), null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), request);
 
         // Two stages on two cores: this loop receives and parses chunks, the installer validates and installs them.
         var chunks = Channel.CreateBounded<(DecodedChunk Parts, bool Last, bool Truncated)>(new BoundedChannelOptions(PipelineChunks) { SingleReader = true, SingleWriter = true });

@@ -1,7 +1,6 @@
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Health.V1;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 
@@ -106,9 +105,9 @@ internal sealed partial class CoherenceTailer
     {
         try
         {
-            using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions { TimeProvider = time });
+            using var channel = GrpcChannel.ForAddress(peer);
             var deadline = time.GetUtcNow().UtcDateTime + timeout;
-            using var call = channel.CreateCallInvoker().AsyncUnaryCall(HealthMethods.Check, null, new CallOptions(deadline: deadline, cancellationToken: stoppingToken), WholeServer);
+            using var call = new Health.HealthClient(channel).CheckAsync(WholeServer, new CallOptions(deadline: deadline, cancellationToken: stoppingToken));
             var response = await call.ResponseAsync.ConfigureAwait(false);
             return response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         }

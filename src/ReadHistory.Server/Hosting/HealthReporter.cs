@@ -1,14 +1,15 @@
-using ReadHistory.Api.V1;
-using ReadHistory.Rpc.Health;
-using ServingStatus = ReadHistory.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using Grpc.HealthCheck;
+using PublicApi = ReadHistory.Api.V1.ReadHistory;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace ReadHistory.Server.Hosting;
 
 /// <summary>
 /// Mirrors /readyz into the gRPC health service ("" and readhistory.v1.ReadHistory), polled once a second, and
-/// turns NOT_SERVING as soon as the drain starts so health-checking proxies move traffic away first.
+/// turns NOT_SERVING as soon as the drain starts so health-checking proxies move traffic away first. Grpc.HealthCheck's
+/// service starts with no status at all (a Check of "" would be NOT_FOUND): the first poll sets both.
 /// </summary>
-internal sealed class HealthReporter(HealthService health, Readiness readiness, TimeProvider time, IHostApplicationLifetime lifetime) : BackgroundService
+internal sealed class HealthReporter(HealthServiceImpl health, Readiness readiness, TimeProvider time, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
@@ -31,6 +32,6 @@ internal sealed class HealthReporter(HealthService health, Readiness readiness, 
     private void Set(ServingStatus status)
     {
         health.SetStatus(string.Empty, status);
-        health.SetStatus(ReadHistoryMethods.ServiceName, status);
+        health.SetStatus(PublicApi.Descriptor.FullName, status);
     }
 }

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "{Method} failed with {Code}")]
     public static partial void CallFailed(ILogger logger, string method, string code, Exception exception);
 
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "{Method}: the client cancelled the call or reset its stream")]
+    public static partial void CallCancelled(ILogger logger, string method);
+
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "database open ({Dialect})")]
     public static partial void DatabaseOpened(ILogger logger, Storage.StorageDialectKind dialect);
 

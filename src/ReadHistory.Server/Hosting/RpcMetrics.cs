@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using Grpc.Core;
 using Prometheus;
-using ReadHistory.Rpc;
 
 namespace ReadHistory.Server.Hosting;
 
 /// <summary>
 /// Per-method request count by status and latency histogram for every gRPC method this process serves:
-/// readhistory_rpc_requests_total{code,method,role} and readhistory_rpc_request_duration_seconds{method,role}
-/// (pattern: docs/metrics.md, "Adding a metric").
+/// readhistory_rpc_requests_total{role,method,code} and readhistory_rpc_request_duration_seconds{role,method}
+/// (pattern: docs/metrics.md, "Adding a metric"); <see cref="RpcMetricsInterceptor"/> records every call.
 /// </summary>
 internal sealed class RpcMetrics
 {
@@ -25,71 +24,28 @@ internal sealed class RpcMetrics
     private readonly Counter _requests;
     private readonly Histogram _duration;
     private readonly string _role;
-    private readonly TimeProvider _time;
 
     // The children of each method, found once: a call then records without a label lookup or an allocation.
     private readonly ConcurrentDictionary<string, MethodSeries> _methods = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the series in <paramref name="registry"/>; <paramref name="role"/> labels every series (proxy, cache, all, ...).</summary>
-    public RpcMetrics(CollectorRegistry registry, string role, TimeProvider time)
+    /// <summary>Creates the series in <paramref name="registry"/> (a registry of its own when null); <paramref name="role"/> labels every series (proxy, cache, all, ...).</summary>
+    public RpcMetrics(CollectorRegistry? registry, string role)
     {
-        _time = time;
         _role = role;
-        var factory = Metrics.WithCustomRegistry(registry);
+        var factory = Metrics.WithCustomRegistry(registry ?? Metrics.NewCustomRegistry());
         _requests = factory.CreateCounter("readhistory_rpc_requests_total", "gRPC calls served, by method and status code.", "code", "method", "role");
         _duration = factory.CreateHistogram("readhistory_rpc_request_duration_seconds", "Time from the call's arrival to its status, by method.",
             new HistogramConfiguration { LabelNames = ["method", "role"], Buckets = LatencyBuckets });
     }
 
-    /// <summary>Wraps a unary handler so that every call is counted and timed.</summary>
-    public UnaryServerMethod<TRequest, TResponse> Instrument<TRequest, TResponse>(string method, UnaryServerMethod<TRequest, TResponse> handler)
-        where TRequest : class
-        where TResponse : class =>
-        (request, context) => ObserveAsync(method, context, Stopwatch.GetTimestamp(), handler(request, context));
-
-    /// <summary>Wraps a client-streaming handler so that every call is counted and timed.</summary>
-    public ClientStreamingServerMethod<TRequest, TResponse> Instrument<TRequest, TResponse>(string method, ClientStreamingServerMethod<TRequest, TResponse> handler)
-        where TRequest : class
-        where TResponse : class =>
-        (requests, context) => ObserveAsync(method, context, Stopwatch.GetTimestamp(), handler(requests, context));
-
-    // Handlers are async methods, so their failures arrive in the task; the start time is taken before the handler runs.
-    private async Task<TResponse> ObserveAsync<TResponse>(string method, ServerCallContext context, long started, Task<TResponse> call)
-    {
-        var code = StatusCode.Unknown;
-        try
-        {
-            var response = await call.ConfigureAwait(false);
-            code = StatusCode.OK;
-            return response;
-        }
-        catch (Exception e)
-        {
-            code = CodeOf(e, context);
-            throw;
-        }
-        finally
-        {
-            Record(method, code, started);
-        }
-    }
-
-    // The status the gRPC layer will send for an exception escaping a handler.
-    private StatusCode CodeOf(Exception exception, ServerCallContext context) => exception switch
-    {
-        RpcException rpc => rpc.StatusCode,
-        OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
-            context.Deadline <= _time.GetUtcNow().UtcDateTime ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
-        _ => StatusCode.Unknown,
-    };
-
-    private void Record(string method, StatusCode code, long started)
+    /// <summary>Counts one finished call of <paramref name="method"/> with its status and time (called by <see cref="RpcMetricsInterceptor"/>).</summary>
+    public void Record(string method, StatusCode code, TimeSpan elapsed)
     {
         var series = _methods.GetOrAdd(method, static (name, owner) => new MethodSeries(owner, name), this);
         var index = (uint)code < (uint)CodeNames.Length ? (int)code : (int)StatusCode.Unknown;
         var requests = Volatile.Read(ref series.Requests[index]) ?? series.AddRequests(index);
         requests.Inc();
-        series.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        series.Duration.Observe(elapsed.TotalSeconds);
     }
 
     /// <summary>The children of one method: its duration and, made on first use, its count per status code.</summary>

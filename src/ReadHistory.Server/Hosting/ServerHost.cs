@@ -1,10 +1,11 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
-using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Proxy;
@@ -15,6 +16,13 @@ namespace ReadHistory.Server.Hosting;
 /// <summary>Builds and runs the web host: gRPC on one endpoint, metrics and health on another, the configured roles wired in.</summary>
 internal static class ServerHost
 {
+    /// <summary>
+    /// Response bytes Kestrel buffers before a write waits (its default is 64 KiB). Raised so that a server stream
+    /// writing messages of up to 4 MiB (a warm-start Snapshot) builds the next message while the last one drains
+    /// instead of stalling on every message. Server-wide: it applies to every endpoint of the server.
+    /// </summary>
+    public const long ResponseBufferBytes = 8L << 20;
+
     /// <summary>Serves until SIGTERM / Ctrl-C; returns the process exit code (2 = bad configuration).</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -63,7 +71,10 @@ internal static class ServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
-        builder.Services.AddGrpcServer(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes);
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes)
+            .AddServiceOptions<ReadHistoryService>(service => service.Interceptors.Add<RpcMetricsInterceptor>())
+            .AddServiceOptions<CacheNodeService>(service => service.Interceptors.Add<RpcMetricsInterceptor>());
+        builder.Services.AddGrpcReflection();
         // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
         // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
         // still keeps its meter adapter off should anything collect it (it would export this process's meters again,
@@ -71,8 +82,11 @@ internal static class ServerHost
         Metrics.SuppressDefaultMetrics();
         var metricsRegistry = Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(metricsRegistry);
+        builder.Services.AddSingleton(static provider => new RpcMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<ReadHistoryOptions>().Roles.Replace(',', '+')));
+        builder.Services.AddSingleton(static provider => new RequestValidator(provider.GetRequiredService<ReadHistoryOptions>().Limits, provider.GetRequiredService<TimeProvider>()));
         builder.Services.AddRouting();
-        builder.Services.AddSingleton<HealthService>();
+        // Grpc.HealthCheck's service starts with no status; HealthReporter sets "" and the API's from readiness.
+        builder.Services.AddSingleton<HealthServiceImpl>();
         builder.Services.AddSingleton<HealthReporter>();
         builder.Services.AddHostedService(static provider => provider.GetRequiredService<HealthReporter>());
         // The database is needed by cache nodes, and by a proxy only when it has no cache nodes to route to.
@@ -86,6 +100,30 @@ internal static class ServerHost
         {
             builder.Services.AddSingleton<CacheNodeHost>();
             builder.Services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
+            // Snapshots carry the tailer's applied cursor; a node without Redis tails nothing and sends an empty one.
+            builder.Services.AddSingleton(static provider => new CacheNodeService(
+                provider.GetRequiredService<RequestValidator>(), provider.GetRequiredService<CacheNodeHost>(), provider.GetService<CoherenceTailer>()?.Cursors));
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<CacheNodeService>, SnapshotMethodProvider>());
+        }
+
+        if (roles.HasFlag(ServerRoles.Proxy))
+        {
+            // With a cache node in this process (role all) the proxy calls it in-process; a proxy with a topology
+            // routes to remote cache nodes; a proxy with neither answers from the database.
+            if (roles.HasFlag(ServerRoles.Cache))
+            {
+                builder.Services.AddSingleton<IReadHistoryBackend>(static provider => new CacheBackend(provider.GetRequiredService<CacheNodeHost>()));
+            }
+            else if (options.Topology.Pools.Count > 0)
+            {
+                builder.Services.AddProxyBackend(builder.Configuration, options);
+            }
+            else
+            {
+                builder.Services.AddSingleton<IReadHistoryBackend>(static provider => new DatabaseBackend(provider.GetRequiredService<DatabaseConnector>()));
+            }
+
+            builder.Services.AddSingleton<ReadHistoryService>();
         }
 
         if (options.Redis.IsConfigured)
@@ -115,40 +153,33 @@ internal static class ServerHost
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
                 ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
                 : null;
-            kestrel.ListenGrpc(ReadHistoryOptions.ParseEndPoint(options.GrpcListen), certificate);
+            ListenGrpc(kestrel, ReadHistoryOptions.ParseEndPoint(options.GrpcListen), certificate);
             kestrel.Listen(ReadHistoryOptions.ParseEndPoint(options.HttpListen));
         });
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
         var readiness = app.Services.GetRequiredService<Readiness>();
-        var time = app.Services.GetRequiredService<TimeProvider>();
-        var rpcMetrics = new RpcMetrics(metricsRegistry, options.Roles.Replace(',', '+'), time);
-
-        var validator = new RequestValidator(options.Limits, time);
         var connector = app.Services.GetService<DatabaseConnector>();
         connector?.RegisterReadiness(readiness);
         var node = app.Services.GetService<CacheNodeHost>();
+        node?.RegisterReadiness(readiness);
         var tailer = app.Services.GetService<CoherenceTailer>();
         tailer?.RegisterReadiness(readiness);
         if (node is not null)
         {
-            node.RegisterReadiness(readiness);
-            // Snapshots carry the tailer's applied cursor; a node without Redis tails nothing and sends an empty one.
-            app.MapGrpcService(new CacheNodeService(validator, node, tailer?.Cursors).Bind(rpcMetrics));
+            app.MapGrpcService<CacheNodeService>();
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // With a cache node in this process (role all) the proxy calls it in-process; a proxy with a topology
-            // routes to remote cache nodes; a proxy with neither answers from the database.
-            IReadHistoryBackend backend = node is not null ? new CacheBackend(node)
-                : options.Topology.Pools.Count > 0 ? app.CreateProxyBackend(options)
-                : new DatabaseBackend(connector!);
-            app.MapGrpcService(BindReadHistory(new ReadHistoryService(validator, backend), rpcMetrics));
+            // Resolved now, not at the first call: the proxy's probes start with the host.
+            _ = app.Services.GetRequiredService<IReadHistoryBackend>();
+            app.MapGrpcService<ReadHistoryService>();
         }
 
-        app.MapGrpcService(app.Services.GetRequiredService<HealthService>().CreateDefinition());
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
         app.MapMetrics(settings =>
         {
             settings.Registry = metricsRegistry;
@@ -177,13 +208,25 @@ internal static class ServerHost
         return app;
     }
 
-    private static ServerServiceDefinition BindReadHistory(ReadHistoryService service, RpcMetrics metrics) =>
-        ServerServiceDefinition.CreateBuilder(ReadHistoryMethods.ServiceName)
-            .AddUnaryMethod(ReadHistoryMethods.Check, metrics.Instrument<CheckRequest, CheckResponse>("Check", service.CheckAsync))
-            .AddUnaryMethod(ReadHistoryMethods.Filter, metrics.Instrument<CheckRequest, FilterResponse>("Filter", service.FilterAsync))
-            .AddUnaryMethod(ReadHistoryMethods.BatchCheck, metrics.Instrument<BatchCheckRequest, BatchCheckResponse>("BatchCheck", service.BatchCheckAsync))
-            .AddUnaryMethod(ReadHistoryMethods.MarkRead, metrics.Instrument<MarkReadRequest, MarkReadResponse>("MarkRead", service.MarkReadAsync))
-            .AddClientStreamingMethod(ReadHistoryMethods.Ingest, metrics.Instrument<IngestRequest, IngestResponse>("Ingest", service.IngestAsync))
-            .AddUnaryMethod(ReadHistoryMethods.ForgetUser, metrics.Instrument<ForgetUserRequest, ForgetUserResponse>("ForgetUser", service.ForgetUserAsync))
-            .Build();
+    /// <summary>
+    /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="certificate"/>
+    /// is null, TLS with ALPN h2 otherwise. Port 0 picks a free port. Raises the server's response buffer to
+    /// <see cref="ResponseBufferBytes"/> (see there).
+    /// </summary>
+    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate)
+    {
+        if (kestrel.Limits.MaxResponseBufferSize is { } buffer && buffer < ResponseBufferBytes)
+        {
+            kestrel.Limits.MaxResponseBufferSize = ResponseBufferBytes;
+        }
+
+        kestrel.Listen(endPoint, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        });
+    }
 }

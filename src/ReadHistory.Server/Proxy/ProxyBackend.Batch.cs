@@ -1,6 +1,6 @@
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -63,7 +63,7 @@ internal sealed partial class ProxyBackend
 
         try
         {
-            var response = await RouteAsync(CacheNodeMethods.BatchCheck, new CacheBatchCheckRequest { Request = part }, BatchPassthrough, slot, request.Requests[members[0]].UserId, deadline, cancellationToken).ConfigureAwait(false);
+            var response = await RouteAsync(static (c, r, o) => c.BatchCheckAsync(r, o), new CacheBatchCheckRequest { Request = part }, BatchPassthrough, slot, request.Requests[members[0]].UserId, deadline, cancellationToken).ConfigureAwait(false);
             for (var k = 0; k < members.Count; k++)
             {
                 results[members[k]] = k < response.Results.Count

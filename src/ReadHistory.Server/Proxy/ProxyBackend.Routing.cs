@@ -1,5 +1,6 @@
 using Google.Protobuf;
-using ReadHistory.Rpc;
+using ReadHistory.Api.Internal.V1;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -16,9 +17,9 @@ internal sealed partial class ProxyBackend
     /// the remaining time to the next. Throws UNAVAILABLE naming the pool when nobody answered, DEADLINE_EXCEEDED
     /// when the caller's time ran out first, or the node's own non-failover status.
     /// </summary>
-    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>
+    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
+        where TRequest : class
+        where TResponse : class
     {
         var pool = slot.Pool;
         Exception? last = null;

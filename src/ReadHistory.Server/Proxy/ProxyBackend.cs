@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Api;
 
 namespace ReadHistory.Server.Proxy;
@@ -26,7 +26,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.Admit(request.Tenant, request.ContentIds.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(CacheNodeMethods.Check, new CacheCheckRequest { Request = request }, CheckPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(static (c, r, o) => c.CheckAsync(r, o), new CacheCheckRequest { Request = request }, CheckPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         CopyBitmap(response.ReadBitmap, readBitmap.Span);
         return response.Source;
     }
@@ -36,7 +36,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.Admit(request.Tenant, request.Items.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(CacheNodeMethods.MarkRead, new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         return (int)response.Written;
     }
 
@@ -45,7 +45,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.AdmitCall(request.Tenant);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(CacheNodeMethods.Forget, new CacheForgetRequest { Request = request }, ForgetPassthrough, slot, request.UserId, Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(static (c, r, o) => c.ForgetAsync(r, o), new CacheForgetRequest { Request = request }, ForgetPassthrough, slot, request.UserId, Deadline(context), context.CancellationToken).ConfigureAwait(false);
         return (long)response.RowsRemoved;
     }
 

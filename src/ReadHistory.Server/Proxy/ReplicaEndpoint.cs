@@ -1,8 +1,10 @@
+using Grpc.Core;
+using Grpc.Net.Client;
 using Polly;
 using Polly.CircuitBreaker;
+using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Routing;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using HealthClient = Grpc.Health.V1.Health.HealthClient;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -14,7 +16,7 @@ namespace ReadHistory.Server.Proxy;
 internal sealed class ReplicaEndpoint : IDisposable
 {
     private readonly GrpcChannel _channel;
-    private readonly CallInvoker _invoker;
+    private readonly CacheNode.CacheNodeClient _client;
     private readonly ResiliencePipeline _breaker;
     private readonly CircuitBreakerStateProvider _breakerState = new();
     private volatile bool _probeHealthy = true;
@@ -41,8 +43,9 @@ internal sealed class ReplicaEndpoint : IDisposable
             // updates every 64 KiB, as HTTP/2's default window would make it.
             InitialHttp2StreamWindowSize = 1 << 20,
         };
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpHandler = true, TimeProvider = time, MaxReceiveMessageSize = 64 << 20 });
-        _invoker = _channel.CreateCallInvoker();
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 64 << 20 });
+        _client = new CacheNode.CacheNodeClient(_channel);
+        Health = new HealthClient(_channel);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -72,8 +75,8 @@ internal sealed class ReplicaEndpoint : IDisposable
     /// <summary>The passive breaker's state.</summary>
     public CircuitState BreakerState => _breakerState.CircuitState;
 
-    /// <summary>The invoker for probes, which bypass the breaker.</summary>
-    public CallInvoker Invoker => _invoker;
+    /// <summary>The health client for probes, which bypass the breaker.</summary>
+    public HealthClient Health { get; }
 
     /// <summary>
     /// Records the verdict of an active probe; returns true when the replica's probe state changed. One success brings
@@ -89,10 +92,13 @@ internal sealed class ReplicaEndpoint : IDisposable
         return changed;
     }
 
-    /// <summary>One unary call through the breaker, bounded by <paramref name="deadline"/>.</summary>
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    /// <summary>
+    /// One unary call of the generated CacheNode client through the breaker, bounded by <paramref name="deadline"/>;
+    /// <paramref name="method"/> picks the call (a static lambda such as <c>static (c, r, o) =&gt; c.CheckAsync(r, o)</c>).
+    /// </summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
+        where TRequest : class
+        where TResponse : class
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
@@ -100,11 +106,11 @@ internal sealed class ReplicaEndpoint : IDisposable
             return await _breaker.ExecuteAsync(
                 static async (context, state) =>
                 {
-                    using var call = state.Invoker.AsyncUnaryCall(state.Method, null, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken), state.Request);
+                    using var call = state.Method(state.Client, state.Request, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken));
                     return await call.ResponseAsync.ConfigureAwait(false);
                 },
                 context,
-                (Invoker: _invoker, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
+                (Client: _client, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
         }
         finally
         {

@@ -1,5 +1,5 @@
 using Polly.CircuitBreaker;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 

@@ -1,6 +1,5 @@
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -54,7 +53,7 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
         try
         {
             var deadline = time.GetUtcNow().UtcDateTime + options.HealthCheckTimeout;
-            using var call = endpoint.Invoker.AsyncUnaryCall(HealthMethods.Check, null, new CallOptions(deadline: deadline, cancellationToken: cancellationToken), WholeServer);
+            using var call = endpoint.Health.CheckAsync(WholeServer, new CallOptions(deadline: deadline, cancellationToken: cancellationToken));
             var response = await call.ResponseAsync.ConfigureAwait(false);
             healthy = response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         }

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using ReadHistory.Rpc;
+using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 

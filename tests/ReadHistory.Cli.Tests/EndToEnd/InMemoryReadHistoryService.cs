@@ -1,10 +1,9 @@
-using ReadHistory.Rpc.Health;
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health.V1;
-using ReadHistory.Rpc.Server;
+using Grpc.Core;
+using ReadHistoryBase = ReadHistory.Api.V1.ReadHistory.ReadHistoryBase;
+using Grpc.Health.V1;
 
 namespace ReadHistory.Cli.Tests.EndToEnd;
 
@@ -13,28 +12,14 @@ namespace ReadHistory.Cli.Tests.EndToEnd;
 /// Content types above 100 are refused with INVALID_ARGUMENT, and forgetting user 666 hangs until the
 /// deadline, so tests can see failed calls turn into exit codes.
 /// </summary>
-internal sealed class InMemoryReadHistoryService
+internal sealed class InMemoryReadHistoryService : ReadHistoryBase
 {
     public const uint MaxContentType = 100;
     public const ulong SlowUser = 666;
 
     private readonly ConcurrentDictionary<(ulong User, uint Type), HashSet<ulong>> _reads = new();
 
-    public ServerServiceDefinition Definition() => ServerServiceDefinition.CreateBuilder(ReadHistoryMethods.ServiceName)
-        .AddUnaryMethod(ReadHistoryMethods.Check, CheckAsync)
-        .AddUnaryMethod(ReadHistoryMethods.Filter, FilterAsync)
-        .AddUnaryMethod(ReadHistoryMethods.MarkRead, MarkReadAsync)
-        .AddClientStreamingMethod(ReadHistoryMethods.Ingest, IngestAsync)
-        .AddUnaryMethod(ReadHistoryMethods.ForgetUser, ForgetUserAsync)
-        .Build();
-
-    public static ServerServiceDefinition HealthDefinition() => ServerServiceDefinition.CreateBuilder(HealthMethods.ServiceName)
-        .AddUnaryMethod(HealthMethods.Check, (request, _) => request.Service is "" or ReadHistoryMethods.ServiceName
-            ? Task.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.Serving })
-            : throw new RpcException(new Status(StatusCode.NotFound, $"unknown service '{request.Service}'")))
-        .Build();
-
-    private Task<CheckResponse> CheckAsync(CheckRequest request, ServerCallContext context)
+    public override Task<CheckResponse> Check(CheckRequest request, ServerCallContext context)
     {
         var read = ReadsOf(request.UserId, request.ContentType, request.ContentIds.Count);
         var bitmap = new byte[(request.ContentIds.Count + 7) / 8];
@@ -57,7 +42,7 @@ internal sealed class InMemoryReadHistoryService
         return Task.FromResult(new CheckResponse { ReadBitmap = ByteString.CopyFrom(bitmap), UnreadCount = unread, Source = AnswerSource.Memory });
     }
 
-    private Task<FilterResponse> FilterAsync(CheckRequest request, ServerCallContext context)
+    public override Task<FilterResponse> Filter(CheckRequest request, ServerCallContext context)
     {
         var read = ReadsOf(request.UserId, request.ContentType, request.ContentIds.Count);
         var response = new FilterResponse { Source = AnswerSource.Database };
@@ -69,10 +54,10 @@ internal sealed class InMemoryReadHistoryService
         return Task.FromResult(response);
     }
 
-    private Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, ServerCallContext context) =>
+    public override Task<MarkReadResponse> MarkRead(MarkReadRequest request, ServerCallContext context) =>
         Task.FromResult(new MarkReadResponse { Written = (uint)Mark(request) });
 
-    private async Task<IngestResponse> IngestAsync(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
+    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
     {
         var response = new IngestResponse();
         var latest = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeMilliseconds();
@@ -98,7 +83,7 @@ internal sealed class InMemoryReadHistoryService
         return response;
     }
 
-    private async Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context)
+    public override async Task<ForgetUserResponse> ForgetUser(ForgetUserRequest request, ServerCallContext context)
     {
         if (request.UserId == SlowUser)
         {

@@ -2,7 +2,7 @@ using System.Buffers;
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Cache;
 using Xunit;
 
@@ -78,7 +78,7 @@ public sealed class SnapshotChunkEncoderTests
     }
 
     [Fact]
-    public async Task The_sender_writes_the_same_chunks_encoded_as_it_gives_a_stream_that_takes_objects()
+    public async Task The_sender_writes_encoded_chunks_that_parse_and_stop_before_the_byte_limit()
     {
         await using var cache = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
         var filters = Filters(seed: 5, count: 200);
@@ -89,16 +89,12 @@ public sealed class SnapshotChunkEncoderTests
 
         var request = new SnapshotRequest { MaxChunkBytes = 3000, MaxBytes = 150_000 };
         var sender = new SnapshotSender(SnapshotCursorSource.None);
-        var objects = new CollectingWriter();
-        var encoded = new EncodedCollectingWriter();
+        var encoded = new CollectingWriter();
 
-        var sentObjects = await sender.SendAsync(cache, request, objects, CancellationToken.None);
         var sentEncoded = await sender.SendAsync(cache, request, encoded, CancellationToken.None);
 
-        Assert.Equal(sentObjects, sentEncoded);
         // Stopped before the first filter that would cross the byte limit.
         Assert.InRange(sentEncoded, 150_000 - filters.Max(f => f.Filter.SnapshotLength), 150_000);
-        Assert.Equal(objects.Chunks, encoded.Chunks);
         Assert.True(encoded.Chunks[^1].Last && encoded.Chunks[^1].Truncated);
         Assert.Equal(sentEncoded, Reassemble(encoded.Chunks).Sum(f => f.Snapshot.Length));
     }
@@ -209,27 +205,18 @@ public sealed class SnapshotChunkEncoderTests
         return writer.WrittenSpan.ToArray();
     }
 
-    /// <summary>A Snapshot stream collecting the message objects written to it.</summary>
-    private class CollectingWriter : IAsyncStreamWriter<SnapshotChunk>
+    /// <summary>A Snapshot stream collecting the encoded chunks written to it, parsed by the generated parser.</summary>
+    private sealed class CollectingWriter : IAsyncStreamWriter<EncodedSnapshotChunk>
     {
+        public WriteOptions? WriteOptions { get; set; }
+
         public List<SnapshotChunk> Chunks { get; } = [];
 
-        public Task WriteAsync(SnapshotChunk message) => WriteAsync(message, CancellationToken.None);
+        public Task WriteAsync(EncodedSnapshotChunk message) => WriteAsync(message, CancellationToken.None);
 
-        public Task WriteAsync(SnapshotChunk message, CancellationToken cancellationToken)
+        public Task WriteAsync(EncodedSnapshotChunk message, CancellationToken cancellationToken)
         {
-            Assert.IsNotType<EncodedCollectingWriter>(this);
-            Chunks.Add(message.Clone());
-            return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>A Snapshot stream that takes encoded chunks too (as the server's own does), collecting them parsed.</summary>
-    private sealed class EncodedCollectingWriter : CollectingWriter, IEncodedStreamWriter
-    {
-        public Task WriteEncodedAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
-        {
-            Chunks.Add(SnapshotChunk.Parser.ParseFrom(message.Span));
+            Chunks.Add(SnapshotChunk.Parser.ParseFrom(message.Bytes.Span));
             return Task.CompletedTask;
         }
     }

@@ -3,18 +3,20 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Server;
 using ReadHistory.Server.Cache;
 
 namespace ReadHistory.Server.Tests.Cache;
 
 /// <summary>
-/// A warm-start peer for tests: CacheNode.Snapshot over a <see cref="ReadThroughCache"/>, served by our gRPC layer on
+/// A warm-start peer for tests: CacheNode.Snapshot over a <see cref="ReadThroughCache"/>, served by Grpc.AspNetCore on
 /// Kestrel (h2c, 127.0.0.1, port 0), with a gRPC health service reporting SERVING. <see cref="Tamper"/> may rewrite or hold each chunk on its way out.
 /// </summary>
 internal sealed class SnapshotPeer : IAsyncDisposable
@@ -45,21 +47,22 @@ internal sealed class SnapshotPeer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(new IPEndPoint(IPAddress.Loopback, 0)));
-        builder.Services.AddGrpcServer();
-        var app = builder.Build();
-        SnapshotPeer? peer = null;
-        var sender = new SnapshotSender(cursors);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(IPAddress.Loopback, 0), listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        var service = new PeerService(cache, new SnapshotSender(cursors));
+        builder.Services.AddSingleton(service);
+        builder.Services.AddSingleton<IServiceMethodProvider<PeerService>, PeerService.MethodProvider>();
         // Serving, so that a starting node probing its peers' health picks this one.
-        var health = new HealthService();
-        health.SetStatus(string.Empty, ReadHistory.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
-        app.MapGrpcService(health.CreateDefinition());
-        app.MapGrpcService(ServerServiceDefinition.CreateBuilder(CacheNodeMethods.ServiceName)
-            .AddServerStreamingMethod(CacheNodeMethods.Snapshot, (request, stream, context) => sender.SendAsync(cache, request, new TamperingWriter(peer!, stream), context.CancellationToken))
-            .Build());
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        builder.Services.AddSingleton(health);
+        var app = builder.Build();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<PeerService>();
         await app.StartAsync().WaitAsync(CacheTestKit.TestTimeout);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        peer = new SnapshotPeer(app, address);
+        var peer = new SnapshotPeer(app, address);
+        service.Peer = peer;
         return peer;
     }
 
@@ -76,16 +79,35 @@ internal sealed class SnapshotPeer : IAsyncDisposable
         public override ReadOnlyMemory<byte> Current => cursor;
     }
 
-    private sealed class TamperingWriter(SnapshotPeer peer, IServerStreamWriter<SnapshotChunk> inner) : IServerStreamWriter<SnapshotChunk>
+    /// <summary>CacheNode.Snapshot alone, bound with the node's own encoded-chunk method.</summary>
+    internal sealed class PeerService(ReadThroughCache cache, SnapshotSender sender)
     {
-        public Task WriteAsync(SnapshotChunk message) => WriteAsync(message, CancellationToken.None);
+        public SnapshotPeer? Peer { get; set; }
 
-        public async Task WriteAsync(SnapshotChunk message, CancellationToken cancellationToken)
+        public Task SnapshotAsync(SnapshotRequest request, IServerStreamWriter<EncodedSnapshotChunk> stream, ServerCallContext context) =>
+            sender.SendAsync(cache, request, new TamperingWriter(Peer!, stream), context.CancellationToken);
+
+        internal sealed class MethodProvider : IServiceMethodProvider<PeerService>
+        {
+            public void OnServiceMethodDiscovery(ServiceMethodProviderContext<PeerService> context) =>
+                context.AddServerStreamingMethod(SnapshotMethods.Encoded, [], static (service, request, stream, callContext) => service.SnapshotAsync(request, stream, callContext));
+        }
+    }
+
+    /// <summary>Counts each chunk and, with <see cref="Tamper"/> set, rewrites it as a message before it goes out.</summary>
+    private sealed class TamperingWriter(SnapshotPeer peer, IServerStreamWriter<EncodedSnapshotChunk> inner) : IAsyncStreamWriter<EncodedSnapshotChunk>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(EncodedSnapshotChunk message) => WriteAsync(message, CancellationToken.None);
+
+        public async Task WriteAsync(EncodedSnapshotChunk message, CancellationToken cancellationToken)
         {
             var index = Interlocked.Increment(ref peer._chunks) - 1;
             if (peer.Tamper is { } tamper)
             {
-                message = await tamper(message, index, cancellationToken);
+                var chunk = await tamper(SnapshotChunk.Parser.ParseFrom(message.Bytes.Span), index, cancellationToken);
+                message = new EncodedSnapshotChunk(chunk.ToByteArray());
             }
 
             await inner.WriteAsync(message, cancellationToken);

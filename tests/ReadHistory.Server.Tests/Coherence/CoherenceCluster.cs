@@ -1,11 +1,12 @@
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using StorageNames = ReadHistory.Server.Storage.StorageNames;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Server.Tests.Coherence;
 
@@ -139,7 +140,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
                 request.Items.Add(new ReadItem { ContentId = id });
             }
 
-            return Calls.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, TestHost.Deadline(), new CacheMarkReadRequest { Request = request }).ResponseAsync.DefaultTimeout();
+            return new CacheNodeClient(Calls).MarkReadAsync(new CacheMarkReadRequest { Request = request }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         }
 
         /// <summary>Check of <paramref name="ids"/> for <paramref name="user"/> through this replica.</summary>
@@ -147,7 +148,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         {
             var request = new CheckRequest { UserId = user };
             request.ContentIds.AddRange(ids);
-            return Calls.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), new CacheCheckRequest { Request = request }).ResponseAsync.DefaultTimeout();
+            return new CacheNodeClient(Calls).CheckAsync(new CacheCheckRequest { Request = request }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         }
 
         /// <summary>Checks <paramref name="ids"/> until <paramref name="done"/> holds (bounded: 1,000 tries 20 ms apart).</summary>

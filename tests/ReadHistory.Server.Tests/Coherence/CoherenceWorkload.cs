@@ -1,5 +1,5 @@
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.TestSupport;
 
 namespace ReadHistory.Server.Tests.Coherence;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Cache;
@@ -12,6 +12,7 @@ using ReadHistory.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 using Replica = ReadHistory.Server.Tests.Coherence.CoherenceCluster.Replica;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Server.Tests.Coherence;
 
@@ -342,7 +343,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
 
     private static async Task<PoolStats> StatsAsync(Replica replica)
     {
-        var response = await replica.Calls.AsyncUnaryCall(CacheNodeMethods.Stats, null, TestHost.Deadline(), new StatsRequest()).ResponseAsync.DefaultTimeout();
+        var response = await new CacheNodeClient(replica.Calls).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return Assert.Single(response.Pools);
     }
 

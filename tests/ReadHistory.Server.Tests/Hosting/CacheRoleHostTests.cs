@@ -1,9 +1,11 @@
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.TestSupport;
 using Xunit;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Server.Tests.Hosting;
 
@@ -16,10 +18,10 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
         await using var host = await TestHost.StartReadyAsync(TestHost.Settings("all", mariaDb.Server.ConnectionString(), Prefix()));
         using var channel = GrpcChannel.ForAddress(host.Grpc);
         var invoker = channel.CreateCallInvoker();
-        await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, TestHost.Deadline(), new MarkReadRequest { UserId = 9, Items = { new ReadItem { ContentId = 100 }, new ReadItem { ContentId = 101 } } }).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(invoker).MarkReadAsync(new MarkReadRequest { UserId = 9, Items = { new ReadItem { ContentId = 100 }, new ReadItem { ContentId = 101 } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
         var check = new CheckRequest { UserId = 9, ContentIds = { 100, 5, 101 } };
-        var first = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+        var first = await new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(AnswerSource.Database, first.Source);
         Assert.Equal(new byte[] { 0b101 }, first.ReadBitmap.ToByteArray());
 
@@ -27,8 +29,8 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
         Assert.Equal(new byte[] { 0b101 }, later.ReadBitmap.ToByteArray());
 
         // Write-through: a new read is visible from memory at once, no invalidation.
-        await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, TestHost.Deadline(), new MarkReadRequest { UserId = 9, Items = { new ReadItem { ContentId = 5 } } }).ResponseAsync.DefaultTimeout();
-        var after = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(invoker).MarkReadAsync(new MarkReadRequest { UserId = 9, Items = { new ReadItem { ContentId = 5 } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+        var after = await new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(AnswerSource.Memory, after.Source);
         Assert.Equal(0u, after.UnreadCount);
     }
@@ -40,23 +42,23 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
         using var channel = GrpcChannel.ForAddress(host.Grpc);
         var invoker = channel.CreateCallInvoker();
         var mark = new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = 11, ContentType = 2, Items = { new ReadItem { ContentId = 3 } } } };
-        Assert.Equal(1u, (await invoker.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, TestHost.Deadline(), mark).ResponseAsync.DefaultTimeout()).Written);
+        Assert.Equal(1u, (await new CacheNodeClient(invoker).MarkReadAsync(mark, TestHost.Deadline()).ResponseAsync.DefaultTimeout()).Written);
 
         var passthrough = new CacheCheckRequest { Request = new CheckRequest { UserId = 11, ContentType = 2, ContentIds = { 3, 4 } }, Passthrough = true };
-        var answer = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), passthrough).ResponseAsync.DefaultTimeout();
+        var answer = await new CacheNodeClient(invoker).CheckAsync(passthrough, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(AnswerSource.Passthrough, answer.Source);
         Assert.Equal(new byte[] { 0b01 }, answer.ReadBitmap.ToByteArray());
 
-        var stats = await invoker.AsyncUnaryCall(CacheNodeMethods.Stats, null, TestHost.Deadline(), new StatsRequest()).ResponseAsync.DefaultTimeout();
+        var stats = await new CacheNodeClient(invoker).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal("default", Assert.Single(stats.Pools).Pool);
         Assert.Equal(0UL, Assert.Single(stats.Pools).Users);
 
         var filter = new CacheCheckRequest { Request = new CheckRequest { UserId = 11, ContentType = 2, ContentIds = { 3, 4 } } };
-        var unread = await invoker.AsyncUnaryCall(CacheNodeMethods.Filter, null, TestHost.Deadline(), filter).ResponseAsync.DefaultTimeout();
+        var unread = await new CacheNodeClient(invoker).FilterAsync(filter, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(new ulong[] { 4 }, unread.UnreadIds);
 
         var bad = new CacheCheckRequest { Request = new CheckRequest { UserId = 0, ContentIds = { 1 } } };
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), bad)).DefaultTimeout();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new CacheNodeClient(invoker).CheckAsync(bad, TestHost.Deadline())).DefaultTimeout();
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
 
@@ -67,7 +69,7 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
         // Up to ~20 s: the rebuild runs in the background and a loaded machine may take a while.
         for (var attempt = 0; attempt < 800; attempt++)
         {
-            var response = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+            var response = await new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
             if (response.Source == AnswerSource.Memory)
             {
                 return response;

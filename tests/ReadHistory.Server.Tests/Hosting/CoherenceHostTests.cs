@@ -1,10 +1,11 @@
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Server.Tests.Hosting;
 
@@ -37,7 +38,7 @@ public sealed class CoherenceHostTests(CdcServersFixture servers)
     }
 
     private static Task<MarkReadResponse> Mark(CallInvoker invoker, ulong user, ulong id) =>
-        invoker.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, TestHost.Deadline(), new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } }).ResponseAsync.DefaultTimeout();
+        new CacheNodeClient(invoker).MarkReadAsync(new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
     private static async Task<CheckResponse> EventuallyAsync(CallInvoker invoker, CacheCheckRequest check, Func<CheckResponse, bool> done)
     {
@@ -45,7 +46,7 @@ public sealed class CoherenceHostTests(CdcServersFixture servers)
         // Up to ~20 s: the change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
         for (var attempt = 0; attempt < 1000; attempt++)
         {
-            last = await invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+            last = await new CacheNodeClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
             if (done(last))
             {
                 return last;

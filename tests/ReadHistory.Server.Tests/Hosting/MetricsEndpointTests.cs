@@ -1,6 +1,5 @@
+using Grpc.Net.Client;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -19,9 +18,9 @@ public sealed class MetricsEndpointTests(CdcServersFixture servers)
         var prefix = "met" + Guid.NewGuid().ToString("N")[..8];
         await using var host = await TestHost.StartReadyAsync(TestHost.Settings("all", servers.MariaDb.ConnectionString(), prefix, servers.Redis.Endpoint));
         using var channel = GrpcChannel.ForAddress(host.Grpc);
-        var invoker = channel.CreateCallInvoker();
-        await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, TestHost.Deadline(), new MarkReadRequest { UserId = 5, Items = { new ReadItem { ContentId = 1 } } }).ResponseAsync.DefaultTimeout();
-        await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), new CheckRequest { UserId = 5, ContentIds = { 1, 2 } }).ResponseAsync.DefaultTimeout();
+        var client = new ReadHistory.Api.V1.ReadHistory.ReadHistoryClient(channel);
+        await client.MarkReadAsync(new MarkReadRequest { UserId = 5, Items = { new ReadItem { ContentId = 1 } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+        await client.CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1, 2 } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
         using var http = new HttpClient { Timeout = Timeout };
         using var response = await http.GetAsync(new Uri(host.Http, "/metrics")).DefaultTimeout();

@@ -6,14 +6,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Health.V1;
 using ReadHistory.Server.Hosting;
 using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
 using ReadHistory.TestSupport;
 using Xunit;
+using HealthClient = Grpc.Health.V1.Health.HealthClient;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Server.Tests.Hosting;
 
@@ -44,20 +45,20 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         using var channel = GrpcChannel.ForAddress(Grpc);
         var invoker = channel.CreateCallInvoker();
         var mark = new MarkReadRequest { UserId = 42, ContentType = 3, Items = { new ReadItem { ContentId = 7 }, new ReadItem { ContentId = 9 }, new ReadItem { ContentId = 7 } } };
-        var marked = await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, TestHost.Deadline(), mark).ResponseAsync.DefaultTimeout();
+        var marked = await new ReadHistoryClient(invoker).MarkReadAsync(mark, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(2u, marked.Written);
 
         var check = new CheckRequest { UserId = 42, ContentType = 3, ContentIds = { 1, 7, 8, 9, 10, 11, 12, 13, 7 } };
-        var checkedIds = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+        var checkedIds = await new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(AnswerSource.Database, checkedIds.Source);
         Assert.Equal(new byte[] { 0b0000_1010, 0b0000_0001 }, checkedIds.ReadBitmap.ToByteArray());
         Assert.Equal(6u, checkedIds.UnreadCount);
 
-        var filtered = await invoker.AsyncUnaryCall(ReadHistoryMethods.Filter, null, TestHost.Deadline(), check).ResponseAsync.DefaultTimeout();
+        var filtered = await new ReadHistoryClient(invoker).FilterAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(new ulong[] { 1, 8, 10, 11, 12, 13 }, filtered.UnreadIds);
 
         var otherType = new CheckRequest { UserId = 42, ContentType = 4, ContentIds = { 7 } };
-        var none = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), otherType).ResponseAsync.DefaultTimeout();
+        var none = await new ReadHistoryClient(invoker).CheckAsync(otherType, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(1u, none.UnreadCount);
     }
 
@@ -66,10 +67,10 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     {
         using var channel = GrpcChannel.ForAddress(Grpc);
         var invoker = channel.CreateCallInvoker();
-        await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, TestHost.Deadline(), new MarkReadRequest { UserId = 77, Items = { new ReadItem { ContentId = 1 }, new ReadItem { ContentId = 2 } } }).ResponseAsync.DefaultTimeout();
-        var forgot = await invoker.AsyncUnaryCall(ReadHistoryMethods.ForgetUser, null, TestHost.Deadline(), new ForgetUserRequest { UserId = 77 }).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(invoker).MarkReadAsync(new MarkReadRequest { UserId = 77, Items = { new ReadItem { ContentId = 1 }, new ReadItem { ContentId = 2 } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+        var forgot = await new ReadHistoryClient(invoker).ForgetUserAsync(new ForgetUserRequest { UserId = 77 }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(2ul, forgot.RowsRemoved);
-        var check = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), new CheckRequest { UserId = 77, ContentIds = { 1, 2 } }).ResponseAsync.DefaultTimeout();
+        var check = await new ReadHistoryClient(invoker).CheckAsync(new CheckRequest { UserId = 77, ContentIds = { 1, 2 } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(2u, check.UnreadCount);
     }
 
@@ -78,7 +79,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     {
         using var channel = GrpcChannel.ForAddress(Grpc);
         var invoker = channel.CreateCallInvoker();
-        using var call = invoker.AsyncClientStreamingCall(ReadHistoryMethods.Ingest, null, TestHost.Deadline());
+        using var call = new ReadHistoryClient(invoker).Ingest(TestHost.Deadline());
         await call.RequestStream.WriteAsync(new IngestRequest { Batch = new MarkReadRequest { UserId = 5, Items = { new ReadItem { ContentId = 10 }, new ReadItem { ContentId = 11 } } } }).DefaultTimeout();
         await call.RequestStream.WriteAsync(new IngestRequest { Batch = new MarkReadRequest { UserId = 0, Items = { new ReadItem { ContentId = 12 } } } }).DefaultTimeout();
         await call.RequestStream.CompleteAsync().DefaultTimeout();
@@ -86,7 +87,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         Assert.Equal(2ul, response.Accepted);
         Assert.Equal(1ul, response.Rejected);
         Assert.StartsWith("user_id:", response.FirstError, StringComparison.Ordinal);
-        var check = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), new CheckRequest { UserId = 5, ContentIds = { 10, 11 } }).ResponseAsync.DefaultTimeout();
+        var check = await new ReadHistoryClient(invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 10, 11 } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         Assert.Equal(0u, check.UnreadCount);
     }
 
@@ -103,7 +104,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
             Assert.Contains("database", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
             using var channel = GrpcChannel.ForAddress(grpc);
-            var error = await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateCallInvoker().AsyncUnaryCall(ReadHistoryMethods.Check, null, TestHost.Deadline(), new CheckRequest { UserId = 1, ContentIds = { 1 } })).DefaultTimeout();
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await new ReadHistoryClient(channel.CreateCallInvoker()).CheckAsync(new CheckRequest { UserId = 1, ContentIds = { 1 } }, TestHost.Deadline())).DefaultTimeout();
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         }
     }
@@ -117,12 +118,12 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         // Up to ~20 s: on a loaded machine the health status may follow readiness late.
         for (var attempt = 0; attempt < 400 && status != HealthCheckResponse.Types.ServingStatus.Serving; attempt++)
         {
-            status = (await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest { Service = ReadHistoryMethods.ServiceName }).ResponseAsync.DefaultTimeout()).Status;
+            status = (await new HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = ReadHistory.Api.V1.ReadHistory.Descriptor.FullName }, TestHost.Deadline()).ResponseAsync.DefaultTimeout()).Status;
             await Task.Delay(50);
         }
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status);
-        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest { Service = "no.such.Service" })).DefaultTimeout();
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await new HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = "no.such.Service" }, TestHost.Deadline())).DefaultTimeout();
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
 
@@ -157,7 +158,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     {
         using var channel = GrpcChannel.ForAddress(Grpc);
         var request = new CheckRequest { UserId = 0, ContentIds = { 1, 2 } };
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateCallInvoker().AsyncUnaryCall(ReadHistoryMethods.Check, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)), request)).DefaultTimeout();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new ReadHistoryClient(channel.CreateCallInvoker()).CheckAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)))).DefaultTimeout();
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.StartsWith("user_id:", error.Status.Detail, StringComparison.Ordinal);
     }
@@ -166,7 +167,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     public async Task Metrics_count_calls_by_method_and_status()
     {
         using var channel = GrpcChannel.ForAddress(Grpc);
-        await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateCallInvoker().AsyncUnaryCall(ReadHistoryMethods.Filter, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)), new CheckRequest())).DefaultTimeout();
+        await Assert.ThrowsAsync<RpcException>(async () => await new ReadHistoryClient(channel.CreateCallInvoker()).FilterAsync(new CheckRequest(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)))).DefaultTimeout();
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(Http, "/metrics")).DefaultTimeout();
         Assert.Contains("readhistory_rpc_requests_total{code=\"INVALID_ARGUMENT\",method=\"Filter\",role=\"proxy\"} 1", text, StringComparison.Ordinal);

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;

@@ -2,14 +2,15 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Tests.Cache;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
 namespace ReadHistory.Server.Tests.Hosting;
 
@@ -195,7 +196,7 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
 
             var request = new MarkReadRequest { UserId = user };
             request.Items.AddRange(ids.Keys.Select(static id => new ReadItem { ContentId = id }));
-            await node.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, TestHost.Deadline(), new CacheMarkReadRequest { Request = request }).ResponseAsync.DefaultTimeout();
+            await new CacheNodeClient(node).MarkReadAsync(new CacheMarkReadRequest { Request = request }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
             model[user] = ids;
         }
 
@@ -225,15 +226,15 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
     }
 
     private static Task<MarkReadResponse> MarkAsync(CallInvoker invoker, ulong user, ulong id) =>
-        invoker.AsyncUnaryCall(CacheNodeMethods.MarkRead, null, TestHost.Deadline(), new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } }).ResponseAsync.DefaultTimeout();
+        new CacheNodeClient(invoker).MarkReadAsync(new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
     private static Task<CheckResponse> CheckAsync(CallInvoker invoker, ulong user, ulong[] ids) =>
-        invoker.AsyncUnaryCall(CacheNodeMethods.Check, null, TestHost.Deadline(), new CacheCheckRequest { Request = new CheckRequest { UserId = user, ContentIds = { ids } } }).ResponseAsync.DefaultTimeout();
+        new CacheNodeClient(invoker).CheckAsync(new CacheCheckRequest { Request = new CheckRequest { UserId = user, ContentIds = { ids } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
     private static async Task<PoolStats> StatsAsync(TestHost host)
     {
         using var channel = GrpcChannel.ForAddress(host.Grpc);
-        var response = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null, TestHost.Deadline(), new StatsRequest()).ResponseAsync.DefaultTimeout();
+        var response = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return Assert.Single(response.Pools);
     }
 

@@ -1,11 +1,12 @@
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Health.V1;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using HealthClient = Grpc.Health.V1.Health.HealthClient;
 
 namespace ReadHistory.Server.Tests.Proxy;
 
@@ -121,7 +122,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
         // Up to ~20 s: health probes are slow on a loaded machine.
         for (var attempt = 0; attempt < 800; attempt++)
         {
-            var health = await invoker.AsyncUnaryCall(HealthMethods.Check, null, TestHost.Deadline(), new HealthCheckRequest()).ResponseAsync.DefaultTimeout();
+            var health = await new HealthClient(invoker).CheckAsync(new HealthCheckRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
             if (health.Status == HealthCheckResponse.Types.ServingStatus.Serving)
             {
                 return node;
@@ -149,7 +150,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
     public static async Task<ulong> LookupsAsync(TestHost node)
     {
         using var channel = GrpcChannel.ForAddress(node.Grpc);
-        var stats = await channel.CreateCallInvoker().AsyncUnaryCall(CacheNodeMethods.Stats, null, TestHost.Deadline(), new StatsRequest()).ResponseAsync.DefaultTimeout();
+        var stats = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return stats.Pools.Aggregate(0UL, (sum, p) => sum + p.Hits + p.Misses);
     }
 

@@ -1,8 +1,9 @@
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Routing;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Server.Tests.Proxy;
 
@@ -35,13 +36,13 @@ public sealed class ProxyFailoverTests(MariaDbFixture mariaDb)
 
         Assert.Empty(load.Failures);
         var user = Enumerable.Range(1, ReadLoad.Users).Select(u => (ulong)u).First(u => JumpConsistentHash.Bucket(u, 2) == 0);
-        var answer = await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = user, ContentIds = { 7, 1000 + user } }).ResponseAsync.DefaultTimeout();
+        var answer = await new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = user, ContentIds = { 7, 1000 + user } }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
         Assert.Equal(AnswerSource.Passthrough, answer.Source);
         Assert.Equal(new byte[] { 0b10 }, answer.ReadBitmap.ToByteArray());
 
         // Writes of the dead slot are taken in passthrough as well, and read back.
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, ProxyCluster.Within(10_000), new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = 7 } } }).ResponseAsync.DefaultTimeout();
-        answer = await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = user, ContentIds = { 7, 1000 + user } }).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).MarkReadAsync(new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = 7 } } }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
+        answer = await new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = user, ContentIds = { 7, 1000 + user } }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
         Assert.Equal(new byte[] { 0b11 }, answer.ReadBitmap.ToByteArray());
 
         var metrics = await new HttpClient().GetStringAsync(new Uri(cluster.Proxy.Http, "/metrics")).DefaultTimeout();
@@ -57,18 +58,18 @@ public sealed class ProxyFailoverTests(MariaDbFixture mariaDb)
         var feedBefore = await ProxyCluster.LookupsAsync(cluster.Node("feed", 0, 0));
         var pushBefore = await ProxyCluster.LookupsAsync(cluster.Node("push", 0, 0));
 
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }).ResponseAsync.DefaultTimeout();
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }).ResponseAsync.DefaultTimeout();
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = 5, ContentIds = { 1 } }).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1 } }, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
         Assert.Equal(pushBefore + 2, await ProxyCluster.LookupsAsync(cluster.Node("push", 0, 0)));
         Assert.Equal(feedBefore + 1, await ProxyCluster.LookupsAsync(cluster.Node("feed", 0, 0)));
 
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "ingest" }).ResponseAsync).DefaultTimeout();
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "ingest" }, ProxyCluster.Within(10_000)).ResponseAsync).DefaultTimeout();
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("'ingest'", unknown.Status.Detail, StringComparison.Ordinal);
 
         await cluster.KillAsync("push", 0, 0);
-        var down = await Assert.ThrowsAsync<RpcException>(() => cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }).ResponseAsync).DefaultTimeout();
+        var down = await Assert.ThrowsAsync<RpcException>(() => new ReadHistoryClient(cluster.Invoker).CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "push" }, ProxyCluster.Within(10_000)).ResponseAsync).DefaultTimeout();
         Assert.Equal(StatusCode.Unavailable, down.StatusCode);
         Assert.Contains("'push'", down.Status.Detail, StringComparison.Ordinal);
 
@@ -82,7 +83,7 @@ public sealed class ProxyFailoverTests(MariaDbFixture mariaDb)
                 new CheckRequest { UserId = 8, ContentIds = { 1 } },
             },
         };
-        var results = (await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.BatchCheck, null, ProxyCluster.Within(10_000), batch).ResponseAsync.DefaultTimeout()).Results;
+        var results = (await new ReadHistoryClient(cluster.Invoker).BatchCheckAsync(batch, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout()).Results;
         Assert.Equal([0, (int)StatusCode.Unavailable, 0], results.Select(r => r.StatusCode));
         Assert.Contains("'push'", results[1].StatusMessage, StringComparison.Ordinal);
     }

@@ -1,11 +1,12 @@
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Routing;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Server.Tests.Proxy;
 
@@ -58,7 +59,7 @@ public sealed class ProxySessionTests(MariaDbFixture mariaDb)
         }
 
         batch.Requests.Insert(5, new CheckRequest { UserId = 0, ContentIds = { 1 } });
-        var results = (await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.BatchCheck, null, ProxyCluster.Within(5000), batch).ResponseAsync.DefaultTimeout()).Results;
+        var results = (await new ReadHistoryClient(cluster.Invoker).BatchCheckAsync(batch, ProxyCluster.Within(5000)).ResponseAsync.DefaultTimeout()).Results;
         Assert.Equal(13, results.Count);
         Assert.Equal((int)StatusCode.InvalidArgument, results[5].StatusCode);
         Assert.Contains("requests[5].user_id", results[5].StatusMessage, StringComparison.Ordinal);
@@ -93,16 +94,16 @@ public sealed class ProxySessionTests(MariaDbFixture mariaDb)
         };
         await using var cluster = await ProxyCluster.StartAsync(mariaDb.Server.ConnectionString(), [("feed", ["feed"], 1, 1)], limits);
         var check = new CheckRequest { UserId = 3, ContentIds = { 1 }, Tenant = "feed" };
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), check).ResponseAsync.DefaultTimeout();
-        await cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), check).ResponseAsync.DefaultTimeout();
-        var refused = await Assert.ThrowsAsync<RpcException>(() => cluster.Invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(10_000), check).ResponseAsync).DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).CheckAsync(check, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
+        await new ReadHistoryClient(cluster.Invoker).CheckAsync(check, ProxyCluster.Within(10_000)).ResponseAsync.DefaultTimeout();
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new ReadHistoryClient(cluster.Invoker).CheckAsync(check, ProxyCluster.Within(10_000)).ResponseAsync).DefaultTimeout();
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         Assert.NotNull(refused.Trailers.GetValue("retry-after-ms"));
     }
 
     private static Task<MarkReadResponse> Mark(CallInvoker invoker, ulong user, string session, ulong id) =>
-        invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, ProxyCluster.Within(5000), new MarkReadRequest { UserId = user, SessionId = session, Items = { new ReadItem { ContentId = id } } }).ResponseAsync.DefaultTimeout();
+        new ReadHistoryClient(invoker).MarkReadAsync(new MarkReadRequest { UserId = user, SessionId = session, Items = { new ReadItem { ContentId = id } } }, ProxyCluster.Within(5000)).ResponseAsync.DefaultTimeout();
 
     private static Task<CheckResponse> Check(CallInvoker invoker, ulong user, string session, params ulong[] ids) =>
-        invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(5000), new CheckRequest { UserId = user, SessionId = session, ContentIds = { ids } }).ResponseAsync.DefaultTimeout();
+        new ReadHistoryClient(invoker).CheckAsync(new CheckRequest { UserId = user, SessionId = session, ContentIds = { ids } }, ProxyCluster.Within(5000)).ResponseAsync.DefaultTimeout();
 }

@@ -1,5 +1,6 @@
 using ReadHistory.Api.V1;
-using ReadHistory.Rpc;
+using Grpc.Core;
+using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Server.Tests.Proxy;
 
@@ -30,7 +31,7 @@ internal sealed class ReadLoad
         for (var user = 1UL; user <= Users; user++)
         {
             var mark = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = 1000 + user } } };
-            await invoker.AsyncUnaryCall(ReadHistoryMethods.MarkRead, null, ProxyCluster.Within(5000), mark).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(10));
+            await new ReadHistoryClient(invoker).MarkReadAsync(mark, ProxyCluster.Within(5000)).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
 
@@ -46,7 +47,7 @@ internal sealed class ReadLoad
             var check = new CheckRequest { UserId = user, ContentIds = { 1000 + user, 5 }, SessionId = $"s{worker}-{i % 16}" };
             try
             {
-                var answer = await invoker.AsyncUnaryCall(ReadHistoryMethods.Check, null, ProxyCluster.Within(deadlineMs), check).ResponseAsync.ConfigureAwait(false);
+                var answer = await new ReadHistoryClient(invoker).CheckAsync(check, ProxyCluster.Within(deadlineMs)).ResponseAsync.ConfigureAwait(false);
                 if (answer.ReadBitmap.Length != 1 || answer.ReadBitmap[0] != 0b01)
                 {
                     Fail($"user {user}: bitmap {Convert.ToHexString(answer.ReadBitmap.ToByteArray())} from {answer.Source}");

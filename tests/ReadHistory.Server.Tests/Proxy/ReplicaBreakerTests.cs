@@ -1,7 +1,6 @@
 using Polly.CircuitBreaker;
-using ReadHistory.Rpc;
-using ReadHistory.Rpc.Health;
-using ReadHistory.Rpc.Health.V1;
+using Grpc.Core;
+using ReadHistory.Api.Internal.V1;
 using ReadHistory.Server.Proxy;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -19,7 +18,7 @@ public sealed class ReplicaBreakerTests
         using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
         for (var i = 0; i < Calls; i++)
         {
-            var failure = await Assert.ThrowsAsync<RpcException>(() => endpoint.CallAsync(HealthMethods.Check, new HealthCheckRequest(), DateTime.UtcNow.AddSeconds(-1), CancellationToken.None));
+            var failure = await Assert.ThrowsAsync<RpcException>(() => endpoint.CallAsync(static (c, r, o) => c.StatsAsync(r, o), new StatsRequest(), DateTime.UtcNow.AddSeconds(-1), CancellationToken.None));
             Assert.Equal(StatusCode.DeadlineExceeded, failure.StatusCode);
             Assert.True(ReplicaFailures.IsReplicaFailure(failure));
         }
@@ -34,7 +33,7 @@ public sealed class ReplicaBreakerTests
         using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
         for (var i = 0; i < Calls && endpoint.BreakerState == CircuitState.Closed; i++)
         {
-            var failure = await Assert.ThrowsAnyAsync<Exception>(() => endpoint.CallAsync(HealthMethods.Check, new HealthCheckRequest(), DateTime.UtcNow.AddSeconds(10), CancellationToken.None));
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => endpoint.CallAsync(static (c, r, o) => c.StatsAsync(r, o), new StatsRequest(), DateTime.UtcNow.AddSeconds(10), CancellationToken.None));
             Assert.True(ReplicaFailures.CountsAgainstReplica(failure), failure.ToString());
         }
 

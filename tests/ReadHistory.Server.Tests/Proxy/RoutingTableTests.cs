@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Routing;
-using ReadHistory.Rpc;
+using Grpc.Core;
 using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Proxy;
 using Xunit;
