@@ -75,6 +75,8 @@ internal static class ServerHost
             .AddServiceOptions<ReadHistoryService>(service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<CacheNodeService>(service => service.Interceptors.Add<RpcMetricsInterceptor>());
         builder.Services.AddGrpcReflection();
+        // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
+        builder.Services.AddSingleton<RpcMetricsInterceptor>();
         // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
         // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
         // still keeps its meter adapter off should anything collect it (it would export this process's meters again,
