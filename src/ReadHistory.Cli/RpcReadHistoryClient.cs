@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -21,7 +22,7 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
     }
 
     /// <summary>A client with its own channel to <paramref name="endpoint"/>.</summary>
-    public static IReadHistoryClient Create(Uri endpoint) => new RpcReadHistoryClient(GrpcChannel.ForAddress(endpoint));
+    public static IReadHistoryClient Create(Uri endpoint) => new RpcReadHistoryClient(ServiceChannels.Create(endpoint));
 
     /// <inheritdoc />
     public Task<CheckResponse> CheckAsync(CheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,9 +57,9 @@ internal static class CoherenceLagBench
         await using var a = await BenchHost.StartReadyAsync(Settings("cache", mariaDb, redis));
         await using var b = await BenchHost.StartReadyAsync(Settings("cache", mariaDb, redis));
         var cacheB = b.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("replica B has no cache");
-        using var channel = GrpcChannel.ForAddress(a.Grpc);
+        using var channel = ServiceChannels.Create(a.Grpc);
         var calls = channel.CreateCallInvoker();
-        using var channelB = GrpcChannel.ForAddress(b.Grpc);
+        using var channelB = ServiceChannels.Create(b.Grpc);
         await HoldMarkerUsersAsync(channelB.CreateCallInvoker());
 
         var probe = new MarkerProbe(cacheB);

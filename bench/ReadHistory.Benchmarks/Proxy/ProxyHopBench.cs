@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
@@ -48,8 +49,8 @@ internal static class ProxyHopBench
         proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Grpc.ToString().TrimEnd('/');
         await using var proxy = await BenchHost.StartReadyAsync(proxySettings);
 
-        using var nodeChannel = GrpcChannel.ForAddress(node.Grpc);
-        using var proxyChannel = GrpcChannel.ForAddress(proxy.Grpc);
+        using var nodeChannel = ServiceChannels.Create(node.Grpc);
+        using var proxyChannel = ServiceChannels.Create(proxy.Grpc);
         var direct = nodeChannel.CreateCallInvoker();
         var proxied = proxyChannel.CreateCallInvoker();
         var check = new CheckRequest { UserId = User };

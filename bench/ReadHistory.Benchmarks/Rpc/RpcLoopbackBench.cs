@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -42,7 +43,7 @@ internal static class RpcLoopbackBench
 
         await using var app = await StartServerAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = ServiceChannels.Create(address);
         var invoker = new ReadHistoryClient(channel);
         var request = CreateRequest();
 

@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
@@ -45,7 +46,7 @@ internal sealed class ServiceTarget : ILoadTarget
         _clients = new (ReadHistoryClient, CacheNodeClient)[_channels.Length - 1];
         for (var i = 0; i < _channels.Length; i++)
         {
-            _channels[i] = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            _channels[i] = ServiceChannels.Create(endpoint, maxReceiveMessageSize: 64 * 1024 * 1024);
         }
 
         for (var i = 0; i < _clients.Length; i++)
@@ -248,7 +249,7 @@ internal sealed class ServiceTarget : ILoadTarget
     {
         try
         {
-            using var channel = GrpcChannel.ForAddress(_options.NodeEndpoint ?? _options.Endpoint);
+            using var channel = ServiceChannels.Create(_options.NodeEndpoint ?? _options.Endpoint);
             var stats = await new CacheNodeClient(channel).StatsAsync(new StatsRequest(), Options(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
             return stats.Pools.Count == 0 ? null : stats.Pools[0];
         }

@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -9,17 +10,15 @@ namespace ReadHistory.Server.Cache;
 /// <summary>The installing stage of warm start, and the HTTP/2 settings of its channel.</summary>
 internal sealed partial class WarmStarter
 {
-    private SocketsHttpHandler CreateHandler() => new()
+    private SocketsHttpHandler CreateHandler()
     {
+        var handler = ServiceChannels.CreateHandler();
         // The default window (64 KiB, grown by RTT estimates that loopback keeps tiny) had the peer wait for a
         // WINDOW_UPDATE every few frames; WarmStartOptions.WindowBytes says why it is not the largest either.
-        InitialHttp2StreamWindowSize = _options.WindowBytes,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-    };
+        handler.InitialHttp2StreamWindowSize = _options.WindowBytes;
+        handler.ConnectTimeout = TimeSpan.FromSeconds(10);
+        return handler;
+    }
 
     /// <summary>
     /// Installs the filters a chunk completes (validated; see <see cref="FilterCache.TryInstallWarm"/>), keeping the

@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using System.Runtime;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -133,12 +134,7 @@ internal sealed partial class WarmStarter : IDisposable
 
     private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(peer, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = _options.ChunkBytes + MessageOverheadBytes,
-            HttpHandler = CreateHandler(),
-            DisposeHttpClient = true,
-        });
+        using var channel = ServiceChannels.Create(peer, CreateHandler(), _options.ChunkBytes + MessageOverheadBytes);
         var request = new SnapshotRequest
         {
             Pool = pool,

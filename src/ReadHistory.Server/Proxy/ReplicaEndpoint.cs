@@ -1,3 +1,4 @@
+using ReadHistory.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Polly;
@@ -28,22 +29,15 @@ internal sealed class ReplicaEndpoint : IDisposable
     {
         Address = address;
         Id = RendezvousHash.KeyOf(address);
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            UseCookies = false,
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            // The node's runtime configuration turns off the client's dynamic window sizing (NodeRuntime.props): a
-            // fixed 1 MiB stream window lets a large answer (BatchCheck, Filter) arrive without waiting for window
-            // updates every 64 KiB, as HTTP/2's default window would make it.
-            InitialHttp2StreamWindowSize = 1 << 20,
-        };
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 64 << 20 });
+        var handler = ServiceChannels.CreateHandler();
+        handler.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+        handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
+        handler.ConnectTimeout = TimeSpan.FromSeconds(2);
+        // The node's runtime configuration turns off the client's dynamic window sizing (NodeRuntime.props): a fixed
+        // 1 MiB stream window lets a large answer (BatchCheck, Filter) arrive without waiting for window updates every
+        // 64 KiB, as HTTP/2's default window would make it.
+        handler.InitialHttp2StreamWindowSize = 1 << 20;
+        _channel = ServiceChannels.Create(address, handler, maxReceiveMessageSize: 64 << 20);
         _client = new CacheNode.CacheNodeClient(_channel);
         Health = new HealthClient(_channel);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
