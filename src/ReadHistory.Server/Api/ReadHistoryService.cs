@@ -8,10 +8,19 @@ namespace ReadHistory.Server.Api;
 
 /// <summary>
 /// The public readhistory.v1.ReadHistory service: validates every call (a refused call is refused whole, with
-/// INVALID_ARGUMENT naming the field and the limit) and hands valid ones to the backend.
+/// INVALID_ARGUMENT naming the field and the limit) and hands valid ones to the backend. Bound through
+/// <see cref="MalformedRequestBinder"/> (see <see cref="BindService"/>).
 /// </summary>
+[BindServiceMethod(typeof(ReadHistoryService), nameof(BindService))]
 internal sealed class ReadHistoryService(RequestValidator validator, IReadHistoryBackend backend) : ReadHistoryBase
 {
+    /// <summary>
+    /// Binds the generated methods with request marshallers that answer a request whose protobuf does not parse with
+    /// INTERNAL, not UNKNOWN. Grpc.AspNetCore finds this method through the attribute and calls it with a null service.
+    /// </summary>
+    public static void BindService(ServiceBinderBase serviceBinder, ReadHistoryBase? serviceImpl) =>
+        global::ReadHistory.Api.V1.ReadHistory.BindService(new MalformedRequestBinder(serviceBinder), serviceImpl);
+
     /// <summary>Check: the read bitmap of one user's candidates.</summary>
     public override async Task<CheckResponse> Check(CheckRequest request, ServerCallContext context)
     {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReadHistory.Api.V1;
 using Grpc.Core;
@@ -175,6 +176,29 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_call_the_client_cancels_is_counted_cancelled_and_not_logged_as_an_error()
+    {
+        var logs = LogCapture.Attach(_host!);
+        using var channel = GrpcChannel.ForAddress(Grpc);
+        var client = new ReadHistoryClient(channel.CreateCallInvoker());
+        using var cancel = new CancellationTokenSource();
+        using var call = client.Ingest(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20), cancellationToken: cancel.Token));
+        await call.RequestStream.WriteAsync(new IngestRequest { Batch = new MarkReadRequest { UserId = 88, Items = { new ReadItem { ContentId = 1 } } } }).DefaultTimeout();
+        // Once the first batch is written the handler is inside the stream, waiting for the next message.
+        await PollAsync(async () => (await client.CheckAsync(new CheckRequest { UserId = 88, ContentIds = { 1 } }, TestHost.Deadline()).ResponseAsync).UnreadCount == 0, "the first batch to be written");
+
+        await cancel.CancelAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync).DefaultTimeout();
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        using var http = new HttpClient();
+        var text = string.Empty;
+        await PollAsync(async () => (text = await http.GetStringAsync(new Uri(Http, "/metrics"))).Contains("readhistory_rpc_requests_total{code=\"CANCELLED\",method=\"Ingest\",role=\"proxy\"} 1\n", StringComparison.Ordinal), "the cancelled call to be counted");
+        Assert.DoesNotContain("code=\"UNKNOWN\"", text, StringComparison.Ordinal);
+        Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
+    }
+
+    [Fact]
     public void Bad_configuration_is_refused_with_every_problem_named()
     {
         var error = Assert.Throws<OptionsValidationException>(() => ServerHost.Build([], configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -186,5 +210,20 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:Roles: role 'gateway'", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:GrpcListen:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:Database:Databases:", StringComparison.Ordinal));
+    }
+
+    private static async Task PollAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            if (await condition().DefaultTimeout())
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("waited 10 s for " + what);
     }
 }

@@ -25,11 +25,12 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
 
     /// <summary>
     /// Binds the generated methods but Snapshot, which <see cref="SnapshotMethodProvider"/> adds with its own
-    /// marshaller (two endpoints on one route would make every Snapshot call ambiguous). Grpc.AspNetCore finds this
-    /// method through the attribute and calls it with a null service.
+    /// marshaller (two endpoints on one route would make every Snapshot call ambiguous), with request marshallers that
+    /// answer a request whose protobuf does not parse with INTERNAL (<see cref="MalformedRequestBinder"/>).
+    /// Grpc.AspNetCore finds this method through the attribute and calls it with a null service.
     /// </summary>
     public static void BindService(ServiceBinderBase serviceBinder, CacheNodeBase? serviceImpl) =>
-        CacheNode.BindService(new SkipSnapshotBinder(serviceBinder), serviceImpl);
+        CacheNode.BindService(new SkipSnapshotBinder(new MalformedRequestBinder(serviceBinder)), serviceImpl);
 
     /// <summary>Check forwarded by the proxy.</summary>
     public override Task<CheckResponse> Check(CacheCheckRequest request, ServerCallContext context) =>
