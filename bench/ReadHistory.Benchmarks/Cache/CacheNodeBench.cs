@@ -68,7 +68,7 @@ internal static class CacheNodeBench
         Console.WriteLine(string.Create(inv, $"rows loaded in {load.Elapsed.TotalSeconds:F1} s"));
         await using var host = await BenchHost.StartReadyAsync(settings);
         var cache = host.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("the cache node has no cache");
-        Console.WriteLine(string.Create(inv, $"rebuilds: concurrency {cache.Filters.Options.RebuildConcurrency}, {cache.Filters.Options.RebuildRowsPerSecond} rows/s (0 = unlimited)"));
+        Console.WriteLine(string.Create(inv, $"rebuilds: concurrency {cache.Options.RebuildConcurrency}, {cache.Options.RebuildRowsPerSecond} rows/s (0 = unlimited)"));
 
         var ids = new ulong[Ids];
         for (var i = 0; i < Ids; i++)
@@ -130,10 +130,10 @@ internal static class CacheNodeBench
         Console.WriteLine("|---|---:|---:|---:|");
         Console.WriteLine(string.Create(inv, $"| alone | {alone.Calls} | {alone.P50:F3} | {alone.P99:F3} |"));
         Console.WriteLine(string.Create(inv, $"| while three {BigRows:N0}-row users rebuild | {loaded.Calls} | {loaded.P50:F3} | {loaded.P99:F3} |"));
-        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; rebuild rows read {cache.Metrics.RebuildRowCount}, throttled {cache.Filters.Options.RebuildRowsPerSecond} rows/s; a big user's filter holds {big.Filter?.Count} keys in {big.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
+        Console.WriteLine(string.Create(inv, $"{rounds} rounds of three {BigRows:N0}-row rebuilds, {rebuildSeconds / Math.Max(1, rounds):F2} s per round; rebuild rows read {cache.Metrics.RebuildRowCount}, throttled {cache.Options.RebuildRowsPerSecond} rows/s; a big user's filter holds {big.Filter?.Count} keys in {big.Filter?.BitBytes} bit bytes; miss users used: {nextMissUser - MissUserBase}"));
 
         Console.WriteLine();
-        Console.WriteLine("| rows per user (1 % target) | users | FilterCache.Bytes / users | bit bytes / user | overhead beyond bits / user | of which index share |");
+        Console.WriteLine("| rows per user (1 % target) | users | FilterTable.Bytes / users | bit bytes / user | overhead beyond bits / user | of which index share |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         foreach (var (rows, users) in new[] { (100, 2000), (1000, 1000), (10_000, 200), (100, 100_000) })
         {
@@ -180,7 +180,7 @@ internal static class CacheNodeBench
 
         await WaitAsync(() => cache.Filters.Users >= HotUsers && cache.RebuildsInFlight == 0, TimeSpan.FromMinutes(2));
         var answer = await cache.CheckAsync(1, 0, ids, bitmap, passthrough: false, CancellationToken.None);
-        if (answer.Source != AnswerSource.Memory || answer.UnreadCount > Ids - HotRows)
+        if (answer.Source != CheckSource.Memory || answer.UnreadCount > Ids - HotRows)
         {
             throw new InvalidOperationException($"a preloaded user answered {answer}");
         }
@@ -215,7 +215,7 @@ internal static class CacheNodeBench
     private static void HitOnce(ReadThroughCache cache, ulong user, ulong[] ids, byte[] bitmap)
     {
         var pending = cache.CheckAsync(user, 0, ids, bitmap, passthrough: false, CancellationToken.None);
-        if (!pending.IsCompletedSuccessfully || pending.Result.Source != AnswerSource.Memory)
+        if (!pending.IsCompletedSuccessfully || pending.Result.Source != CheckSource.Memory)
         {
             throw new InvalidOperationException("a hit did not complete synchronously from memory");
         }
@@ -278,7 +278,7 @@ internal static class CacheNodeBench
             var started = Stopwatch.GetTimestamp();
             var answer = await cache.CheckAsync(user, 0, ids, bitmap, passthrough: false, CancellationToken.None);
             samples.Add(Stopwatch.GetTimestamp() - started);
-            if (answer.Source != AnswerSource.Database || answer.UnreadCount != Ids - MissRows)
+            if (answer.Source != CheckSource.Database || answer.UnreadCount != Ids - MissRows)
             {
                 throw new InvalidOperationException($"a miss answered {answer}");
             }
@@ -303,8 +303,8 @@ internal static class CacheNodeBench
             cache.Filters.Install((ulong)u, filter);
         }
 
-        // FilterCache.Bytes charges every array, object and the index table (checked against the runtime's allocation
-        // counter by FilterCacheMemoryTests), so bytes − bits is the whole overhead.
+        // FilterTable.Bytes charges every array, object and the index table (checked against the runtime's allocation
+        // counter by FilterTableMemoryTests), so bytes − bits is the whole overhead.
         var n = cache.Filters.Users;
         var charged = cache.Filters.Bytes;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows:N0} | {n} | {(double)charged / n:F0} | {(double)bitBytes / n:F0} | {(double)(charged - bitBytes) / n:F1} | {(double)cache.Filters.IndexBytes / n:F1} |"));

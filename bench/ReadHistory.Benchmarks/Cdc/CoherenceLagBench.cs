@@ -306,7 +306,7 @@ internal static class CoherenceLagBench
                 }
 
                 var result = task.Result;
-                if (result.Source != AnswerSource.Memory)
+                if (result.Source != CheckSource.Memory)
                 {
                     Interlocked.Increment(ref _notInMemory);
                     return false;

@@ -3,7 +3,7 @@ using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Benchmarks.Filters;
 
-/// <summary>The probe path of a check, public for BenchmarkDotNet (the library's own enum is internal).</summary>
+/// <summary>The probe path of a check, named for the instruction sets (the parameter labels of bench/RESULTS.md).</summary>
 public enum CheckPath
 {
     /// <summary>Scalar probes.</summary>

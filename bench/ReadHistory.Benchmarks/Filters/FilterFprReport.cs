@@ -29,7 +29,7 @@ internal static class FilterFprReport
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var b in BitsPerItem)
         {
-            var blocks = (int)Math.Round(Items * (double)b / BlockProbe.BlockBits);
+            var blocks = (int)Math.Round(Items * (double)b / BlockedBloomFilter.BlockBits);
             var row = new List<string> { F(b), Pct(StandardBloomOptimum(b)), Pct(Math.Pow(2, -b)) };
 
             var split = new SplitBlockFilter(blocks);
@@ -41,16 +41,16 @@ internal static class FilterFprReport
             row.Add(Pct(Measure(split.MightContain, strangers)));
             foreach (var k in new[] { 4, 5, 6, 7, 8, 9, 10, 12 })
             {
-                var local = new BlockedBloomFilter(blocks, k, Items, 0.01);
+                var local = BlockedBloomFilter.CreateSized(blocks, k, Items, 0.01);
                 foreach (var h in members)
                 {
-                    local.AddExclusive(h);
+                    local.Add(h);
                 }
 
                 row.Add(Pct(Measure(local.MightContain, strangers)));
             }
 
-            var best = Enumerable.Range(1, 16).Select(k => (k, rate: FilterMath.FalsePositiveRate(Items / (double)blocks, k))).MinBy(x => x.rate);
+            var best = Enumerable.Range(1, 16).Select(k => (k, rate: BlockedBloomFilter.ModelFalsePositiveRate(Items / (double)blocks, k))).MinBy(x => x.rate);
             row.Add($"{best.k} ({Pct(best.rate)})");
             Console.WriteLine("| " + string.Join(" | ", row) + " |");
         }
@@ -66,7 +66,7 @@ internal static class FilterFprReport
             var filter = BlockedBloomFilter.Create(Items, target);
             for (ulong id = 0; id < Items; id++)
             {
-                filter.AddExclusive(hash.Compute(1, id));
+                filter.Add(hash.Compute(1, id));
             }
 
             var hits = 0;

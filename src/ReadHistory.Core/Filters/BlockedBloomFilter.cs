@@ -22,6 +22,9 @@ public sealed unsafe partial class BlockedBloomFilter
     /// <summary>Most blocks a layer may have (the array limit of .NET, in whole blocks).</summary>
     public const int MaxBlocks = FilterWords.MaxBlocks;
 
+    /// <summary>Bits per block (one key's bits all land in one block).</summary>
+    public const int BlockBits = BlockProbe.BlockBits;
+
     private readonly ulong[] _words;
 
     internal BlockedBloomFilter(int blockCount, int probes, long capacity, double designRate)
@@ -54,6 +57,13 @@ public sealed unsafe partial class BlockedBloomFilter
 
         return new BlockedBloomFilter((int)blocks, plan.Probes, capacity, falsePositiveRate);
     }
+
+    /// <summary>Creates an empty layer of an explicit size and probe count, to measure schemes beside <see cref="Create"/>'s plan.</summary>
+    public static BlockedBloomFilter CreateSized(int blockCount, int probes, long capacity, double designRate) =>
+        new(blockCount, probes, capacity, designRate);
+
+    /// <summary>The model's false-positive rate at <paramref name="itemsPerBlock"/> items per block with <paramref name="probes"/> probes.</summary>
+    public static double ModelFalsePositiveRate(double itemsPerBlock, int probes) => FilterMath.FalsePositiveRate(itemsPerBlock, probes);
 
     /// <summary>Number of 512-bit blocks.</summary>
     public int BlockCount => FilterWords.BlockCount(_words);

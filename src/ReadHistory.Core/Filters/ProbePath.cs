@@ -3,8 +3,8 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ReadHistory.Core.Filters;
 
-/// <summary>Which implementation tests a key against its block; all three give identical answers.</summary>
-internal enum ProbePath
+/// <summary>Which implementation tests a key against its block; all three give identical answers (benchmarks compare them).</summary>
+public enum ProbePath
 {
     /// <summary>Plain 64-bit loads and shifts, one probe at a time (the reference the tests compare with).</summary>
     Scalar,
@@ -17,7 +17,7 @@ internal enum ProbePath
 }
 
 /// <summary>The fastest <see cref="ProbePath"/> this CPU runs.</summary>
-internal static class ProbePaths
+public static class ProbePaths
 {
     /// <summary>Vector512 where the runtime accelerates it, AVX2 otherwise, scalar on anything else.</summary>
     public static readonly ProbePath Best =

@@ -6,8 +6,8 @@ namespace ReadHistory.Core.Filters;
 /// <summary>The batch check: hashes a chunk of 64 ids once, then asks each layer only about the ids still absent.</summary>
 public sealed partial class UserFilter
 {
-    /// <summary><see cref="CheckMany(ushort, ReadOnlySpan{ulong}, Span{byte})"/> on a chosen probe path (tests force the scalar one).</summary>
-    internal int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap, ProbePath path) =>
+    /// <summary><see cref="CheckMany(ushort, ReadOnlySpan{ulong}, Span{byte})"/> on a chosen probe path (benchmarks compare paths; tests force the scalar one).</summary>
+    public int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap, ProbePath path) =>
         CheckMany(_words, _shape, Volatile.Read(ref _grown), contentType, contentIds, bitmap, path);
 
     /// <summary>The batch check of a one-layer filter held as its bare first-layer array (a cache's compact form).</summary>

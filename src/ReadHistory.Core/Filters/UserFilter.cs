@@ -136,7 +136,7 @@ public sealed partial class UserFilter
 
     /// <summary>
     /// Bytes a cache pays to hold this filter without the filter object: the first-layer array, a private shape, and
-    /// any grown layers (a one-layer filter of the pool's shape is held as its bare array; see FilterCache).
+    /// any grown layers (a one-layer filter of the pool's shape is held as its bare array; see Caching.FilterTable).
     /// </summary>
     internal long HeldBytes
     {

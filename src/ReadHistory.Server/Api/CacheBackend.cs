@@ -23,7 +23,7 @@ internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false)
         {
             request.ContentIds.CopyTo(ids, 0);
             var result = await StorageFailures.Guard(cache.CheckAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), readBitmap, passthrough, cancellationToken)).ConfigureAwait(false);
-            return result.Source;
+            return result.Source.ToWire();
         }
         finally
         {

@@ -1,4 +1,5 @@
 using Prometheus;
+using ReadHistory.Core.Caching;
 using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Cache;
@@ -9,7 +10,7 @@ namespace ReadHistory.Server.Cache;
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
 {
-    private readonly FilterCache _cache;
+    private readonly FilterTable _cache;
     private readonly Func<long> _bufferedChanges;
     private readonly Func<double> _throttledSeconds;
 
@@ -37,12 +38,13 @@ internal sealed class CacheMetrics : IDisposable
     private volatile bool _disposed;
 
     /// <summary>
-    /// Creates the series of <paramref name="cache"/>'s pool in <paramref name="registry"/> (a throwaway registry of
+    /// Creates the series of <paramref name="pool"/> (whose filters <paramref name="cache"/> holds) in <paramref name="registry"/> (a throwaway registry of
     /// its own when null); <paramref name="bufferedChanges"/> feeds the buffer gauge, <paramref name="throttledSeconds"/>
     /// the rebuild throttle counter.
     /// </summary>
-    public CacheMetrics(FilterCache cache, Func<long> bufferedChanges, Func<double>? throttledSeconds = null, CollectorRegistry? registry = null)
+    public CacheMetrics(string pool, FilterTable cache, Func<long> bufferedChanges, Func<double>? throttledSeconds = null, CollectorRegistry? registry = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(pool);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(bufferedChanges);
         _cache = cache;
@@ -50,7 +52,6 @@ internal sealed class CacheMetrics : IDisposable
         _throttledSeconds = throttledSeconds ?? (static () => 0);
         registry ??= Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(registry);
-        var pool = cache.Options.Pool;
 
         var lookups = factory.CreateCounter("readhistory_cache_lookups_total", "Checks by result: hit (filter), miss (point query, rebuild started), capped (user too large), passthrough", "pool", "result");
         _hits = lookups.WithLabels(pool, "hit");

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Prometheus;
-using ReadHistory.Api.Internal.V1;
-using ReadHistory.Api.V1;
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
 using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
@@ -49,12 +48,15 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         _logger = logger;
         _rebuildSlots = new SemaphoreSlim(options.RebuildConcurrency, options.RebuildConcurrency);
         _throttle = new RebuildThrottle(options.RebuildRowsPerSecond, time);
-        Filters = new FilterCache(options);
-        Metrics = new CacheMetrics(Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds, metrics);
+        Filters = new FilterTable(options.BudgetBytes, options.Filter);
+        Metrics = new CacheMetrics(options.Pool, Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds, metrics);
     }
 
+    /// <summary>The pool's settings.</summary>
+    public CacheOptions Options => _options;
+
     /// <summary>The pool's filters (T1).</summary>
-    public FilterCache Filters { get; }
+    public FilterTable Filters { get; }
 
     /// <summary>The pool's series.</summary>
     public CacheMetrics Metrics { get; }
@@ -68,20 +70,18 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     /// <summary>Changes ever buffered for a user under rebuild (each later applied at install, or dropped with an abandoned rebuild).</summary>
     public long ChangesBufferedTotal => Interlocked.Read(ref _changesBuffered);
 
-    /// <summary>The pool's figures for the internal Stats call.</summary>
-    public PoolStats Stats() => new()
-    {
-        Pool = _options.Pool,
-        Users = (ulong)Filters.Users,
-        Bytes = (ulong)Math.Max(0, Filters.Bytes),
-        BudgetBytes = (ulong)Filters.BudgetBytes,
-        Hits = (ulong)Metrics.Hits,
-        Misses = (ulong)Metrics.Misses,
-        Evictions = (ulong)Filters.Evictions,
-        RebuildsInFlight = (uint)RebuildsInFlight,
-        CappedUsers = (ulong)Filters.CappedUsers,
-        FalsePositiveRateEstimate = Filters.EstimateFalsePositiveRate(),
-    };
+    /// <summary>The pool's figures (for the internal Stats call).</summary>
+    public PoolStatistics Stats() => new(
+        _options.Pool,
+        Filters.Users,
+        Filters.Bytes,
+        Filters.BudgetBytes,
+        Metrics.Hits,
+        Metrics.Misses,
+        Filters.Evictions,
+        RebuildsInFlight,
+        Filters.CappedUsers,
+        Filters.EstimateFalsePositiveRate());
 
     /// <summary>
     /// Checks ids of one user and type into <paramref name="readBitmap"/> (bit i set = ids[i] possibly read; the API's
@@ -93,7 +93,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         if (passthrough)
         {
             Metrics.LookupPassthrough();
-            return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Passthrough, cancellationToken);
+            return PointQueryAsync(userId, contentType, contentIds, readBitmap, CheckSource.Passthrough, cancellationToken);
         }
 
         if (Filters.TryGet(userId, out var entry))
@@ -102,16 +102,16 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             {
                 Metrics.LookupHit();
                 var unread = entry.CheckMany(contentType, contentIds.Span, readBitmap.Span);
-                return new ValueTask<CheckResult>(new CheckResult(unread, AnswerSource.Memory));
+                return new ValueTask<CheckResult>(new CheckResult(unread, CheckSource.Memory));
             }
 
             Metrics.LookupCapped();
-            return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Database, cancellationToken);
+            return PointQueryAsync(userId, contentType, contentIds, readBitmap, CheckSource.Database, cancellationToken);
         }
 
         Metrics.LookupMiss();
         StartRebuild(userId);
-        return PointQueryAsync(userId, contentType, contentIds, readBitmap, AnswerSource.Database, cancellationToken);
+        return PointQueryAsync(userId, contentType, contentIds, readBitmap, CheckSource.Database, cancellationToken);
     }
 
     /// <summary>
@@ -185,7 +185,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
     /// <summary>
     /// Installs a filter copied from a peer by warm start, within the budget and without evicting (see
-    /// <see cref="FilterCache.TryInstallWarm"/>). A user being rebuilt is skipped: its rebuild reads the database and
+    /// <see cref="FilterTable.TryInstallWarm"/>). A user being rebuilt is skipped: its rebuild reads the database and
     /// installs with its buffered changes, which is at least as fresh.
     /// </summary>
     public WarmStartInstallOutcome InstallWarm(ulong userId, UserFilter filter) =>
@@ -277,7 +277,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         Filters.Remove(userId);
     }
 
-    private async ValueTask<CheckResult> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, AnswerSource source, CancellationToken cancellationToken)
+    private async ValueTask<CheckResult> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CheckSource source, CancellationToken cancellationToken)
     {
         Metrics.PointQuery();
         var unread = await _source.PointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken).ConfigureAwait(false);

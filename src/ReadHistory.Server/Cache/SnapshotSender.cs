@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
 using Grpc.Core;
 
@@ -91,7 +92,7 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
         {
             if (walk.Next + PrefetchDistance < ranked.Length)
             {
-                MemoryHints.Prefetch(ranked[walk.Next + PrefetchDistance].Held);
+                ranked[walk.Next + PrefetchDistance].Prefetch();
             }
 
             var entry = ranked[walk.Next];
@@ -162,9 +163,9 @@ internal sealed class SnapshotSender(SnapshotCursorSource cursors)
     }
 
     /// <summary>Where a send is in its ranking, and the filter bytes it sent.</summary>
-    private sealed class Walk(CacheEntry[] ranked, long maxBytes)
+    private sealed class Walk(FilterTableEntry[] ranked, long maxBytes)
     {
-        public CacheEntry[] Ranked { get; } = ranked;
+        public FilterTableEntry[] Ranked { get; } = ranked;
 
         public long MaxBytes { get; } = maxBytes;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
@@ -21,7 +22,7 @@ internal sealed partial class WarmStarter
     }
 
     /// <summary>
-    /// Installs the filters a chunk completes (validated; see <see cref="FilterCache.TryInstallWarm"/>), keeping the
+    /// Installs the filters a chunk completes (validated; see <see cref="FilterTable.TryInstallWarm"/>), keeping the
     /// parts of one it leaves open in <paramref name="assembler"/>; false when the budget is full. Synchronous and
     /// optimized from its first call: it runs for every filter of the stream.
     /// </summary>
@@ -71,7 +72,7 @@ internal sealed partial class WarmStarter
     /// </summary>
     private async Task<WarmStartOutcome> InstallAsync(ChannelReader<(DecodedChunk Parts, bool Last, bool Truncated)> chunks, List<ulong> installed, Action<long> addBytes, CancellationTokenSource stop)
     {
-        var filterOptions = _cache.Filters.Options.Filter;
+        var filterOptions = _cache.Options.Filter;
         using var assembler = new WarmStartAssembler(Math.Min(FilterSnapshot.MaxLength(filterOptions.MaxBytes), Array.MaxLength));
         var stamp = new byte[FilterSnapshotHeader.StampSize];
         var received = 0;

@@ -3,6 +3,7 @@ using System.Runtime;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -97,7 +98,7 @@ internal sealed partial class WarmStarter : IDisposable
         {
             var (outcome, cursor) = await CopyAsync(peer, pool, installed, b => bytes += b, acceptCursor, linked.Token).ConfigureAwait(false);
             var result = new WarmStartResult(outcome, cursor, installed.Count, bytes, _time.GetElapsedTime(started), Error: null);
-            Log.WarmStartFinished(_logger, _cache.Filters.Options.Pool, peer, outcome, result.Users, result.Bytes, result.Duration.TotalMilliseconds);
+            Log.WarmStartFinished(_logger, _cache.Options.Pool, peer, outcome, result.Users, result.Bytes, result.Duration.TotalMilliseconds);
             Metrics.Finished(outcome);
             return result;
         }
@@ -106,7 +107,7 @@ internal sealed partial class WarmStarter : IDisposable
             DropAll(installed);
             var reason = Describe(e, timeout.IsCancellationRequested);
             var duration = _time.GetElapsedTime(started);
-            Log.WarmStartFailed(_logger, e, _cache.Filters.Options.Pool, peer, duration.TotalMilliseconds, reason);
+            Log.WarmStartFailed(_logger, e, _cache.Options.Pool, peer, duration.TotalMilliseconds, reason);
             Metrics.Finished(WarmStartOutcome.Failed);
             return new WarmStartResult(WarmStartOutcome.Failed, ReadOnlyMemory<byte>.Empty, 0, 0, duration, reason);
         }
@@ -129,7 +130,7 @@ internal sealed partial class WarmStarter : IDisposable
     private static WarmStartMetrics OwnMetrics(ReadThroughCache cache)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        return new WarmStartMetrics(cache.Filters.Options.Pool);
+        return new WarmStartMetrics(cache.Options.Pool);
     }
 
     private async Task<(WarmStartOutcome Outcome, ReadOnlyMemory<byte> Cursor)> CopyAsync(Uri peer, string pool, List<ulong> installed, Action<long> addBytes, Func<ReadOnlyMemory<byte>, string?>? acceptCursor, CancellationToken cancellationToken)
@@ -212,7 +213,7 @@ internal sealed partial class WarmStarter : IDisposable
 
     /// <summary>
     /// Takes the peer's index layout when this pool holds nothing and the peer's whole pool fits in the budget: its
-    /// filters then arrive in this table's own order (see <see cref="FilterCache.TryAdoptLayout"/>). Otherwise the
+    /// filters then arrive in this table's own order (see <see cref="FilterTable.TryAdoptLayout"/>). Otherwise the
     /// pool keeps its own salt, under which the peer's order is random (never one probe cluster). True when taken.
     /// </summary>
     private bool AdoptLayout(Uri peer, SnapshotChunk first)
@@ -221,7 +222,7 @@ internal sealed partial class WarmStarter : IDisposable
         var adopted = first.Users is > 0 and <= MaxAdoptedUsers
             && first.PoolBytes <= (ulong)Math.Max(0, filters.BudgetBytes - filters.Bytes)
             && filters.TryAdoptLayout(first.LayoutSalt, (int)first.Users);
-        Log.WarmStartLayout(_logger, filters.Options.Pool, peer, first.Users, first.PoolBytes, adopted ? "adopted" : "not adopted");
+        Log.WarmStartLayout(_logger, _cache.Options.Pool, peer, first.Users, first.PoolBytes, adopted ? "adopted" : "not adopted");
         return adopted;
     }
 

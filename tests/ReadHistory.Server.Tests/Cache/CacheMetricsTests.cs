@@ -1,4 +1,5 @@
 using Prometheus;
+using ReadHistory.Server.Api;
 using ReadHistory.Server.Cache;
 using Xunit;
 using static ReadHistory.Server.Tests.Cache.CacheTestKit;
@@ -43,7 +44,7 @@ public sealed class CacheMetricsTests
         await WaitForRebuildsAsync(node);
         await CheckAsync(node, 1, 0, 5);
 
-        var stats = node.Stats();
+        var stats = node.Stats().ToWire(); // as the internal Stats call sends it
 
         Assert.Equal("test", stats.Pool);
         Assert.Equal(1UL, stats.Users);

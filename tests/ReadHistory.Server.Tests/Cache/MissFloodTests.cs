@@ -1,4 +1,3 @@
-using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
 using Xunit;
 using static ReadHistory.Server.Tests.Cache.CacheTestKit;
@@ -48,7 +47,7 @@ public sealed class MissFloodTests
         Assert.True(floodStillBlocked, "the hits were answered only after the flood was released");
         Assert.All(answers, a =>
         {
-            Assert.Equal(new CheckResult(1, AnswerSource.Memory), a.Result);
+            Assert.Equal(new CheckResult(1, CheckSource.Memory), a.Result);
             Assert.Equal(0b101, a.Bitmap[0]);
         });
     }

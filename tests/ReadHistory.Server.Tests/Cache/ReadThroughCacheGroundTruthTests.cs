@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
@@ -118,7 +117,7 @@ public sealed class ReadThroughCacheGroundTruthTests
 
             var ids = Enumerable.Range(0, 4_000).Select(_ => NewId(random)).Where(id => !db.Contains(user, 1, id)).ToArray();
             var (bitmap, result) = await CheckAsync(node, user, 1, ids);
-            Assert.Equal(AnswerSource.Memory, result.Source);
+            Assert.Equal(CheckSource.Memory, result.Source);
             probes += ids.Length;
             falsePositives += ids.Length - result.UnreadCount;
         }

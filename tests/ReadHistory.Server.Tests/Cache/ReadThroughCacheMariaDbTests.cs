@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Storage;
@@ -31,13 +30,13 @@ public sealed class ReadThroughCacheMariaDbTests(MariaDbFixture fixture)
         var removed = await node.ForgetAsync(user, passthrough: false, CancellationToken.None).DefaultTimeout();
         var (afterBitmap, after) = await CacheTestKit.CheckAsync(node, user, 1, 3);
 
-        Assert.Equal(new CheckResult(2, AnswerSource.Database), miss);
+        Assert.Equal(new CheckResult(2, CheckSource.Database), miss);
         Assert.Equal(0b0101, missBitmap[0]);
-        Assert.Equal(new CheckResult(1, AnswerSource.Memory), hit);
+        Assert.Equal(new CheckResult(1, CheckSource.Memory), hit);
         Assert.Equal(0b0111, hitBitmap[0]);
         Assert.Equal(1, otherType[0]);
         Assert.Equal(502, removed);
-        Assert.Equal(new CheckResult(1, AnswerSource.Database), after);
+        Assert.Equal(new CheckResult(1, CheckSource.Database), after);
         Assert.Equal(0, afterBitmap[0]);
         Assert.Equal(0, await h.CountWithCliAsync(user));
     }

@@ -1,4 +1,3 @@
-using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
@@ -22,8 +21,8 @@ public sealed class ReadThroughCacheTests
         var (hitBitmap, hit) = await CheckAsync(node, 1, 2, 100, 101);
         var (otherType, _) = await CheckAsync(node, 1, 3, 200, 100);
 
-        Assert.Equal(new CheckResult(1, AnswerSource.Database), miss);
-        Assert.Equal(new CheckResult(1, AnswerSource.Memory), hit);
+        Assert.Equal(new CheckResult(1, CheckSource.Database), miss);
+        Assert.Equal(new CheckResult(1, CheckSource.Memory), hit);
         Assert.Equal(missBitmap, hitBitmap);
         Assert.True(IsSet(otherType, 0));
         Assert.Equal(1, db.PointQueries);
@@ -43,11 +42,11 @@ public sealed class ReadThroughCacheTests
         db.ScanGate.SetResult();
         await WaitForRebuildsAsync(node);
 
-        Assert.All(answers, a => Assert.Equal(new CheckResult(1, AnswerSource.Database), a.Result));
+        Assert.All(answers, a => Assert.Equal(new CheckResult(1, CheckSource.Database), a.Result));
         Assert.Equal(1, db.Scans);
         Assert.Equal(1, db.Counts);
         Assert.Equal(32, db.PointQueries);
-        Assert.Equal(AnswerSource.Memory, (await CheckAsync(node, 1, 0, 5)).Result.Source);
+        Assert.Equal(CheckSource.Memory, (await CheckAsync(node, 1, 0, 5)).Result.Source);
     }
 
     [Fact]
@@ -66,7 +65,7 @@ public sealed class ReadThroughCacheTests
         await WaitForRebuildsAsync(node);
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5, 77, 88);
 
-        Assert.Equal(new CheckResult(0, AnswerSource.Memory), result);
+        Assert.Equal(new CheckResult(0, CheckSource.Memory), result);
         Assert.Equal(0b111, bitmap[0]);
         Assert.Equal(0, node.BufferedChanges);
     }
@@ -82,7 +81,7 @@ public sealed class ReadThroughCacheTests
         await MarkReadAsync(node, 1, 0, 5, 6);
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5, 6, 7);
 
-        Assert.Equal(new CheckResult(1, AnswerSource.Memory), result);
+        Assert.Equal(new CheckResult(1, CheckSource.Memory), result);
         Assert.Equal(0b011, bitmap[0]);
         Assert.True(db.Contains(1, 0, 6));
     }
@@ -100,7 +99,7 @@ public sealed class ReadThroughCacheTests
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5);
 
         Assert.Equal(1, removed);
-        Assert.Equal(new CheckResult(1, AnswerSource.Database), result);
+        Assert.Equal(new CheckResult(1, CheckSource.Database), result);
         Assert.Equal(0, bitmap[0]);
     }
 
@@ -132,10 +131,10 @@ public sealed class ReadThroughCacheTests
         var (_, miss) = await CheckAsync(node, 1, 0, 5);
         await WaitForRebuildsAsync(node);
 
-        Assert.Equal(AnswerSource.Database, miss.Source);
+        Assert.Equal(CheckSource.Database, miss.Source);
         Assert.Equal(3, db.Scans);
         Assert.Equal(1, node.Metrics.Installs);
-        Assert.Equal(AnswerSource.Memory, (await CheckAsync(node, 1, 0, 5)).Result.Source);
+        Assert.Equal(CheckSource.Memory, (await CheckAsync(node, 1, 0, 5)).Result.Source);
     }
 
     [Fact]
@@ -151,7 +150,7 @@ public sealed class ReadThroughCacheTests
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5);
 
         Assert.Equal(1, node.Metrics.Failures);
-        Assert.Equal(new CheckResult(0, AnswerSource.Database), result);
+        Assert.Equal(new CheckResult(0, CheckSource.Database), result);
         Assert.Equal(1, bitmap[0]);
     }
 
@@ -171,7 +170,7 @@ public sealed class ReadThroughCacheTests
         await WaitForRebuildsAsync(node);
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5, 20_001);
 
-        Assert.Equal(new CheckResult(1, AnswerSource.Database), result);
+        Assert.Equal(new CheckResult(1, CheckSource.Database), result);
         Assert.Equal(1, bitmap[0]);
         Assert.Equal(1, node.Metrics.CappedLookups);
         Assert.Equal(1, node.Filters.CappedUsers);
@@ -190,7 +189,7 @@ public sealed class ReadThroughCacheTests
         var result = await node.CheckAsync(1, 0, new ulong[] { 5 }, bitmap, passthrough: true, CancellationToken.None).AsTask().WaitAsync(TestTimeout);
         await node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: true, CancellationToken.None).WaitAsync(TestTimeout);
 
-        Assert.Equal(new CheckResult(0, AnswerSource.Passthrough), result);
+        Assert.Equal(new CheckResult(0, CheckSource.Passthrough), result);
         Assert.Equal(0, node.RebuildsInFlight);
         Assert.Equal(0, node.Filters.Users);
         Assert.True(db.Contains(1, 0, 6));
@@ -216,7 +215,7 @@ public sealed class ReadThroughCacheTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.True(pending.IsCompletedSuccessfully);
-        Assert.Equal(AnswerSource.Memory, (await pending).Source);
+        Assert.Equal(CheckSource.Memory, (await pending).Source);
         Assert.Equal(0, allocated);
         Assert.Equal(queriesBefore, db.PointQueries);
     }

@@ -37,7 +37,7 @@ public sealed class WarmStartHostTests(MariaDbFixture mariaDb)
             var ids = Enumerable.Range(0, 60).Select(i => (u * 100) + (ulong)i).ToArray();
             var (expected, _) = await CacheTestKit.CheckAsync(peer, u, 1, ids);
             var (actual, answer) = await CacheTestKit.CheckAsync(receiver, u, 1, ids);
-            Assert.Equal(ReadHistory.Api.V1.AnswerSource.Memory, answer.Source);
+            Assert.Equal(CheckSource.Memory, answer.Source);
             Assert.Equal(expected, actual);
         }
 

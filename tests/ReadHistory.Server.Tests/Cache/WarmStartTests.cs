@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
-using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
@@ -305,8 +304,8 @@ public sealed class WarmStartTests
             var ids = Enumerable.Range(0, 400).Select(i => (ulong)((u * 1000) + i)).ToArray();
             var (expected, peerResult) = await CacheTestKit.CheckAsync(peer, (ulong)u, 1, ids);
             var (actual, result) = await CacheTestKit.CheckAsync(receiver, (ulong)u, 1, ids);
-            Assert.Equal(AnswerSource.Memory, peerResult.Source);
-            Assert.Equal(AnswerSource.Memory, result.Source);
+            Assert.Equal(CheckSource.Memory, peerResult.Source);
+            Assert.Equal(CheckSource.Memory, result.Source);
             Assert.Equal(expected, actual);
             for (var i = 0; i < ids.Length; i++)
             {

@@ -58,7 +58,7 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var cache = node.Current ?? throw new RpcException(new Status(StatusCode.Unavailable, "the cache node is starting: it holds no filters yet"));
-        var pool = cache.Filters.Options.Pool;
+        var pool = cache.Options.Pool;
         if (request.Pool.Length != 0 && request.Pool != pool)
         {
             throw new RpcException(new Status(StatusCode.NotFound, "pool '" + request.Pool + "' is not held by this node (it holds '" + pool + "')"));
@@ -75,7 +75,7 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
         var response = new StatsResponse();
         if (request.Pool.Length == 0 || request.Pool == stats.Pool)
         {
-            response.Pools.Add(stats);
+            response.Pools.Add(stats.ToWire());
         }
 
         return Task.FromResult(response);

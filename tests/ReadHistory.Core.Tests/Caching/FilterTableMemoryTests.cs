@@ -1,18 +1,18 @@
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
-using ReadHistory.Server.Cache;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.Core.Tests.Caching;
 
 /// <summary>The pool's byte count against the runtime's own allocation counter (exact, per thread: no other test disturbs it).</summary>
-public sealed class FilterCacheMemoryTests
+public sealed class FilterTableMemoryTests
 {
     private static readonly BloomFilterOptions OnePercent = new() { TargetFalsePositiveRate = 0.01 };
 
     [Fact]
     public void Each_user_and_each_index_table_is_charged_exactly_what_the_runtime_allocated_for_it()
     {
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 32, filter: OnePercent));
+        var cache = TestTables.New(budgetBytes: 1L << 32, filter: OnePercent);
         WarmUp(cache);
         var user = 1000UL;
         var tablesSeen = 0;
@@ -54,7 +54,7 @@ public sealed class FilterCacheMemoryTests
 
     private static bool GrowOnce(bool measure)
     {
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 32, filter: OnePercent));
+        var cache = TestTables.New(budgetBytes: 1L << 32, filter: OnePercent);
         WarmUp(cache);
         cache.Install(5, UserFilter.Create(100, OnePercent));
         Assert.True(cache.TryGet(5, out var entry));
@@ -83,7 +83,7 @@ public sealed class FilterCacheMemoryTests
     [Fact]
     public void A_one_layer_user_costs_at_most_64_bytes_beyond_its_bits_index_share_included()
     {
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 32, filter: OnePercent));
+        var cache = TestTables.New(budgetBytes: 1L << 32, filter: OnePercent);
         long bits = 0;
         for (var u = 1; u <= 50_000; u++)
         {
@@ -99,7 +99,7 @@ public sealed class FilterCacheMemoryTests
         }
     }
 
-    private static void WarmUp(FilterCache cache)
+    private static void WarmUp(FilterTable cache)
     {
         // JIT, tiering and the options' plans allocate on first use: not the cache's bytes.
         for (var i = 1UL; i <= 3; i++)

@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace ReadHistory.Server.Cache;
+namespace ReadHistory.Core.Caching;
 
-/// <summary>Tells what a cache slot holds: a bare first-layer array or a <see cref="HeldUser"/>.</summary>
+/// <summary>Tells what a table slot holds: a bare first-layer array or a <see cref="HeldUser"/>.</summary>
 internal static class HeldObjects
 {
     /// <summary>

@@ -1,17 +1,17 @@
+using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
-using ReadHistory.Server.Cache;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.Core.Tests.Caching;
 
-public sealed class FilterCacheTests
+public sealed class FilterTableTests
 {
     private static UserFilter SmallFilter() => UserFilter.Create(100, BloomFilterOptions.Default);
 
     /// <summary>What one small one-layer user is charged: its bare array (bits, two header words, array header).</summary>
     private static long OneUser()
     {
-        var cache = new FilterCache(CacheTestKit.Options());
+        var cache = TestTables.New();
         cache.Install(1, SmallFilter());
         return cache.Bytes - cache.IndexBytes;
     }
@@ -19,7 +19,7 @@ public sealed class FilterCacheTests
     [Fact]
     public void A_one_layer_filter_is_held_as_its_bare_array_and_charged_its_bits_plus_forty_bytes()
     {
-        var cache = new FilterCache(CacheTestKit.Options());
+        var cache = TestTables.New();
         var filter = SmallFilter();
         var empty = cache.Bytes;
 
@@ -37,8 +37,8 @@ public sealed class FilterCacheTests
     public void Installing_past_the_budget_evicts_whole_users_and_stays_within_it()
     {
         var one = OneUser();
-        var index = new FilterCache(CacheTestKit.Options()).IndexBytes;
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: index + (3 * one) + 10));
+        var index = TestTables.New().IndexBytes;
+        var cache = TestTables.New(budgetBytes: index + (3 * one) + 10);
 
         for (ulong user = 1; user <= 10; user++)
         {
@@ -54,7 +54,7 @@ public sealed class FilterCacheTests
     public void A_user_touched_since_the_clock_hand_passed_survives_an_untouched_one()
     {
         var one = OneUser();
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: cache0() + (3 * one) + 10));
+        var cache = TestTables.New(budgetBytes: cache0() + (3 * one) + 10);
         cache.Install(1, SmallFilter());
         cache.Install(2, SmallFilter());
         cache.Install(3, SmallFilter());
@@ -75,13 +75,13 @@ public sealed class FilterCacheTests
         Assert.False(cache.TryGet(survivors[1], out _));
         Assert.Equal(3, cache.Users);
 
-        static long cache0() => new FilterCache(CacheTestKit.Options()).IndexBytes;
+        static long cache0() => TestTables.New().IndexBytes;
     }
 
     [Fact]
     public void A_filter_larger_than_the_budget_is_held_as_a_capped_marker()
     {
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1024));
+        var cache = TestTables.New(budgetBytes: 1024);
         var empty = cache.Bytes;
 
         var installed = cache.Install(9, UserFilter.Create(100_000, BloomFilterOptions.Default));
@@ -90,7 +90,7 @@ public sealed class FilterCacheTests
         Assert.True(cache.TryGet(9, out var entry));
         Assert.True(entry.IsCapped);
         Assert.Equal(1, cache.CappedUsers);
-        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes - empty);
+        Assert.Equal(FilterTable.CappedEntryBytes, cache.Bytes - empty);
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public sealed class FilterCacheTests
         }
 
         // Room for the grown filter and three and a half small ones: its growth must push one small one out.
-        var index = new FilterCache(CacheTestKit.Options()).IndexBytes;
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: index + HeldUser.ObjectBytes + grown.MemoryBytes + (3 * one) + (one / 2)));
+        var index = TestTables.New().IndexBytes;
+        var cache = TestTables.New(budgetBytes: index + HeldUser.ObjectBytes + grown.MemoryBytes + (3 * one) + (one / 2));
         for (ulong user = 1; user <= 5; user++)
         {
             cache.Install(user, SmallFilter());
@@ -133,7 +133,7 @@ public sealed class FilterCacheTests
     public void A_filter_that_grows_past_its_cap_becomes_a_capped_marker()
     {
         var options = new BloomFilterOptions { MaxBytes = 4 * 64, MinimumCapacity = 8 };
-        var cache = new FilterCache(CacheTestKit.Options(filter: options));
+        var cache = TestTables.New(filter: options);
         var empty = cache.Bytes;
         cache.Install(3, UserFilter.Create(0, options));
         Assert.True(cache.TryGet(3, out var entry));
@@ -146,13 +146,13 @@ public sealed class FilterCacheTests
 
         Assert.True(cache.TryGet(3, out var after));
         Assert.True(after.IsCapped);
-        Assert.Equal(FilterCache.CappedEntryBytes, cache.Bytes - empty);
+        Assert.Equal(FilterTable.CappedEntryBytes, cache.Bytes - empty);
     }
 
     [Fact]
     public void Removing_a_user_uncharges_it()
     {
-        var cache = new FilterCache(CacheTestKit.Options());
+        var cache = TestTables.New();
         var empty = cache.Bytes;
         cache.Install(1, SmallFilter());
 
@@ -166,7 +166,7 @@ public sealed class FilterCacheTests
     [Fact]
     public void Thousands_of_users_are_found_after_the_index_grows_and_after_removals_leave_tombstones()
     {
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 1L << 30));
+        var cache = TestTables.New(budgetBytes: 1L << 30);
         for (ulong user = 1; user <= 5_000; user++)
         {
             cache.Install(user * 7919, UserFilter.Create(1, BloomFilterOptions.Default));
@@ -191,7 +191,7 @@ public sealed class FilterCacheTests
     public void Many_threads_installing_and_removing_keep_the_byte_count_exact()
     {
         var one = OneUser();
-        var cache = new FilterCache(CacheTestKit.Options(budgetBytes: 20 * one));
+        var cache = TestTables.New(budgetBytes: 20 * one);
 
         Parallel.For(0, 4_000, i =>
         {

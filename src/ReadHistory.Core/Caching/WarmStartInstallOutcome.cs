@@ -1,7 +1,7 @@
-namespace ReadHistory.Server.Cache;
+namespace ReadHistory.Core.Caching;
 
-/// <summary>What became of one filter offered to <see cref="FilterCache.TryInstallWarm"/>.</summary>
-internal enum WarmStartInstallOutcome
+/// <summary>What became of one filter offered to <see cref="FilterTable.TryInstallWarm"/>.</summary>
+public enum WarmStartInstallOutcome
 {
     /// <summary>Installed; the pool now holds the user.</summary>
     Installed,

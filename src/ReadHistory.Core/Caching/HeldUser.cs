@@ -1,9 +1,9 @@
 using ReadHistory.Core.Filters;
 
-namespace ReadHistory.Server.Cache;
+namespace ReadHistory.Core.Caching;
 
 /// <summary>
-/// A user a <see cref="FilterCache"/> holds as an object rather than a bare first-layer array: a grown filter (more
+/// A user a <see cref="FilterTable"/> holds as an object rather than a bare first-layer array: a grown filter (more
 /// than one layer), a filter of another shape (a peer's snapshot), or a capped marker (no filter; answered from the
 /// database). The common one-layer user has no such object.
 /// </summary>
@@ -20,13 +20,13 @@ internal sealed class HeldUser(ulong userId, UserFilter? filter, long bytes)
     /// <summary>The filter; null for a capped user.</summary>
     public UserFilter? Filter { get; } = filter;
 
-    /// <summary>Bytes charged to the pool (under the cache's lock).</summary>
+    /// <summary>Bytes charged to the pool (under the table's lock).</summary>
     public long Bytes { get; set; } = bytes;
 
     /// <summary>Layers the filter had when <see cref="Bytes"/> was last charged; a change means it grew.</summary>
     public int LayerCount { get; set; } = filter?.LayerCount ?? 0;
 
-    /// <summary>True once evicted or removed (under the cache's lock).</summary>
+    /// <summary>True once evicted or removed (under the table's lock).</summary>
     public bool Removed { get; set; }
 
     /// <summary>The CLOCK bit.</summary>

@@ -1,18 +1,19 @@
+using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 
-namespace ReadHistory.Server.Cache;
+namespace ReadHistory.Core.Caching;
 
 /// <summary>
-/// One user held by a <see cref="FilterCache"/>, as found by a lookup: either the bare first-layer array of a
+/// One user held by a <see cref="FilterTable"/>, as found by a lookup: either the bare first-layer array of a
 /// one-layer filter (the common case: no object of its own) or a <see cref="HeldUser"/>. A value: copying it copies
 /// two references.
 /// </summary>
-internal readonly struct CacheEntry
+public readonly struct FilterTableEntry
 {
     private readonly object _held;
     private readonly FilterShape _shape;
 
-    internal CacheEntry(object held, FilterShape shape)
+    internal FilterTableEntry(object held, FilterShape shape)
     {
         _held = held;
         _shape = shape;
@@ -22,11 +23,15 @@ internal readonly struct CacheEntry
     public ulong UserId => HeldObjects.IsWords(_held, out var words) ? FilterWords.Key(words) : ((HeldUser)_held).UserId;
 
     /// <summary>True when the user has a filter (false: capped, answered from the database).</summary>
-    public bool HasFilter => HeldObjects.IsWords(_held) || ((HeldUser)_held).Filter is not null;
+    public bool HasFilter
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => HeldObjects.IsWords(_held) || ((HeldUser)_held).Filter is not null;
+    }
 
     /// <summary>
     /// The user's filter; null when the user is capped. For a user held as a bare array this is a new view over the
-    /// shared array (for snapshots and tests): write through <see cref="FilterCache.Add"/>, which can grow it.
+    /// shared array (for snapshots and tests): write through <see cref="FilterTable.Add"/>, which can grow it.
     /// </summary>
     public UserFilter? Filter => HeldObjects.IsWords(_held, out var words) ? UserFilter.Attach(words, _shape) : ((HeldUser)_held).Filter;
 
@@ -36,16 +41,21 @@ internal readonly struct CacheEntry
     /// <summary>True once evicted, removed, or replaced by a grown filter.</summary>
     public bool Removed => HeldObjects.IsWords(_held, out var words) ? FilterWords.Has(words, FilterWords.DetachedFlag) : ((HeldUser)_held).Removed;
 
-    /// <summary>The CLOCK bit.</summary>
-    internal bool Referenced => HeldObjects.IsWords(_held, out var words) ? FilterWords.Has(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).Referenced;
+    /// <summary>The CLOCK bit: set by a lookup, cleared as the hand passes.</summary>
+    public bool Referenced => HeldObjects.IsWords(_held, out var words) ? FilterWords.Has(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).Referenced;
 
-    /// <summary>Clears the CLOCK bit (as the hand does); returns whether it was set.</summary>
-    internal bool ClearReference() => HeldObjects.IsWords(_held, out var words) ? FilterWords.Clear(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).ClearReference();
-
-    /// <summary>What the cache holds: a first-layer array or a <see cref="HeldUser"/>.</summary>
+    /// <summary>What the table holds: a first-layer array or a <see cref="HeldUser"/>.</summary>
     internal object Held => _held;
 
+    /// <summary>Clears the CLOCK bit (as the hand does), so the user ranks cold until its next lookup; returns whether it was set.</summary>
+    public bool ClearReference() => HeldObjects.IsWords(_held, out var words) ? FilterWords.Clear(words, FilterWords.ReferencedFlag) : ((HeldUser)_held).ClearReference();
+
+    /// <summary>Starts loading this entry's first cache line, for walks over many entries (a hint: never faults, may do nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch() => MemoryHints.Prefetch(_held);
+
     /// <summary>Checks ids of one type into a read bitmap (see <see cref="UserFilter.CheckMany(ushort, ReadOnlySpan{ulong}, Span{byte})"/>); the user must have a filter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CheckMany(ushort contentType, ReadOnlySpan<ulong> contentIds, Span<byte> bitmap) =>
         HeldObjects.IsWords(_held, out var words)
             ? UserFilter.CheckHeld(words, _shape, contentType, contentIds, bitmap)
