@@ -4,7 +4,7 @@ using Prometheus;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Filters;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Cache;
 

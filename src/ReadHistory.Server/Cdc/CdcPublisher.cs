@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using ReadHistory.MySql.Replication;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Storage;
 using StackExchange.Redis;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using ReadHistory.Core.Routing;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 

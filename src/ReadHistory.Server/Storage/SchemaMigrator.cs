@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Dapper;
 using MySqlConnector;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 

@@ -1,6 +1,6 @@
 using ReadHistory.Core.Routing;
 using ReadHistory.Server.Cdc;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Storage;
 using Xunit;
 
