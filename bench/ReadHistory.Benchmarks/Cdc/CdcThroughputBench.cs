@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Storage;
@@ -104,7 +105,7 @@ internal static class CdcThroughputBench
 
     private static async Task LoadAsync(MariaDbServer server, DatabaseOptions database, int rows, int perInsert)
     {
-        var names = new StorageNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase);
+        var names = new ShardNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase);
         var random = new Random(42);
         var sql = new StringBuilder();
         var written = 0;

@@ -1,3 +1,5 @@
+using ReadHistory.Core.Routing;
+
 namespace ReadHistory.Server.Storage;
 
 /// <summary>
@@ -91,12 +93,12 @@ internal sealed class DatabaseOptions
             problems.Add($"{Section}:Databases / TablesPerDatabase: TiDB shards by itself, both must be 1");
         }
 
-        if (!StorageNames.IsSafeIdentifier(DatabasePrefix, 40))
+        if (!ShardNames.IsSafeIdentifier(DatabasePrefix, 40))
         {
             problems.Add($"{Section}:DatabasePrefix: '{DatabasePrefix}' must be 1 .. 40 of [A-Za-z0-9_]");
         }
 
-        if (!StorageNames.IsSafeIdentifier(RocksDbColumnFamily, 64))
+        if (!ShardNames.IsSafeIdentifier(RocksDbColumnFamily, 64))
         {
             problems.Add($"{Section}:RocksDbColumnFamily: '{RocksDbColumnFamily}' must be 1 .. 64 of [A-Za-z0-9_]");
         }
