@@ -14,8 +14,8 @@ internal static class CliOptions
     /// <summary>The server address used when <c>--endpoint</c> is not given.</summary>
     public const string DefaultEndpoint = "http://127.0.0.1:50051";
 
-    /// <summary>The most ids (or items) one call may carry.</summary>
-    public const int MaxIdsPerCall = 10_000;
+    /// <summary>The most ids (or items) one call may carry: the API's documented limit.</summary>
+    public const int MaxIdsPerCall = ReadHistory.Api.ApiLimits.MaxIdsPerCall;
 
     /// <summary>The server to call; allowed anywhere on the command line.</summary>
     public static Option<Uri> Endpoint() => new("--endpoint")

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Filters;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Cache;
 
 namespace ReadHistory.Benchmarks.Cache;
@@ -29,7 +30,7 @@ public class CacheLookupBenchmarks
     public void Setup()
     {
         var filter = new BloomFilterOptions { Seed = 7 };
-        _node = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = 64L << 30, Filter = filter }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        _node = new ReadThroughCache(ShippedDefaults.Cache("bench", 64L << 30, filter), new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
         var random = new Random(42);
         for (var user = 1; user <= Users; user++)
         {

@@ -288,7 +288,7 @@ internal static class CacheNodeBench
     private static async Task MemoryAsync(int rows, int users)
     {
         var options = new BloomFilterOptions { TargetFalsePositiveRate = 0.01 };
-        await using var cache = new ReadThroughCache(new CacheOptions { Pool = "memory", BudgetBytes = 1L << 32, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        await using var cache = new ReadThroughCache(ShippedDefaults.Cache("memory", 1L << 32, options), new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
         var keys = new ContentKey[rows];
         long bitBytes = 0;
         for (var u = 1; u <= users; u++)

@@ -1,6 +1,6 @@
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Benchmarks.Cache;
 

@@ -13,6 +13,7 @@ using ReadHistory.Core.Filters;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using ReadHistory.Server.Hosting;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Cache;
 
 namespace ReadHistory.Benchmarks.Cache;
@@ -38,7 +39,7 @@ internal static class WarmStartBench
         var filterBytes = int.Parse(Option(args, "--filter-bytes") ?? "1024", inv);
         var chunkBytes = int.Parse(Option(args, "--chunk-bytes") ?? SnapshotSender.DefaultChunkBytes.ToString(inv), inv);
         var runs = int.Parse(Option(args, "--runs") ?? "3", inv);
-        var window = int.Parse(Option(args, "--window") ?? new WarmStartOptions().WindowBytes.ToString(inv), inv);
+        var window = int.Parse(Option(args, "--window") ?? "1048576", inv); // the shipped default (appsettings.json: Cache:WarmStartWindowBytes)
         var starting = new WarmStartOptions { ChunkBytes = chunkBytes, WindowBytes = window, Timeout = TimeSpan.FromMinutes(10) };
         var profile = args.Contains("--gc-profile");
         var target = (long)(gib * (1L << 30));
@@ -79,7 +80,7 @@ internal static class WarmStartBench
     /// <summary>The peer's cache: <paramref name="users"/> filters of <paramref name="items"/> items, each half full of random ids.</summary>
     private static ReadThroughCache Fill(int users, int items, BloomFilterOptions options, long budget)
     {
-        var peer = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        var peer = new ReadThroughCache(ShippedDefaults.Cache("bench", budget, options), new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
         var random = new Random(42);
         var ids = new ulong[items / 2];
         for (var user = 1; user <= users; user++)
@@ -172,7 +173,7 @@ internal static class WarmStartBench
     private static async Task<RunResult?> ReceiveOnceAsync(Uri address, int users, BloomFilterOptions options, long budget, WarmStartOptions starting, bool profile, int run)
     {
         var inv = CultureInfo.InvariantCulture;
-        await using var receiver = new ReadThroughCache(new CacheOptions { Pool = "bench", BudgetBytes = budget, Filter = options }, new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
+        await using var receiver = new ReadThroughCache(ShippedDefaults.Cache("bench", budget, options), new NoDatabaseSource(), TimeProvider.System, NullLogger.Instance);
         using var starter = new WarmStarter(receiver, starting, TimeProvider.System, NullLogger.Instance);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Cdc;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Topology;
 using ReadHistory.TestSupport;
 using StackExchange.Redis;
 
@@ -37,14 +39,14 @@ internal static class CdcThroughputBench
             ExtraArguments = ["--innodb-buffer-pool-size=1G", "--innodb-log-file-size=512M", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"],
         });
         await using var redisServer = await RedisServer.StartAsync();
-        var database = new DatabaseOptions
+        var database = ShippedDefaults.Database(o =>
         {
-            ConnectionString = mariaDb.ConnectionString(),
-            DatabasePrefix = "readhistory",
-            Databases = 2,
-            TablesPerDatabase = 2,
-            Engine = StorageEngine.InnoDb,
-        };
+            o.ConnectionString = mariaDb.ConnectionString();
+            o.DatabasePrefix = "readhistory";
+            o.Databases = 2;
+            o.TablesPerDatabase = 2;
+            o.Engine = StorageEngine.InnoDb;
+        });
         var migration = await SchemaMigrator.MigrateAsync(database, NullLogger.Instance, CancellationToken.None);
         var start = (await mariaDb.SqlAsync("SELECT @@gtid_binlog_pos")).Trim();
         var loadClock = Stopwatch.StartNew();
@@ -62,7 +64,7 @@ internal static class CdcThroughputBench
             var db = redis.GetDatabase();
             await db.StringSetAsync(keys.Epoch, CdcKeys.FormatEpoch((ulong)run));
             await db.StringSetAsync(keys.Checkpoint, start);
-            var cdc = new CdcOptions { StreamMaxLength = 1_000_000 };
+            var cdc = ShippedDefaults.Cdc(static o => o.StreamMaxLength = 1_000_000);
             await using var publisher = new CdcPublisher(cdc, database, topology, redisOptions, redis, TimeProvider.System, NullLogger.Instance);
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
@@ -103,7 +105,7 @@ internal static class CdcThroughputBench
 
     private static async Task LoadAsync(MariaDbServer server, DatabaseOptions database, int rows, int perInsert)
     {
-        var names = new StorageNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase);
+        var names = new ShardNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase);
         var random = new Random(42);
         var sql = new StringBuilder();
         var written = 0;

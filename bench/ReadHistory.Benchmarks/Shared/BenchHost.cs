@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Grpc.Core;
 using ReadHistory.Server.Hosting;
-using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Benchmarks.Shared;
 
@@ -30,8 +30,8 @@ internal sealed record BenchHost(WebApplication App, Uri Grpc, Uri Http) : IAsyn
     /// <summary>Creates the schema the settings name.</summary>
     public static async Task MigrateAsync(Dictionary<string, string?> settings)
     {
-        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
-        await SchemaMigrator.MigrateAsync(options.Database, NullLogger.Instance, CancellationToken.None);
+        var database = ShippedDefaults.Database(o => new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(DatabaseOptions.Section).Bind(o));
+        await SchemaMigrator.MigrateAsync(database, NullLogger.Instance, CancellationToken.None);
     }
 
     /// <summary>Starts a host and waits (bounded) until /readyz says ready.</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Benchmarks.Shared;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 
@@ -21,7 +21,7 @@ internal static class StorageBench
         var seconds = IntArg(args, "--seconds", 60);
         var rows = IntArg(args, "--rows", 2_000_000);
         var pointIds = IntArg(args, "--point-ids", 400);
-        var pointChunk = IntArg(args, "--point-chunk", new DatabaseOptions().PointQueryChunk);
+        var pointChunk = IntArg(args, "--point-chunk", ShippedDefaults.Database().PointQueryChunk);
         var engine = StringArg(args, "--engine", "rocksdb") switch
         {
             "rocksdb" => StorageEngine.RocksDb,
@@ -33,17 +33,17 @@ internal static class StorageBench
         {
             ExtraArguments = ["--innodb-buffer-pool-size=1G", "--rocksdb-block-cache-size=512M", "--innodb-log-file-size=512M"],
         });
-        var options = new DatabaseOptions
+        var options = ShippedDefaults.Database(o =>
         {
-            ConnectionString = server.ConnectionString(),
-            DatabasePrefix = "readhistory",
-            Databases = 2,
-            TablesPerDatabase = 2,
-            Engine = engine,
-            GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2),
-            GroupCommitMaxQueuedRows = 400_000,
-            PointQueryChunk = pointChunk,
-        };
+            o.ConnectionString = server.ConnectionString();
+            o.DatabasePrefix = "readhistory";
+            o.Databases = 2;
+            o.TablesPerDatabase = 2;
+            o.Engine = engine;
+            o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2);
+            o.GroupCommitMaxQueuedRows = 400_000;
+            o.PointQueryChunk = pointChunk;
+        });
         var migration = await SchemaMigrator.MigrateAsync(options, NullLogger.Instance, CancellationToken.None);
         Console.WriteLine($"server {migration.ServerVersion}, engine {migration.Engine}, 2 × 2 tables");
         await using var database = await HistoryDatabase.OpenAsync(options, NullLogger.Instance, CancellationToken.None);
@@ -72,13 +72,13 @@ internal static class StorageBench
         {
             var random = new Random(p);
             var mine = latencies[p] = new List<double>(100_000);
-            var items = new ReadItem[ItemsPerWrite];
+            var items = new StoredRead[ItemsPerWrite];
             while (clock.Elapsed < end)
             {
                 var user = (ulong)random.NextInt64(1, 10_000_000);
                 for (var i = 0; i < items.Length; i++)
                 {
-                    items[i] = new ReadItem((ulong)random.NextInt64(1, 1L << 40), 0);
+                    items[i] = new StoredRead((ulong)random.NextInt64(1, 1L << 40), 0);
                 }
 
                 var started = clock.Elapsed;

@@ -1,8 +1,8 @@
 using System.Buffers;
+using Grpc.Core;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
-using ReadHistory.Server.Hosting;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;
 
@@ -14,7 +14,7 @@ namespace ReadHistory.Server.Api;
 internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false) : IReadHistoryBackend
 {
     /// <inheritdoc />
-    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context)
     {
         var cache = Cache();
         var count = request.ContentIds.Count;
@@ -22,7 +22,7 @@ internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false)
         try
         {
             request.ContentIds.CopyTo(ids, 0);
-            var result = await StorageFailures.Guard(cache.CheckAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), readBitmap, passthrough, cancellationToken)).ConfigureAwait(false);
+            var result = await StorageFailures.Guard(cache.CheckAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), readBitmap, passthrough, context.CancellationToken)).ConfigureAwait(false);
             return result.Source.ToWire();
         }
         finally
@@ -32,17 +32,17 @@ internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false)
     }
 
     /// <inheritdoc />
-    public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
+    public async Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
     {
         var cache = Cache();
         var items = StoredReads.From(request, out var distinct);
-        await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, cancellationToken)).ConfigureAwait(false);
+        await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, context.CancellationToken)).ConfigureAwait(false);
         return distinct;
     }
 
     /// <inheritdoc />
-    public Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
-        StorageFailures.Guard(Cache().ForgetAsync(request.UserId, passthrough, cancellationToken));
+    public Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context) =>
+        StorageFailures.Guard(Cache().ForgetAsync(request.UserId, passthrough, context.CancellationToken));
 
     private ReadThroughCache Cache() =>
         node.Current ?? throw StorageStatus.From(new DatabaseNotReadyException("the cache node is starting: its database is not reachable yet"))!;

@@ -1,7 +1,7 @@
 using System.Buffers;
+using Grpc.Core;
 using ReadHistory.Api.V1;
-using ReadHistory.Server.Hosting;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;
 
@@ -12,47 +12,35 @@ namespace ReadHistory.Server.Api;
 internal sealed class DatabaseBackend(DatabaseConnector connector, AnswerSource source = AnswerSource.Database) : IReadHistoryBackend
 {
     /// <inheritdoc />
-    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context)
     {
         var open = Open();
         var count = request.ContentIds.Count;
         var ids = ArrayPool<ulong>.Shared.Rent(count);
-        var found = ArrayPool<bool>.Shared.Rent(count);
         try
         {
             request.ContentIds.CopyTo(ids, 0);
-            await StorageFailures.Guard(open.Store.ContainsAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), found.AsMemory(0, count), cancellationToken)).ConfigureAwait(false);
-            var bitmap = readBitmap.Span;
-            bitmap.Clear();
-            for (var i = 0; i < count; i++)
-            {
-                if (found[i])
-                {
-                    bitmap[i >> 3] |= (byte)(1 << (i & 7));
-                }
-            }
-
+            await StorageFailures.Guard(open.Store.ReadBitmapAsync(request.UserId, (ushort)request.ContentType, ids.AsMemory(0, count), readBitmap, context.CancellationToken)).ConfigureAwait(false);
             return source;
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(ids);
-            ArrayPool<bool>.Shared.Return(found);
         }
     }
 
     /// <inheritdoc />
-    public async Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken)
+    public async Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
     {
         var open = Open();
         var items = StoredReads.From(request, out var distinct);
-        await StorageFailures.Guard(WriteAsync(open, request, items, cancellationToken)).ConfigureAwait(false);
+        await StorageFailures.Guard(WriteAsync(open, request, items, context.CancellationToken)).ConfigureAwait(false);
         return distinct;
     }
 
     /// <inheritdoc />
-    public async Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
-        await StorageFailures.Guard(Open().Store.ForgetAsync(request.UserId, cancellationToken)).ConfigureAwait(false);
+    public async Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context) =>
+        await StorageFailures.Guard(Open().Store.ForgetAsync(request.UserId, context.CancellationToken)).ConfigureAwait(false);
 
     // The writer refuses a full queue synchronously; running it inside a task lets the guard map that too.
     private static async Task WriteAsync(OpenDatabase open, MarkReadRequest request, StoredRead[] items, CancellationToken cancellationToken) =>

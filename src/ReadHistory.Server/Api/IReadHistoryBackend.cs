@@ -1,34 +1,23 @@
-using ReadHistory.Api.V1;
 using Grpc.Core;
+using ReadHistory.Api.V1;
 
 namespace ReadHistory.Server.Api;
 
 /// <summary>
-/// What answers the public API behind validation: the proxy path through cache nodes, or the database alone.
-/// Requests reaching it are already valid.
+/// What answers the public API behind validation: the proxy path through cache nodes, a cache node, or the database
+/// alone. Requests reaching it are already valid. Each call gets the whole call context: the proxy forwards its
+/// deadline, the others use its cancellation only.
 /// </summary>
 internal interface IReadHistoryBackend
 {
     /// <summary>Sets bit i of <paramref name="readBitmap"/> (LSB-first) for every read id and says where the answer came from.</summary>
-    Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken);
+    Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context);
 
     /// <summary>Makes the reads durable, then visible; returns the number of distinct items written.</summary>
-    Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken);
+    Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context);
 
     /// <summary>Removes the user's history everywhere; returns the rows removed from the database.</summary>
-    Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken);
-
-    /// <summary>Check with the whole call at hand (its deadline, for a backend that forwards); by default only its cancellation is used.</summary>
-    Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context) =>
-        CheckAsync(request, readBitmap, context.CancellationToken);
-
-    /// <summary>MarkRead with the whole call at hand; by default only its cancellation is used.</summary>
-    Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context) =>
-        MarkReadAsync(request, context.CancellationToken);
-
-    /// <summary>ForgetUser with the whole call at hand; by default only its cancellation is used.</summary>
-    Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context) =>
-        ForgetUserAsync(request, context.CancellationToken);
+    Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context);
 
     /// <summary>
     /// Answers a BatchCheck in one go (the proxy splits it by slot): fills every null entry of <paramref name="results"/>

@@ -1,23 +1,61 @@
 namespace ReadHistory.Server.Api;
 
-/// <summary>The public API's limits (documented in protos/readhistory/v1/read_history.proto); configurable under ReadHistory:Limits.</summary>
+/// <summary>The public API's limits (documented in protos/readhistory/v1/read_history.proto); configurable under ReadHistory:Limits (defaults in appsettings.json).</summary>
 internal sealed class RequestLimits
 {
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ReadHistory:Limits";
+
     /// <summary>Content ids (or items) per user per call.</summary>
-    public int MaxIdsPerCall { get; set; } = 10_000;
+    public int MaxIdsPerCall { get; set; }
 
     /// <summary>Users in one BatchCheck.</summary>
-    public int MaxBatchUsers { get; set; } = 1_000;
+    public int MaxBatchUsers { get; set; }
 
     /// <summary>Content ids in one BatchCheck, all users together.</summary>
-    public int MaxBatchIds { get; set; } = 1_000_000;
+    public int MaxBatchIds { get; set; }
 
     /// <summary>Bytes of UTF-8 in a session id.</summary>
-    public int MaxSessionIdBytes { get; set; } = 128;
+    public int MaxSessionIdBytes { get; set; }
 
     /// <summary>Bytes in a tenant tag.</summary>
-    public int MaxTenantBytes { get; set; } = 64;
+    public int MaxTenantBytes { get; set; }
 
     /// <summary>How far in the future a read_at may lie (clock skew allowance).</summary>
-    public TimeSpan MaxReadAtAhead { get; set; } = TimeSpan.FromDays(1);
+    public TimeSpan MaxReadAtAhead { get; set; }
+
+    /// <summary>Adds a problem per bad key.</summary>
+    public void Validate(List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        if (MaxIdsPerCall is < 1 or > 1_000_000)
+        {
+            problems.Add($"{Section}:MaxIdsPerCall: {MaxIdsPerCall} is outside 1 .. 1,000,000");
+        }
+
+        if (MaxBatchUsers is < 1 or > 100_000)
+        {
+            problems.Add($"{Section}:MaxBatchUsers: {MaxBatchUsers} is outside 1 .. 100,000");
+        }
+
+        if (MaxBatchIds < 1)
+        {
+            problems.Add($"{Section}:MaxBatchIds: {MaxBatchIds} is below 1");
+        }
+
+        if (MaxSessionIdBytes < 0)
+        {
+            problems.Add($"{Section}:MaxSessionIdBytes: {MaxSessionIdBytes} is below 0");
+        }
+
+        if (MaxTenantBytes < 0)
+        {
+            problems.Add($"{Section}:MaxTenantBytes: {MaxTenantBytes} is below 0");
+        }
+
+        if (MaxReadAtAhead < TimeSpan.Zero)
+        {
+            problems.Add($"{Section}:MaxReadAtAhead: {MaxReadAtAhead} is negative");
+        }
+    }
 }

@@ -1,5 +1,5 @@
 using ReadHistory.Api.V1;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;
 

@@ -1,6 +1,5 @@
 using Prometheus;
 using ReadHistory.Core.Caching;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Cache;
 

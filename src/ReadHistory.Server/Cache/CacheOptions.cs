@@ -2,43 +2,39 @@ using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
 
-/// <summary>The settings of one cache pool on a cache node (one instance per pool, immutable).</summary>
+/// <summary>
+/// The parameters of one pool's cache (one instance per pool, immutable): made from <see cref="CacheNodeOptions"/>,
+/// which holds the configured values and their bounds; tests and benchmarks make their own. Every value is given by
+/// whoever creates one (no defaults here, so there is one place for them: appsettings.json); <see cref="Validate"/>
+/// only guards what the cache needs to run at all.
+/// </summary>
 internal sealed class CacheOptions
 {
-    /// <summary>
-    /// Half the cores, at least one: a rebuild scan keeps about one core busy between this node and the database, so
-    /// more at once would take the cores the point queries of misses need (measured in bench/RESULTS.md).
-    /// </summary>
-    public static readonly int DefaultRebuildConcurrency = Math.Max(1, Environment.ProcessorCount / 2);
-
-    /// <summary>The default row-rate budget of rebuild scans (chosen by the cache-node benchmark; see bench/RESULTS.md).</summary>
-    public const long DefaultRebuildRowsPerSecond = 500_000;
-
     /// <summary>The pool's name, the tenant tag (feed, push, ...); it labels every metric.</summary>
-    public string Pool { get; init; } = "default";
+    public required string Pool { get; init; }
 
     /// <summary>Most bytes the pool's filters may hold (their own heap accounting); exceeded by at most one filter.</summary>
-    public long BudgetBytes { get; init; } = 1L << 30;
+    public required long BudgetBytes { get; init; }
 
     /// <summary>How filters are sized: target false-positive rate, headroom, growth, per-user byte cap (MaxBytes).</summary>
-    public BloomFilterOptions Filter { get; init; } = BloomFilterOptions.Default;
+    public required BloomFilterOptions Filter { get; init; }
 
-    /// <summary>Rebuilds (count + scan) running at once; more wait their turn (default <see cref="DefaultRebuildConcurrency"/>).</summary>
-    public int RebuildConcurrency { get; init; } = DefaultRebuildConcurrency;
+    /// <summary>Rebuilds (count + scan) running at once; more wait their turn.</summary>
+    public int RebuildConcurrency { get; init; }
 
-    /// <summary>Rows per second all rebuild scans of the pool may read together; 0 = unlimited (default <see cref="DefaultRebuildRowsPerSecond"/>).</summary>
-    public long RebuildRowsPerSecond { get; init; } = DefaultRebuildRowsPerSecond;
+    /// <summary>Rows per second all rebuild scans of the pool may read together; 0 = unlimited.</summary>
+    public long RebuildRowsPerSecond { get; init; }
 
     /// <summary>Attempts of one rebuild before it gives up (the user stays on point queries until the next miss).</summary>
-    public int RebuildMaxAttempts { get; init; } = 5;
+    public int RebuildMaxAttempts { get; init; }
 
-    /// <summary>Wait before the first retry of a failed rebuild; doubles each attempt (default 200 ms).</summary>
-    public TimeSpan RebuildRetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Wait before the first retry of a failed rebuild; doubles each attempt.</summary>
+    public TimeSpan RebuildRetryDelay { get; init; }
 
-    /// <summary>Changes buffered for one user under rebuild; past it the rebuild is abandoned (default 100,000).</summary>
-    public int MaxBufferedChangesPerUser { get; init; } = 100_000;
+    /// <summary>Changes buffered for one user under rebuild; past it the rebuild is abandoned.</summary>
+    public int MaxBufferedChangesPerUser { get; init; }
 
-    /// <summary>Throws when a setting is out of range.</summary>
+    /// <summary>Throws when a value would keep the cache from running (the configured bounds are <see cref="CacheNodeOptions.Validate"/>'s).</summary>
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrEmpty(Pool);

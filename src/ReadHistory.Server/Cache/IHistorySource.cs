@@ -1,5 +1,5 @@
 using ReadHistory.Core.Filters;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Cache;
 

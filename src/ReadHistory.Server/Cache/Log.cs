@@ -2,18 +2,18 @@ using Microsoft.Extensions.Logging;
 
 namespace ReadHistory.Server.Cache;
 
-/// <summary>Cache node log messages; event ids 3000 .. 3099 (3000 rebuilds, 3020 capacity).</summary>
+/// <summary>Cache node log messages (event ids: see <see cref="EventIds"/>).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "cache {Pool}: rebuild of a user failed (attempt {Attempt} of {MaxAttempts}), retrying in {DelayMs} ms")]
+    [LoggerMessage(EventId = EventIds.CacheRebuildRetrying, Level = LogLevel.Warning, Message = "cache {Pool}: rebuild of a user failed (attempt {Attempt} of {MaxAttempts}), retrying in {DelayMs} ms")]
     public static partial void RebuildRetrying(ILogger logger, Exception exception, string pool, int attempt, int maxAttempts, double delayMs);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "cache {Pool}: rebuild of a user failed {Attempts} times; the user stays on point queries until its next miss")]
+    [LoggerMessage(EventId = EventIds.CacheRebuildGaveUp, Level = LogLevel.Error, Message = "cache {Pool}: rebuild of a user failed {Attempts} times; the user stays on point queries until its next miss")]
     public static partial void RebuildGaveUp(ILogger logger, Exception exception, string pool, int attempts);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "cache {Pool}: a rebuild buffered {Changes} changes and was abandoned")]
+    [LoggerMessage(EventId = EventIds.CacheRebuildBufferFull, Level = LogLevel.Warning, Message = "cache {Pool}: a rebuild buffered {Changes} changes and was abandoned")]
     public static partial void RebuildBufferFull(ILogger logger, string pool, int changes);
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "cache {Pool}: a user of {Rows} rows exceeds the filter cap of {MaxBytes} bytes; answered from the database")]
+    [LoggerMessage(EventId = EventIds.CacheUserCapped, Level = LogLevel.Information, Message = "cache {Pool}: a user of {Rows} rows exceeds the filter cap of {MaxBytes} bytes; answered from the database")]
     public static partial void UserCapped(ILogger logger, string pool, long rows, long maxBytes);
 }

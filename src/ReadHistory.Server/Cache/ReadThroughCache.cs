@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Prometheus;
 using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Cache;
 

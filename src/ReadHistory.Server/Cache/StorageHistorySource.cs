@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Storage;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Cache;
 
@@ -10,30 +8,8 @@ namespace ReadHistory.Server.Cache;
 internal sealed class StorageHistorySource(HistoryStore store, GroupCommitWriter writer) : IHistorySource
 {
     /// <inheritdoc />
-    public async Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken)
-    {
-        var count = contentIds.Length;
-        var found = ArrayPool<bool>.Shared.Rent(count);
-        try
-        {
-            var read = await store.ContainsAsync(userId, contentType, contentIds, found.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
-            var bitmap = readBitmap.Span[..((count + 7) / 8)];
-            bitmap.Clear();
-            for (var i = 0; i < count; i++)
-            {
-                if (found[i])
-                {
-                    bitmap[i >> 3] |= (byte)(1 << (i & 7));
-                }
-            }
-
-            return count - read;
-        }
-        finally
-        {
-            ArrayPool<bool>.Shared.Return(found);
-        }
-    }
+    public async Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
+        contentIds.Length - await store.ReadBitmapAsync(userId, contentType, contentIds, readBitmap, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public Task<long> CountAsync(ulong userId, CancellationToken cancellationToken) => store.CountAsync(userId, cancellationToken);

@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using ReadHistory.Core.Routing;
 using ReadHistory.MySql.Replication;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Storage;
 using StackExchange.Redis;
 
@@ -59,7 +60,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
         _positionSource = positionSource.Build();
         _topology = CdcTopology.From(topology);
         _store = new CdcRedisStore(connection.GetDatabase(), new CdcKeys(redis.KeyPrefix));
-        _tables = new HistoryTables(new StorageNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase));
+        _tables = new HistoryTables(new ShardNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase));
         _streamKeys = new string[_topology.StreamCount];
         for (var i = 0; i < _streamKeys.Length; i++)
         {

@@ -1,5 +1,5 @@
 using ReadHistory.Core.Routing;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Cdc;
 

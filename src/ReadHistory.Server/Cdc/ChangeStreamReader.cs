@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using ReadHistory.Server.Hosting;
 using StackExchange.Redis;
 
 namespace ReadHistory.Server.Cdc;

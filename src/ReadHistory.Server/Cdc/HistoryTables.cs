@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Cdc;
@@ -14,12 +15,12 @@ internal sealed partial class HistoryTables
     private readonly string _prefix;
 
     /// <summary>Creates the filter for the storage names.</summary>
-    public HistoryTables(StorageNames names)
+    public HistoryTables(ShardNames names)
     {
         ArgumentNullException.ThrowIfNull(names);
         _prefix = names.Prefix;
         _databases = new HashSet<string>(Enumerable.Range(0, names.Databases).Select(names.Database), StringComparer.Ordinal);
-        _tables = new HashSet<string>(Enumerable.Range(0, names.TablesPerDatabase).Select(StorageNames.Table), StringComparer.Ordinal);
+        _tables = new HashSet<string>(Enumerable.Range(0, names.TablesPerDatabase).Select(ShardNames.Table), StringComparer.Ordinal);
         Filter = IsHistoryTable;
     }
 

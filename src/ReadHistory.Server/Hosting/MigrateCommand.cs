@@ -14,8 +14,7 @@ internal static class MigrateCommand
             .AddEnvironmentVariables()
             .AddCommandLine(args)
             .Build();
-        var options = configuration.GetSection(ReadHistoryOptions.Section).Get<ReadHistoryOptions>() ?? new ReadHistoryOptions();
-        var problems = options.Validate();
+        var problems = ServerOptionsRegistration.Problems(configuration);
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -26,6 +25,7 @@ internal static class MigrateCommand
             return 2;
         }
 
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!;
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
         var logger = loggers.CreateLogger("ReadHistory.Migrate");
         using var cancel = new CancellationTokenSource();
@@ -36,7 +36,7 @@ internal static class MigrateCommand
         };
         try
         {
-            var result = await SchemaMigrator.MigrateAsync(options.Database, logger, cancel.Token).ConfigureAwait(false);
+            var result = await SchemaMigrator.MigrateAsync(database, logger, cancel.Token).ConfigureAwait(false);
             Console.WriteLine(result.Changed
                 ? $"migrated: schema version {result.FromVersion} -> {result.ToVersion}, {result.TablesCreated} tables created"
                 : $"schema is current (version {result.ToVersion}); nothing to do");

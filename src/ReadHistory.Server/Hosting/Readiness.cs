@@ -11,6 +11,16 @@ internal sealed class Readiness
     private readonly ConcurrentDictionary<string, Func<CancellationToken, ValueTask<bool>>> _checks = new(StringComparer.Ordinal);
     private volatile bool _draining;
 
+    /// <summary>Starts with the checks the roles registered in the container.</summary>
+    public Readiness(IEnumerable<ReadinessCheck> checks)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        foreach (var check in checks)
+        {
+            _checks[check.Name] = check.IsReady;
+        }
+    }
+
     /// <summary>Whether SIGTERM has started the drain.</summary>
     public bool IsDraining => _draining;
 

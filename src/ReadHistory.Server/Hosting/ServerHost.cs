@@ -1,15 +1,15 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.AspNetCore.Server.Model;
+using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Internal;
-using ReadHistory.Server.Proxy;
+using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
 
@@ -49,7 +49,10 @@ internal static class ServerHost
         return 0;
     }
 
-    /// <summary>Builds the application; <paramref name="configure"/> lets tests add configuration (ports 0, test servers).</summary>
+    /// <summary>
+    /// Builds the application; <paramref name="configure"/> lets tests add configuration (ports 0, test servers).
+    /// Throws <see cref="OptionsValidationException"/> naming every bad key before anything starts.
+    /// </summary>
     public static WebApplication Build(string[] args, Action<ConfigurationManager>? configure)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -59,124 +62,87 @@ internal static class ServerHost
         });
         configure?.Invoke(builder.Configuration);
 
-        var options = builder.Configuration.GetSection(ReadHistoryOptions.Section).Get<ReadHistoryOptions>() ?? new ReadHistoryOptions();
-        var problems = options.Validate();
+        // What to wire is read from three keys; the options themselves are bound and validated once, below.
+        var configuration = builder.Configuration;
+        var roles = TryParseRoles(configuration[ServerOptions.Section + ":Roles"]);
+        var withRedis = !string.IsNullOrWhiteSpace(configuration[RedisOptions.Section + ":Configuration"]);
+        var withTopology = configuration.GetSection(TopologyOptions.Section + ":Pools").GetChildren().Any();
+
+        var problems = ServerOptionsRegistration.Problems(configuration);
         if (problems.Count > 0)
         {
-            throw new OptionsValidationException(ReadHistoryOptions.Section, typeof(ReadHistoryOptions), problems);
+            throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), problems);
         }
 
-        var roles = ServerRolesParser.Parse(options.Roles);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<Readiness>();
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
-        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes)
-            .AddServiceOptions<ReadHistoryService>(service => service.Interceptors.Add<RpcMetricsInterceptor>())
-            .AddServiceOptions<CacheNodeService>(service => service.Interceptors.Add<RpcMetricsInterceptor>());
-        builder.Services.AddGrpcReflection();
+        var services = builder.Services;
+        services.AddServerOptions();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Readiness>();
+        services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
+        services.AddGrpc()
+            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>());
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
+        services.AddGrpcReflection();
         // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
-        builder.Services.AddSingleton<RpcMetricsInterceptor>();
+        services.AddSingleton<RpcMetricsInterceptor>();
+
         // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
         // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
         // still keeps its meter adapter off should anything collect it (it would export this process's meters again,
         // counters as gauges, under prefixed names).
         Metrics.SuppressDefaultMetrics();
         var metricsRegistry = Metrics.NewCustomRegistry();
-        builder.Services.AddSingleton(metricsRegistry);
-        builder.Services.AddSingleton(static provider => new RpcMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<ReadHistoryOptions>().Roles.Replace(',', '+')));
-        builder.Services.AddSingleton(static provider => new RequestValidator(provider.GetRequiredService<ReadHistoryOptions>().Limits, provider.GetRequiredService<TimeProvider>()));
-        builder.Services.AddRouting();
+        services.AddSingleton(metricsRegistry);
+        services.AddSingleton(static provider => new RpcMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<IOptions<ServerOptions>>().Value.Roles.Replace(',', '+')));
+        services.AddSingleton(static provider => new RequestValidator(provider.GetRequiredService<IOptions<RequestLimits>>().Value, provider.GetRequiredService<TimeProvider>()));
+        services.AddRouting();
+
         // Grpc.HealthCheck's service starts with no status; HealthReporter sets "" and the API's from readiness.
-        builder.Services.AddSingleton<HealthServiceImpl>();
-        builder.Services.AddSingleton<HealthReporter>();
-        builder.Services.AddHostedService(static provider => provider.GetRequiredService<HealthReporter>());
-        // The database is needed by cache nodes, and by a proxy only when it has no cache nodes to route to.
-        if (roles.HasFlag(ServerRoles.Cache) || (roles.HasFlag(ServerRoles.Proxy) && options.Topology.Pools.Count == 0))
-        {
-            builder.Services.AddSingleton<DatabaseConnector>();
-            builder.Services.AddHostedService(static provider => provider.GetRequiredService<DatabaseConnector>());
-        }
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddSingleton<HealthReporter>();
+        services.AddHostedService(static provider => provider.GetRequiredService<HealthReporter>());
 
         if (roles.HasFlag(ServerRoles.Cache))
         {
-            builder.Services.AddSingleton<CacheNodeHost>();
-            builder.Services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
-            // Snapshots carry the tailer's applied cursor; a node without Redis tails nothing and sends an empty one.
-            builder.Services.AddSingleton(static provider => new CacheNodeService(
-                provider.GetRequiredService<RequestValidator>(), provider.GetRequiredService<CacheNodeHost>(), provider.GetService<CoherenceTailer>()?.Cursors));
-            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<CacheNodeService>, SnapshotMethodProvider>());
+            services.AddCacheRole(withRedis);
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // With a cache node in this process (role all) the proxy calls it in-process; a proxy with a topology
-            // routes to remote cache nodes; a proxy with neither answers from the database.
-            if (roles.HasFlag(ServerRoles.Cache))
-            {
-                builder.Services.AddSingleton<IReadHistoryBackend>(static provider => new CacheBackend(provider.GetRequiredService<CacheNodeHost>()));
-            }
-            else if (options.Topology.Pools.Count > 0)
-            {
-                builder.Services.AddProxyBackend(builder.Configuration, options);
-            }
-            else
-            {
-                builder.Services.AddSingleton<IReadHistoryBackend>(static provider => new DatabaseBackend(provider.GetRequiredService<DatabaseConnector>()));
-            }
-
-            builder.Services.AddSingleton<ReadHistoryService>();
+            services.AddProxyRole(withLocalCache: roles.HasFlag(ServerRoles.Cache), withTopology, configuration);
         }
 
-        if (options.Redis.IsConfigured)
+        if (roles.HasFlag(ServerRoles.Cdc) && withRedis)
         {
-            builder.Services.AddSingleton<RedisConnector>();
-            if (roles.HasFlag(ServerRoles.Cache))
-            {
-                builder.Services.AddSingleton<CoherenceTailer>();
-                builder.Services.AddHostedService(static provider => provider.GetRequiredService<CoherenceTailer>());
-            }
-
-            if (roles.HasFlag(ServerRoles.Cdc))
-            {
-                builder.Services.AddSingleton<CdcHost>();
-                builder.Services.AddHostedService(static provider => provider.GetRequiredService<CdcHost>());
-            }
+            services.AddCdcRole();
         }
 
         // Nodes and the CDC hold database pools; their connection gauges go in this host's registry.
-        if (roles.HasFlag(ServerRoles.Cache) || roles.HasFlag(ServerRoles.Cdc) || (roles.HasFlag(ServerRoles.Proxy) && options.Topology.Pools.Count == 0))
+        if (roles.HasFlag(ServerRoles.Cache) || roles.HasFlag(ServerRoles.Cdc) || (roles.HasFlag(ServerRoles.Proxy) && !withTopology))
         {
             MySqlPoolMetrics.Shared.Publish(metricsRegistry);
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(static (kestrel, server) =>
         {
+            var options = server.Value;
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
                 ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
                 : null;
-            ListenGrpc(kestrel, ReadHistoryOptions.ParseEndPoint(options.GrpcListen), certificate);
-            kestrel.Listen(ReadHistoryOptions.ParseEndPoint(options.HttpListen));
+            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate);
+            kestrel.Listen(ServerOptions.ParseEndPoint(options.HttpListen));
         });
 
         var app = builder.Build();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
-        var readiness = app.Services.GetRequiredService<Readiness>();
-        var connector = app.Services.GetService<DatabaseConnector>();
-        connector?.RegisterReadiness(readiness);
-        var node = app.Services.GetService<CacheNodeHost>();
-        node?.RegisterReadiness(readiness);
-        var tailer = app.Services.GetService<CoherenceTailer>();
-        tailer?.RegisterReadiness(readiness);
-        if (node is not null)
+
+        if (roles.HasFlag(ServerRoles.Cache))
         {
             app.MapGrpcService<CacheNodeService>();
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // Resolved now, not at the first call: the proxy's probes start with the host.
-            _ = app.Services.GetRequiredService<IReadHistoryBackend>();
             app.MapGrpcService<ReadHistoryService>();
         }
 
@@ -198,16 +164,32 @@ internal static class ServerHost
                 : Results.Text("not ready: " + string.Join(", ", notReady) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
 
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Server");
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var roleNames = roles.ToString();
-        var transport = options.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
-        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, options.GrpcListen, transport, options.HttpListen));
+        var transport = server.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
+        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, transport, server.HttpListen));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             readiness.StartDraining();
-            Log.Draining(logger, options.ShutdownGrace.TotalSeconds);
+            Log.Draining(logger, server.ShutdownGrace.TotalSeconds);
         });
         app.Lifetime.ApplicationStopped.Register(() => Log.Stopped(logger));
         return app;
+    }
+
+    // A bad role list wires no role; the validation names it (ServerOptionsValidator).
+    private static ServerRoles TryParseRoles(string? text)
+    {
+        try
+        {
+            return ServerRolesParser.Parse(text ?? string.Empty);
+        }
+        catch (FormatException)
+        {
+            return ServerRoles.None;
+        }
     }
 
     /// <summary>

@@ -2,24 +2,24 @@ using Microsoft.Extensions.Logging;
 
 namespace ReadHistory.Server.Proxy;
 
-/// <summary>Source-generated log methods of the proxy (event ids 5000–5999, see Hosting/Log.cs).</summary>
+/// <summary>Source-generated log methods of the proxy (event ids: see <see cref="EventIds"/>).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "proxy: routing table {Version} in force: {Pools} pools, {Slots} slots, {Replicas} replicas")]
+    [LoggerMessage(EventId = EventIds.ProxyTableApplied, Level = LogLevel.Information, Message = "proxy: routing table {Version} in force: {Pools} pools, {Slots} slots, {Replicas} replicas")]
     public static partial void TableApplied(ILogger logger, int version, int pools, int slots, int replicas);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "proxy: topology reload refused, the previous table stays: {Problems}")]
+    [LoggerMessage(EventId = EventIds.ProxyReloadRefused, Level = LogLevel.Error, Message = "proxy: topology reload refused, the previous table stays: {Problems}")]
     public static partial void ReloadRefused(ILogger logger, string problems);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "proxy: channel to {Address} retired; closing it in {GraceSeconds} s")]
+    [LoggerMessage(EventId = EventIds.ProxyChannelRetired, Level = LogLevel.Information, Message = "proxy: channel to {Address} retired; closing it in {GraceSeconds} s")]
     public static partial void ChannelRetired(ILogger logger, string address, double graceSeconds);
 
-    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "proxy: replica {Address} failed its health check; routing around it")]
+    [LoggerMessage(EventId = EventIds.ProxyReplicaDown, Level = LogLevel.Warning, Message = "proxy: replica {Address} failed its health check; routing around it")]
     public static partial void ReplicaDown(ILogger logger, string address);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "proxy: replica {Address} is serving again")]
+    [LoggerMessage(EventId = EventIds.ProxyReplicaUp, Level = LogLevel.Information, Message = "proxy: replica {Address} is serving again")]
     public static partial void ReplicaUp(ILogger logger, string address);
 
-    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "proxy: every replica of pool {Pool} slot {Slot} is down; answering in passthrough")]
+    [LoggerMessage(EventId = EventIds.ProxyPassthrough, Level = LogLevel.Warning, Message = "proxy: every replica of pool {Pool} slot {Slot} is down; answering in passthrough")]
     public static partial void Passthrough(ILogger logger, string pool, int slot);
 }

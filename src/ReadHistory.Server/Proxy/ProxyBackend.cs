@@ -49,18 +49,6 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
         return (long)response.RowsRemoved;
     }
 
-    /// <inheritdoc />
-    public Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the proxy needs the call's deadline: use the ServerCallContext overload");
-
-    /// <inheritdoc />
-    public Task<int> MarkReadAsync(MarkReadRequest request, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the proxy needs the call's deadline: use the ServerCallContext overload");
-
-    /// <inheritdoc />
-    public Task<long> ForgetUserAsync(ForgetUserRequest request, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the proxy needs the call's deadline: use the ServerCallContext overload");
-
     private static ulong AffinityKey(string session, ulong userId) =>
         session.Length > 0 ? Core.Routing.RendezvousHash.KeyOf(session) : userId;
 

@@ -10,31 +10,31 @@ internal sealed class ProxyOptions
     public const string Section = "ReadHistory:Proxy";
 
     /// <summary>The time a call may take when the caller sent no grpc-timeout (the feed's client timeout).</summary>
-    public TimeSpan DefaultBudget { get; set; } = TimeSpan.FromMilliseconds(90);
+    public TimeSpan DefaultBudget { get; set; }
 
     /// <summary>How often each replica is probed with grpc.health.v1 Check.</summary>
-    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan HealthCheckInterval { get; set; }
 
     /// <summary>How long one probe may take before the replica counts as down.</summary>
-    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan HealthCheckTimeout { get; set; }
 
     /// <summary>Passive ejection: the share of failed calls in <see cref="SamplingDuration"/> that opens a replica's breaker.</summary>
-    public double FailureRatio { get; set; } = 0.5;
+    public double FailureRatio { get; set; }
 
     /// <summary>Passive ejection: calls needed in <see cref="SamplingDuration"/> before the ratio counts.</summary>
-    public int MinimumThroughput { get; set; } = 5;
+    public int MinimumThroughput { get; set; }
 
     /// <summary>Passive ejection: the window the failure ratio is measured over.</summary>
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan SamplingDuration { get; set; }
 
     /// <summary>How long an ejected replica gets no traffic before one call probes it again (half-open).</summary>
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan BreakDuration { get; set; }
 
     /// <summary>Nodes of other slots tried in passthrough when every replica of the user's slot is down.</summary>
-    public int PassthroughAttempts { get; set; } = 2;
+    public int PassthroughAttempts { get; set; }
 
     /// <summary>How long a channel to a replica removed by a reload stays open for the calls still using it.</summary>
-    public TimeSpan RetiredChannelGrace { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan RetiredChannelGrace { get; set; }
 
     /// <summary>Limits per tenant tag; the empty (default) tenant's entry is keyed "default".</summary>
     public Dictionary<string, TenantLimitOptions> Tenants { get; set; } = new(StringComparer.Ordinal);

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Primitives;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -70,7 +70,7 @@ internal sealed class ProxyRouter : IDisposable
             {
                 try
                 {
-                    Apply(configuration.GetSection(ReadHistoryOptions.Section + ":Topology").Get<TopologyOptions>() ?? new TopologyOptions());
+                    Apply(configuration.GetSection(TopologyOptions.Section).Get<TopologyOptions>() ?? new TopologyOptions());
                 }
                 catch (InvalidOperationException e)
                 {

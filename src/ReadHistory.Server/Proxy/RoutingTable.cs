@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Proxy;
 

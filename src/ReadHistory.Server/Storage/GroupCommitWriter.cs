@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 using ReadHistory.Core.Routing;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 
@@ -64,7 +63,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     /// at once when the queue is full; the task fails with <see cref="StorageWriteException"/> when the rows could not be
     /// committed. Cancelling stops the wait only: rows already queued may still commit (harmless, the upsert is idempotent).
     /// </summary>
-    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlySpan<ReadItem> items, CancellationToken cancellationToken = default)
+    public Task WriteAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, CancellationToken cancellationToken = default)
     {
         if (userId == 0)
         {

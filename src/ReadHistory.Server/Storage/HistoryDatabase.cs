@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using ReadHistory.Core.Routing;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 
@@ -17,7 +16,7 @@ internal sealed class HistoryDatabase : IAsyncDisposable
         Options = options;
         Dialect = dialect;
         Map = new ShardMap(options.Databases, options.TablesPerDatabase);
-        Names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
+        Names = new ShardNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
         Connections = connections;
     }
 
@@ -31,7 +30,7 @@ internal sealed class HistoryDatabase : IAsyncDisposable
     public ShardMap Map { get; }
 
     /// <summary>Shard → table name.</summary>
-    public StorageNames Names { get; }
+    public ShardNames Names { get; }
 
     /// <summary>The three pools.</summary>
     public StorageConnections Connections { get; }
@@ -43,7 +42,7 @@ internal sealed class HistoryDatabase : IAsyncDisposable
     public static async Task<HistoryDatabase> OpenAsync(DatabaseOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
+        var names = new ShardNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
         var connections = new StorageConnections(options);
         try
         {
@@ -60,7 +59,7 @@ internal sealed class HistoryDatabase : IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => Connections.DisposeAsync();
 
-    private static async Task<StorageDialect> ReadDialectAsync(StorageConnections connections, StorageNames names, DatabaseOptions options, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<StorageDialect> ReadDialectAsync(StorageConnections connections, ShardNames names, DatabaseOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false);
         (int Version, StorageEngine Engine, int Databases, int Tables)? recorded;

@@ -28,8 +28,5 @@ internal readonly record struct HistoryRow(ulong UserId, ushort ContentType, ulo
         unixMilliseconds <= 0 ? nowSeconds : (uint)Math.Min(unixMilliseconds / 1000, uint.MaxValue);
 }
 
-/// <summary>One item of a write: a content id and when it was read (Unix ms; 0 = now).</summary>
-internal readonly record struct ReadItem(ulong ContentId, long ReadAtMs);
-
 /// <summary>One row of a rebuild scan (the user is implied).</summary>
 internal readonly record struct ScannedRow(ushort ContentType, ulong ContentId, uint ReadAt);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
@@ -27,9 +28,38 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     public HistoryDatabase Database => database;
 
     /// <summary>
+    /// Point query as a read bitmap: sets bit i (LSB-first) of <paramref name="readBitmap"/> for every id of
+    /// <paramref name="ids"/> the user has read, clears the others, and returns how many were read.
+    /// </summary>
+    public async Task<int> ReadBitmapAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<byte> readBitmap, CancellationToken cancellationToken = default)
+    {
+        var count = ids.Length;
+        var found = ArrayPool<bool>.Shared.Rent(count);
+        try
+        {
+            var read = await ContainsAsync(userId, contentType, ids, found.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            var bitmap = readBitmap.Span[..((count + 7) / 8)];
+            bitmap.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                if (found[i])
+                {
+                    bitmap[i >> 3] |= (byte)(1 << (i & 7));
+                }
+            }
+
+            return read;
+        }
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(found);
+        }
+    }
+
+    /// <summary>
     /// Which of <paramref name="ids"/> the user has read with this type: sets <c>found[i]</c> for each stored
     /// <c>ids[i]</c> (duplicates included) and clears the others; returns how many were set. The ids go in chunks of
-    /// <see cref="Hosting.DatabaseOptions.PointQueryChunk"/> through prepared statements with a fixed ladder of slot
+    /// <see cref="DatabaseOptions.PointQueryChunk"/> through prepared statements with a fixed ladder of slot
     /// counts (<see cref="PointQuerySlots"/>), all on one connection of the point pool, whose sessions keep their
     /// statements between rentals.
     /// </summary>
@@ -97,7 +127,7 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
 
     /// <summary>
     /// Id slot counts of the prepared point statements: 1, 8, 32, 128 below the chunk, then the chunk itself
-    /// (<see cref="Hosting.DatabaseOptions.PointQueryChunk"/>, at most <see cref="MaxPreparedSlots"/>). A chunk uses
+    /// (<see cref="DatabaseOptions.PointQueryChunk"/>, at most <see cref="MaxPreparedSlots"/>). A chunk uses
     /// the smallest count that holds it, so a session holds at most five statements per table, whatever the request
     /// sizes.
     /// </summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Dapper;
 using MySqlConnector;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Core.Routing;
 
 namespace ReadHistory.Server.Storage;
 
@@ -21,7 +21,7 @@ internal static class SchemaMigrator
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var connections = new StorageConnections(options);
-        var names = new StorageNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
+        var names = new ShardNames(options.DatabasePrefix, options.Databases, options.TablesPerDatabase);
         await using var connection = await connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false);
 
         var serverVersion = (string)(await ScalarAsync(connection, "SELECT VERSION()", cancellationToken).ConfigureAwait(false))!;
@@ -51,7 +51,7 @@ internal static class SchemaMigrator
         {
             for (var t = 0; t < names.TablesPerDatabase; t++)
             {
-                if (existing.Contains((names.Database(d), StorageNames.Table(t))))
+                if (existing.Contains((names.Database(d), ShardNames.Table(t))))
                 {
                     continue;
                 }
@@ -97,7 +97,7 @@ internal static class SchemaMigrator
 
     /// <summary>The recorded version row, or null when the schema was never migrated.</summary>
     internal static async Task<(int Version, StorageEngine Engine, int Databases, int Tables)?> ReadVersionAsync(
-        MySqlConnection connection, StorageNames names, CancellationToken cancellationToken)
+        MySqlConnection connection, ShardNames names, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(names);
         var sql = $"SELECT version, engine, shard_databases, shard_tables FROM `{names.MetaDatabase}`.`schema_version` WHERE id = 1";
@@ -134,7 +134,7 @@ internal static class SchemaMigrator
         return hasRocksDb ? StorageEngine.RocksDb : StorageEngine.InnoDbCompressed;
     }
 
-    private static async Task<HashSet<(string Database, string Table)>> ExistingTablesAsync(MySqlConnection connection, StorageNames names, CancellationToken cancellationToken)
+    private static async Task<HashSet<(string Database, string Table)>> ExistingTablesAsync(MySqlConnection connection, ShardNames names, CancellationToken cancellationToken)
     {
         var sql = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE @pattern";
         var pattern = names.Prefix.Replace("_", "\\_", StringComparison.Ordinal) + "\\_%";

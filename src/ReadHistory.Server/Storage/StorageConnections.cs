@@ -1,5 +1,4 @@
 using MySqlConnector;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ReadHistory.Core.Routing;
 
 namespace ReadHistory.Server.Storage;
 
@@ -17,7 +18,7 @@ internal abstract class StorageDialect
     /// <summary>Creates the dialect for a server family and an engine.</summary>
     protected StorageDialect(StorageEngine engine, string columnFamily)
     {
-        if (!StorageNames.IsSafeIdentifier(columnFamily, 64))
+        if (!ShardNames.IsSafeIdentifier(columnFamily, 64))
         {
             throw new ArgumentException($"column family '{columnFamily}' must be 1 .. 64 of [A-Za-z0-9_]", nameof(columnFamily));
         }

@@ -1,5 +1,4 @@
 using Prometheus;
-using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Storage;
 

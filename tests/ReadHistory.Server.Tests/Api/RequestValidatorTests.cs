@@ -8,7 +8,7 @@ namespace ReadHistory.Server.Tests.Api;
 public sealed class RequestValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
-    private readonly RequestValidator _validator = new(new RequestLimits(), new ManualTimeProvider(Now));
+    private readonly RequestValidator _validator = new(ShippedDefaults.Limits(), new ManualTimeProvider(Now));
 
     [Fact]
     public void A_valid_check_passes()
@@ -80,7 +80,7 @@ public sealed class RequestValidatorTests
     [Fact]
     public void Batch_over_the_id_budget_is_refused_whole()
     {
-        var limits = new RequestLimits { MaxBatchIds = 5 };
+        var limits = ShippedDefaults.Limits(static o => o.MaxBatchIds = 5);
         var validator = new RequestValidator(limits, new ManualTimeProvider(Now));
         var batch = new BatchCheckRequest();
         batch.Requests.Add(Check(1, 1, 2, 3));

@@ -14,7 +14,7 @@ public sealed class CacheMetricsTests
         var registry = Metrics.NewCustomRegistry();
         var db = new InMemoryHistorySource();
         db.Seed(1, 0, 5);
-        await using var node = NewNode(db, new CacheOptions { Pool = "metrics", BudgetBytes = 1 << 20 }, registry);
+        await using var node = NewNode(db, ShippedDefaults.Cache(static o => (o.Pool, o.BudgetBytes) = ("metrics", 1 << 20)).ToCacheOptions(), registry);
 
         await CheckAsync(node, 1, 0, 5);
         await WaitForRebuildsAsync(node);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -23,7 +23,10 @@ internal static class CacheTestKit
         BudgetBytes = budgetBytes,
         Filter = filter ?? BloomFilterOptions.Default,
         RebuildConcurrency = rebuildConcurrency,
+        RebuildRowsPerSecond = 500_000,
+        RebuildMaxAttempts = 5,
         RebuildRetryDelay = TimeSpan.FromMilliseconds(1),
+        MaxBufferedChangesPerUser = 100_000,
     };
 
     /// <summary>Waits until <paramref name="condition"/> holds, failing after <see cref="TestTimeout"/>.</summary>

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Tests.Cache;
 

@@ -4,7 +4,6 @@ using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
-using ReadItem = ReadHistory.Server.Storage.ReadItem;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -18,9 +17,9 @@ public sealed class ReadThroughCacheMariaDbTests(MariaDbFixture fixture)
         var source = new StorageHistorySource(h.Store, h.Writer);
         await using var node = new ReadThroughCache(CacheTestKit.Options(), source, TimeProvider.System, NullLogger.Instance);
         const ulong user = 42;
-        var seeded = Enumerable.Range(1, 500).Select(static i => new ReadItem((ulong)i * 3, 0)).ToArray();
+        var seeded = Enumerable.Range(1, 500).Select(static i => new StoredRead((ulong)i * 3, 0)).ToArray();
         await h.Writer.WriteAsync(user, 1, seeded).DefaultTimeout();
-        await h.Writer.WriteAsync(user, 2, [new ReadItem(7, 0)]).DefaultTimeout();
+        await h.Writer.WriteAsync(user, 2, [new StoredRead(7, 0)]).DefaultTimeout();
 
         var (missBitmap, miss) = await CacheTestKit.CheckAsync(node, user, 1, 3, 4, 1500, 1501);
         await CacheTestKit.WaitForRebuildsAsync(node);

@@ -2,7 +2,7 @@ using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
 using static ReadHistory.Server.Tests.Cache.CacheTestKit;
-using StoredRead = ReadHistory.Server.Storage.ReadItem;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Tests.Cache;
 

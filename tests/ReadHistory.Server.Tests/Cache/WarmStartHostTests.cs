@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Server.Cache;
-using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;

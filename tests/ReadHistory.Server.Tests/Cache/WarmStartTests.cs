@@ -271,7 +271,7 @@ public sealed class WarmStartTests
     }
 
     internal static WarmStarter NewStarter(ReadThroughCache receiver, int chunkBytes = SnapshotSender.DefaultChunkBytes, TimeSpan? timeout = null) =>
-        new(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = timeout ?? CacheTestKit.TestTimeout }, TimeProvider.System, NullLogger.Instance);
+        new(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = timeout ?? CacheTestKit.TestTimeout, WindowBytes = 1 << 20 }, TimeProvider.System, NullLogger.Instance);
 
     /// <summary>A peer holding users 1..<paramref name="users"/>, each with 10 + (u % 90) reads of type 1, loaded by read-through.</summary>
     internal static async Task<(InMemoryHistorySource Source, ReadThroughCache Cache)> LoadedPeerAsync(int users)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Server.Cdc;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Tests.Storage;
 using ReadHistory.TestSupport;
 using StackExchange.Redis;
@@ -53,13 +53,13 @@ internal sealed class CdcHarness : IAsyncDisposable
             topology.Pools.Add(new PoolOptions { Name = pool, Slots = Enumerable.Range(0, slots).Select(_ => new SlotOptions()).ToList() });
         }
 
-        var options = new CdcOptions
+        var options = ShippedDefaults.Cdc(static o =>
         {
-            LeaseTime = TimeSpan.FromSeconds(2),
-            StandbyPollInterval = TimeSpan.FromMilliseconds(100),
-            MaxBatchDelay = TimeSpan.FromMilliseconds(5),
-            ReadPollInterval = TimeSpan.FromMilliseconds(20),
-        };
+            o.LeaseTime = TimeSpan.FromSeconds(2);
+            o.StandbyPollInterval = TimeSpan.FromMilliseconds(100);
+            o.MaxBatchDelay = TimeSpan.FromMilliseconds(5);
+            o.ReadPollInterval = TimeSpan.FromMilliseconds(20);
+        });
         configure?.Invoke(options);
         var storage = await StorageHarness.CreateAsync(servers.MariaDb, "cdc");
         var redis = await ConnectAsync(ConfigurationOptions.Parse(servers.Redis.Endpoint + ",abortConnect=false,connectRetry=10,syncTimeout=10000"));

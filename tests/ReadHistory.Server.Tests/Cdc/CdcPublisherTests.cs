@@ -18,7 +18,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
 
         foreach (var user in users)
         {
-            await harness.Storage.Writer.WriteAsync(user, 3, [new ReadItem(user + 1, 0), new ReadItem(user + 2, 0)]).DefaultTimeout();
+            await harness.Storage.Writer.WriteAsync(user, 3, [new StoredRead(user + 1, 0), new StoredRead(user + 2, 0)]).DefaultTimeout();
         }
 
         foreach (var (pool, slots) in new[] { ("feed", 4), ("push", 3) })

@@ -1,6 +1,6 @@
 using ReadHistory.Core.Routing;
 using ReadHistory.Server.Cdc;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Storage;
 using Xunit;
 
@@ -45,7 +45,7 @@ public sealed class CdcTopologyTests
     [Fact]
     public void Only_the_configured_history_tables_pass_the_filter()
     {
-        var tables = new HistoryTables(new StorageNames("rh", 2, 3));
+        var tables = new HistoryTables(new ShardNames("rh", 2, 3));
 
         Assert.True(tables.IsHistoryTable("rh_0", "reads_0"));
         Assert.True(tables.IsHistoryTable("rh_1", "reads_2"));
@@ -64,5 +64,5 @@ public sealed class CdcTopologyTests
     [InlineData("rh_0", "ALTER TABLE `reads_0` ADD COLUMN x INT", false)]
     [InlineData("app", "TRUNCATE TABLE `sessions`", false)]
     public void History_wipes_are_recognised(string schema, string sql, bool wipes) =>
-        Assert.Equal(wipes, new HistoryTables(new StorageNames("rh", 2, 3)).WipesHistory(schema, sql));
+        Assert.Equal(wipes, new HistoryTables(new ShardNames("rh", 2, 3)).WipesHistory(schema, sql));
 }

@@ -24,7 +24,7 @@ public sealed class BatchCommitTimeTests(CdcServersFixture servers)
         for (var write = 1UL; write <= 5; write++)
         {
             var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            await harness.Storage.Writer.WriteAsync(write, 0, [new ReadItem(write, 0)]).DefaultTimeout();
+            await harness.Storage.Writer.WriteAsync(write, 0, [new StoredRead(write, 0)]).DefaultTimeout();
             ChangeBatch? batch = null;
             for (var attempt = 0; attempt < 1000 && batch is null; attempt++)
             {

@@ -3,7 +3,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
-using StorageNames = ReadHistory.Server.Storage.StorageNames;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Tests.Hosting;
 using ReadHistory.TestSupport;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
@@ -38,16 +38,16 @@ internal sealed class CoherenceCluster : IAsyncDisposable
     public Replica B { get; private set; }
 
     /// <summary>The schema of the cluster's history (one database, one table).</summary>
-    public StorageNames Names { get; private init; } = null!;
+    public ShardNames Names { get; private init; } = null!;
 
     /// <summary>
     /// Starts the CDC host and both replicas, each until ready, under a schema and key prefix of their own;
     /// <paramref name="beforeReplicas"/> runs once the CDC host leads and the schema exists (to preload rows).
     /// </summary>
-    public static async Task<CoherenceCluster> StartAsync(string connectionString, string redisEndpoint, Func<StorageNames, Task>? beforeReplicas = null)
+    public static async Task<CoherenceCluster> StartAsync(string connectionString, string redisEndpoint, Func<ShardNames, Task>? beforeReplicas = null)
     {
         var prefix = "rec" + Guid.NewGuid().ToString("N")[..8];
-        var names = new StorageNames(prefix, 1, 1);
+        var names = new ShardNames(prefix, 1, 1);
         var cdcSettings = TestHost.Settings("cdc", connectionString, prefix, redisEndpoint);
         var cdc = await TestHost.StartReadyAsync(cdcSettings);
         if (beforeReplicas is not null)

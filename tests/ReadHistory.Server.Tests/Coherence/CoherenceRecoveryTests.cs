@@ -1,4 +1,5 @@
 using ReadHistory.Api.V1;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;
@@ -126,7 +127,7 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
     private static readonly ulong[] HeavyUsers = Users[..4];
 
     /// <summary>Rows of the heavy users, straight into the table (ids above every id the workload writes).</summary>
-    private async Task PreloadHeavyUsersAsync(StorageNames names)
+    private async Task PreloadHeavyUsersAsync(ShardNames names)
     {
         foreach (var user in HeavyUsers)
         {

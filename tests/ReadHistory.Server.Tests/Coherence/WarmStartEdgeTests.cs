@@ -3,7 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Core.Routing;
+using ReadHistory.Server.Cache;
+using ReadHistory.Server.Cdc;
+using ReadHistory.Server.Coherence;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Tests.Cache;
 using ReadHistory.Server.Tests.Cdc;
@@ -41,7 +44,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
         var cdcSettings = TestHost.Settings("cdc", servers.MariaDb.ConnectionString(), prefix, servers.Redis.Endpoint);
         await using var cdc = await TestHost.StartReadyAsync(cdcSettings);
         var work = new CoherenceWorkload(heavy, seed: 21);
-        await PreloadAsync(new StorageNames(prefix, 1, 1), heavy, rows: 20_000, work.Model, sampleIntoModel: 40);
+        await PreloadAsync(new ShardNames(prefix, 1, 1), heavy, rows: 20_000, work.Model, sampleIntoModel: 40);
 
         var peerSettings = CacheSettings(prefix, servers.Redis.Endpoint);
         peerSettings["ReadHistory:Cache:TargetFalsePositiveRate"] = "0.0001";
@@ -194,7 +197,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
     public async Task A_whole_slot_restarting_at_once_starts_cold_within_the_bound_and_converges()
     {
         var prefix = NewPrefix();
-        var names = new StorageNames(prefix, 1, 1);
+        var names = new ShardNames(prefix, 1, 1);
         var cdcSettings = TestHost.Settings("cdc", servers.MariaDb.ConnectionString(), prefix, servers.Redis.Endpoint);
         await using var cdc = await TestHost.StartReadyAsync(cdcSettings);
 
@@ -308,7 +311,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
     /// <paramref name="rows"/> rows of each of <paramref name="users"/> straight into the table (ids above every id the
     /// workload writes); <paramref name="sampleIntoModel"/> of each user's go into the model to be checked.
     /// </summary>
-    private async Task PreloadAsync(StorageNames names, ulong[] users, int rows, AcknowledgedReads model, int sampleIntoModel)
+    private async Task PreloadAsync(ShardNames names, ulong[] users, int rows, AcknowledgedReads model, int sampleIntoModel)
     {
         const int Batch = 20_000;
         foreach (var user in users)

@@ -1,4 +1,4 @@
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Cdc;
 using StackExchange.Redis;
 using Xunit;
 

@@ -8,7 +8,7 @@ using Grpc.Core;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
-using SchemaMigrator = ReadHistory.Server.Storage.SchemaMigrator;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Tests.Hosting;
 
@@ -49,8 +49,8 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>Migrates the schema of the settings, starts the host, and waits until /readyz says ready.</summary>
     public static async Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings)
     {
-        var options = new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
-        await SchemaMigrator.MigrateAsync(options.Database, NullLogger.Instance, CancellationToken.None).DefaultTimeout();
+        var database = ShippedDefaults.Database(o => new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(DatabaseOptions.Section).Bind(o));
+        await SchemaMigrator.MigrateAsync(database, NullLogger.Instance, CancellationToken.None).DefaultTimeout();
         var host = await StartAsync(settings);
         await host.WaitReadyAsync().DefaultTimeout();
         return host;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using Xunit;
 
 namespace ReadHistory.Server.Tests.Hosting;
@@ -21,10 +21,10 @@ public sealed class TopologyOptionsTests
             ["ReadHistory:Topology:Pools:1:Slots:0:Replicas:0"] = "http://cache-push-0.cache-push:50051",
         });
 
-        Assert.Empty(options.Validate());
-        Assert.Equal(["", "feed"], options.Topology.Pools[0].Tenants);
-        Assert.Equal(2, options.Topology.Pools[0].Slots[0].Replicas.Count);
-        Assert.Equal("push", options.Topology.Pools[1].Name);
+        Assert.Empty(Problems(options));
+        Assert.Equal(["", "feed"], options.Pools[0].Tenants);
+        Assert.Equal(2, options.Pools[0].Slots[0].Replicas.Count);
+        Assert.Equal("push", options.Pools[1].Name);
     }
 
     [Fact]
@@ -39,12 +39,19 @@ public sealed class TopologyOptionsTests
             ["ReadHistory:Topology:Pools:1:Tenants:0"] = "feed",
         });
 
-        var problems = options.Validate();
+        var problems = Problems(options);
         Assert.Contains(problems, p => p.StartsWith("ReadHistory:Topology:Pools:0:Slots:0:Replicas: 'cache-0:50051'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p == "ReadHistory:Topology:Pools:1:Tenants: tenant 'feed' is already served by pool 'feed'");
         Assert.Contains(problems, p => p == "ReadHistory:Topology:Pools:1:Slots: 0 slots is outside 1 .. 4096");
     }
 
-    private static ReadHistoryOptions Bind(Dictionary<string, string?> values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("ReadHistory").Get<ReadHistoryOptions>()!;
+    private static TopologyOptions Bind(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(TopologyOptions.Section).Get<TopologyOptions>()!;
+
+    private static List<string> Problems(TopologyOptions options)
+    {
+        var problems = new List<string>();
+        options.Validate(problems);
+        return problems;
+    }
 }

@@ -5,7 +5,7 @@ using ReadHistory.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ReadHistory.Server.Cache;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Coherence;
 using ReadHistory.Server.Tests.Cache;
 using ReadHistory.Server.Tests.Cdc;
 using ReadHistory.TestSupport;

@@ -1,4 +1,5 @@
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Cache;
+using ReadHistory.Server.Topology;
 using Xunit;
 
 namespace ReadHistory.Server.Tests.Hosting;
@@ -20,9 +21,9 @@ public sealed class WarmStartPeersTests
     [InlineData("cache-0", "http://a1:1/,http://a2:1/")]
     public void A_node_s_peers_are_the_other_replicas_of_its_slot_starting_after_its_own(string nodeName, string expected)
     {
-        var options = new CacheNodeOptions { Pool = "feed", ReplicasPerSlot = 3 };
+        var placement = new NodePlacement(nodeName, "feed", slot: -1, replica: -1, replicasPerSlot: 3);
 
-        var peers = options.PeersOf(Topology, nodeName);
+        var peers = placement.PeersIn(Topology);
 
         Assert.Equal(expected, string.Join(',', peers));
     }
@@ -30,16 +31,16 @@ public sealed class WarmStartPeersTests
     [Fact]
     public void An_explicit_replica_index_overrides_the_ordinal()
     {
-        var options = new CacheNodeOptions { Pool = "feed", Slot = 1, Replica = 2 };
+        var placement = new NodePlacement("node", "feed", slot: 1, replica: 2, replicasPerSlot: 1);
 
-        Assert.Equal("http://b0:1/,http://b1:1/", string.Join(',', options.PeersOf(Topology, "node")));
+        Assert.Equal("http://b0:1/,http://b1:1/", string.Join(',', placement.PeersIn(Topology)));
     }
 
     [Fact]
     public void A_pool_or_slot_missing_from_the_topology_has_no_peers()
     {
-        Assert.Empty(new CacheNodeOptions { Pool = "push" }.PeersOf(Topology, "cache-0"));
-        Assert.Empty(new CacheNodeOptions { Pool = "feed", Slot = 7 }.PeersOf(Topology, "cache-0"));
+        Assert.Empty(new NodePlacement("cache-0", "push", slot: -1, replica: -1, replicasPerSlot: 1).PeersIn(Topology));
+        Assert.Empty(new NodePlacement("cache-0", "feed", slot: 7, replica: -1, replicasPerSlot: 1).PeersIn(Topology));
     }
 
     [Theory]
@@ -50,7 +51,7 @@ public sealed class WarmStartPeersTests
     [InlineData("WarmStartWindowBytes", (16 << 20) + 1, "ReadHistory:Cache:WarmStartWindowBytes")]
     public void Bad_warm_start_settings_are_reported_by_key(string property, int value, string key)
     {
-        var options = new CacheNodeOptions();
+        var options = ShippedDefaults.Cache();
         typeof(CacheNodeOptions).GetProperty(property)!.SetValue(options, value);
         var problems = new List<string>();
 
@@ -64,7 +65,7 @@ public sealed class WarmStartPeersTests
     {
         var problems = new List<string>();
 
-        new CacheNodeOptions { WarmStartTimeout = TimeSpan.FromSeconds(-1) }.Validate(problems);
+        ShippedDefaults.Cache(static o => o.WarmStartTimeout = TimeSpan.FromSeconds(-1)).Validate(problems);
 
         Assert.Contains(problems, static p => p.StartsWith("ReadHistory:Cache:WarmStartTimeout:", StringComparison.Ordinal));
     }

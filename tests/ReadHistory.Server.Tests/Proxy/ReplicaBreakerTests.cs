@@ -15,7 +15,7 @@ public sealed class ReplicaBreakerTests
     [Fact]
     public async Task Calls_that_run_out_of_time_fail_over_but_never_open_the_breaker()
     {
-        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
+        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", ShippedDefaults.Proxy(), TimeProvider.System);
         for (var i = 0; i < Calls; i++)
         {
             var failure = await Assert.ThrowsAsync<RpcException>(() => endpoint.CallAsync(static (c, r, o) => c.StatsAsync(r, o), new StatsRequest(), DateTime.UtcNow.AddSeconds(-1), CancellationToken.None));
@@ -30,7 +30,7 @@ public sealed class ReplicaBreakerTests
     [Fact]
     public async Task Calls_to_a_replica_that_is_gone_open_the_breaker()
     {
-        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", new ProxyOptions(), TimeProvider.System);
+        using var endpoint = new ReplicaEndpoint($"http://127.0.0.1:{FreePort.Next()}", ShippedDefaults.Proxy(), TimeProvider.System);
         for (var i = 0; i < Calls && endpoint.BreakerState == CircuitState.Closed; i++)
         {
             var failure = await Assert.ThrowsAnyAsync<Exception>(() => endpoint.CallAsync(static (c, r, o) => c.StatsAsync(r, o), new StatsRequest(), DateTime.UtcNow.AddSeconds(10), CancellationToken.None));

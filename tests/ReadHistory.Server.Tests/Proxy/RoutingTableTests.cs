@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Routing;
 using Grpc.Core;
-using ReadHistory.Server.Hosting;
+using ReadHistory.Server.Topology;
 using ReadHistory.Server.Proxy;
 using Xunit;
 
@@ -121,7 +121,7 @@ public sealed class RoutingTableTests
     [Fact]
     public void A_tenant_over_its_call_rate_gets_resource_exhausted_with_a_retry_hint()
     {
-        var options = new ProxyOptions { Tenants = { ["feed"] = new TenantLimitOptions { CallsPerSecond = 1, Burst = 2, MaxIdsPerCall = 10 } } };
+        var options = ShippedDefaults.Proxy(static o => o.Tenants["feed"] = new TenantLimitOptions { CallsPerSecond = 1, Burst = 2, MaxIdsPerCall = 10 });
         using var limiter = new TenantLimiter(options, metrics: null);
         limiter.Admit("feed", 10);
         limiter.Admit("feed", 1);
@@ -157,5 +157,5 @@ public sealed class RoutingTableTests
     }
 
     private static ProxyRouter Router(TopologyOptions topology) =>
-        new(topology, new ProxyOptions(), TimeProvider.System, NullLogger.Instance);
+        new(topology, ShippedDefaults.Proxy(), TimeProvider.System, NullLogger.Instance);
 }

@@ -15,11 +15,11 @@ public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)
     {
         await using var h = await StorageHarness.CreateAsync(Server, "full", configure: o => o.GroupCommitMaxQueuedRows = 10);
         await using var holder = await HoldRowAsync(h, 21, 1);
-        var stuck = h.Writer.WriteAsync(21, 1, Enumerable.Range(1, 10).Select(i => new ReadItem((ulong)i, 0)).ToArray());
+        var stuck = h.Writer.WriteAsync(21, 1, Enumerable.Range(1, 10).Select(i => new StoredRead((ulong)i, 0)).ToArray());
         await Task.Delay(100);
         Assert.False(stuck.IsCompleted);
 
-        var refused = Assert.Throws<StorageOverloadedException>(() => { _ = h.Writer.WriteAsync(22, 1, [new ReadItem(1, 0)]); });
+        var refused = Assert.Throws<StorageOverloadedException>(() => { _ = h.Writer.WriteAsync(22, 1, [new StoredRead(1, 0)]); });
         Assert.Contains("queue is full", refused.Message, StringComparison.Ordinal);
 
         await holder.DisposeAsync();
@@ -32,7 +32,7 @@ public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)
     {
         await using var h = await StorageHarness.CreateAsync(Server, "kill");
         await using var holder = await HoldRowAsync(h, 31, 1);
-        var write = h.Writer.WriteAsync(31, 1, [new ReadItem(1, 5_000), new ReadItem(2, 5_000)]);
+        var write = h.Writer.WriteAsync(31, 1, [new StoredRead(1, 5_000), new StoredRead(2, 5_000)]);
 
         var id = await WaitForInsertAsync(h);
         await Server.SqlAsync($"KILL CONNECTION {id}");
@@ -50,7 +50,7 @@ public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)
         var doomed = h.Database.Map.ShardOf(users[0]);
         await Server.SqlAsync($"DROP TABLE {h.Database.Names.QualifiedTable(doomed)}");
 
-        var writes = users.Select(u => (User: u, Task: h.Writer.WriteAsync(u, 1, [new ReadItem(u, 0)]))).ToArray();
+        var writes = users.Select(u => (User: u, Task: h.Writer.WriteAsync(u, 1, [new StoredRead(u, 0)]))).ToArray();
         foreach (var (user, task) in writes)
         {
             if (h.Database.Map.ShardOf(user) == doomed)
@@ -182,7 +182,7 @@ public sealed class GroupCommitDurabilityTests : IAsyncLifetime
         var next = 1UL;
         while (!stop.IsCancellationRequested)
         {
-            var items = Enumerable.Range(0, 50).Select(i => new ReadItem(next + (ulong)i, 0)).ToArray();
+            var items = Enumerable.Range(0, 50).Select(i => new StoredRead(next + (ulong)i, 0)).ToArray();
             try
             {
                 await h.Writer.WriteAsync(user, 1, items, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20), CancellationToken.None);

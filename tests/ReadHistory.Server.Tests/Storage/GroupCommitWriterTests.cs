@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Routing;
 using MySqlConnector;
-using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -14,17 +13,17 @@ public sealed class GroupCommitWriterTests
     private readonly FakeShardFlusher _flusher = new();
 
     private GroupCommitWriter Writer(int maxRows = 100, int maxQueued = 10_000, int concurrency = 2, int shards = 1) =>
-        new(new DatabaseOptions
+        new(ShippedDefaults.Database(o =>
         {
-            GroupCommitMaxRows = maxRows,
-            GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5),
-            GroupCommitMaxQueuedRows = maxQueued,
-            GroupCommitConcurrencyPerShard = concurrency,
-            GroupCommitRetryDelay = TimeSpan.Zero,
-            GroupCommitMaxRetries = 3,
-        }, new ShardMap(shards, 1), _flusher, _time, NullLogger.Instance, new StorageMetrics());
+            o.GroupCommitMaxRows = maxRows;
+            o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5);
+            o.GroupCommitMaxQueuedRows = maxQueued;
+            o.GroupCommitConcurrencyPerShard = concurrency;
+            o.GroupCommitRetryDelay = TimeSpan.Zero;
+            o.GroupCommitMaxRetries = 3;
+        }), new ShardMap(shards, 1), _flusher, _time, NullLogger.Instance, new StorageMetrics());
 
-    private static ReadItem[] Items(params ulong[] ids) => [.. ids.Select(id => new ReadItem(id, 1_700_000_000_000))];
+    private static StoredRead[] Items(params ulong[] ids) => [.. ids.Select(id => new StoredRead(id, 1_700_000_000_000))];
 
     [Fact]
     public async Task A_write_waits_for_the_time_bound_and_is_acknowledged_after_the_flush()
@@ -78,9 +77,9 @@ public sealed class GroupCommitWriterTests
     public async Task Batches_are_sorted_by_primary_key_and_repeated_keys_keep_the_latest_read()
     {
         await using var writer = Writer();
-        var a = writer.WriteAsync(9, 2, [new ReadItem(30, 5_000), new ReadItem(10, 1_000)]);
-        var b = writer.WriteAsync(9, 1, [new ReadItem(10, 9_000)]);
-        var c = writer.WriteAsync(9, 2, [new ReadItem(30, 7_000)]);
+        var a = writer.WriteAsync(9, 2, [new StoredRead(30, 5_000), new StoredRead(10, 1_000)]);
+        var b = writer.WriteAsync(9, 1, [new StoredRead(10, 9_000)]);
+        var c = writer.WriteAsync(9, 2, [new StoredRead(30, 7_000)]);
         _time.Advance(TimeSpan.FromMilliseconds(5));
         await Task.WhenAll(a, b, c).DefaultTimeout();
 
@@ -93,7 +92,7 @@ public sealed class GroupCommitWriterTests
     public async Task A_read_time_of_zero_means_now()
     {
         await using var writer = Writer(maxRows: 1);
-        await writer.WriteAsync(9, 1, [new ReadItem(5, 0)]).DefaultTimeout();
+        await writer.WriteAsync(9, 1, [new StoredRead(5, 0)]).DefaultTimeout();
 
         Assert.Equal((uint)_time.GetUtcNow().ToUnixTimeSeconds(), _flusher.AllRows()[0].ReadAt);
     }

@@ -29,7 +29,7 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
                 }
 
                 written[(user, type)] = ids;
-                writes.Add(h.Writer.WriteAsync(user, type, ids.Select(id => new ReadItem(id, 1_700_000_000_000)).ToArray()));
+                writes.Add(h.Writer.WriteAsync(user, type, ids.Select(id => new StoredRead(id, 1_700_000_000_000)).ToArray()));
             }
         }
 
@@ -58,7 +58,7 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     public async Task Long_id_lists_are_split_into_bounded_IN_lists()
     {
         await using var h = await StorageHarness.CreateAsync(Server, "chunk", configure: o => o.PointQueryChunk = 7);
-        await h.Writer.WriteAsync(11, 2, Enumerable.Range(1, 50).Select(i => new ReadItem((ulong)i * 2, 0)).ToArray()).DefaultTimeout();
+        await h.Writer.WriteAsync(11, 2, Enumerable.Range(1, 50).Select(i => new StoredRead((ulong)i * 2, 0)).ToArray()).DefaultTimeout();
 
         var probe = Enumerable.Range(1, 100).Select(i => (ulong)i).ToArray();
         var found = new bool[probe.Length];
@@ -82,13 +82,13 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
         var storedList = stored.ToArray();
         for (var start = 0; start < storedList.Length; start += 2000)
         {
-            var part = storedList.Skip(start).Take(2000).Select(id => new ReadItem(id, 0)).ToArray();
+            var part = storedList.Skip(start).Take(2000).Select(id => new StoredRead(id, 0)).ToArray();
             await h.Writer.WriteAsync(User, 1, part).DefaultTimeout();
         }
 
         // The same ids under another type and another user must not leak into type 1 of this user.
-        await h.Writer.WriteAsync(User, 2, [new ReadItem(5, 0), new ReadItem(6, 0)]).DefaultTimeout();
-        await h.Writer.WriteAsync(User + 1, 1, [new ReadItem(5, 0), new ReadItem(7, 0)]).DefaultTimeout();
+        await h.Writer.WriteAsync(User, 2, [new StoredRead(5, 0), new StoredRead(6, 0)]).DefaultTimeout();
+        await h.Writer.WriteAsync(User + 1, 1, [new StoredRead(5, 0), new StoredRead(7, 0)]).DefaultTimeout();
         Assert.Equal([1, 8, 32, 128, HistoryStore.MaxPreparedSlots], h.Store.PointQuerySlots);
 
         var text = new HistoryStore(h.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new StorageMetrics()) { PreparedPointQueries = false };
@@ -137,7 +137,7 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     public async Task A_point_session_prepares_each_statement_once_and_reuses_it_across_rentals()
     {
         await using var h = await StorageHarness.CreateAsync(Server, "reuse", databases: 1, tables: 1, configure: o => o.PointPoolSize = 1);
-        await h.Writer.WriteAsync(9, 1, Enumerable.Range(1, 300).Select(i => new ReadItem((ulong)i * 5, 0)).ToArray()).DefaultTimeout();
+        await h.Writer.WriteAsync(9, 1, Enumerable.Range(1, 300).Select(i => new StoredRead((ulong)i * 5, 0)).ToArray()).DefaultTimeout();
         var probe = Enumerable.Range(1, 400).Select(i => (ulong)i).ToArray();
 
         const int Calls = 20;
@@ -172,11 +172,11 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     public async Task A_repeated_read_keeps_the_latest_read_time()
     {
         await using var h = await StorageHarness.CreateAsync(Server, "latest");
-        await h.Writer.WriteAsync(5, 1, [new ReadItem(9, 2_000_000)]).DefaultTimeout();
-        await h.Writer.WriteAsync(5, 1, [new ReadItem(9, 1_000_000)]).DefaultTimeout();
+        await h.Writer.WriteAsync(5, 1, [new StoredRead(9, 2_000_000)]).DefaultTimeout();
+        await h.Writer.WriteAsync(5, 1, [new StoredRead(9, 1_000_000)]).DefaultTimeout();
         Assert.Equal(2000u, Assert.Single(await h.ScanAllAsync(5)).ReadAt);
 
-        await h.Writer.WriteAsync(5, 1, [new ReadItem(9, 3_000_000)]).DefaultTimeout();
+        await h.Writer.WriteAsync(5, 1, [new StoredRead(9, 3_000_000)]).DefaultTimeout();
         Assert.Equal(3000u, Assert.Single(await h.ScanAllAsync(5)).ReadAt);
     }
 
@@ -185,7 +185,7 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
     {
         await using var h = await StorageHarness.CreateAsync(Server, "forget");
         await Server.SqlAsync($"INSERT INTO {h.TableOf(77)} SELECT 77, seq % 3, seq, 1 FROM seq_1_to_25000", h.Options.DatabasePrefix + "_0");
-        await h.Writer.WriteAsync(78, 1, [new ReadItem(1, 0), new ReadItem(2, 0)]).DefaultTimeout();
+        await h.Writer.WriteAsync(78, 1, [new StoredRead(1, 0), new StoredRead(2, 0)]).DefaultTimeout();
 
         Assert.Equal(25_000, await h.Store.ForgetAsync(77).DefaultTimeout());
 
@@ -202,7 +202,7 @@ public sealed class HistoryStoreTests(MariaDbFixture fixture)
         const ulong Big = 1000;
         const ulong Small = 1001;
         await Server.SqlAsync($"INSERT INTO {h.TableOf(Big)} SELECT {Big}, seq % 2, seq, 1 FROM seq_1_to_300000", h.Options.DatabasePrefix + "_0");
-        await h.Writer.WriteAsync(Small, 1, Enumerable.Range(1, 400).Select(i => new ReadItem((ulong)i * 3, 0)).ToArray()).DefaultTimeout();
+        await h.Writer.WriteAsync(Small, 1, Enumerable.Range(1, 400).Select(i => new StoredRead((ulong)i * 3, 0)).ToArray()).DefaultTimeout();
         var probe = Enumerable.Range(1, 400).Select(i => (ulong)i).ToArray();
         var expected = probe.Select(id => id % 3 == 0).ToArray();
 

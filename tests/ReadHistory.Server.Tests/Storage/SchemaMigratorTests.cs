@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -65,7 +64,7 @@ public sealed class SchemaMigratorTests(MariaDbFixture fixture)
     [Fact]
     public async Task The_three_pools_have_distinct_connection_strings()
     {
-        await using var connections = new StorageConnections(new DatabaseOptions { PointPoolSize = 8, ScanPoolSize = 8, IngestPoolSize = 8 });
+        await using var connections = new StorageConnections(ShippedDefaults.Database(static o => (o.PointPoolSize, o.ScanPoolSize, o.IngestPoolSize) = (8, 8, 8)));
 
         var strings = Enum.GetValues<StoragePool>().Select(connections.ConnectionString).ToArray();
         Assert.Equal(3, strings.Distinct().Count());
@@ -96,7 +95,7 @@ public sealed class InnoDbFallbackTests : IAsyncLifetime
         var create = await _server!.SqlAsync($"SHOW CREATE TABLE {harness.TableOf(5)}");
         Assert.Contains("ENGINE=InnoDB", create, StringComparison.Ordinal);
         Assert.Contains("ROW_FORMAT=COMPRESSED", create, StringComparison.Ordinal);
-        await harness.Writer.WriteAsync(5, 1, [new ReadItem(42, 1_000_000)]).DefaultTimeout();
+        await harness.Writer.WriteAsync(5, 1, [new StoredRead(42, 1_000_000)]).DefaultTimeout();
         var found = new bool[2];
         await harness.Store.ContainsAsync(5, 1, new ulong[] { 42, 43 }, found).DefaultTimeout();
         Assert.Equal([true, false], found);

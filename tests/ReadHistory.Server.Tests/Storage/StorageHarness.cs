@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using ReadHistory.Server.Hosting;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 
@@ -26,15 +25,15 @@ internal sealed class StorageHarness : IAsyncDisposable
 
     public GroupCommitWriter Writer { get; private set; } = null!;
 
-    public static DatabaseOptions OptionsFor(MariaDbServer server, string prefix, int databases = 2, int tables = 2) => new()
+    public static DatabaseOptions OptionsFor(MariaDbServer server, string prefix, int databases = 2, int tables = 2) => ShippedDefaults.Database(o =>
     {
-        ConnectionString = server.ConnectionString(),
-        DatabasePrefix = prefix + "_" + Guid.NewGuid().ToString("N")[..8],
-        Databases = databases,
-        TablesPerDatabase = tables,
-        GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2),
-        GroupCommitRetryDelay = TimeSpan.FromMilliseconds(20),
-    };
+        o.ConnectionString = server.ConnectionString();
+        o.DatabasePrefix = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
+        o.Databases = databases;
+        o.TablesPerDatabase = tables;
+        o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(2);
+        o.GroupCommitRetryDelay = TimeSpan.FromMilliseconds(20);
+    });
 
     public static async Task<StorageHarness> CreateAsync(MariaDbServer server, string prefix, int databases = 2, int tables = 2, Action<DatabaseOptions>? configure = null)
     {

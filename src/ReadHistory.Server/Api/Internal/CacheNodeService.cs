@@ -2,7 +2,6 @@ using Grpc.Core;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
-using ReadHistory.Server.Hosting;
 using CacheNodeBase = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeBase;
 
 namespace ReadHistory.Server.Api.Internal;

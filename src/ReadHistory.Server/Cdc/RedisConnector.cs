@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
+using ReadHistory.Server.Topology;
 using StackExchange.Redis;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Cdc;
 
 /// <summary>
 /// The process's Redis connections, opened lazily with abortConnect=false so the process starts while Redis is down and
@@ -8,10 +10,10 @@ namespace ReadHistory.Server.Hosting;
 /// (scripts, lease, stream reads), and one dedicated to the coherence tail's blocking XREAD, which would otherwise hold
 /// the shared connection for the whole BLOCK time.
 /// </summary>
-internal sealed class RedisConnector(ReadHistoryOptions options) : IDisposable
+internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcOptions> cdc, NodePlacement node) : IDisposable
 {
-    private readonly Lazy<ConnectionMultiplexer> _connection = new(() => ConnectionMultiplexer.Connect(Configure(options.Redis, "readhistory-" + options.NodeName, blockFor: TimeSpan.Zero)));
-    private readonly Lazy<ConnectionMultiplexer> _tailConnection = new(() => ConnectionMultiplexer.Connect(Configure(options.Redis, "readhistory-" + options.NodeName, blockFor: options.Cdc.ReadPollInterval)));
+    private readonly Lazy<ConnectionMultiplexer> _connection = new(() => ConnectionMultiplexer.Connect(Configure(redis.Value, "readhistory-" + node.NodeName, blockFor: TimeSpan.Zero)));
+    private readonly Lazy<ConnectionMultiplexer> _tailConnection = new(() => ConnectionMultiplexer.Connect(Configure(redis.Value, "readhistory-" + node.NodeName, blockFor: cdc.Value.ReadPollInterval)));
 
     /// <summary>The shared connection (created on first use).</summary>
     public IConnectionMultiplexer Connection => _connection.Value;

@@ -4,13 +4,13 @@ using Xunit;
 
 namespace ReadHistory.Server.Tests.Storage;
 
-public sealed class StorageNamesTests
+public sealed class ShardNamesTests
 {
     [Fact]
     public void Shards_map_to_database_and_table_names_in_the_order_of_the_shard_map()
     {
         var map = new ShardMap(2, 2);
-        var names = new StorageNames("readhistory", 2, 2);
+        var names = new ShardNames("readhistory", 2, 2);
 
         for (ulong user = 1; user < 1000; user++)
         {
@@ -50,5 +50,5 @@ public sealed class StorageNamesTests
     [InlineData("a-b", false)]
     [InlineData("a`b", false)]
     public void Only_plain_identifiers_are_accepted(string name, bool ok) =>
-        Assert.Equal(ok, StorageNames.IsSafeIdentifier(name, 40));
+        Assert.Equal(ok, ShardNames.IsSafeIdentifier(name, 40));
 }

@@ -1,10 +1,11 @@
+using ReadHistory.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Health.V1;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Coherence;
 
 /// <summary>
 /// Warm start at node start-up: copy a serving peer's filters and take over its stream cursor instead of starting cold.
@@ -29,8 +30,9 @@ internal sealed partial class CoherenceTailer
     /// </summary>
     private async Task<(StreamCursor From, StreamCursor Tail)?> WarmStartAsync(ReadThroughCache cache, ChangeStreamReader reader, CancellationToken stoppingToken)
     {
-        var bound = options.Cache.WarmStartTimeout;
-        var peers = options.Cache.PeersOf(options.Topology, options.NodeName);
+        var settings = cacheOptions.Value;
+        var bound = settings.WarmStartTimeout;
+        var peers = placement.PeersIn(topology.Value);
         if (bound <= TimeSpan.Zero || peers.Count == 0)
         {
             return null;
@@ -71,8 +73,8 @@ internal sealed partial class CoherenceTailer
                 return null;
             }
 
-            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = options.Cache.WarmStartChunkBytes, WindowBytes = options.Cache.WarmStartWindowBytes }, _warmStartMetrics, time, _logger);
-            var result = await starter.WarmStartAsync(peer, options.Cache.Pool, AcceptCursor, stoppingToken).ConfigureAwait(false);
+            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = settings.WarmStartChunkBytes, WindowBytes = settings.WarmStartWindowBytes }, _warmStartMetrics, time, _logger);
+            var result = await starter.WarmStartAsync(peer, placement.Pool, AcceptCursor, stoppingToken).ConfigureAwait(false);
             if (!result.IsWarm || from is not { } cursor)
             {
                 continue;
@@ -105,7 +107,7 @@ internal sealed partial class CoherenceTailer
     {
         try
         {
-            using var channel = GrpcChannel.ForAddress(peer);
+            using var channel = ServiceChannels.Create(peer);
             var deadline = time.GetUtcNow().UtcDateTime + timeout;
             using var call = new Health.HealthClient(channel).CheckAsync(WholeServer, new CallOptions(deadline: deadline, cancellationToken: stoppingToken));
             var response = await call.ResponseAsync.ConfigureAwait(false);

@@ -1,13 +1,13 @@
+using Microsoft.Extensions.Options;
 using Prometheus;
-using ReadHistory.Server.Storage;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Storage;
 
 /// <summary>
 /// Opens the history database in the background at start and keeps trying with backoff until it succeeds, so the
 /// process starts (and reports not ready) while the database is down. Owns the store and the group-commit writer.
 /// </summary>
-internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
+internal sealed class DatabaseConnector(IOptions<DatabaseOptions> options, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Storage");
     private readonly StorageMetrics _metrics = new(metrics);
@@ -15,10 +15,6 @@ internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider
 
     /// <summary>The open database, or null while it cannot be reached yet.</summary>
     public OpenDatabase? Current => _open;
-
-    /// <summary>Registers the readiness check "database".</summary>
-    public void RegisterReadiness(Readiness readiness) =>
-        readiness.Register("database", _ => ValueTask.FromResult(_open is not null));
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -35,14 +31,15 @@ internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var settings = options.Value;
         var delay = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var database = await HistoryDatabase.OpenAsync(options.Database, _logger, stoppingToken).ConfigureAwait(false);
+                var database = await HistoryDatabase.OpenAsync(settings, _logger, stoppingToken).ConfigureAwait(false);
                 var store = new HistoryStore(database, _logger, _metrics);
-                var writer = new GroupCommitWriter(options.Database, database.Map, new MySqlShardFlusher(database), time, _logger, _metrics);
+                var writer = new GroupCommitWriter(settings, database.Map, new MySqlShardFlusher(database), time, _logger, _metrics);
                 _open = new OpenDatabase(store, writer);
                 Log.DatabaseOpened(_logger, database.Dialect.Kind);
                 return;
@@ -56,6 +53,3 @@ internal sealed class DatabaseConnector(ReadHistoryOptions options, TimeProvider
         }
     }
 }
-
-/// <summary>The storage objects of an open database.</summary>
-internal sealed record OpenDatabase(HistoryStore Store, GroupCommitWriter Writer);

@@ -1,22 +1,27 @@
 using System.Net;
-using ReadHistory.Server.Api;
 
 namespace ReadHistory.Server.Hosting;
 
-/// <summary>The service's configuration, bound from the "ReadHistory" section (appsettings.json, READHISTORY__ environment variables, --flags).</summary>
-internal sealed class ReadHistoryOptions
+/// <summary>
+/// The process's own settings, the top-level keys of the "ReadHistory" section (appsettings.json, ReadHistory__
+/// environment variables, --flags). Each room owns the options of its subsection (Storage: Database, Cache: Cache,
+/// Cdc: Cdc and Redis, Topology: Topology, Proxy: Proxy, Api: Limits); <see cref="ServerOptionsRegistration"/> binds
+/// and validates them all once at start. Defaults live in appsettings.json only (<see cref="NodeName"/> excepted: it
+/// comes from the machine).
+/// </summary>
+internal sealed class ServerOptions
 {
     /// <summary>The configuration section name.</summary>
     public const string Section = "ReadHistory";
 
     /// <summary>Roles this process runs: "all" or a list of proxy, cache, cdc.</summary>
-    public string Roles { get; set; } = "all";
+    public string Roles { get; set; } = string.Empty;
 
     /// <summary>Where gRPC is served (h2c unless a certificate is set), host:port.</summary>
-    public string GrpcListen { get; set; } = "127.0.0.1:50051";
+    public string GrpcListen { get; set; } = string.Empty;
 
     /// <summary>Where HTTP (metrics, health) is served, host:port.</summary>
-    public string HttpListen { get; set; } = "127.0.0.1:8080";
+    public string HttpListen { get; set; } = string.Empty;
 
     /// <summary>A PFX certificate turning gRPC to TLS; empty = cleartext HTTP/2.</summary>
     public string TlsCertificatePath { get; set; } = string.Empty;
@@ -25,50 +30,18 @@ internal sealed class ReadHistoryOptions
     public string TlsCertificatePassword { get; set; } = string.Empty;
 
     /// <summary>Largest gRPC message accepted, bytes.</summary>
-    public int MaxReceiveMessageBytes { get; set; } = 4 * 1024 * 1024;
+    public int MaxReceiveMessageBytes { get; set; }
 
     /// <summary>How long SIGTERM waits for in-flight calls before stopping.</summary>
-    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan ShutdownGrace { get; set; }
 
-    /// <summary>Request limits of the public API.</summary>
-    public RequestLimits Limits { get; set; } = new();
-
-    /// <summary>The database (the only strong state).</summary>
-    public DatabaseOptions Database { get; set; } = new();
-
-    /// <summary>This node's name (default: the HOSTNAME environment variable); a cache node takes its slot from its trailing ordinal.</summary>
+    /// <summary>This node's name (absent: the HOSTNAME environment variable, else the machine name); a cache node takes its slot from its trailing ordinal.</summary>
     public string NodeName { get; set; } = Environment.GetEnvironmentVariable("HOSTNAME") ?? Environment.MachineName;
 
-    /// <summary>The CDC role and the change-stream readers.</summary>
-    public Cdc.CdcOptions Cdc { get; set; } = new();
-
-    /// <summary>The cache role.</summary>
-    public CacheNodeOptions Cache { get; set; } = new();
-
-    /// <summary>Redis (change streams, CDC lease).</summary>
-    public RedisOptions Redis { get; set; } = new();
-
-    /// <summary>Cache pools, slots and replicas.</summary>
-    public TopologyOptions Topology { get; set; } = new();
-
-    /// <summary>Checks everything and returns every problem found, each naming its key.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Adds a problem per bad key (the roles are checked where they are parsed, see <see cref="ServerRolesParser"/>).</summary>
+    public void Validate(List<string> problems)
     {
-        var problems = new List<string>();
-        try
-        {
-            // "all" without Redis is a single node without change streams; naming cdc explicitly needs Redis.
-            ServerRolesParser.Parse(Roles);
-            if (Roles.Contains("cdc", StringComparison.OrdinalIgnoreCase) && !Redis.IsConfigured)
-            {
-                problems.Add($"{Section}:Redis:Configuration: the cdc role publishes to Redis streams; set a Redis configuration");
-            }
-        }
-        catch (FormatException e)
-        {
-            problems.Add($"{Section}:Roles: {e.Message}");
-        }
-
+        ArgumentNullException.ThrowIfNull(problems);
         CheckEndPoint(GrpcListen, "GrpcListen", problems);
         CheckEndPoint(HttpListen, "HttpListen", problems);
         if (TlsCertificatePath.Length > 0 && !File.Exists(TlsCertificatePath))
@@ -85,23 +58,6 @@ internal sealed class ReadHistoryOptions
         {
             problems.Add($"{Section}:ShutdownGrace: {ShutdownGrace} is outside 0 .. 10 minutes");
         }
-
-        if (Limits.MaxIdsPerCall is < 1 or > 1_000_000)
-        {
-            problems.Add($"{Section}:Limits:MaxIdsPerCall: {Limits.MaxIdsPerCall} is outside 1 .. 1,000,000");
-        }
-
-        if (Limits.MaxBatchUsers is < 1 or > 100_000)
-        {
-            problems.Add($"{Section}:Limits:MaxBatchUsers: {Limits.MaxBatchUsers} is outside 1 .. 100,000");
-        }
-
-        Database.Validate(problems);
-        Topology.Validate(problems);
-        Cache.Validate(problems);
-        Redis.Validate(problems);
-        Cdc.Validate(problems);
-        return problems;
     }
 
     /// <summary>Parses host:port into an endpoint (host must be an IP address, "localhost" or "*").</summary>

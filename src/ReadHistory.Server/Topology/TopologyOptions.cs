@@ -1,4 +1,4 @@
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Topology;
 
 /// <summary>
 /// Cache pools → slots → replica endpoints, under ReadHistory:Topology. The proxy routes by it and the CDC groups
@@ -6,6 +6,9 @@ namespace ReadHistory.Server.Hosting;
 /// </summary>
 internal sealed class TopologyOptions
 {
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ReadHistory:Topology";
+
     /// <summary>The cache pools; empty means one pool named "default" served in-process (role all).</summary>
     public List<PoolOptions> Pools { get; set; } = [];
 
@@ -17,7 +20,7 @@ internal sealed class TopologyOptions
         for (var p = 0; p < Pools.Count; p++)
         {
             var pool = Pools[p];
-            var key = $"ReadHistory:Topology:Pools:{p}";
+            var key = $"{Section}:Pools:{p}";
             if (!IsTag(pool.Name) || pool.Name.Length == 0)
             {
                 problems.Add($"{key}:Name: '{pool.Name}' must be 1-64 of a-z, 0-9, '_' and '-'");
@@ -65,24 +68,4 @@ internal sealed class TopologyOptions
 
     private static bool IsTag(string text) =>
         text.Length <= 64 && text.All(static c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');
-}
-
-/// <summary>One cache pool: the tenants it serves and its slots.</summary>
-internal sealed class PoolOptions
-{
-    /// <summary>The pool's name (feed, push, ...), used in stream keys and metric labels.</summary>
-    public string Name { get; set; } = "default";
-
-    /// <summary>Tenant tags routed to this pool; "" is the default tenant.</summary>
-    public List<string> Tenants { get; set; } = [];
-
-    /// <summary>The slots, in order: slot k of S is JumpConsistentHash(user, S) == k.</summary>
-    public List<SlotOptions> Slots { get; set; } = [];
-}
-
-/// <summary>One slot: its replicas' gRPC endpoints.</summary>
-internal sealed class SlotOptions
-{
-    /// <summary>Replica endpoints (http://host:port), in replica order.</summary>
-    public List<string> Replicas { get; set; } = [];
 }

@@ -1,17 +1,19 @@
 using System.Globalization;
 
-namespace ReadHistory.Server.Storage;
+namespace ReadHistory.Core.Routing;
 
 /// <summary>
 /// Names of the history databases and tables: <c>`{prefix}_{d}`.`reads_{t}`</c>, and the meta database
 /// <c>`{prefix}_meta`</c>. Names are built from a validated prefix and integers only, so they can be spliced into SQL.
+/// Here, beside <see cref="ShardMap"/>, because the server's storage and the load generator's direct SQL both name
+/// shards this way (the load generator does not reference the server).
 /// </summary>
-internal sealed class StorageNames
+public sealed class ShardNames
 {
     private readonly string[] _qualifiedTables;
 
     /// <summary>Creates the names for a prefix and a shard shape.</summary>
-    public StorageNames(string prefix, int databases, int tablesPerDatabase)
+    public ShardNames(string prefix, int databases, int tablesPerDatabase)
     {
         if (!IsSafeIdentifier(prefix, 40))
         {
@@ -46,7 +48,7 @@ internal sealed class StorageNames
     /// <summary>Name of table <paramref name="index"/> inside a database.</summary>
     public static string Table(int index) => "reads_" + index.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The quoted <c>`db`.`table`</c> of a shard (0 .. D×T-1, as <see cref="Core.Routing.ShardMap.ShardOf"/>).</summary>
+    /// <summary>The quoted <c>`db`.`table`</c> of a shard (0 .. D×T-1, as <see cref="ShardMap.ShardOf"/>).</summary>
     public string QualifiedTable(int shard) => _qualifiedTables[shard];
 
     /// <summary>Whether a name is 1 .. <paramref name="maxLength"/> ASCII letters, digits or underscores.</summary>

@@ -1,23 +1,20 @@
+using Microsoft.Extensions.Options;
 using Prometheus;
-using ReadHistory.Server.Cache;
+using ReadHistory.Server.Storage;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Cache;
 
 /// <summary>
 /// The cache role's T1 cache: created once the database is open (its misses and rebuilds read the database), so the
 /// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>.
 /// </summary>
-internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
+internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private volatile ReadThroughCache? _cache;
 
     /// <summary>The cache, or null until the database has been reached.</summary>
     public ReadThroughCache? Current => _cache;
-
-    /// <summary>Registers the readiness check "cache".</summary>
-    public void RegisterReadiness(Readiness readiness) =>
-        readiness.Register("cache", _ => ValueTask.FromResult(_cache is not null));
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -40,7 +37,7 @@ internal sealed class CacheNodeHost(ReadHistoryOptions options, DatabaseConnecto
         if (database.Current is { } open)
         {
             var source = new StorageHistorySource(open.Store, open.Writer);
-            _cache = new ReadThroughCache(options.Cache.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics);
+            _cache = new ReadThroughCache(options.Value.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics);
         }
     }
 }

@@ -1,10 +1,12 @@
+using Microsoft.Extensions.Options;
 using Prometheus;
-using ReadHistory.Server.Cdc;
+using ReadHistory.Server.Storage;
+using ReadHistory.Server.Topology;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Cdc;
 
 /// <summary>The CDC role: one <see cref="CdcPublisher"/> (leader by lease in Redis, or a standby) for the process's lifetime.</summary>
-internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : IHostedService, IAsyncDisposable
+internal sealed class CdcHost(IOptions<CdcOptions> cdc, IOptions<DatabaseOptions> database, IOptions<TopologyOptions> topology, IOptions<RedisOptions> redisOptions, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : IHostedService, IAsyncDisposable
 {
     private CdcPublisher? _publisher;
 
@@ -14,7 +16,7 @@ internal sealed class CdcHost(ReadHistoryOptions options, RedisConnector redis, 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _publisher = new CdcPublisher(options.Cdc, options.Database, options.Topology, options.Redis, redis.Connection, time, loggers.CreateLogger("ReadHistory.Cdc"), new CdcMetrics(metrics));
+        _publisher = new CdcPublisher(cdc.Value, database.Value, topology.Value, redisOptions.Value, redis.Connection, time, loggers.CreateLogger("ReadHistory.Cdc"), new CdcMetrics(metrics));
         return _publisher.StartAsync(cancellationToken);
     }
 

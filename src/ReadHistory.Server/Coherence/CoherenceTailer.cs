@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
+using ReadHistory.Server.Topology;
 
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Coherence;
 
 /// <summary>
 /// Keeps a cache node coherent: tails its slot's change stream and sets bits in place for the users it holds
@@ -13,7 +15,17 @@ namespace ReadHistory.Server.Hosting;
 /// same way. Dropped users are rebuilt from the database on their next miss. Until it tails (and, after a warm start,
 /// has replayed the stream up to where it was when the copy ended) it reports "coherence" not ready.
 /// </summary>
-internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheNodeHost node, RedisConnector redis, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics) : BackgroundService
+internal sealed partial class CoherenceTailer(
+    IOptions<CacheNodeOptions> cacheOptions,
+    IOptions<CdcOptions> cdcOptions,
+    IOptions<RedisOptions> redisOptions,
+    IOptions<TopologyOptions> topology,
+    NodePlacement placement,
+    CacheNodeHost node,
+    RedisConnector redis,
+    TimeProvider time,
+    ILoggerFactory loggers,
+    CollectorRegistry metrics) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
@@ -21,34 +33,30 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     // The pool's children, made with the tailer so they are exported (as 0) before the stream is tailed.
     private readonly Histogram.Child _lag = Metrics.WithCustomRegistry(metrics)
         .CreateHistogram("readhistory_coherence_lag_seconds", "Commit in the database to change applied on this replica.", new HistogramConfiguration { LabelNames = ["pool"], Buckets = LagBuckets })
-        .WithLabels(options.Cache.Pool);
+        .WithLabels(placement.Pool);
 
     private readonly Counter.Child _gaps = Metrics.WithCustomRegistry(metrics)
         .CreateCounter("readhistory_coherence_gaps_total", "Times the change stream could not prove continuity and every filter was dropped.", "pool")
-        .WithLabels(options.Cache.Pool);
+        .WithLabels(placement.Pool);
 
     private readonly Counter.Child _changes = Metrics.WithCustomRegistry(metrics)
         .CreateCounter("readhistory_coherence_changes_total", "Changes read from the slot's stream (applied or ignored).", "pool")
-        .WithLabels(options.Cache.Pool);
+        .WithLabels(placement.Pool);
 
     // Owned here, not by each attempt's WarmStarter, so the warm-start counters stay exported for the node's lifetime.
-    private readonly WarmStartMetrics _warmStartMetrics = new(options.Cache.Pool, metrics);
+    private readonly WarmStartMetrics _warmStartMetrics = new(placement.Pool, metrics);
     private readonly long _started = time.GetTimestamp();
     private volatile bool _tailing;
     private volatile Applied? _applied;
 
     /// <summary>The slot this node tails.</summary>
-    public int Slot { get; } = options.Cache.SlotOf(options.NodeName);
+    public int Slot => placement.Slot;
 
     /// <summary>
     /// The cursor a Snapshot of this node carries: the position of the last change applied to its filters (published
     /// after the change's bits are set), empty until the node tails its stream.
     /// </summary>
     public SnapshotCursorSource Cursors => new AppliedCursorSource(this);
-
-    /// <summary>Registers the readiness check "coherence".</summary>
-    public void RegisterReadiness(Readiness readiness) =>
-        readiness.Register("coherence", _ => ValueTask.FromResult(IsReady));
 
     /// <inheritdoc />
     public override void Dispose()
@@ -61,7 +69,7 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var cache = await WaitForCacheAsync(stoppingToken).ConfigureAwait(false);
-        var reader = new ChangeStreamReader(redis.Connection, redis.TailConnection, options.Redis, options.Cdc, options.Cache.Pool, Slot, time, _logger);
+        var reader = new ChangeStreamReader(redis.Connection, redis.TailConnection, redisOptions.Value, cdcOptions.Value, placement.Pool, Slot, time, _logger);
         StreamCursor cursor;
         StreamCursor? catchUpTo = null;
         if (await WarmStartAsync(cache, reader, stoppingToken).ConfigureAwait(false) is { } warm)
@@ -115,8 +123,11 @@ internal sealed partial class CoherenceTailer(ReadHistoryOptions options, CacheN
         }
     }
 
-    // Ready once tailing (caught up after a warm start), or anyway once the warm-start bound has passed since start.
-    private bool IsReady => _tailing || (_applied is not null && time.GetElapsedTime(_started) >= options.Cache.WarmStartTimeout);
+    /// <summary>
+    /// The readiness check "coherence": ready once tailing (caught up after a warm start), or anyway once the warm-start
+    /// bound has passed since start.
+    /// </summary>
+    public bool IsReady => _tailing || (_applied is not null && time.GetElapsedTime(_started) >= cacheOptions.Value.WarmStartTimeout);
 
     private async Task<ReadThroughCache> WaitForCacheAsync(CancellationToken stoppingToken)
     {

@@ -1,4 +1,4 @@
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server;
 
 /// <summary>Histogram bucket upper bounds shared by the project's histograms (see docs/metrics.md, "Adding a metric").</summary>
 internal static class MetricBuckets

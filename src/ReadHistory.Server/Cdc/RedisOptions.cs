@@ -1,8 +1,14 @@
-namespace ReadHistory.Server.Hosting;
+namespace ReadHistory.Server.Cdc;
 
-/// <summary>Redis, which carries the per-slot change streams and the CDC lease, under ReadHistory:Redis.</summary>
+/// <summary>
+/// Redis, which carries the per-slot change streams and the CDC lease, under ReadHistory:Redis (in the CDC room: the
+/// streams are what Redis is for here; coherence reads them through this room). Defaults live in appsettings.json.
+/// </summary>
 internal sealed class RedisOptions
 {
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ReadHistory:Redis";
+
     /// <summary>
     /// StackExchange.Redis configuration string (host:port[,options]); empty = no Redis: no change streams, so no CDC
     /// role and no coherence between replicas (a single cache node per slot still answers correctly on its own writes).
@@ -13,14 +19,14 @@ internal sealed class RedisOptions
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Configuration);
 
     /// <summary>Prefix of every key this service writes, so several deployments can share one Redis.</summary>
-    public string KeyPrefix { get; set; } = "rh";
+    public string KeyPrefix { get; set; } = string.Empty;
 
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
         if (KeyPrefix.Length is < 1 or > 32 || KeyPrefix.Any(static c => char.IsWhiteSpace(c) || c is '{' or '}'))
         {
-            problems.Add($"ReadHistory:Redis:KeyPrefix: '{KeyPrefix}' must be 1-32 characters without spaces or braces");
+            problems.Add($"{Section}:KeyPrefix: '{KeyPrefix}' must be 1-32 characters without spaces or braces");
         }
     }
 }

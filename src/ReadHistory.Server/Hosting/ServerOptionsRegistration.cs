@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Options;
+using ReadHistory.Server.Api;
+using ReadHistory.Server.Cache;
+using ReadHistory.Server.Cdc;
+using ReadHistory.Server.Proxy;
+using ReadHistory.Server.Storage;
+using ReadHistory.Server.Topology;
+
+namespace ReadHistory.Server.Hosting;
+
+/// <summary>
+/// Binds every room's options class to its section and validates them all once, at start, whatever the roles (so a
+/// proxy's settings are checked on a cache node too, and a bad key never waits for the first call to surface).
+/// </summary>
+internal static class ServerOptionsRegistration
+{
+    /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
+    public static IServiceCollection AddServerOptions(this IServiceCollection services)
+    {
+        Bind<ServerOptions>(services, ServerOptions.Section);
+        services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        Add<RequestLimits>(services, RequestLimits.Section, static (o, p) => o.Validate(p));
+        Add<DatabaseOptions>(services, DatabaseOptions.Section, static (o, p) => o.Validate(p));
+        Add<CacheNodeOptions>(services, CacheNodeOptions.Section, static (o, p) => o.Validate(p));
+        Add<RedisOptions>(services, RedisOptions.Section, static (o, p) => o.Validate(p));
+        Add<CdcOptions>(services, CdcOptions.Section, static (o, p) => o.Validate(p));
+        Add<TopologyOptions>(services, TopologyOptions.Section, static (o, p) => o.Validate(p));
+        Add<ProxyOptions>(services, ProxyOptions.Section, static (o, p) => o.Validate(p));
+        return services;
+    }
+
+    /// <summary>
+    /// Binds and validates every room's options from <paramref name="configuration"/> and returns every problem, each
+    /// naming its key; a value that does not bind at all (a word where a number belongs) is a problem too. Run before
+    /// the host is built: building it already reads some options (shutdown timeout, Kestrel), and the first options
+    /// class to fail would otherwise hide the problems of the others.
+    /// </summary>
+    public static IReadOnlyList<string> Problems(IConfiguration configuration)
+    {
+        using var services = new ServiceCollection().AddSingleton(configuration).AddServerOptions().BuildServiceProvider();
+        try
+        {
+            services.GetRequiredService<IStartupValidator>().Validate();
+            return [];
+        }
+        catch (OptionsValidationException e)
+        {
+            return [.. e.Failures];
+        }
+        catch (AggregateException e)
+        {
+            var problems = new List<string>();
+            foreach (var inner in e.InnerExceptions)
+            {
+                if (inner is OptionsValidationException validation)
+                {
+                    problems.AddRange(validation.Failures);
+                }
+                else
+                {
+                    problems.Add(inner.Message);
+                }
+            }
+
+            return problems;
+        }
+        catch (InvalidOperationException e)
+        {
+            return [e.Message];
+        }
+    }
+
+    private static void Add<T>(IServiceCollection services, string section, Action<T, List<string>> validate)
+        where T : class
+    {
+        Bind<T>(services, section);
+        services.AddSingleton<IValidateOptions<T>>(new ProblemsValidator<T>(validate));
+    }
+
+    // Bound once, without a change-token source (unlike BindConfiguration): options are read at start and never
+    // re-bound on a configuration reload, so a bad reload cannot fail validation behind a running host. The one value
+    // reloaded while running, the topology, is re-read and checked by the proxy's router itself (a bad reload is
+    // refused and logged, the old table stays).
+    private static void Bind<T>(IServiceCollection services, string section)
+        where T : class =>
+        services.AddOptions<T>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(section).Bind(options))
+            .ValidateOnStart();
+}
