@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Storage;
-using ReadHistory.Server.Tests.Storage;
+using ReadHistory.Server.IntegrationTests.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.Server.IntegrationTests.Cache;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class ReadThroughCacheMariaDbTests(MariaDbFixture fixture)

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using ReadHistory.Server.Cache;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.Server.IntegrationTests.Cache;
 
 /// <summary>Warm start from a real cache-role host (its CacheNode.Snapshot binding) on MariaDB.</summary>
 [Collection(MariaDbFixture.Collection)]

@@ -2,11 +2,12 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Topology;
-using ReadHistory.Server.Tests.Storage;
+using ReadHistory.Server.IntegrationTests.Storage;
 using ReadHistory.TestSupport;
 using StackExchange.Redis;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Cdc;
+namespace ReadHistory.Server.IntegrationTests.Cdc;
 
 /// <summary>A migrated history schema, a Redis key prefix and a topology of its own, with publishers and readers over them.</summary>
 internal sealed class CdcHarness : IAsyncDisposable

@@ -4,7 +4,7 @@ using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Cdc;
+namespace ReadHistory.Server.IntegrationTests.Cdc;
 
 [Collection(CdcServersFixture.Collection)]
 public sealed class CdcPublisherTests(CdcServersFixture servers)

@@ -1,7 +1,7 @@
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Cdc;
+namespace ReadHistory.Server.IntegrationTests.Cdc;
 
 /// <summary>A MariaDB (ROW binlog with GTIDs) and a Redis shared by the CDC tests; each test uses its own database prefix and key prefix.</summary>
 public sealed class CdcServersFixture : IAsyncLifetime

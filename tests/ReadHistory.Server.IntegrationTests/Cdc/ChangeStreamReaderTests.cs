@@ -3,7 +3,7 @@ using ReadHistory.TestSupport;
 using StackExchange.Redis;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Cdc;
+namespace ReadHistory.Server.IntegrationTests.Cdc;
 
 [Collection(CdcServersFixture.Collection)]
 public sealed class ChangeStreamReaderTests(CdcServersFixture servers)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// The exact model of a coherence test: every content id whose MarkRead was acknowledged, per user. Writes that

@@ -1,10 +1,10 @@
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
-using ReadHistory.Server.Tests.Cdc;
+using ReadHistory.Server.IntegrationTests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// The commit time a batch carries is what replicas measure their lag from (aim: P99 ≤ 100 ms). The binlog stamps

@@ -4,11 +4,11 @@ using ReadHistory.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ReadHistory.Core.Routing;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// One slot served by two cache replicas (A and B) kept coherent by a CDC host, all in this process on loopback,

@@ -1,12 +1,12 @@
 using ReadHistory.Api.V1;
 using ReadHistory.Core.Routing;
 using ReadHistory.Server.Storage;
-using ReadHistory.Server.Tests.Cdc;
+using ReadHistory.Server.IntegrationTests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// Two replicas of one slot and a CDC host through the failures coherence must survive — Redis restarted (keeping or

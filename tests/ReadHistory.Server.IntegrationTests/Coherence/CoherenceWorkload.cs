@@ -2,7 +2,7 @@ using ReadHistory.Api.V1;
 using Grpc.Core;
 using ReadHistory.TestSupport;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// What the coherence tests do to a <see cref="CoherenceCluster"/>: bursts of acknowledged writes recorded in an exact

@@ -8,16 +8,17 @@ using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Coherence;
 using ReadHistory.Server.Storage;
-using ReadHistory.Server.Tests.Cache;
-using ReadHistory.Server.Tests.Cdc;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Cache;
+using ReadHistory.Server.IntegrationTests.Cdc;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
-using Replica = ReadHistory.Server.Tests.Coherence.CoherenceCluster.Replica;
+using ReadHistory.TestSupport.Server;
+using Replica = ReadHistory.Server.IntegrationTests.Coherence.CoherenceCluster.Replica;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
-namespace ReadHistory.Server.Tests.Coherence;
+namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// The edges of warm start with real MariaDB, Redis and CDC and several in-process hosts: a joining replica whose

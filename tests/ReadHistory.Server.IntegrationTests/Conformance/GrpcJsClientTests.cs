@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Grpc.Core;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>The independent @grpc/grpc-js client (Conformance/js/client.js) calls our server (roles all) on Grpc.AspNetCore.</summary>
 [Collection(MariaDbFixture.Collection)]

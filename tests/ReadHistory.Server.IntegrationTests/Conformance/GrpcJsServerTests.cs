@@ -2,12 +2,12 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ReadHistory.Server.Tests.Conformance.V1;
+using ReadHistory.Server.IntegrationTests.Conformance.V1;
 using ReadHistory.TestSupport;
 using Xunit;
-using EchoClient = ReadHistory.Server.Tests.Conformance.V1.Echo.EchoClient;
+using EchoClient = ReadHistory.Server.IntegrationTests.Conformance.V1.Echo.EchoClient;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>Grpc.Net.Client, as the proxy, CLI and warm start use it, calls the independent @grpc/grpc-js echo server.</summary>
 public sealed class GrpcJsServerTests(NodeServerFixture fixture) : IClassFixture<NodeServerFixture>, IDisposable

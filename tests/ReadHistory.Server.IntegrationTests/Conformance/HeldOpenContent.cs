@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>A gRPC request body that sends some bytes and then stays open, as a client streaming a huge or slow message would.</summary>
 internal sealed class HeldOpenContent : HttpContent

@@ -4,7 +4,7 @@ using System.Reflection;
 using System.Text.Json;
 using ReadHistory.TestSupport;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>
 /// The independent @grpc/grpc-js peer in Conformance/js: installs its packages once (npm ci, bounded), runs the client
@@ -15,7 +15,7 @@ public static class NodePeer
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private static bool _installed;
 
-    /// <summary>The folder with the scripts and package.json: tests/ReadHistory.Server.Tests/Conformance/js, recorded at build time.</summary>
+    /// <summary>The folder with the scripts and package.json: tests/ReadHistory.Server.IntegrationTests/Conformance/js, recorded at build time.</summary>
     public static string Folder { get; } = typeof(NodePeer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "ConformanceFolder").Value!;
 

@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>The grpc-js echo server (Conformance/js/server.js), started once for a test class.</summary>
 public sealed class NodeServerFixture : IAsyncLifetime

@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using ReadHistory.TestSupport;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>Hand-made gRPC requests over a plain HttpClient, for inputs a gRPC client would never send.</summary>
 internal static class RawGrpc

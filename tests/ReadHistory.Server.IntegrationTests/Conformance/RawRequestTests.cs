@@ -3,11 +3,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using ReadHistory.Api.V1;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Conformance;
+namespace ReadHistory.Server.IntegrationTests.Conformance;
 
 /// <summary>Malformed gRPC requests to our server (roles all): each gets a status, and the server keeps serving.</summary>
 [Collection(MariaDbFixture.Collection)]

@@ -7,7 +7,7 @@ using Xunit;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)

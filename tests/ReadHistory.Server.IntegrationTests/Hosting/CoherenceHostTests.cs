@@ -2,12 +2,12 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ReadHistory.Server.Tests.Cdc;
+using ReadHistory.Server.IntegrationTests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 [Collection(CdcServersFixture.Collection)]
 public sealed class CoherenceHostTests(CdcServersFixture servers)

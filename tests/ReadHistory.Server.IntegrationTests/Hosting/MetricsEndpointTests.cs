@@ -1,10 +1,10 @@
 using Grpc.Net.Client;
 using ReadHistory.Api.V1;
-using ReadHistory.Server.Tests.Cdc;
+using ReadHistory.Server.IntegrationTests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 /// <summary>/metrics of real hosts: what promtool thinks of it, and one registry per host.</summary>
 [Collection(CdcServersFixture.Collection)]

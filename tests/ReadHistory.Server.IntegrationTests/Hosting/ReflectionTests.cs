@@ -4,7 +4,7 @@ using Grpc.Reflection.V1Alpha;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 /// <summary>Server reflection (what grpcurl uses) on a real host of roles all.</summary>
 [Collection(MariaDbFixture.Collection)]

@@ -17,7 +17,7 @@ using Xunit;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime

@@ -9,8 +9,9 @@ using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 /// <summary>A readhistory host on loopback ports chosen by the OS, against a private MariaDB, for in-process tests.</summary>
 internal sealed class TestHost : IAsyncDisposable

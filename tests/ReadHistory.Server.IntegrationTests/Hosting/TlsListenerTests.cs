@@ -8,7 +8,7 @@ using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 /// <summary>The gRPC listener with ReadHistory:TlsCertificatePath set: TLS (ALPN h2) and nothing else.</summary>
 [Collection(MariaDbFixture.Collection)]

@@ -6,13 +6,14 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Coherence;
-using ReadHistory.Server.Tests.Cache;
-using ReadHistory.Server.Tests.Cdc;
+using ReadHistory.Server.IntegrationTests.Cache;
+using ReadHistory.Server.IntegrationTests.Cdc;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 
-namespace ReadHistory.Server.Tests.Hosting;
+namespace ReadHistory.Server.IntegrationTests.Hosting;
 
 /// <summary>
 /// Warm start at node start-up with real MariaDB, Redis and CDC: a new replica of a slot copies a serving peer's filters,

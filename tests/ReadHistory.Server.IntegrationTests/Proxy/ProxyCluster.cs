@@ -3,12 +3,12 @@ using ReadHistory.Api.Internal.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Health.V1;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 /// <summary>An in-process cluster: cache-role hosts per pool × slot × replica and one proxy host routing to them, one shared schema.</summary>
 internal sealed class ProxyCluster : IAsyncDisposable

@@ -5,7 +5,7 @@ using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class ProxyFailoverTests(MariaDbFixture mariaDb)

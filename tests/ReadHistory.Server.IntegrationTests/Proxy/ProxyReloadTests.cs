@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class ProxyReloadTests(MariaDbFixture mariaDb)

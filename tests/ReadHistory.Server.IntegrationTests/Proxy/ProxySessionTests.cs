@@ -3,12 +3,12 @@ using ReadHistory.Api.V1;
 using ReadHistory.Core.Routing;
 using Grpc.Core;
 using Grpc.Net.Client;
-using ReadHistory.Server.Tests.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class ProxySessionTests(MariaDbFixture mariaDb)

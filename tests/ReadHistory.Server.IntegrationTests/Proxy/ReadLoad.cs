@@ -2,7 +2,7 @@ using ReadHistory.Api.V1;
 using Grpc.Core;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 /// <summary>A bounded read load through the proxy: users 1..Users each marked read of content 1000 + user; every answer is checked.</summary>
 internal sealed class ReadLoad

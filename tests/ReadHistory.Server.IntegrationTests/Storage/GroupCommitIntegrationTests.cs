@@ -3,7 +3,7 @@ using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Storage;
+namespace ReadHistory.Server.IntegrationTests.Storage;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)

@@ -1,7 +1,7 @@
 using ReadHistory.TestSupport;
 using Xunit;
 
-namespace ReadHistory.Server.Tests.Storage;
+namespace ReadHistory.Server.IntegrationTests.Storage;
 
 /// <summary>The one MariaDB collection of this test assembly (every real-server test class joins it).</summary>
 [CollectionDefinition(MariaDbFixture.Collection)]

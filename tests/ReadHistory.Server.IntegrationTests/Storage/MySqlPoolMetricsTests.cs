@@ -2,8 +2,9 @@ using Prometheus;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Storage;
+namespace ReadHistory.Server.IntegrationTests.Storage;
 
 [Collection(MariaDbFixture.Collection)]
 public sealed class MySqlPoolMetricsTests(MariaDbFixture fixture)

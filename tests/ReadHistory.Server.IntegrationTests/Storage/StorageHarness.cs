@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
+using ReadHistory.TestSupport.Server;
 
-namespace ReadHistory.Server.Tests.Storage;
+namespace ReadHistory.Server.IntegrationTests.Storage;
 
 /// <summary>A migrated schema under a unique prefix on a test server, with a store and a writer; dropped on dispose.</summary>
 internal sealed class StorageHarness : IAsyncDisposable

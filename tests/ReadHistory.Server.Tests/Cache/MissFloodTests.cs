@@ -1,6 +1,7 @@
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using ReadHistory.TestSupport.Server;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 
 namespace ReadHistory.Server.Tests.Cache;
 

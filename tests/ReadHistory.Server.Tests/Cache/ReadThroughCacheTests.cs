@@ -1,8 +1,9 @@
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Cache;
 

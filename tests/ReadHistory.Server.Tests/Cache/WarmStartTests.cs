@@ -4,6 +4,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Cache;
 

@@ -4,6 +4,7 @@ using MySqlConnector;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Storage;
 

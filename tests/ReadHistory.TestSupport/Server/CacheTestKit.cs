@@ -4,7 +4,7 @@ using ReadHistory.Server.Cache;
 using Xunit;
 using ReadHistory.Server.Storage;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.TestSupport.Server;
 
 /// <summary>Builders and waits shared by the cache tests; every wait has a timeout, so no test hangs.</summary>
 internal static class CacheTestKit

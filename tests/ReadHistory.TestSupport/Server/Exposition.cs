@@ -1,7 +1,7 @@
 using System.Text;
 using Prometheus;
 
-namespace ReadHistory.Server.Tests;
+namespace ReadHistory.TestSupport.Server;
 
 /// <summary>What a registry would serve on /metrics, for tests that check series without a host.</summary>
 internal static class Exposition

@@ -3,7 +3,7 @@ using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Storage;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.TestSupport.Server;
 
 /// <summary>
 /// A test double of the database for the cache logic: rows in a dictionary under one lock, with hooks to hold a scan

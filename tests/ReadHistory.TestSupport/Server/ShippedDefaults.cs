@@ -5,7 +5,7 @@ using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Proxy;
 using ReadHistory.Server.Storage;
 
-namespace ReadHistory.Server.Tests;
+namespace ReadHistory.TestSupport.Server;
 
 /// <summary>
 /// Options as the server ships them: bound from its appsettings.json (copied beside the tests), the one place the

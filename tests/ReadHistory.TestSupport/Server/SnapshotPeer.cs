@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Server.Cache;
 
-namespace ReadHistory.Server.Tests.Cache;
+namespace ReadHistory.TestSupport.Server;
 
 /// <summary>
 /// A warm-start peer for tests: CacheNode.Snapshot over a <see cref="ReadThroughCache"/>, served by Grpc.AspNetCore on
