@@ -22,10 +22,10 @@ public sealed class WarmStartHostTests(MariaDbFixture mariaDb)
             await CacheTestKit.CheckAsync(peer, u, 1, 1);
         }
 
-        await CacheTestKit.WaitUntilAsync(() => peer.RebuildsInFlight == 0 && peer.Filters.Users == 20, "the host to hold 20 users");
+        await Poll.UntilAsync(() => peer.RebuildsInFlight == 0 && peer.Filters.Users == 20, "the host to hold 20 users");
         var receiverSource = new InMemoryHistorySource();
         await using var receiver = CacheTestKit.NewNode(receiverSource, CacheTestKit.Options(budgetBytes: 16 << 20));
-        using var starter = WarmStartTests.NewStarter(receiver, chunkBytes: 1024);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 1024);
 
         var result = await starter.WarmStartAsync(host.Grpc, "default", CancellationToken.None).DefaultTimeout();
 
@@ -49,7 +49,7 @@ public sealed class WarmStartHostTests(MariaDbFixture mariaDb)
     {
         await using var host = await TestHost.StartReadyAsync(TestHost.Settings("cache", mariaDb.Server.ConnectionString(), "warm" + Guid.NewGuid().ToString("N")[..8]));
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options());
-        using var starter = WarmStartTests.NewStarter(receiver);
+        using var starter = CacheTestKit.NewStarter(receiver);
 
         var result = await starter.WarmStartAsync(host.Grpc, "push", CancellationToken.None).DefaultTimeout();
 

@@ -76,17 +76,19 @@ internal sealed class CdcHarness : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var connection = await ConnectionMultiplexer.ConnectAsync(configuration.Clone()).DefaultTimeout();
-            for (var wait = 0; wait < 100 && !connection.IsConnected; wait++)
+            try
             {
-                await Task.Delay(50);
+                await Poll.UntilAsync(() => connection.IsConnected, "the multiplexer to connect", TimeSpan.FromSeconds(5));
+                return connection;
             }
-
-            if (connection.IsConnected || attempt == 3)
+            catch (TimeoutException) when (attempt < 3)
+            {
+                connection.Dispose();
+            }
+            catch (TimeoutException)
             {
                 return connection;
             }
-
-            connection.Dispose();
         }
     }
 
@@ -101,8 +103,8 @@ internal sealed class CdcHarness : IAsyncDisposable
     {
         var publisher = CreatePublisher();
         await publisher.StartAsync(CancellationToken.None);
-        await WaitUntilAsync(() => publisher.IsLeader && publisher.Epoch != 0, "the publisher leads");
-        await WaitUntilAsync(() => publisher.LastPublishedPosition is not null, "the publisher is positioned");
+        await Poll.UntilAsync(() => publisher.IsLeader && publisher.Epoch != 0, "the publisher leads");
+        await Poll.UntilAsync(() => publisher.LastPublishedPosition is not null, "the publisher is positioned");
         return publisher;
     }
 
@@ -153,32 +155,12 @@ internal sealed class CdcHarness : IAsyncDisposable
     public async Task<List<StreamChange>> WaitForChangesAsync(string pool, ulong epoch, Func<List<StreamChange>, bool> done, string what)
     {
         List<StreamChange> changes = [];
-        await WaitUntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             changes = (await AllChangesAsync(pool, epoch)).Select(c => c.Change).ToList();
             return done(changes);
         }, what);
         return changes;
-    }
-
-    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        WaitUntilAsync(() => Task.FromResult(condition()), what, timeout);
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TestTimeout.Default;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < limit)
-        {
-            if (await condition().WaitAsync(limit))
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"timed out after {limit} waiting until {what}");
     }
 
     public async ValueTask DisposeAsync()

@@ -91,7 +91,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         await leader.DisposeAsync().AsTask().DefaultTimeout();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await harness.InsertAsync(2, 1, 2);
-        await CdcHarness.WaitUntilAsync(() => standby.IsLeader, "the standby leads");
+        await Poll.UntilAsync(() => standby.IsLeader, "the standby leads");
         var takeover = clock.Elapsed;
 
         var changes = await harness.WaitForChangesAsync("default", leader.Epoch, c => c.Any(x => x.UserId == 2), "the row written while nobody led arrives");
@@ -113,7 +113,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
 
         await db.StringSetAsync(harness.Keys.Lease, "999999-thief", TimeSpan.FromSeconds(30)).DefaultTimeout();
         await harness.InsertAsync(2, 1, 2);
-        await CdcHarness.WaitUntilAsync(() => !leader.IsLeader, "the stale leader stands down");
+        await Poll.UntilAsync(() => !leader.IsLeader, "the stale leader stands down");
         await Task.Delay(500);
 
         var changes = await harness.AllChangesAsync("default", leader.Epoch);
@@ -129,8 +129,8 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         var stale = await store.TryAcquireLeaseAsync(TimeSpan.FromMilliseconds(200)).DefaultTimeout();
         Assert.NotNull(stale);
         await store.PublishAsync(stale!, 5, setEpoch: true, "0-1-1", [], 1000).DefaultTimeout();
-        await Task.Delay(400);
-        var current = await store.TryAcquireLeaseAsync(TimeSpan.FromSeconds(10)).DefaultTimeout();
+        // Gate: the stale token's 200 ms lease has expired once a new one can be taken.
+        var current = await Poll.UntilAsync(() => store.TryAcquireLeaseAsync(TimeSpan.FromSeconds(10)), static lease => lease is not null, "the stale lease to expire");
         var stream = harness.Keys.Stream("default", 0);
 
         var refused = await store.PublishAsync(stale!, 5, setEpoch: false, "0-1-9", [(stream, ChangeBatch.Create(5, 0, "0-1-9", [new(1, 1, 1, StreamChangeKind.Upsert)]))], 1000).DefaultTimeout();
@@ -155,7 +155,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         await harness.WaitForChangesAsync("default", before, c => c.Count >= 1, "the insert arrives");
 
         await harness.Storage.Server.SqlAsync($"TRUNCATE TABLE {harness.Storage.TableOf(5)};");
-        await CdcHarness.WaitUntilAsync(() => publisher.Epoch != before, "the epoch changes");
+        await Poll.UntilAsync(() => publisher.Epoch != before, "the epoch changes");
 
         var updates = new List<StreamUpdate>();
         for (var i = 0; i < 10 && !updates.Any(u => u.IsGap); i++)
@@ -182,9 +182,9 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         Assert.Equal(before, cursor.Epoch);
 
         await servers.Redis.RestartAsync(wipeData: true).DefaultTimeout();
-        await CdcHarness.WaitUntilAsync(() => publisher.IsLeader && publisher.Epoch != before, "the publisher leads a new epoch", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => publisher.IsLeader && publisher.Epoch != before, "the publisher leads a new epoch", TimeSpan.FromSeconds(60));
         StreamUpdate? gap = null;
-        await CdcHarness.WaitUntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             foreach (var update in await reader.ReadAsync(cursor))
             {
@@ -198,7 +198,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
 
         await harness.InsertAsync(9, 1, 99);
         var after = new List<StreamChange>();
-        await CdcHarness.WaitUntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             foreach (var update in await reader.ReadAsync(cursor))
             {
@@ -222,7 +222,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
         await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(5)).DefaultTimeout();
         await db.StringSetAsync(harness.Keys.Checkpoint, "0-1-1").DefaultTimeout();
         var status = await harness.Storage.Server.SqlAsync("FLUSH BINARY LOGS; SHOW MASTER STATUS;");
-        await CdcHarness.WaitUntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             // A file still read by a lingering dump thread (an earlier test's publisher) is not purged at once.
             await harness.Storage.Server.SqlAsync($"PURGE BINARY LOGS TO '{status.Split('\t')[0].Trim()}';");
@@ -231,7 +231,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
 
         var publisher = harness.CreatePublisher();
         await publisher.StartAsync(CancellationToken.None);
-        await CdcHarness.WaitUntilAsync(() => publisher.Epoch is not 0 and not 5, "a new epoch starts");
+        await Poll.UntilAsync(() => publisher.Epoch is not 0 and not 5, "a new epoch starts");
         await harness.InsertAsync(3, 1, 33);
 
         var changes = await harness.WaitForChangesAsync("default", publisher.Epoch, c => c.Count >= 1, "rows flow in the new epoch");

@@ -98,7 +98,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
 
             return null;
         });
-        await CdcHarness.WaitUntilAsync(async () => (await harness.Servers.Redis.CliAsync("CLIENT", "LIST")).Contains("cmd=xread", StringComparison.Ordinal), "the tail blocks in XREAD");
+        await Poll.UntilAsync(async () => (await harness.Servers.Redis.CliAsync("CLIENT", "LIST")).Contains("cmd=xread", StringComparison.Ordinal), "the tail blocks in XREAD");
 
         var ping = await db.PingAsync().DefaultTimeout();
         var clock = System.Diagnostics.Stopwatch.StartNew();

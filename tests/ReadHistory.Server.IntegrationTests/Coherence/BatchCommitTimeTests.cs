@@ -26,20 +26,19 @@ public sealed class BatchCommitTimeTests(CdcServersFixture servers)
             var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             await harness.Storage.Writer.WriteAsync(write, 0, [new StoredRead(write, 0)]).DefaultTimeout();
             ChangeBatch? batch = null;
-            for (var attempt = 0; attempt < 1000 && batch is null; attempt++)
-            {
-                foreach (var update in await reader.ReadAsync(cursor).DefaultTimeout())
+            await Poll.UntilAsync(
+                async () =>
                 {
-                    Assert.False(update.IsGap, update.GapReason);
-                    cursor = update.Cursor;
-                    batch = update.Batch!.Count > 0 ? update.Batch : batch;
-                }
+                    foreach (var update in await reader.ReadAsync(cursor))
+                    {
+                        Assert.False(update.IsGap, update.GapReason);
+                        cursor = update.Cursor;
+                        batch = update.Batch!.Count > 0 ? update.Batch : batch;
+                    }
 
-                if (batch is null)
-                {
-                    await Task.Delay(10);
-                }
-            }
+                    return batch is not null;
+                },
+                "the write's batch on the slot stream");
 
             var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Assert.NotNull(batch);

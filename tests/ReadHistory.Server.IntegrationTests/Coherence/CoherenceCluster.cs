@@ -151,23 +151,9 @@ internal sealed class CoherenceCluster : IAsyncDisposable
             return new CacheNodeClient(Calls).CheckAsync(new CacheCheckRequest { Request = request }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         }
 
-        /// <summary>Checks <paramref name="ids"/> until <paramref name="done"/> holds (bounded: 1,000 tries 20 ms apart).</summary>
-        public async Task<CheckResponse> CheckUntilAsync(ulong user, ulong[] ids, Func<CheckResponse, bool> done)
-        {
-            CheckResponse? last = null;
-            for (var attempt = 0; attempt < 1000; attempt++)
-            {
-                last = await CheckAsync(user, ids);
-                if (done(last))
-                {
-                    return last;
-                }
-
-                await Task.Delay(20);
-            }
-
-            throw new TimeoutException($"user {user}: the condition never held; last answer: {last}");
-        }
+        /// <summary>Checks <paramref name="ids"/> until <paramref name="done"/> holds (bounded by the default test timeout).</summary>
+        public Task<CheckResponse> CheckUntilAsync(ulong user, ulong[] ids, Func<CheckResponse, bool> done) =>
+            Poll.UntilAsync(() => CheckAsync(user, ids), done, $"the answer for user {user} to change");
 
         /// <summary>The sum over labels of a counter in this host's /metrics (0 when it was never incremented).</summary>
         public async Task<double> CounterAsync(string name)

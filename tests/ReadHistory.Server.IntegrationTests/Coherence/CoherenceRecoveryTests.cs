@@ -76,7 +76,7 @@ public sealed class CoherenceRecoveryTests(CdcServersFixture servers, ITestOutpu
         if (failure != RedisFailure.RestartKeepingData)
         {
             // Both replicas must notice that the stream they tailed is gone, and drop what they could no longer prove.
-            await CdcHarness.WaitUntilAsync(async () => await cluster.A.CounterAsync(GapsMetric) > gapsBefore.Item1 && await cluster.B.CounterAsync(GapsMetric) > gapsBefore.Item2, "both replicas count the gap");
+            await Poll.UntilAsync(async () => await cluster.A.CounterAsync(GapsMetric) > gapsBefore.Item1 && await cluster.B.CounterAsync(GapsMetric) > gapsBefore.Item2, "both replicas count the gap");
         }
 
         var gapsAfter = (await cluster.A.CounterAsync(GapsMetric), await cluster.B.CounterAsync(GapsMetric));

@@ -85,18 +85,11 @@ internal sealed class CoherenceWorkload(IReadOnlyList<ulong> users, int seed, IR
     }
 
     /// <summary>Waits until the model holds at least <paramref name="writes"/> acknowledged writes (bounded).</summary>
-    public async Task UntilWritesAsync(long writes)
-    {
-        for (var attempt = 0; attempt < 3000 && Model.Writes < writes; attempt++)
-        {
-            await Task.Delay(10);
-        }
-
-        if (Model.Writes < writes)
-        {
-            throw new TimeoutException($"only {Model.Writes} of {writes} writes were acknowledged ({FailedWrites} failed)");
-        }
-    }
+    public Task UntilWritesAsync(long writes) =>
+        Poll.UntilAsync(
+            () => Task.FromResult((Acknowledged: Model.Writes, Failed: FailedWrites)),
+            seen => seen.Acknowledged >= writes,
+            $"{writes} acknowledged writes (seen as: acknowledged, failed)");
 
     /// <summary>Makes every user of the workload held in memory by <paramref name="replica"/> (it rebuilds each on a miss).</summary>
     public async Task WarmAsync(CoherenceCluster.Replica replica)

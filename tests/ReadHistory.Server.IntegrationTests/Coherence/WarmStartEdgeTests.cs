@@ -145,7 +145,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                     // so that it judges the epoch (rather than discarding the copy because Redis is unreachable).
                     var joiner = await joinerStarted.Task.DefaultTimeout();
                     var connection = joiner.App.Services.GetRequiredService<RedisConnector>().Connection;
-                    await CdcHarness.WaitUntilAsync(() => connection.IsConnected, "the joiner's Redis connection is back");
+                    await Poll.UntilAsync(() => connection.IsConnected, "the joiner's Redis connection is back");
                 }
                 else if (index == 1)
                 {
@@ -156,7 +156,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                     if (publisherBackBeforeCopyEnds)
                     {
                         cdc = await TestHost.StartAsync(cdcSettings);
-                        await CdcHarness.WaitUntilAsync(async () => await a.CounterAsync(GapsMetric) > gapsBefore, "the peer counts the gap");
+                        await Poll.UntilAsync(async () => await a.CounterAsync(GapsMetric) > gapsBefore, "the peer counts the gap");
                     }
                 }
 
@@ -245,7 +245,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
                 await Task.Delay(5, CancellationToken.None);
             }
         });
-        await CdcHarness.WaitUntilAsync(() => Volatile.Read(ref rowsWritten) >= 20, "20 rows are written while the slot is down");
+        await Poll.UntilAsync(() => Volatile.Read(ref rowsWritten) >= 20, "20 rows are written while the slot is down");
 
         hosts = await Task.WhenAll(settings.Select(TestHost.StartReadyAsync));
         replicas = hosts.Select(static h => new Replica(h)).ToArray();
@@ -363,6 +363,6 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
     private static async Task WaitReadyAsync(TestHost host)
     {
         using var http = new HttpClient();
-        await CdcHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode, "the host is ready");
+        await Poll.UntilAsync(async () => (await http.GetAsync(new Uri(host.Http, "/readyz"))).IsSuccessStatusCode, "the host is ready");
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using ReadHistory.TestSupport;
 
 namespace ReadHistory.Server.IntegrationTests.Conformance;
 
@@ -22,7 +23,7 @@ internal sealed class HeldOpenContent : HttpContent
     {
         await stream.WriteAsync(_first);
         await stream.FlushAsync();
-        await _release.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await _release.Task.DefaultTimeout();
     }
 
     protected override bool TryComputeLength(out long length)

@@ -64,20 +64,10 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
 
     private static string Prefix() => "node" + Guid.NewGuid().ToString("N")[..8];
 
-    private static async Task<CheckResponse> EventuallyFromMemoryAsync(CallInvoker invoker, CheckRequest check)
-    {
-        // Up to ~20 s: the rebuild runs in the background and a loaded machine may take a while.
-        for (var attempt = 0; attempt < 800; attempt++)
-        {
-            var response = await new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
-            if (response.Source == AnswerSource.Memory)
-            {
-                return response;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException("the rebuild never installed the user's filter");
-    }
+    // The rebuild runs in the background and a loaded machine may take a while.
+    private static Task<CheckResponse> EventuallyFromMemoryAsync(CallInvoker invoker, CheckRequest check) =>
+        Poll.UntilAsync(
+            () => new ReadHistoryClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync,
+            static r => r.Source == AnswerSource.Memory,
+            "the rebuild to install the user's filter");
 }

@@ -40,21 +40,7 @@ public sealed class CoherenceHostTests(CdcServersFixture servers)
     private static Task<MarkReadResponse> Mark(CallInvoker invoker, ulong user, ulong id) =>
         new CacheNodeClient(invoker).MarkReadAsync(new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
-    private static async Task<CheckResponse> EventuallyAsync(CallInvoker invoker, CacheCheckRequest check, Func<CheckResponse, bool> done)
-    {
-        CheckResponse? last = null;
-        // Up to ~20 s: the change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
-        for (var attempt = 0; attempt < 1000; attempt++)
-        {
-            last = await new CacheNodeClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
-            if (done(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"the condition never held; last answer: {last}");
-    }
+    // The change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
+    private static Task<CheckResponse> EventuallyAsync(CallInvoker invoker, CacheCheckRequest check, Func<CheckResponse, bool> done) =>
+        Poll.UntilAsync(() => new CacheNodeClient(invoker).CheckAsync(check, TestHost.Deadline()).ResponseAsync, done, "the node's answer to change");
 }

@@ -10,8 +10,6 @@ namespace ReadHistory.Server.IntegrationTests.Hosting;
 [Collection(CdcServersFixture.Collection)]
 public sealed class MetricsEndpointTests(CdcServersFixture servers)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task The_metrics_endpoint_serves_text_format_0_0_4_that_promtool_accepts_without_lint()
     {
@@ -22,7 +20,7 @@ public sealed class MetricsEndpointTests(CdcServersFixture servers)
         await client.MarkReadAsync(new MarkReadRequest { UserId = 5, Items = { new ReadItem { ContentId = 1 } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         await client.CheckAsync(new CheckRequest { UserId = 5, ContentIds = { 1, 2 } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
 
-        using var http = new HttpClient { Timeout = Timeout };
+        using var http = new HttpClient { Timeout = TestTimeout.Default };
         using var response = await http.GetAsync(new Uri(host.Http, "/metrics")).DefaultTimeout();
         var body = await response.Content.ReadAsStringAsync();
 
@@ -38,7 +36,7 @@ public sealed class MetricsEndpointTests(CdcServersFixture servers)
         Assert.Contains("# TYPE readhistory_cache_users gauge\n", body, StringComparison.Ordinal);
 
         // promtool exits non-zero on a parse error or a lint problem; a missing promtool fails the test too.
-        await ChildProcess.RunAsync("promtool", ["check", "metrics"], standardInput: body, timeout: Timeout);
+        await ChildProcess.RunAsync("promtool", ["check", "metrics"], standardInput: body, timeout: TestTimeout.Default);
     }
 
     [Fact]
@@ -50,7 +48,7 @@ public sealed class MetricsEndpointTests(CdcServersFixture servers)
         await using var cache = await TestHost.StartReadyAsync(cacheSettings);
         await using var proxy = await TestHost.StartReadyAsync(TestHost.Settings("proxy", servers.MariaDb.ConnectionString(), prefix));
 
-        using var http = new HttpClient { Timeout = Timeout };
+        using var http = new HttpClient { Timeout = TestTimeout.Default };
         var ofCache = await http.GetStringAsync(new Uri(cache.Http, "/metrics")).DefaultTimeout();
         var ofProxy = await http.GetStringAsync(new Uri(proxy.Http, "/metrics")).DefaultTimeout();
 

@@ -115,13 +115,11 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
     {
         using var channel = GrpcChannel.ForAddress(Grpc);
         var invoker = channel.CreateCallInvoker();
-        var status = HealthCheckResponse.Types.ServingStatus.Unknown;
-        // Up to ~20 s: on a loaded machine the health status may follow readiness late.
-        for (var attempt = 0; attempt < 400 && status != HealthCheckResponse.Types.ServingStatus.Serving; attempt++)
-        {
-            status = (await new HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = ReadHistory.Api.V1.ReadHistory.Descriptor.FullName }, TestHost.Deadline()).ResponseAsync.DefaultTimeout()).Status;
-            await Task.Delay(50);
-        }
+        // On a loaded machine the health status may follow readiness late.
+        var status = (await Poll.UntilAsync(
+            () => new HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = ReadHistory.Api.V1.ReadHistory.Descriptor.FullName }, TestHost.Deadline()).ResponseAsync,
+            static r => r.Status == HealthCheckResponse.Types.ServingStatus.Serving,
+            "grpc.health.v1 to report SERVING")).Status;
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status);
         var unknown = await Assert.ThrowsAsync<RpcException>(async () => await new HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = "no.such.Service" }, TestHost.Deadline())).DefaultTimeout();
@@ -185,7 +183,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         using var call = client.Ingest(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20), cancellationToken: cancel.Token));
         await call.RequestStream.WriteAsync(new IngestRequest { Batch = new MarkReadRequest { UserId = 88, Items = { new ReadItem { ContentId = 1 } } } }).DefaultTimeout();
         // Once the first batch is written the handler is inside the stream, waiting for the next message.
-        await PollAsync(async () => (await client.CheckAsync(new CheckRequest { UserId = 88, ContentIds = { 1 } }, TestHost.Deadline()).ResponseAsync).UnreadCount == 0, "the first batch to be written");
+        await Poll.UntilAsync(async () => (await client.CheckAsync(new CheckRequest { UserId = 88, ContentIds = { 1 } }, TestHost.Deadline()).ResponseAsync).UnreadCount == 0, "the first batch to be written");
 
         await cancel.CancelAsync();
 
@@ -193,7 +191,7 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
         using var http = new HttpClient();
         var text = string.Empty;
-        await PollAsync(async () => (text = await http.GetStringAsync(new Uri(Http, "/metrics"))).Contains("readhistory_rpc_requests_total{code=\"CANCELLED\",method=\"Ingest\",role=\"proxy\"} 1\n", StringComparison.Ordinal), "the cancelled call to be counted");
+        await Poll.UntilAsync(async () => (text = await http.GetStringAsync(new Uri(Http, "/metrics"))).Contains("readhistory_rpc_requests_total{code=\"CANCELLED\",method=\"Ingest\",role=\"proxy\"} 1\n", StringComparison.Ordinal), "the cancelled call to be counted");
         Assert.DoesNotContain("code=\"UNKNOWN\"", text, StringComparison.Ordinal);
         Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
     }
@@ -210,20 +208,5 @@ public sealed class ServerHostTests(MariaDbFixture mariaDb) : IAsyncLifetime
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:Roles: role 'gateway'", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:GrpcListen:", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ReadHistory:Database:Databases:", StringComparison.Ordinal));
-    }
-
-    private static async Task PollAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            if (await condition().DefaultTimeout())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("waited 10 s for " + what);
     }
 }

@@ -77,16 +77,6 @@ internal sealed class TestHost : IAsyncDisposable
     private async Task WaitReadyAsync()
     {
         using var client = new HttpClient();
-        for (var attempt = 0; attempt < 400; attempt++)
-        {
-            if ((await client.GetAsync(new Uri(Http, "/readyz"))).IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the host did not become ready");
+        await Poll.UntilAsync(async () => (await client.GetAsync(new Uri(Http, "/readyz"))).IsSuccessStatusCode, "the host to become ready");
     }
 }

@@ -239,21 +239,7 @@ public sealed class WarmStartHostTests(CdcServersFixture servers)
         return Assert.Single(response.Pools);
     }
 
-    private static async Task<CheckResponse> EventuallyAsync(CallInvoker invoker, ulong user, ulong[] ids, Func<CheckResponse, bool> done)
-    {
-        CheckResponse? last = null;
-        // Up to ~20 s: the change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
-        for (var attempt = 0; attempt < 1000; attempt++)
-        {
-            last = await CheckAsync(invoker, user, ids);
-            if (done(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"the condition never held for user {user}; last answer: {last}");
-    }
+    // The change travels through the binlog, the CDC publisher and Redis, slow on a loaded machine.
+    private static Task<CheckResponse> EventuallyAsync(CallInvoker invoker, ulong user, ulong[] ids, Func<CheckResponse, bool> done) =>
+        Poll.UntilAsync(() => CheckAsync(invoker, user, ids), done, $"the answer for user {user} to change");
 }

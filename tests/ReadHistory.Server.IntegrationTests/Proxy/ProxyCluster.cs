@@ -91,22 +91,17 @@ internal sealed class ProxyCluster : IAsyncDisposable
     public static async Task WaitAllHealthyAsync(TestHost proxy, int replicas)
     {
         using var http = new HttpClient();
-        // Up to ~20 s: health probes are slow on a loaded machine.
-        for (var attempt = 0; attempt < 800; attempt++)
-        {
-            var lines = (await http.GetStringAsync(new Uri(proxy.Http, "/metrics")).DefaultTimeout())
-                .Split('\n')
-                .Where(l => l.StartsWith("readhistory_proxy_replica_healthy{", StringComparison.Ordinal))
-                .ToList();
-            if (lines.Count == replicas && lines.All(l => l.EndsWith(" 1", StringComparison.Ordinal)))
+        // Health probes are slow on a loaded machine.
+        await Poll.UntilAsync(
+            async () =>
             {
-                return;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException("the proxy never saw every replica healthy");
+                var lines = (await http.GetStringAsync(new Uri(proxy.Http, "/metrics")))
+                    .Split('\n')
+                    .Where(l => l.StartsWith("readhistory_proxy_replica_healthy{", StringComparison.Ordinal))
+                    .ToList();
+                return lines.Count == replicas && lines.All(l => l.EndsWith(" 1", StringComparison.Ordinal));
+            },
+            "the proxy to see every replica healthy");
     }
 
     /// <summary>Starts one more cache node on the cluster's schema.</summary>
@@ -119,19 +114,12 @@ internal sealed class ProxyCluster : IAsyncDisposable
         // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
         using var channel = GrpcChannel.ForAddress(node.Grpc);
         var invoker = channel.CreateCallInvoker();
-        // Up to ~20 s: health probes are slow on a loaded machine.
-        for (var attempt = 0; attempt < 800; attempt++)
-        {
-            var health = await new HealthClient(invoker).CheckAsync(new HealthCheckRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
-            if (health.Status == HealthCheckResponse.Types.ServingStatus.Serving)
-            {
-                return node;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException("the cache node never reported SERVING");
+        // Health probes are slow on a loaded machine.
+        await Poll.UntilAsync(
+            () => new HealthClient(invoker).CheckAsync(new HealthCheckRequest(), TestHost.Deadline()).ResponseAsync,
+            static health => health.Status == HealthCheckResponse.Types.ServingStatus.Serving,
+            "the cache node to report SERVING");
+        return node;
     }
 
     /// <summary>The node at a place.</summary>

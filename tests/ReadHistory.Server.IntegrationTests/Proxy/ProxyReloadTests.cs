@@ -39,14 +39,7 @@ public sealed class ProxyReloadTests(MariaDbFixture mariaDb)
         Assert.True(await ProxyCluster.LookupsAsync(newcomer) > 0, "the newcomer took no traffic after the reload");
     }
 
-    private static async Task WaitForReadsAsync(ReadLoad load, int reads)
-    {
-        // Up to ~20 s each: reads are slow on a loaded machine.
-        for (var i = 0; i < 800 && load.Reads < reads; i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(load.Reads >= reads, $"the load made only {load.Reads} of {reads} reads");
-    }
+    // Reads are slow on a loaded machine.
+    private static Task WaitForReadsAsync(ReadLoad load, int reads) =>
+        Poll.UntilAsync(() => load.Reads >= reads, $"the load to make {reads} reads");
 }

@@ -24,13 +24,8 @@ public sealed class ProxySessionTests(MariaDbFixture mariaDb)
         Assert.Equal(AnswerSource.Database, first.Source);
         Assert.Equal(new byte[] { 0b01 }, first.ReadBitmap.ToByteArray());
 
-        CheckResponse cached = first;
-        // Up to ~20 s: the rebuild runs in the background and a loaded machine may take a while.
-        for (var i = 0; i < 800 && cached.Source != AnswerSource.Memory; i++)
-        {
-            await Task.Delay(25);
-            cached = await Check(cluster.Invoker, User, Session, 10, 11);
-        }
+        // The rebuild runs in the background and a loaded machine may take a while.
+        var cached = await Poll.UntilAsync(() => Check(cluster.Invoker, User, Session, 10, 11), static r => r.Source == AnswerSource.Memory, "the session's replica to answer from memory");
 
         Assert.Equal(AnswerSource.Memory, cached.Source);
 

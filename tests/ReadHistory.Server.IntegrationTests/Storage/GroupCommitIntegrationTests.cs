@@ -16,7 +16,8 @@ public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)
         await using var h = await StorageHarness.CreateAsync(Server, "full", configure: o => o.GroupCommitMaxQueuedRows = 10);
         await using var holder = await HoldRowAsync(h, 21, 1);
         var stuck = h.Writer.WriteAsync(21, 1, Enumerable.Range(1, 10).Select(i => new StoredRead((ulong)i, 0)).ToArray());
-        await Task.Delay(100);
+        // Gate: the flush's INSERT is in the server's process list, waiting for the held row.
+        await WaitForInsertAsync(h);
         Assert.False(stuck.IsCompleted);
 
         var refused = Assert.Throws<StorageOverloadedException>(() => { _ = h.Writer.WriteAsync(22, 1, [new StoredRead(1, 0)]); });
@@ -84,22 +85,11 @@ public sealed class GroupCommitIntegrationTests(MariaDbFixture fixture)
         return connection;
     }
 
-    private static async Task<string> WaitForInsertAsync(StorageHarness h)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var id = (await h.Server.SqlAsync(
-                $"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO `{h.Options.DatabasePrefix}%' LIMIT 1")).Trim();
-            if (id.Length > 0)
-            {
-                return id;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("the writer's INSERT never showed up in the process list");
-    }
+    private static Task<string> WaitForInsertAsync(StorageHarness h) =>
+        Poll.UntilAsync(
+            async () => (await h.Server.SqlAsync($"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO `{h.Options.DatabasePrefix}%' LIMIT 1")).Trim(),
+            static id => id.Length > 0,
+            "the writer's INSERT to show up in the process list");
 }
 
 /// <summary>Crash tests on a server of their own (they kill it).</summary>
@@ -125,13 +115,13 @@ public sealed class GroupCommitDurabilityTests : IAsyncLifetime
         var loops = Enumerable.Range(0, 4).Select(k => Task.Run(() => WriteUntilFailureAsync(h, (ulong)(100 + k), acked, k))).ToArray();
 
         // Bounded: a writer loop that ended early (or a stalled server) fails the test instead of spinning forever.
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (Acked(acked) < 2000)
-        {
-            Assert.True(waited.Elapsed < TestTimeout.Default, $"only {Acked(acked)} of 2000 rows were acknowledged within {TestTimeout.Default}");
-            Assert.False(loops.Any(l => l.IsCompleted), "a writer loop ended before the database was killed");
-            await Task.Delay(10);
-        }
+        await Poll.UntilAsync(
+            () =>
+            {
+                Assert.False(loops.Any(l => l.IsCompleted), "a writer loop ended before the database was killed");
+                return Acked(acked) >= 2000;
+            },
+            "2000 rows to be acknowledged");
 
         await _server!.KillAsync().DefaultTimeout();
         await Task.WhenAll(loops).DefaultTimeout();

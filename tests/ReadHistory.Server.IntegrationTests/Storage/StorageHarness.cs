@@ -69,7 +69,7 @@ internal sealed class StorageHarness : IAsyncDisposable
     {
         try
         {
-            await Writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            await Writer.DisposeAsync().AsTask().DefaultTimeout();
         }
         catch (Exception e) when (e is TimeoutException or StorageWriteException)
         {

@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
-using Xunit;
 using ReadHistory.Server.Storage;
 
 namespace ReadHistory.TestSupport.Server;
 
-/// <summary>Builders and waits shared by the cache tests; every wait has a timeout, so no test hangs.</summary>
+/// <summary>Builders and waits shared by the cache tests; every wait has the default timeout, so no test hangs.</summary>
 internal static class CacheTestKit
 {
-    /// <summary>The longest any test waits for something asynchronous.</summary>
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
-
     /// <summary>A node over <paramref name="source"/> with test-sized defaults.</summary>
     public static ReadThroughCache NewNode(IHistorySource source, CacheOptions? options = null, Prometheus.CollectorRegistry? metrics = null) =>
         new(options ?? Options(), source, TimeProvider.System, NullLogger.Instance, metrics);
+
+    /// <summary>A warm starter into <paramref name="receiver"/> with test-sized chunks and window.</summary>
+    internal static WarmStarter NewStarter(ReadThroughCache receiver, int chunkBytes = SnapshotSender.DefaultChunkBytes, TimeSpan? timeout = null) =>
+        new(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = timeout ?? TestTimeout.Default, WindowBytes = 1 << 20 }, TimeProvider.System, NullLogger.Instance);
 
     /// <summary>Options with a small budget and fast retries.</summary>
     public static CacheOptions Options(long budgetBytes = 1 << 20, BloomFilterOptions? filter = null, int rebuildConcurrency = 2) => new()
@@ -29,29 +29,14 @@ internal static class CacheTestKit
         MaxBufferedChangesPerUser = 100_000,
     };
 
-    /// <summary>Waits until <paramref name="condition"/> holds, failing after <see cref="TestTimeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TestTimeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for: {what}");
-            }
-
-            await Task.Delay(2);
-        }
-    }
-
     /// <summary>Waits until no rebuild is in flight.</summary>
-    public static Task WaitForRebuildsAsync(ReadThroughCache node) => WaitUntilAsync(() => node.RebuildsInFlight == 0, "rebuilds to finish");
+    public static Task WaitForRebuildsAsync(ReadThroughCache node) => Poll.UntilAsync(() => node.RebuildsInFlight == 0, "rebuilds to finish");
 
     /// <summary>Checks ids through the node and returns the bitmap and the result.</summary>
     public static async Task<(byte[] Bitmap, CheckResult Result)> CheckAsync(ReadThroughCache node, ulong userId, ushort type, params ulong[] ids)
     {
         var bitmap = new byte[(ids.Length + 7) / 8];
-        var result = await node.CheckAsync(userId, type, ids, bitmap, passthrough: false, CancellationToken.None).AsTask().WaitAsync(TestTimeout);
+        var result = await node.CheckAsync(userId, type, ids, bitmap, passthrough: false, CancellationToken.None).AsTask().DefaultTimeout();
         return (bitmap, result);
     }
 
@@ -62,6 +47,6 @@ internal static class CacheTestKit
     public static Task MarkReadAsync(ReadThroughCache node, ulong userId, ushort type, params ulong[] ids)
     {
         var items = ids.Select(static id => new StoredRead(id, 0)).ToArray();
-        return node.MarkReadAsync(userId, type, items, passthrough: false, CancellationToken.None).WaitAsync(TestTimeout);
+        return node.MarkReadAsync(userId, type, items, passthrough: false, CancellationToken.None).DefaultTimeout();
     }
 }

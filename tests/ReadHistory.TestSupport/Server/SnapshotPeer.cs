@@ -59,7 +59,7 @@ internal sealed class SnapshotPeer : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcService<PeerService>();
-        await app.StartAsync().WaitAsync(CacheTestKit.TestTimeout);
+        await app.StartAsync().DefaultTimeout();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var peer = new SnapshotPeer(app, address);
         service.Peer = peer;
@@ -69,7 +69,7 @@ internal sealed class SnapshotPeer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().WaitAsync(CacheTestKit.TestTimeout);
+        await _app.StopAsync().DefaultTimeout();
         await _app.DisposeAsync();
     }
 
