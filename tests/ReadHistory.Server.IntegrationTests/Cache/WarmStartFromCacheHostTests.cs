@@ -9,7 +9,7 @@ namespace ReadHistory.Server.IntegrationTests.Cache;
 
 /// <summary>Warm start from a real cache-role host (its CacheNode.Snapshot binding) on MariaDB.</summary>
 [Collection(MariaDbFixture.Collection)]
-public sealed class WarmStartHostTests(MariaDbFixture mariaDb)
+public sealed class WarmStartFromCacheHostTests(MariaDbFixture mariaDb)
 {
     [Fact]
     public async Task A_node_warm_starts_from_a_running_cache_host_and_answers_like_it()

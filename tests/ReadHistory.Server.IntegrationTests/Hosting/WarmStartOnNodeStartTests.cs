@@ -20,7 +20,7 @@ namespace ReadHistory.Server.IntegrationTests.Hosting;
 /// tails the stream from the peer's cursor, and misses no change committed during the copy; it starts cold otherwise.
 /// </summary>
 [Collection(CdcServersFixture.Collection)]
-public sealed class WarmStartHostTests(CdcServersFixture servers)
+public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
 {
     private const int Users = 30;
 
