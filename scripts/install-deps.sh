@@ -22,7 +22,7 @@ for tool in dotnet node npm; do
   command -v "$tool" >/dev/null || { echo "error: $tool is not installed (the .NET 10 SDK and Node.js are expected on the machine)" >&2; exit 1; }
 done
 
-conformance="$(dirname "$0")/../tests/ReadHistory.Server.Tests/Conformance/js"
+conformance="$(dirname "$0")/../tests/ReadHistory.Server.IntegrationTests/Conformance/js"
 if [ -f "$conformance/package.json" ] && [ ! -d "$conformance/node_modules" ]; then
   echo "installing npm packages for the gRPC conformance tests"
   (cd "$conformance" && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })

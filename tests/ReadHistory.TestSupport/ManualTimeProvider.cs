@@ -38,6 +38,18 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     /// <inheritdoc />
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <summary>How many timers are armed (due at some time): a gate for a test that waits until code parks on the clock.</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Count;
+            }
+        }
+    }
+
     /// <summary>Moves the clock forward, firing every timer that falls due on the way.</summary>
     public void Advance(TimeSpan by)
     {

@@ -2,6 +2,7 @@ using ReadHistory.TestSupport;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Api;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Api;
 

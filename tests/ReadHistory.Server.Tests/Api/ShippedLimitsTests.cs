@@ -1,5 +1,6 @@
 using ReadHistory.Api;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Api;
 

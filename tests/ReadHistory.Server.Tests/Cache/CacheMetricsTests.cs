@@ -2,7 +2,8 @@ using Prometheus;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using ReadHistory.TestSupport.Server;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 
 namespace ReadHistory.Server.Tests.Cache;
 

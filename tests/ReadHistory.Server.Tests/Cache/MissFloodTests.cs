@@ -1,6 +1,8 @@
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using ReadHistory.TestSupport.Server;
+using ReadHistory.TestSupport;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -29,9 +31,9 @@ public sealed class MissFloodTests
         bool floodStillBlocked;
         try
         {
-            await WaitUntilAsync(() => db.PointQueries - pointQueriesBefore == FloodUsers, "every miss to reach the blocked database");
+            await Poll.UntilAsync(() => db.PointQueries - pointQueriesBefore == FloodUsers, "every miss to reach the blocked database");
             var hits = Enumerable.Range(0, 64).Select(_ => Task.Run(() => CheckAsync(node, CachedUser, 0, 5, 6, 7))).ToArray();
-            answers = await Task.WhenAll(hits).WaitAsync(TestTimeout);
+            answers = await Task.WhenAll(hits).DefaultTimeout();
             floodStillBlocked = flood.All(t => !t.IsCompleted);
         }
         finally
@@ -41,7 +43,7 @@ public sealed class MissFloodTests
             db.ScanGate.TrySetResult();
         }
 
-        await Task.WhenAll(flood).WaitAsync(TestTimeout);
+        await Task.WhenAll(flood).DefaultTimeout();
         await WaitForRebuildsAsync(node);
 
         Assert.True(floodStillBlocked, "the hits were answered only after the flood was released");

@@ -2,7 +2,8 @@ using System.Collections.Concurrent;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using ReadHistory.TestSupport.Server;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 
 namespace ReadHistory.Server.Tests.Cache;
 

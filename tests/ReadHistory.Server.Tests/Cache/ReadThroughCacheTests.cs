@@ -1,8 +1,10 @@
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
-using static ReadHistory.Server.Tests.Cache.CacheTestKit;
+using static ReadHistory.TestSupport.Server.CacheTestKit;
 using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport.Server;
+using ReadHistory.TestSupport;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -37,8 +39,8 @@ public sealed class ReadThroughCacheTests
         await using var node = NewNode(db);
 
         var checks = Enumerable.Range(0, 32).Select(_ => Task.Run(() => CheckAsync(node, 1, 0, 5, 6))).ToArray();
-        var answers = await Task.WhenAll(checks).WaitAsync(TestTimeout);
-        await db.ScanReachedGate.Task.WaitAsync(TestTimeout);
+        var answers = await Task.WhenAll(checks).DefaultTimeout();
+        await db.ScanReachedGate.Task.DefaultTimeout();
         db.ScanGate.SetResult();
         await WaitForRebuildsAsync(node);
 
@@ -56,7 +58,7 @@ public sealed class ReadThroughCacheTests
         db.Seed(1, 0, 5);
         await using var node = NewNode(db);
         await CheckAsync(node, 1, 0, 5);
-        await db.ScanReachedGate.Task.WaitAsync(TestTimeout);
+        await db.ScanReachedGate.Task.DefaultTimeout();
 
         await MarkReadAsync(node, 1, 0, 77);
         node.ApplyChange(1, 0, 88, ChangeKind.Insert); // a change from the stream, committed by another node
@@ -95,7 +97,7 @@ public sealed class ReadThroughCacheTests
         await CheckAsync(node, 1, 0, 5);
         await WaitForRebuildsAsync(node);
 
-        var removed = await node.ForgetAsync(1, passthrough: false, CancellationToken.None).WaitAsync(TestTimeout);
+        var removed = await node.ForgetAsync(1, passthrough: false, CancellationToken.None).DefaultTimeout();
         var (bitmap, result) = await CheckAsync(node, 1, 0, 5);
 
         Assert.Equal(1, removed);
@@ -110,9 +112,9 @@ public sealed class ReadThroughCacheTests
         db.Seed(1, 0, 5);
         await using var node = NewNode(db);
         await CheckAsync(node, 1, 0, 5);
-        await db.ScanReachedGate.Task.WaitAsync(TestTimeout);
+        await db.ScanReachedGate.Task.DefaultTimeout();
 
-        await node.ForgetAsync(1, passthrough: false, CancellationToken.None).WaitAsync(TestTimeout);
+        await node.ForgetAsync(1, passthrough: false, CancellationToken.None).DefaultTimeout();
         db.ScanGate.SetResult();
         await WaitForRebuildsAsync(node);
 
@@ -186,8 +188,8 @@ public sealed class ReadThroughCacheTests
         await using var node = NewNode(db);
 
         var bitmap = new byte[1];
-        var result = await node.CheckAsync(1, 0, new ulong[] { 5 }, bitmap, passthrough: true, CancellationToken.None).AsTask().WaitAsync(TestTimeout);
-        await node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: true, CancellationToken.None).WaitAsync(TestTimeout);
+        var result = await node.CheckAsync(1, 0, new ulong[] { 5 }, bitmap, passthrough: true, CancellationToken.None).AsTask().DefaultTimeout();
+        await node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: true, CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(new CheckResult(0, CheckSource.Passthrough), result);
         Assert.Equal(0, node.RebuildsInFlight);
@@ -252,7 +254,7 @@ public sealed class ReadThroughCacheTests
         int scansWhileBlocked;
         try
         {
-            await WaitUntilAsync(() => db.Scans == 2, "two scans to start");
+            await Poll.UntilAsync(() => db.Scans == 2, "two scans to start");
             await Task.Delay(50);
             scansWhileBlocked = db.Scans;
         }

@@ -5,6 +5,7 @@ using ReadHistory.Core.Filters;
 using Grpc.Core;
 using ReadHistory.Server.Cache;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Cache;
 

@@ -1,9 +1,10 @@
 using Google.Protobuf;
-using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using Xunit;
+using ReadHistory.TestSupport.Server;
+using ReadHistory.TestSupport;
 
 namespace ReadHistory.Server.Tests.Cache;
 
@@ -20,9 +21,9 @@ public sealed class WarmStartTests
         await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
         var receiverSource = new InMemoryHistorySource();
         await using var receiver = CacheTestKit.NewNode(receiverSource, CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver);
+        using var starter = CacheTestKit.NewStarter(receiver);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.True(result.IsWarm);
@@ -49,9 +50,9 @@ public sealed class WarmStartTests
             return Task.FromResult(chunk);
         };
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver, chunkBytes: 4096);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 4096);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.NotNull(first);
@@ -74,9 +75,9 @@ public sealed class WarmStartTests
         await CacheTestKit.CheckAsync(receiver, 5000, 1, 1);
         await CacheTestKit.WaitForRebuildsAsync(receiver);
         var salt = receiver.Filters.LayoutSalt;
-        using var starter = NewStarter(receiver, chunkBytes: 4096);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 4096);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.Equal(salt, receiver.Filters.LayoutSalt);
@@ -99,9 +100,9 @@ public sealed class WarmStartTests
 
         await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver);
+        using var starter = CacheTestKit.NewStarter(receiver);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.True(result.Outcome == WarmStartOutcome.Completed, result.Error);
         Assert.Equal(12_000, result.Users);
@@ -123,9 +124,9 @@ public sealed class WarmStartTests
         };
         var receiverSource = new InMemoryHistorySource();
         await using var receiver = CacheTestKit.NewNode(receiverSource, CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver, chunkBytes: SnapshotSender.MinChunkBytes);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: SnapshotSender.MinChunkBytes);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.Equal(40, result.Users);
@@ -143,9 +144,9 @@ public sealed class WarmStartTests
         await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
         peer.Tamper = (chunk, index, _) => Task.FromResult(index == 3 ? FlipOneBit(chunk) : chunk);
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver, chunkBytes: 2048);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 2048);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Failed, result.Outcome);
         Assert.False(result.IsWarm);
@@ -175,9 +176,9 @@ public sealed class WarmStartTests
         await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
         var hotBytes = hot.Sum(u => { peerCache.Filters.TryGet(u, out var e); return e!.Filter!.MemoryBytes; });
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: hotBytes));
-        using var starter = NewStarter(receiver, chunkBytes: 4096);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 4096);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         // The peer stops at the byte count it was asked for (budget left, in snapshot bytes, which run a little above
         // what the receiver charges) and marks its last chunk truncated, or the receiver's budget fills first: either
@@ -209,9 +210,9 @@ public sealed class WarmStartTests
             return chunk;
         };
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver, chunkBytes: 512);
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 512);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter.WarmStartAsync(peer.Address, "test", cancel.Token)).WaitAsync(CacheTestKit.TestTimeout);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter.WarmStartAsync(peer.Address, "test", cancel.Token)).DefaultTimeout();
 
         Assert.Equal(0, receiver.Filters.Users);
     }
@@ -232,9 +233,9 @@ public sealed class WarmStartTests
             return chunk;
         };
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options(budgetBytes: 64 << 20));
-        using var starter = NewStarter(receiver, chunkBytes: 512, timeout: TimeSpan.FromMilliseconds(500));
+        using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 512, timeout: TimeSpan.FromMilliseconds(500));
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Failed, result.Outcome);
         Assert.Contains("timed out", result.Error, StringComparison.Ordinal);
@@ -245,9 +246,9 @@ public sealed class WarmStartTests
     public async Task An_unreachable_peer_ends_in_failure_not_an_exception()
     {
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options());
-        using var starter = NewStarter(receiver, timeout: TimeSpan.FromSeconds(5));
+        using var starter = CacheTestKit.NewStarter(receiver, timeout: TimeSpan.FromSeconds(5));
 
-        var result = await starter.WarmStartAsync(new Uri("http://127.0.0.1:1"), "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(new Uri("http://127.0.0.1:1"), "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Failed, result.Outcome);
         Assert.False(string.IsNullOrEmpty(result.Error));
@@ -260,18 +261,15 @@ public sealed class WarmStartTests
         await using var peerCache = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options());
         await using var peer = await SnapshotPeer.StartAsync(peerCache, PeerCursor);
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options());
-        using var starter = NewStarter(receiver);
+        using var starter = CacheTestKit.NewStarter(receiver);
 
-        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).WaitAsync(CacheTestKit.TestTimeout);
+        var result = await starter.WarmStartAsync(peer.Address, "test", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.Equal(PeerCursor, result.Cursor.ToArray());
         Assert.Equal(0, result.Users);
         Assert.Equal(1, peer.ChunksWritten);
     }
-
-    internal static WarmStarter NewStarter(ReadThroughCache receiver, int chunkBytes = SnapshotSender.DefaultChunkBytes, TimeSpan? timeout = null) =>
-        new(receiver, new WarmStartOptions { ChunkBytes = chunkBytes, Timeout = timeout ?? CacheTestKit.TestTimeout, WindowBytes = 1 << 20 }, TimeProvider.System, NullLogger.Instance);
 
     /// <summary>A peer holding users 1..<paramref name="users"/>, each with 10 + (u % 90) reads of type 1, loaded by read-through.</summary>
     internal static async Task<(InMemoryHistorySource Source, ReadThroughCache Cache)> LoadedPeerAsync(int users)

@@ -1,6 +1,7 @@
 using Prometheus;
 using ReadHistory.Server.Cdc;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Cdc;
 

@@ -4,6 +4,7 @@ using Prometheus;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Hosting;
 

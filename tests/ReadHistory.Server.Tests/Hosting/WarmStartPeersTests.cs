@@ -1,6 +1,7 @@
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Topology;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Hosting;
 

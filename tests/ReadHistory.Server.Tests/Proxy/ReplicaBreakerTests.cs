@@ -4,6 +4,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Server.Proxy;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Proxy;
 

@@ -4,6 +4,7 @@ using Grpc.Core;
 using ReadHistory.Server.Topology;
 using ReadHistory.Server.Proxy;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Proxy;
 

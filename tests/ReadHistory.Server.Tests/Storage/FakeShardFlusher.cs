@@ -1,4 +1,5 @@
 using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport;
 
 namespace ReadHistory.Server.Tests.Storage;
 
@@ -34,7 +35,7 @@ internal sealed class FakeShardFlusher : IShardFlusher
         {
             if (Hold is { } hold)
             {
-                await hold.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+                await hold.WaitAsync(TestTimeout.Default, cancellationToken);
             }
 
             if (Fail?.Invoke(shard, copy, call) is { } error)

@@ -4,6 +4,7 @@ using MySqlConnector;
 using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Storage;
 
@@ -31,7 +32,8 @@ public sealed class GroupCommitWriterTests
         await using var writer = Writer();
         var write = writer.WriteAsync(7, 1, Items(1, 2, 3));
 
-        await Task.Delay(50);
+        // Gate: the shard's queue armed its flush timer on the manual clock, which does not move until told.
+        await Poll.UntilAsync(() => _time.ArmedTimers == 1, "the writer to arm its flush timer");
         Assert.False(write.IsCompleted);
         Assert.Equal(0, _flusher.Calls);
 
@@ -61,7 +63,8 @@ public sealed class GroupCommitWriterTests
         var write = writer.WriteAsync(7, 1, Items(1));
         try
         {
-            await Task.Delay(100);
+            // Gate: the flush has reached the flusher, which holds it until the commit is released.
+            await Poll.UntilAsync(() => Volatile.Read(ref _flusher.Calls) == 1, "the flush to reach the flusher");
             Assert.False(write.IsCompleted);
         }
         finally
@@ -173,13 +176,9 @@ public sealed class GroupCommitWriterTests
         var writes = Enumerable.Range(1, 10).Select(i => writer.WriteAsync(7, 1, Items((ulong)i))).ToArray();
         try
         {
-            // Two flushes start (bounded wait: a loaded machine may take a while); a third would start in the next
-            // moments if the bound leaked, so look again after a pause.
-            for (var i = 0; i < 400 && _flusher.Calls < 2; i++)
-            {
-                await Task.Delay(25);
-            }
-
+            // Two flushes start; a third would start in the next moments if the bound leaked, so look again after a
+            // pause (the writer offers no signal for "a batch is waiting for a flush slot").
+            await Poll.UntilAsync(() => Volatile.Read(ref _flusher.Calls) >= 2, "two flushes to start");
             await Task.Delay(100);
             Assert.Equal(2, _flusher.Calls);
         }

@@ -1,0 +1,162 @@
+using System.Globalization;
+using ReadHistory.Api.Internal.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Health.V1;
+using ReadHistory.Server.IntegrationTests.Hosting;
+using ReadHistory.TestSupport;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using HealthClient = Grpc.Health.V1.Health.HealthClient;
+
+namespace ReadHistory.Server.IntegrationTests.Proxy;
+
+/// <summary>An in-process cluster: cache-role hosts per pool × slot × replica and one proxy host routing to them, one shared schema.</summary>
+internal sealed class ProxyCluster : IAsyncDisposable
+{
+    private readonly List<TestHost?> _nodes;
+
+    private ProxyCluster(TestHost proxy, List<TestHost?> nodes, List<(string Pool, int Slot, int Replica)> places, string connectionString, string prefix)
+    {
+        Proxy = proxy;
+        _nodes = nodes;
+        Places = places;
+        ConnectionString = connectionString;
+        Prefix = prefix;
+        Channel = GrpcChannel.ForAddress(proxy.Grpc);
+        Invoker = Channel.CreateCallInvoker();
+    }
+
+    public TestHost Proxy { get; }
+
+    public GrpcChannel Channel { get; }
+
+    /// <summary>Calls to the proxy's public API.</summary>
+    public CallInvoker Invoker { get; }
+
+    public List<(string Pool, int Slot, int Replica)> Places { get; }
+
+    public string ConnectionString { get; }
+
+    public string Prefix { get; }
+
+    /// <summary>Starts the nodes of <paramref name="pools"/> then the proxy, with <paramref name="proxySettings"/> added to its settings.</summary>
+    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null)
+    {
+        var prefix = "proxy" + Guid.NewGuid().ToString("N")[..8];
+        var places = new List<(string, int, int)>();
+        var nodes = new List<TestHost?>();
+        foreach (var (name, _, slots, replicas) in pools)
+        {
+            for (var s = 0; s < slots; s++)
+            {
+                for (var r = 0; r < replicas; r++)
+                {
+                    places.Add((name, s, r));
+                    nodes.Add(await StartNodeAsync(connectionString, prefix, name));
+                }
+            }
+        }
+
+        var settings = TestHost.Settings("proxy", connectionString, prefix);
+        settings["ReadHistory:Proxy:HealthCheckInterval"] = "00:00:00.100";
+        settings["ReadHistory:Proxy:HealthCheckTimeout"] = "00:00:00.500";
+        settings["ReadHistory:Proxy:BreakDuration"] = "00:00:01";
+        for (var p = 0; p < pools.Length; p++)
+        {
+            settings[$"ReadHistory:Topology:Pools:{p}:Name"] = pools[p].Name;
+            for (var t = 0; t < pools[p].Tenants.Length; t++)
+            {
+                settings[$"ReadHistory:Topology:Pools:{p}:Tenants:{t}"] = pools[p].Tenants[t];
+            }
+        }
+
+        for (var n = 0; n < nodes.Count; n++)
+        {
+            var (pool, slot, replica) = places[n];
+            var p = Array.FindIndex(pools, x => x.Name == pool);
+            settings[$"ReadHistory:Topology:Pools:{p}:Slots:{slot}:Replicas:{replica}"] = nodes[n]!.Grpc.ToString().TrimEnd('/');
+        }
+
+        foreach (var (key, value) in proxySettings ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var proxy = await TestHost.StartReadyAsync(settings);
+        await WaitAllHealthyAsync(proxy, nodes.Count);
+        return new ProxyCluster(proxy, nodes, places, connectionString, prefix);
+    }
+
+    /// <summary>Waits until the proxy's readhistory_proxy_replica_healthy gauge shows every replica routable.</summary>
+    public static async Task WaitAllHealthyAsync(TestHost proxy, int replicas)
+    {
+        using var http = new HttpClient();
+        // Health probes are slow on a loaded machine.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                var lines = (await http.GetStringAsync(new Uri(proxy.Http, "/metrics")))
+                    .Split('\n')
+                    .Where(l => l.StartsWith("readhistory_proxy_replica_healthy{", StringComparison.Ordinal))
+                    .ToList();
+                return lines.Count == replicas && lines.All(l => l.EndsWith(" 1", StringComparison.Ordinal));
+            },
+            "the proxy to see every replica healthy");
+    }
+
+    /// <summary>Starts one more cache node on the cluster's schema.</summary>
+    public static async Task<TestHost> StartNodeAsync(string connectionString, string prefix, string pool)
+    {
+        var settings = TestHost.Settings("cache", connectionString, prefix);
+        settings["ReadHistory:Cache:Pool"] = pool;
+        var node = await TestHost.StartReadyAsync(settings);
+
+        // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
+        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        var invoker = channel.CreateCallInvoker();
+        // Health probes are slow on a loaded machine.
+        await Poll.UntilAsync(
+            () => new HealthClient(invoker).CheckAsync(new HealthCheckRequest(), TestHost.Deadline()).ResponseAsync,
+            static health => health.Status == HealthCheckResponse.Types.ServingStatus.Serving,
+            "the cache node to report SERVING");
+        return node;
+    }
+
+    /// <summary>The node at a place.</summary>
+    public TestHost Node(string pool, int slot, int replica) => _nodes[Places.IndexOf((pool, slot, replica))]!;
+
+    /// <summary>Stops and disposes the node at a place (a replica dies).</summary>
+    public async Task KillAsync(string pool, int slot, int replica)
+    {
+        var index = Places.IndexOf((pool, slot, replica));
+        var node = _nodes[index]!;
+        _nodes[index] = null;
+        await node.DisposeAsync();
+    }
+
+    /// <summary>Lookups (hits + misses) a node has served.</summary>
+    public static async Task<ulong> LookupsAsync(TestHost node)
+    {
+        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        var stats = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+        return stats.Pools.Aggregate(0UL, (sum, p) => sum + p.Hits + p.Misses);
+    }
+
+    /// <summary>Call options with a deadline of <paramref name="milliseconds"/>.</summary>
+    public static CallOptions Within(int milliseconds) => new(deadline: DateTime.UtcNow.AddMilliseconds(milliseconds));
+
+    public static string Ms(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds).ToString("c", CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await Proxy.DisposeAsync();
+        foreach (var node in _nodes)
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+}
