@@ -116,14 +116,45 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
     /// <summary>
     /// Records reads: commits them through group commit, then sets their bits in the user's filter if held (or in the
-    /// buffer of its rebuild), then completes. <paramref name="passthrough"/>: commit only.
+    /// buffer of its rebuild), then completes. <paramref name="passthrough"/>: commit only. Cancelling stops the
+    /// caller's wait only: once queued, the rows commit and their bits are set all the same, so
+    /// <paramref name="items"/> must stay unchanged until the write is applied (the API hands over an array of its own).
     /// </summary>
-    public async Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, CancellationToken cancellationToken)
+    public Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, CancellationToken cancellationToken)
     {
-        await _source.WriteAsync(userId, contentType, items, cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        var applied = CommitThenApplyAsync(userId, contentType, items, passthrough);
+        return cancellationToken.CanBeCanceled && !applied.IsCompleted ? WaitAsync(applied, cancellationToken) : applied;
+    }
+
+    // The caller's token does not reach the write: group commit would commit rows already queued anyway, and a
+    // continuation that gave up with the caller would leave a committed row out of the filter (a false negative
+    // until the change stream brings it, forever when there is none).
+    private async Task CommitThenApplyAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough)
+    {
+        await _source.WriteAsync(userId, contentType, items, CancellationToken.None).ConfigureAwait(false);
         if (!passthrough)
         {
             ApplyInserts(userId, contentType, items.Span);
+        }
+    }
+
+    private static async Task WaitAsync(Task applied, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await applied.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Nobody waits for the write any more: observe its failure (the writer has logged it) so that it is not
+            // reported as an unobserved task exception.
+            _ = applied.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
     }
 

@@ -8,22 +8,39 @@ namespace ReadHistory.Server.Cdc;
 /// Reads one slot stream for a cache replica: batches after a cursor, and gaps when continuity cannot be proven —
 /// the epoch changed or vanished (new publisher epoch, Redis lost its data), the stream was trimmed past the
 /// cursor (the replica fell more than StreamMaxLength entries behind), or an entry is corrupt. Each read is one
-/// script reading the epoch, the stream's first and last ids and up to ReadCount entries: the four must come from one
-/// moment (a trim between reading the first id and the entries would lose entries without a gap), and the script
-/// returns the first and last ids without their entries, which native XRANGE calls in a MULTI could not.
+/// script reading the epoch, the stream's first and last ids, how many entries were ever trimmed, and up to ReadCount
+/// entries: they must come from one moment (a trim between reading the first id and the entries would lose entries
+/// without a gap), and the script returns the ids without their entries, which native calls in a MULTI could not.
+/// A cursor at "0-0" (a replica that started on an empty stream) is trimmed past as soon as any entry was trimmed:
+/// XINFO STREAM's entries-added (Redis 7.0 and later) exceeds the stream's length.
 /// While tailing, a read that finds nothing waits on a blocking XREAD (BLOCK ReadPollInterval) on a connection of
 /// its own, then reads again: a new entry is read as soon as it lands, and an epoch change on an idle stream is still
 /// seen within ReadPollInterval; the shared connection is never held by the BLOCK.
 /// </summary>
 internal sealed class ChangeStreamReader
 {
-    // KEYS: stream, epoch. ARGV: cursor id, count. Returns {epoch|nil, first id|nil, last id|nil, entries}.
+    // KEYS: stream, epoch. ARGV: cursor id, count. Returns {epoch|nil, first id|nil, last id|nil, entries, trimmed}:
+    // trimmed = entries ever added less those still in the stream (-1: the server does not count them, before 7.0).
+    // XINFO STREAM fails on a missing key, hence the EXISTS; it brings the first and last entries along, so no XRANGE
+    // for them. Trimming (XADD MAXLEN, XTRIM) leaves max-deleted-entry-id alone (only XDEL moves it), so it cannot tell.
     private const string ReadScript = """
         local epoch = redis.call('GET', KEYS[2])
-        local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-        local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+            return {epoch, false, false, {}, 0}
+        end
+        local info = redis.call('XINFO', 'STREAM', KEYS[1])
+        local fields = {}
+        for i = 1, #info, 2 do
+            fields[info[i]] = info[i + 1]
+        end
+        local first = fields['first-entry']
+        local last = fields['last-entry']
+        local trimmed = -1
+        if fields['entries-added'] then
+            trimmed = fields['entries-added'] - fields['length']
+        end
         local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
-        return {epoch, first[1] and first[1][1] or false, last[1] and last[1][1] or false, entries}
+        return {epoch, first and first[1] or false, last and last[1] or false, entries, trimmed}
         """;
 
     private readonly IDatabase _database;
@@ -80,7 +97,7 @@ internal sealed class ChangeStreamReader
             return [Gap(tail, state.Epoch == 0 ? "no epoch in Redis: it lost its data" : "the epoch changed")];
         }
 
-        if (cursor.EntryId != StreamCursor.Beginning && state.FirstId is not null && StreamCursor.CompareIds(state.FirstId, cursor.EntryId) > 0)
+        if (TrimmedPast(cursor.EntryId, state.FirstId, state.Trimmed))
         {
             return [Gap(tail, "the stream was trimmed past the cursor")];
         }
@@ -186,6 +203,23 @@ internal sealed class ChangeStreamReader
         }
     }
 
+    /// <summary>
+    /// Whether entries after <paramref name="cursorId"/> were trimmed away: the stream's first entry is newer than the
+    /// cursor, and, for a cursor at "0-0", any entry was ever trimmed (<paramref name="trimmed"/> &gt; 0; a stream
+    /// whose first entry is the first ever written missed nothing). A server that does not count its entries
+    /// (<paramref name="trimmed"/> &lt; 0) makes "0-0" a gap as soon as the stream has entries: a needless rebuild
+    /// is better than a silent gap.
+    /// </summary>
+    internal static bool TrimmedPast(string cursorId, string? firstId, long trimmed)
+    {
+        if (cursorId == StreamCursor.Beginning)
+        {
+            return trimmed > 0 || (trimmed < 0 && firstId is not null);
+        }
+
+        return firstId is not null && StreamCursor.CompareIds(firstId, cursorId) > 0;
+    }
+
     private StreamUpdate Gap(StreamCursor cursor, string reason)
     {
         Log.StreamGap(_logger, StreamKey, reason, cursor.Epoch);
@@ -208,10 +242,10 @@ internal sealed class ChangeStreamReader
         return null;
     }
 
-    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries)> ReadStateAsync(string after)
+    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries, long Trimmed)> ReadStateAsync(string after)
     {
         var result = (RedisResult[])(await _database.ScriptEvaluateAsync(ReadScript, [StreamKey, _epochKey], [after, _options.ReadCount]).ConfigureAwait(false))!;
         var entries = (RedisResult[])result[3]!;
-        return (CdcKeys.ParseEpoch((string?)result[0]), result[1].IsNull ? null : (string?)result[1], result[2].IsNull ? null : (string?)result[2], entries);
+        return (CdcKeys.ParseEpoch((string?)result[0]), result[1].IsNull ? null : (string?)result[1], result[2].IsNull ? null : (string?)result[2], entries, (long)result[4]);
     }
 }

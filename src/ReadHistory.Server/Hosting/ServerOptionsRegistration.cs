@@ -14,6 +14,22 @@ namespace ReadHistory.Server.Hosting;
 /// </summary>
 internal static class ServerOptionsRegistration
 {
+    /// <summary>
+    /// The subsections of "ReadHistory" and the options class each binds to (the top-level keys bind to
+    /// <see cref="ServerOptions"/>): what <see cref="UnknownKeys"/> checks keys against. Keep in step with
+    /// <see cref="AddServerOptions"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Section, Type Options)> Sections =
+    [
+        (RequestLimits.Section, typeof(RequestLimits)),
+        (DatabaseOptions.Section, typeof(DatabaseOptions)),
+        (CacheNodeOptions.Section, typeof(CacheNodeOptions)),
+        (RedisOptions.Section, typeof(RedisOptions)),
+        (CdcOptions.Section, typeof(CdcOptions)),
+        (TopologyOptions.Section, typeof(TopologyOptions)),
+        (ProxyOptions.Section, typeof(ProxyOptions)),
+    ];
+
     /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
     public static IServiceCollection AddServerOptions(this IServiceCollection services)
     {
@@ -31,11 +47,20 @@ internal static class ServerOptionsRegistration
 
     /// <summary>
     /// Binds and validates every room's options from <paramref name="configuration"/> and returns every problem, each
-    /// naming its key; a value that does not bind at all (a word where a number belongs) is a problem too. Run before
-    /// the host is built: building it already reads some options (shutdown timeout, Kestrel), and the first options
-    /// class to fail would otherwise hide the problems of the others.
+    /// naming its key; a value that does not bind at all (a word where a number belongs) is a problem too, and so is a
+    /// key under "ReadHistory" that binds to nothing (<see cref="UnknownKeys"/>). Run before the host is built:
+    /// building it already reads some options (shutdown timeout, Kestrel), and the first options class to fail would
+    /// otherwise hide the problems of the others.
     /// </summary>
     public static IReadOnlyList<string> Problems(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        UnknownKeys.Find(configuration, Sections, problems);
+        problems.AddRange(ValidationProblems(configuration));
+        return problems;
+    }
+
+    private static List<string> ValidationProblems(IConfiguration configuration)
     {
         using var services = new ServiceCollection().AddSingleton(configuration).AddServerOptions().BuildServiceProvider();
         try

@@ -1,5 +1,6 @@
 using Polly.CircuitBreaker;
 using Grpc.Core;
+using ReadHistory.Server.Api;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -10,12 +11,14 @@ internal static class ReplicaFailures
     /// UNAVAILABLE (connection refused or reset, node draining), DEADLINE_EXCEEDED of the attempt, and the statuses
     /// of a node that broke mid-call are replica failures; every call the proxy forwards is idempotent (reads, and
     /// MarkRead / Forget, which set or clear the same rows again), so another replica may answer it.
-    /// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED and the like are the node's answer and go back to the caller.
+    /// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED and the like are the node's answer and go back to the caller;
+    /// so does an UNAVAILABLE the node tagged as its database's failure (<see cref="IsDatabaseFailure"/>).
     /// </summary>
     public static bool IsReplicaFailure(Exception exception) => exception switch
     {
-        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
-            or StatusCode.Unknown or StatusCode.Internal or StatusCode.Aborted or StatusCode.Unimplemented,
+        RpcException rpc => (rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+            or StatusCode.Unknown or StatusCode.Internal or StatusCode.Aborted or StatusCode.Unimplemented)
+            && !IsDatabaseFailure(rpc),
         BrokenCircuitException or HttpRequestException or IOException or ObjectDisposedException => true,
         _ => false,
     };
@@ -28,4 +31,16 @@ internal static class ReplicaFailures
     /// </summary>
     public static bool CountsAgainstReplica(Exception exception) =>
         IsReplicaFailure(exception) && exception is not RpcException { StatusCode: StatusCode.DeadlineExceeded };
+
+    /// <summary>
+    /// Whether the node answered that its database failed (the <see cref="StorageStatus.CauseTrailer"/> trailer): the
+    /// node is alive and every replica of the slot, and every passthrough stand-in, writes to the same database, so
+    /// neither another replica nor the breaker would help; moving the session would only send its next reads to a
+    /// replica that has not seen its writes.
+    /// </summary>
+    public static bool IsDatabaseFailure(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.StatusCode == StatusCode.Unavailable && exception.Trailers.GetValue(StorageStatus.CauseTrailer) == StorageStatus.DatabaseCause;
+    }
 }

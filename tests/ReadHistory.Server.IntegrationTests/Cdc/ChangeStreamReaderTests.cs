@@ -30,6 +30,61 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
     }
 
     [Fact]
+    public async Task A_reader_at_0_0_that_fell_more_than_the_stream_s_length_behind_reports_a_gap()
+    {
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        var db = harness.Redis.GetDatabase();
+        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        var reader = harness.Reader("default", 0);
+        var cursor = await reader.GetTailCursorAsync().DefaultTimeout();
+        Assert.Equal(new StreamCursor(7, StreamCursor.Beginning), cursor);
+
+        // A node that started on the empty stream, then fell behind: more entries than MAXLEN were published since.
+        for (ulong i = 1; i <= 12; i++)
+        {
+            await db.StreamAddAsync(reader.StreamKey, "data", ChangeBatch.Create(7, 0, "0-1-" + i, [new(1, 1, i, StreamChangeKind.Upsert)]), maxLength: 5, useApproximateMaxLength: false).DefaultTimeout();
+        }
+
+        var updates = await reader.ReadAsync(cursor).DefaultTimeout();
+
+        var gap = Assert.Single(updates);
+        Assert.True(gap.IsGap);
+        Assert.Contains("trimmed", gap.GapReason, StringComparison.Ordinal);
+        Assert.NotEqual(StreamCursor.Beginning, gap.Cursor.EntryId);
+    }
+
+    [Fact]
+    public async Task A_reader_at_0_0_of_a_stream_never_trimmed_reads_every_entry_without_a_gap()
+    {
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        var db = harness.Redis.GetDatabase();
+        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        var reader = harness.Reader("default", 0);
+        for (ulong i = 1; i <= 5; i++)
+        {
+            await db.StreamAddAsync(reader.StreamKey, "data", ChangeBatch.Create(7, 0, "0-1-" + i, [new(1, 1, i, StreamChangeKind.Upsert)]), maxLength: 5, useApproximateMaxLength: false).DefaultTimeout();
+        }
+
+        var updates = await reader.ReadAsync(new StreamCursor(7, StreamCursor.Beginning)).DefaultTimeout();
+
+        Assert.All(updates, u => Assert.False(u.IsGap, u.GapReason));
+        Assert.Equal([1UL, 2, 3, 4, 5], updates.Select(u => u.Batch![0].ContentId));
+    }
+
+    [Theory]
+    [InlineData("0-0", null, 0L, false)]      // empty stream, nothing ever trimmed
+    [InlineData("0-0", "5-0", 0L, false)]     // the first entry is the first ever written
+    [InlineData("0-0", "5-0", 3L, true)]      // three entries before the first were trimmed
+    [InlineData("0-0", null, 3L, true)]       // trimmed to nothing
+    [InlineData("0-0", "5-0", -1L, true)]     // a server that does not count: assume the worst
+    [InlineData("0-0", null, -1L, false)]
+    [InlineData("4-0", "5-0", 3L, true)]      // the cursor is older than the first entry
+    [InlineData("5-0", "5-0", 3L, false)]
+    [InlineData("6-0", "5-0", 3L, false)]
+    public void A_cursor_older_than_the_first_entry_is_trimmed_past_0_0_included(string cursor, string? first, long trimmed, bool gap) =>
+        Assert.Equal(gap, ChangeStreamReader.TrimmedPast(cursor, first, trimmed));
+
+    [Fact]
     public async Task A_corrupt_entry_is_a_gap_and_reading_goes_on_after_it()
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);

@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.Core.Filters;
+using ReadHistory.Core.Routing;
 using ReadHistory.Server.Cache;
+using ReadHistory.Server.Tests.Storage;
 using Xunit;
 using static ReadHistory.TestSupport.Server.CacheTestKit;
 using ReadHistory.Server.Storage;
@@ -86,6 +89,48 @@ public sealed class ReadThroughCacheTests
         Assert.Equal(new CheckResult(1, CheckSource.Memory), result);
         Assert.Equal(0b011, bitmap[0]);
         Assert.True(db.Contains(1, 0, 6));
+    }
+
+    [Fact]
+    public async Task A_write_whose_caller_gave_up_mid_commit_still_sets_the_bits_once_committed()
+    {
+        var flusher = new FakeShardFlusher();
+        var commit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flusher.Hold = commit.Task;
+        await using var writer = new GroupCommitWriter(
+            ShippedDefaults.Database(o => o.GroupCommitMaxDelay = TimeSpan.Zero), new ShardMap(1, 1), flusher, TimeProvider.System, NullLogger.Instance, new StorageMetrics());
+        await using var node = NewNode(new GroupCommitHistorySource(new InMemoryHistorySource(), writer));
+        await CheckAsync(node, 1, 0, 5);
+        await WaitForRebuildsAsync(node);
+
+        using var caller = new CancellationTokenSource();
+        var write = node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: false, caller.Token);
+        await WaitUntilAsync(() => flusher.Calls == 1, "the commit to start");
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout));
+        commit.SetResult();
+        await WaitUntilAsync(() => writer.QueuedRows == 0, "the commit to finish");
+
+        // No change stream runs here: only the write path itself can have set the bit.
+        await WaitUntilAsync(() => node.Filters.TryGet(1, out var entry) && entry.CheckMany(0, [6UL], new byte[1]) == 0, "the committed row to reach the filter");
+        var (bitmap, result) = await CheckAsync(node, 1, 0, 6);
+        Assert.Equal(new CheckResult(0, CheckSource.Memory), result);
+        Assert.True(IsSet(bitmap, 0));
+        Assert.Equal(6UL, Assert.Single(flusher.AllRows()).ContentId);
+    }
+
+    [Fact]
+    public async Task A_write_cancelled_before_it_is_queued_writes_nothing()
+    {
+        var db = new InMemoryHistorySource();
+        await using var node = NewNode(db);
+        using var caller = new CancellationTokenSource();
+        await caller.CancelAsync();
+
+        var write = node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: false, caller.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout));
+        Assert.Equal(0, db.Writes);
     }
 
     [Fact]

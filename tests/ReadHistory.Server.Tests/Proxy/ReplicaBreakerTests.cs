@@ -1,14 +1,16 @@
 using Polly.CircuitBreaker;
 using Grpc.Core;
 using ReadHistory.Api.Internal.V1;
+using ReadHistory.Server.Api;
 using ReadHistory.Server.Proxy;
+using ReadHistory.Server.Storage;
 using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Proxy;
 
-/// <summary>What opens a replica's passive breaker: a dead replica does, an overloaded one (calls out of time) does not.</summary>
+/// <summary>What opens a replica's passive breaker: a dead replica does; an overloaded one (calls out of time) or one whose database failed does not.</summary>
 public sealed class ReplicaBreakerTests
 {
     private const int Calls = 20;
@@ -40,5 +42,18 @@ public sealed class ReplicaBreakerTests
 
         Assert.Equal(CircuitState.Open, endpoint.BreakerState);
         Assert.False(endpoint.IsUsable);
+    }
+
+    [Fact]
+    public void A_failed_database_write_is_the_node_s_answer_not_a_failure_of_the_replica()
+    {
+        var answer = StorageStatus.From(new StorageWriteException("storage write of 1 rows to shard 0 was not committed: connection refused"))!;
+        var untagged = new RpcException(new Status(StatusCode.Unavailable, answer.Status.Detail));
+
+        Assert.Equal(StatusCode.Unavailable, answer.StatusCode);
+        Assert.True(ReplicaFailures.IsDatabaseFailure(answer));
+        Assert.False(ReplicaFailures.IsReplicaFailure(answer));
+        Assert.False(ReplicaFailures.CountsAgainstReplica(answer));
+        Assert.True(ReplicaFailures.CountsAgainstReplica(untagged));
     }
 }
