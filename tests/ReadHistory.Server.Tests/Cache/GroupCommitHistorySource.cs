@@ -1,6 +1,7 @@
 using ReadHistory.Core.Filters;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Storage;
+using ReadHistory.TestSupport.Server;
 
 namespace ReadHistory.Server.Tests.Cache;
 

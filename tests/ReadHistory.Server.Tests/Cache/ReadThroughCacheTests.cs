@@ -105,14 +105,14 @@ public sealed class ReadThroughCacheTests
 
         using var caller = new CancellationTokenSource();
         var write = node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: false, caller.Token);
-        await WaitUntilAsync(() => flusher.Calls == 1, "the commit to start");
+        await Poll.UntilAsync(() => flusher.Calls == 1, "the commit to start");
         await caller.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout.Default));
         commit.SetResult();
-        await WaitUntilAsync(() => writer.QueuedRows == 0, "the commit to finish");
+        await Poll.UntilAsync(() => writer.QueuedRows == 0, "the commit to finish");
 
         // No change stream runs here: only the write path itself can have set the bit.
-        await WaitUntilAsync(() => node.Filters.TryGet(1, out var entry) && entry.CheckMany(0, [6UL], new byte[1]) == 0, "the committed row to reach the filter");
+        await Poll.UntilAsync(() => node.Filters.TryGet(1, out var entry) && entry.CheckMany(0, [6UL], new byte[1]) == 0, "the committed row to reach the filter");
         var (bitmap, result) = await CheckAsync(node, 1, 0, 6);
         Assert.Equal(new CheckResult(0, CheckSource.Memory), result);
         Assert.True(IsSet(bitmap, 0));
@@ -129,7 +129,7 @@ public sealed class ReadThroughCacheTests
 
         var write = node.MarkReadAsync(1, 0, new[] { new StoredRead(6, 0) }, passthrough: false, caller.Token);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.WaitAsync(TestTimeout.Default));
         Assert.Equal(0, db.Writes);
     }
 

@@ -2,10 +2,11 @@ using Grpc.Core;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Api;
 using ReadHistory.TestSupport;
+using ReadHistory.TestSupport.Server;
 using Xunit;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
-namespace ReadHistory.Server.Tests.Proxy;
+namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 /// <summary>
 /// A database outage seen through the proxy, on a MariaDB of its own (the test stops it): the node still answers, so
