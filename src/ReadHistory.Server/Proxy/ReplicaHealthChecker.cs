@@ -61,6 +61,11 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
         {
             healthy = false;
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+            // Stopping: Grpc.Net.Client reports a cancelled call as CANCELLED, not OperationCanceledException.
+            throw new OperationCanceledException("probing stopped", e, cancellationToken);
+        }
 
         if (endpoint.SetProbeHealthy(healthy, FailuresToEject))
         {
