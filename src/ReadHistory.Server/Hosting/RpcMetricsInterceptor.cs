@@ -20,59 +20,39 @@ internal sealed class RpcMetricsInterceptor(RpcMetrics metrics, TimeProvider tim
     private static readonly ConcurrentDictionary<string, string> Labels = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.Unknown;
+        Task<TResponse> call;
         try
         {
-            var response = await continuation(request, context).ConfigureAwait(false);
-            code = StatusCode.OK;
-            return response;
+            call = continuation(request, context);
         }
         catch (Exception e)
         {
-            code = CodeOf(e, context);
-            if (Replacement(e, code, context) is { } replacement)
-            {
-                throw replacement;
-            }
+            call = Task.FromException<TResponse>(e);
+        }
 
-            throw;
-        }
-        finally
-        {
-            metrics.Record(LabelOf(context), code, Stopwatch.GetElapsedTime(started));
-        }
+        return ObserveAsync(call, context, started);
     }
 
     /// <inheritdoc />
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.Unknown;
+        Task<TResponse> call;
         try
         {
-            var response = await continuation(requestStream, context).ConfigureAwait(false);
-            code = StatusCode.OK;
-            return response;
+            call = continuation(requestStream, context);
         }
         catch (Exception e)
         {
-            code = CodeOf(e, context);
-            if (Replacement(e, code, context) is { } replacement)
-            {
-                throw replacement;
-            }
+            call = Task.FromException<TResponse>(e);
+        }
 
-            throw;
-        }
-        finally
-        {
-            metrics.Record(LabelOf(context), code, Stopwatch.GetElapsedTime(started));
-        }
+        return ObserveAsync(call, context, started);
     }
 
     /// <summary>The metric label of a call's method.</summary>
@@ -86,6 +66,32 @@ internal sealed class RpcMetricsInterceptor(RpcMetrics metrics, TimeProvider tim
             var name = fullName[(slash + 1)..];
             return service.SequenceEqual(CacheNodeService) ? "CacheNode." + name : name;
         });
+    }
+
+    // One path for both kinds of call: the handler's task is passed in (no closure per call), its start time taken before it ran.
+    private async Task<TResponse> ObserveAsync<TResponse>(Task<TResponse> call, ServerCallContext context, long started)
+    {
+        var code = StatusCode.Unknown;
+        try
+        {
+            var response = await call.ConfigureAwait(false);
+            code = StatusCode.OK;
+            return response;
+        }
+        catch (Exception e)
+        {
+            code = CodeOf(e, context);
+            if (Replacement(e, code, context) is { } replacement)
+            {
+                throw replacement;
+            }
+
+            throw;
+        }
+        finally
+        {
+            metrics.Record(LabelOf(context), code, Stopwatch.GetElapsedTime(started));
+        }
     }
 
     // The status Grpc.AspNetCore sends for an exception escaping a handler, but for a call the client or its deadline
