@@ -4,7 +4,8 @@ using Xunit;
 
 namespace ReadHistory.Core.Tests.Caching;
 
-/// <summary>The pool's byte count against the runtime's own allocation counter (exact, per thread: no other test disturbs it).</summary>
+/// <summary>The pool's byte count against the runtime's own allocation counter (exact, per thread; run alone: see ExactAllocationTests).</summary>
+[Collection(ExactAllocationTests.Name)]
 public sealed class FilterTableMemoryTests
 {
     private static readonly BloomFilterOptions OnePercent = new() { TargetFalsePositiveRate = 0.01 };

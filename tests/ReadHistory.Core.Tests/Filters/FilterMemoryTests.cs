@@ -3,6 +3,7 @@ using Xunit;
 
 namespace ReadHistory.Core.Tests.Filters;
 
+[Collection(ExactAllocationTests.Name)]
 public sealed class FilterMemoryTests
 {
     [Theory]
