@@ -6,7 +6,7 @@ namespace ReadHistory.Cli.Output;
 /// <summary>The names the CLI prints for proto enum values: short, upper case, as in the proto.</summary>
 internal static class ProtoNames
 {
-    /// <summary>The short name of an answer source: MEMORY, SNAPSHOT, DATABASE, PASSTHROUGH or UNSPECIFIED.</summary>
+    /// <summary>The short name of an answer source: MEMORY, MEMORY_STALE, SNAPSHOT, DATABASE, PASSTHROUGH or UNSPECIFIED.</summary>
     public static string SourceName(AnswerSource source) => source switch
     {
         AnswerSource.Unspecified => "UNSPECIFIED",
@@ -14,6 +14,7 @@ internal static class ProtoNames
         AnswerSource.Snapshot => "SNAPSHOT",
         AnswerSource.Database => "DATABASE",
         AnswerSource.Passthrough => "PASSTHROUGH",
+        AnswerSource.MemoryStale => "MEMORY_STALE",
         _ => ((int)source).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

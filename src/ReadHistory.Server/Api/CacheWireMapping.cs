@@ -11,6 +11,7 @@ internal static class CacheWireMapping
     public static AnswerSource ToWire(this CheckSource source) => source switch
     {
         CheckSource.Memory => AnswerSource.Memory,
+        CheckSource.MemoryStale => AnswerSource.MemoryStale,
         CheckSource.Database => AnswerSource.Database,
         CheckSource.Passthrough => AnswerSource.Passthrough,
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, "no wire value for this answer source"),

@@ -66,6 +66,12 @@ internal sealed class CacheNodeOptions
     /// <summary>HTTP/2 receive window of the Snapshot stream: bytes the peer may send ahead (see <see cref="WarmStartOptions.WindowBytes"/>).</summary>
     public int WarmStartWindowBytes { get; set; }
 
+    /// <summary>
+    /// Past this much time behind the CDC's stamps (now minus the newest heartbeat or batch stamp applied) the node is
+    /// stale: proxies prefer its fresher peers and its answers from memory say so (see <see cref="NodeFreshness"/>).
+    /// </summary>
+    public TimeSpan MaxStaleness { get; set; }
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -143,6 +149,11 @@ internal sealed class CacheNodeOptions
         if (WarmStartWindowBytes is < WarmStartOptions.MinWindowBytes or > WarmStartOptions.MaxWindowBytes)
         {
             problems.Add($"{Section}:WarmStartWindowBytes: {WarmStartWindowBytes} is outside {WarmStartOptions.MinWindowBytes} .. {WarmStartOptions.MaxWindowBytes}");
+        }
+
+        if (MaxStaleness < TimeSpan.FromMilliseconds(10) || MaxStaleness > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{Section}:MaxStaleness: {MaxStaleness} is outside 10 ms .. 1 hour");
         }
     }
 

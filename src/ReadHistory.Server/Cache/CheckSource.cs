@@ -11,4 +11,10 @@ internal enum CheckSource
 
     /// <summary>A point query for another slot whose replicas are all down: nothing held, nothing started.</summary>
     Passthrough = 3,
+
+    /// <summary>
+    /// The user's filter, in memory, while the node was past its staleness bound (<see cref="NodeFreshness"/>): a read
+    /// acknowledged through another replica may be missing.
+    /// </summary>
+    MemoryStale = 4,
 }

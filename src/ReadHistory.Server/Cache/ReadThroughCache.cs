@@ -61,6 +61,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     /// <summary>The pool's series.</summary>
     public CacheMetrics Metrics { get; }
 
+    /// <summary>Whether this node's filters may lag the stream past its bound (answers from memory then say so).</summary>
+    public NodeFreshness Freshness { get; init; } = NodeFreshness.AlwaysFresh;
+
     /// <summary>Rebuilds registered and not yet finished (running, queued for a slot, or waiting to retry).</summary>
     public int RebuildsInFlight => _rebuilds.Count;
 
@@ -102,7 +105,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             {
                 Metrics.LookupHit();
                 var unread = entry.CheckMany(contentType, contentIds.Span, readBitmap.Span);
-                return new ValueTask<CheckResult>(new CheckResult(unread, CheckSource.Memory));
+                return new ValueTask<CheckResult>(new CheckResult(unread, Freshness.IsStale ? CheckSource.MemoryStale : CheckSource.Memory));
             }
 
             Metrics.LookupCapped();

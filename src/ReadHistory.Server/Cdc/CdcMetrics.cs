@@ -11,6 +11,7 @@ internal sealed class CdcMetrics
     private readonly Counter _rows;
     private readonly Counter _batches;
     private readonly Counter _epochs;
+    private readonly Counter _heartbeats;
     private readonly Gauge _leader;
     private readonly Gauge _lag;
 
@@ -21,6 +22,7 @@ internal sealed class CdcMetrics
         _rows = factory.CreateCounter("readhistory_cdc_rows_published_total", "History rows published (each row once, whatever the number of pools)");
         _batches = factory.CreateCounter("readhistory_cdc_batches_published_total", "Stream entries appended (one per touched slot per publish)");
         _epochs = factory.CreateCounter("readhistory_cdc_epochs_started_total", "New epochs this process started (replicas drop their filters on each)");
+        _heartbeats = factory.CreateCounter("readhistory_cdc_heartbeats_total", "Heartbeat entries appended (one per slot stream that got no batch within Cdc:HeartbeatInterval, per beat)");
         _leader = factory.CreateGauge("readhistory_cdc_leader", "1 while this process holds the publisher lease");
         _lag = factory.CreateGauge("readhistory_cdc_lag_seconds", "Now minus the commit time of the last published change (0 while caught up with the binlog)");
     }
@@ -43,6 +45,12 @@ internal sealed class CdcMetrics
         _rows.Inc(rows);
         _batches.Inc(batches);
     }
+
+    /// <summary>Heartbeat entries appended so far.</summary>
+    public long HeartbeatsPublished => (long)_heartbeats.Value;
+
+    /// <summary>Records heartbeat entries appended.</summary>
+    public void Heartbeats(int entries) => _heartbeats.Inc(entries);
 
     /// <summary>Records a new epoch.</summary>
     public void EpochStarted() => _epochs.Inc();

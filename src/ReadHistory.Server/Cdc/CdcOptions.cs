@@ -21,6 +21,12 @@ internal sealed class CdcOptions
     /// <summary>Longest time rows wait to be published while the binlog keeps delivering (an idle binlog publishes at once).</summary>
     public TimeSpan MaxBatchDelay { get; set; }
 
+    /// <summary>
+    /// How often the leader appends a heartbeat (an empty batch stamped with a time before which every committed row is
+    /// in the stream) to every slot stream that got no batch meanwhile, so replicas can measure their staleness; 0 = off.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; }
+
     /// <summary>The replica server id the publisher registers with; 0 = random.</summary>
     public uint ServerId { get; set; }
 
@@ -60,6 +66,11 @@ internal sealed class CdcOptions
         if (MaxBatchDelay < TimeSpan.Zero || MaxBatchDelay > TimeSpan.FromSeconds(1))
         {
             problems.Add($"{Section}:MaxBatchDelay: {MaxBatchDelay} is outside 0 .. 1 s");
+        }
+
+        if (HeartbeatInterval != TimeSpan.Zero && (HeartbeatInterval < TimeSpan.FromMilliseconds(10) || HeartbeatInterval > TimeSpan.FromSeconds(10)))
+        {
+            problems.Add($"{Section}:HeartbeatInterval: {HeartbeatInterval} is outside 10 ms .. 10 s (0 = off)");
         }
 
         if (ReadCount is < 1 or > 10_000)

@@ -87,6 +87,8 @@ internal sealed partial class CdcPublisher
         BinlogTransaction? last = null;
         var pendingSince = 0L;
         var firstCommitMs = 0L;
+        var lastCommitMs = 0L;
+        var lastHeartbeat = NeverBeaten;
         Task publishing = Task.CompletedTask;
         var transactions = client.ReadTransactionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (transactions.ConfigureAwait(false))
@@ -105,7 +107,7 @@ internal sealed partial class CdcPublisher
                     {
                         // The binlog has nothing more right now: publish what is gathered while waiting for it.
                         await publishing.ConfigureAwait(false);
-                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: true, cancellationToken);
+                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, lastCommitMs, caughtUp: true, cancellationToken);
                         last = null;
                     }
                     else if (publishing.IsCompleted)
@@ -113,13 +115,10 @@ internal sealed partial class CdcPublisher
                         _metrics.SetLag(0);
                     }
 
-                    // Wait for the binlog, but hear at once of a publish that failed meanwhile (a lost lease).
+                    // Wait for the binlog, but hear at once of a publish that failed meanwhile (a lost lease), and beat
+                    // the heartbeat while idle.
                     var waiting = next.AsTask();
-                    if (!publishing.IsCompleted && await Task.WhenAny(waiting, publishing).ConfigureAwait(false) == publishing)
-                    {
-                        await publishing.ConfigureAwait(false);
-                    }
-
+                    (publishing, lastHeartbeat) = await WaitIdleAsync(token, waiting, publishing, lastHeartbeat, cancellationToken).ConfigureAwait(false);
                     more = await waiting.ConfigureAwait(false);
                 }
 
@@ -134,7 +133,7 @@ internal sealed partial class CdcPublisher
                     if (last is not null)
                     {
                         await publishing.ConfigureAwait(false);
-                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: false, cancellationToken);
+                        publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, lastCommitMs, caughtUp: false, cancellationToken);
                         last = null;
                     }
 
@@ -144,10 +143,11 @@ internal sealed partial class CdcPublisher
                     continue;
                 }
 
+                lastCommitMs = EstimateCommitTimeMs(transaction.CommitTimestamp);
                 if (last is null)
                 {
                     pendingSince = _time.GetTimestamp();
-                    firstCommitMs = EstimateCommitTimeMs(transaction.CommitTimestamp);
+                    firstCommitMs = lastCommitMs;
                 }
 
                 grouper.Add(transaction);
@@ -155,15 +155,22 @@ internal sealed partial class CdcPublisher
                 if (grouper.PendingRows >= _options.MaxBatchRows || _time.GetElapsedTime(pendingSince) >= _options.MaxBatchDelay)
                 {
                     await publishing.ConfigureAwait(false);
-                    publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: false, cancellationToken);
+                    publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, lastCommitMs, caughtUp: false, cancellationToken);
                     last = null;
+                }
+
+                if (HeartbeatDue(lastHeartbeat))
+                {
+                    // Behind the binlog: the beat follows the publishes before it and is stamped with what they covered.
+                    publishing = HeartbeatAfterAsync(publishing, token, cancellationToken);
+                    lastHeartbeat = _time.GetTimestamp();
                 }
             }
 
             if (last is not null)
             {
                 await publishing.ConfigureAwait(false);
-                publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, caughtUp: true, cancellationToken);
+                publishing = PublishGroupAsync(token, grouper, last, firstCommitMs, lastCommitMs, caughtUp: true, cancellationToken);
             }
 
             await publishing.ConfigureAwait(false);
@@ -199,9 +206,10 @@ internal sealed partial class CdcPublisher
     /// <summary>
     /// Drains the grouper (synchronously, so it can be refilled at once) and publishes the batches in the background,
     /// stamped with the estimated commit time of the group's first (oldest) transaction, so the lag replicas measure
-    /// from it is that of the group's oldest change.
+    /// from it is that of the group's oldest change; once published, the group's last transaction's estimated commit
+    /// time is what the next heartbeat behind the binlog may claim.
     /// </summary>
-    private Task PublishGroupAsync(string token, ChangeGrouper grouper, BinlogTransaction last, long firstCommitMs, bool caughtUp, CancellationToken cancellationToken)
+    private Task PublishGroupAsync(string token, ChangeGrouper grouper, BinlogTransaction last, long firstCommitMs, long lastCommitMs, bool caughtUp, CancellationToken cancellationToken)
     {
         var rows = grouper.PendingRows;
         var position = last.GtidPosition;
@@ -209,9 +217,11 @@ internal sealed partial class CdcPublisher
         var epoch = Epoch;
         var drained = grouper.Drain(epoch, commitMs, position.ToString());
         var batches = new (string, byte[])[drained.Count];
+        var streams = new int[drained.Count];
         for (var i = 0; i < drained.Count; i++)
         {
             batches[i] = (_streamKeys[drained[i].Stream], drained[i].Batch);
+            streams[i] = drained[i].Stream;
         }
 
         return CompleteAsync();
@@ -220,6 +230,7 @@ internal sealed partial class CdcPublisher
         {
             await PublishAsync(token, epoch, setEpoch: false, position.ToString(), batches, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _lastPublished, position);
+            Published(streams, lastCommitMs);
             _metrics.Published(rows, batches.Length);
             _metrics.SetLag(caughtUp ? 0 : (_time.GetUtcNow().ToUnixTimeMilliseconds() - commitMs) / 1000.0);
         }

@@ -25,7 +25,8 @@ internal sealed partial class CoherenceTailer(
     RedisConnector redis,
     TimeProvider time,
     ILoggerFactory loggers,
-    CollectorRegistry metrics) : BackgroundService
+    CollectorRegistry metrics,
+    NodeFreshness freshness) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
@@ -42,6 +43,8 @@ internal sealed partial class CoherenceTailer(
     private readonly Counter.Child _changes = Metrics.WithCustomRegistry(metrics)
         .CreateCounter("readhistory_coherence_changes_total", "Changes read from the slot's stream (applied or ignored).", "pool")
         .WithLabels(placement.Pool);
+
+    private readonly Gauge.Child _staleness = ObserveStaleness(metrics, placement.Pool, freshness);
 
     // Owned here, not by each attempt's WarmStarter, so the warm-start counters stay exported for the node's lifetime.
     private readonly WarmStartMetrics _warmStartMetrics = new(placement.Pool, metrics);
@@ -115,6 +118,13 @@ internal sealed partial class CoherenceTailer(
                 Log.CoherenceCaughtUp(_logger, reader.StreamKey, update.Cursor);
             }
 
+            // A batch's stamp (its oldest transaction's commit time) or a heartbeat's: every row committed before it
+            // is now applied. Entries left over from another epoch were not applied and prove nothing.
+            if (batch.Epoch == update.Cursor.Epoch)
+            {
+                freshness.Observe(batch.CommitTimeMs);
+            }
+
             _changes.Inc(batch.Count);
             if (batch.Count > 0)
             {
@@ -128,6 +138,20 @@ internal sealed partial class CoherenceTailer(
     /// bound has passed since start.
     /// </summary>
     public bool IsReady => _tailing || (_applied is not null && time.GetElapsedTime(_started) >= cacheOptions.Value.WarmStartTimeout);
+
+    /// <summary>How stale this node is now (see <see cref="NodeFreshness"/>).</summary>
+    public NodeFreshness Freshness => freshness;
+
+    // The gauge is set from the freshness at each scrape: staleness grows with time, not with events.
+    private static Gauge.Child ObserveStaleness(CollectorRegistry metrics, string pool, NodeFreshness freshness)
+    {
+        var gauge = Metrics.WithCustomRegistry(metrics)
+            .CreateGauge("readhistory_coherence_staleness_seconds", "Now minus the newest change-stream stamp (batch or CDC heartbeat) applied on this replica; +Inf until the first.", "pool")
+            .WithLabels(pool);
+        gauge.Set(freshness.StalenessSeconds);
+        metrics.AddBeforeCollectCallback(() => gauge.Set(freshness.StalenessSeconds));
+        return gauge;
+    }
 
     private async Task<ReadThroughCache> WaitForCacheAsync(CancellationToken stoppingToken)
     {

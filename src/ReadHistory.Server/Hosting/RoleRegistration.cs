@@ -36,6 +36,10 @@ internal static class RoleRegistration
         if (withRedis)
         {
             services.AddRedis();
+
+            // Tailing a stream, the node can be behind it: stale past Cache:MaxStaleness (proxies then prefer its peers).
+            services.AddSingleton(static provider => new NodeFreshness(
+                provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<IOptions<CacheNodeOptions>>().Value.MaxStaleness));
             services.AddSingleton<CoherenceTailer>();
             services.AddHostedService(static provider => provider.GetRequiredService<CoherenceTailer>());
             services.AddSingleton(static provider => new ReadinessCheck("coherence", _ => ValueTask.FromResult(provider.GetRequiredService<CoherenceTailer>().IsReady)));
@@ -45,8 +49,9 @@ internal static class RoleRegistration
         }
         else
         {
-            // A node without Redis tails nothing and sends an empty cursor.
+            // A node without Redis tails nothing, sends an empty cursor and is never stale.
             services.AddSingleton(SnapshotCursorSource.None);
+            services.AddSingleton(NodeFreshness.AlwaysFresh);
         }
 
         return services;
