@@ -145,6 +145,12 @@ internal static class EventIds
     /// <summary>5011: <c>Proxy/Log.cs</c> ProxyReplicaUp.</summary>
     public const int ProxyReplicaUp = 5011;
 
+    /// <summary>5012: <c>Proxy/Log.cs</c> ProxyReplicaStale.</summary>
+    public const int ProxyReplicaStale = 5012;
+
+    /// <summary>5013: <c>Proxy/Log.cs</c> ProxyReplicaFresh.</summary>
+    public const int ProxyReplicaFresh = 5013;
+
     /// <summary>5020: <c>Proxy/Log.cs</c> ProxyPassthrough.</summary>
     public const int ProxyPassthrough = 5020;
 }

@@ -20,6 +20,12 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.ProxyReplicaUp, Level = LogLevel.Information, Message = "proxy: replica {Address} is serving again")]
     public static partial void ReplicaUp(ILogger logger, string address);
 
+    [LoggerMessage(EventId = EventIds.ProxyReplicaStale, Level = LogLevel.Warning, Message = "proxy: replica {Address} is past its staleness bound; preferring its fresh peers")]
+    public static partial void ReplicaStale(ILogger logger, string address);
+
+    [LoggerMessage(EventId = EventIds.ProxyReplicaFresh, Level = LogLevel.Information, Message = "proxy: replica {Address} is fresh again")]
+    public static partial void ReplicaFresh(ILogger logger, string address);
+
     [LoggerMessage(EventId = EventIds.ProxyPassthrough, Level = LogLevel.Warning, Message = "proxy: every replica of pool {Pool} slot {Slot} is down; answering in passthrough")]
     public static partial void Passthrough(ILogger logger, string pool, int slot);
 }

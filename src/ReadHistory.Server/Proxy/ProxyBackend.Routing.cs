@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
+using ReadHistory.Api.V1;
 using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
@@ -11,9 +12,11 @@ internal sealed partial class ProxyBackend
     private static readonly TimeSpan MinSplit = TimeSpan.FromMilliseconds(4);
 
     /// <summary>
-    /// Sends <paramref name="request"/> to the slot's usable replicas in HRW order for <paramref name="key"/>; when all
-    /// fail (or none is usable), to usable nodes of the pool's other slots with passthrough set; as a last resort to
-    /// the slot's replicas marked down (the marks may be stale). Every attempt but a nearly late one leaves half of
+    /// Sends <paramref name="request"/> to the slot's usable replicas in HRW order for <paramref name="key"/>, fresh
+    /// ones first, then stale ones (so when every replica is stale, as in a CDC outage, the session keeps its own);
+    /// when all fail (or none is usable), to usable nodes of the pool's other slots with passthrough set; as a last
+    /// resort to the slot's replicas marked down (the marks may be stale). An answer's source keeps the replica's
+    /// stale mark current (<see cref="ObserveFreshness"/>). Every attempt but a nearly late one leaves half of
     /// the remaining time to the next. Throws UNAVAILABLE naming the pool when nobody answered, DEADLINE_EXCEEDED
     /// when the caller's time ran out first, or the node's own non-failover status.
     /// </summary>
@@ -25,12 +28,15 @@ internal sealed partial class ProxyBackend
         Exception? last = null;
         var tried = 0;
         int index;
-        while ((index = slot.Next(key, tried, usableOnly: true)) >= 0)
+        while ((index = slot.Next(key, tried, usableOnly: true, freshOnly: true)) >= 0 || (index = slot.Next(key, tried, usableOnly: true)) >= 0)
         {
             tried |= 1 << index;
+            var replica = slot.Replicas[index];
             try
             {
-                return await slot.Replicas[index].CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                ObserveFreshness(replica, response);
+                return response;
             }
             catch (Exception e) when (Moves(e, cancellationToken))
             {
@@ -78,9 +84,12 @@ internal sealed partial class ProxyBackend
         while ((index = slot.Next(key, tried, usableOnly: false)) >= 0)
         {
             tried |= 1 << index;
+            var replica = slot.Replicas[index];
             try
             {
-                return await slot.Replicas[index].CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                ObserveFreshness(replica, response);
+                return response;
             }
             catch (Exception e) when (Moves(e, cancellationToken))
             {
@@ -94,6 +103,45 @@ internal sealed partial class ProxyBackend
         }
 
         throw new RpcException(new Status(StatusCode.Unavailable, $"cache pool '{pool.Name}' is unavailable: no replica of slot {slot.Index} nor of another slot answered" + (last is null ? string.Empty : " (last: " + last.Message + ")"), last));
+    }
+
+    /// <summary>
+    /// Passive staleness: an answer from the replica's stale filters marks it stale at once, one from its fresh filters
+    /// marks it fresh (other sources say nothing about its filters). A type test and, on a change only, one write.
+    /// </summary>
+    private void ObserveFreshness<TResponse>(ReplicaEndpoint replica, TResponse response)
+    {
+        var source = response switch
+        {
+            CheckResponse check => check.Source,
+            BatchCheckResponse batch => FirstMemorySource(batch),
+            _ => AnswerSource.Unspecified,
+        };
+
+        if (source is AnswerSource.Memory or AnswerSource.MemoryStale && replica.SetStale(source == AnswerSource.MemoryStale))
+        {
+            if (source == AnswerSource.MemoryStale)
+            {
+                Log.ReplicaStale(logger, replica.Address);
+            }
+            else
+            {
+                Log.ReplicaFresh(logger, replica.Address);
+            }
+        }
+    }
+
+    private static AnswerSource FirstMemorySource(BatchCheckResponse batch)
+    {
+        foreach (var result in batch.Results)
+        {
+            if (result.Response is { Source: AnswerSource.Memory or AnswerSource.MemoryStale } answer)
+            {
+                return answer.Source;
+            }
+        }
+
+        return AnswerSource.Unspecified;
     }
 
     // A replica failure moves on to the next candidate while the caller still waits and time is left.

@@ -3,13 +3,15 @@ using Prometheus;
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
-/// The proxy's series: readhistory_proxy_replica_healthy{pool,replica,slot} (1 = routable), and counters of
+/// The proxy's series: readhistory_proxy_replica_healthy{pool,replica,slot} (1 = routable),
+/// readhistory_proxy_replicas{pool,state} (replicas fresh, stale or down), and counters of
 /// passthrough answers, failovers and rate-limited calls by pool or tenant (pattern: docs/metrics.md, "Adding a metric").
 /// </summary>
 internal sealed class ProxyMetrics : IDisposable
 {
     private readonly ProxyRouter _router;
     private readonly Gauge _healthy;
+    private readonly Gauge _states;
     private readonly Counter _passthrough;
     private readonly Counter _failovers;
     private readonly Counter _limited;
@@ -23,6 +25,7 @@ internal sealed class ProxyMetrics : IDisposable
         _router = router;
         var factory = Metrics.WithCustomRegistry(registry);
         _healthy = factory.CreateGauge("readhistory_proxy_replica_healthy", "1 when the replica takes traffic (health probe SERVING and breaker closed), else 0.", "pool", "replica", "slot");
+        _states = factory.CreateGauge("readhistory_proxy_replicas", "Replicas of the current table by state: fresh (routable, within its staleness bound), stale (routable, past it: used only while no fresh one of its slot is left), down (not routable).", "pool", "state");
         _passthrough = factory.CreateCounter("readhistory_proxy_passthrough_total", "Calls answered by a node of another slot because every replica of the user's slot was down.", "pool");
         _failovers = factory.CreateCounter("readhistory_proxy_failovers_total", "Attempts that failed on a replica and moved on to the next one.", "pool");
         _limited = factory.CreateCounter("readhistory_proxy_rate_limited_total", "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit.", "tenant");
@@ -61,14 +64,20 @@ internal sealed class ProxyMetrics : IDisposable
             var current = new HashSet<(string, string, string)>();
             foreach (var pool in _router.Current.Pools)
             {
+                int fresh = 0, stale = 0, down = 0;
                 foreach (var slot in pool.Slots)
                 {
                     foreach (var replica in slot.Replicas)
                     {
                         current.Add((pool.Name, replica.Address, slot.Label));
                         _healthy.WithLabels(pool.Name, replica.Address, slot.Label).Set(replica.IsUsable ? 1 : 0);
+                        _ = !replica.IsUsable ? down++ : replica.IsStale ? stale++ : fresh++;
                     }
                 }
+
+                _states.WithLabels(pool.Name, "fresh").Set(fresh);
+                _states.WithLabels(pool.Name, "stale").Set(stale);
+                _states.WithLabels(pool.Name, "down").Set(down);
             }
 
             foreach (var (pool, replica, slot) in _published)

@@ -21,6 +21,7 @@ internal sealed class ReplicaEndpoint : IDisposable
     private readonly ResiliencePipeline _breaker;
     private readonly CircuitBreakerStateProvider _breakerState = new();
     private volatile bool _probeHealthy = true;
+    private volatile bool _stale;
     private volatile bool _disposed;
     private int _failedProbes;
 
@@ -63,6 +64,13 @@ internal sealed class ReplicaEndpoint : IDisposable
     /// <summary>Whether calls may be routed here: the last probe answered SERVING and the breaker is not open.</summary>
     public bool IsUsable => _probeHealthy && !_disposed && _breakerState.CircuitState is CircuitState.Closed or CircuitState.HalfOpen;
 
+    /// <summary>
+    /// Whether the node said it is past its staleness bound: its health service's CacheNode status was NOT_SERVING at
+    /// the last probe, or an answer since came from its stale filters (and no fresh answer from memory came after).
+    /// Routing prefers usable replicas that are not stale.
+    /// </summary>
+    public bool IsStale => _stale;
+
     /// <summary>Whether the last active probe answered SERVING (optimistically true before the first).</summary>
     public bool ProbeHealthy => _probeHealthy;
 
@@ -84,6 +92,21 @@ internal sealed class ReplicaEndpoint : IDisposable
         var changed = _probeHealthy != verdict;
         _probeHealthy = verdict;
         return changed;
+    }
+
+    /// <summary>
+    /// Records whether the node is stale (active probe, or an answer's source); written only on a change, so the
+    /// answers of a busy replica do not keep writing a shared field. Returns true when it changed.
+    /// </summary>
+    public bool SetStale(bool stale)
+    {
+        if (_stale == stale)
+        {
+            return false;
+        }
+
+        _stale = stale;
+        return true;
     }
 
     /// <summary>

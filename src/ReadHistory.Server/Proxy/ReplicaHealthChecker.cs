@@ -4,14 +4,17 @@ using Grpc.Health.V1;
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
-/// Active health checks: every replica of the current table gets a grpc.health.v1 Check ("" = the whole server)
-/// each interval, bounded by a timeout; anything but SERVING in time takes it out of routing until a probe
-/// succeeds again. The passive half (ejection on failed calls) is each endpoint's circuit breaker.
+/// Active health checks: every replica of the current table gets two grpc.health.v1 Checks each interval, bounded by
+/// a timeout, sent together on its channel: "" (the whole server: anything but SERVING in time takes it out of routing
+/// until a probe succeeds again) and readhistory.internal.v1.CacheNode (NOT_SERVING: ready but past its staleness
+/// bound, so routing prefers its fresh peers; NOT_FOUND, from a node that does not report it: fresh). The passive
+/// halves are each endpoint's circuit breaker (failed calls) and the source of its answers (stale or fresh filters).
 /// </summary>
 internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions options, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
     private const int FailuresToEject = 2;
     private static readonly HealthCheckRequest WholeServer = new();
+    private static readonly HealthCheckRequest Freshness = new() { Service = ReadHistory.Api.Internal.V1.CacheNode.Descriptor.FullName };
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
@@ -50,21 +53,38 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
     private async Task ProbeAsync(ReplicaEndpoint endpoint, CancellationToken cancellationToken)
     {
         bool healthy;
+        bool? stale;
         try
         {
             var deadline = time.GetUtcNow().UtcDateTime + options.HealthCheckTimeout;
             using var call = endpoint.Health.CheckAsync(WholeServer, new CallOptions(deadline: deadline, cancellationToken: cancellationToken));
+            using var fresh = endpoint.Health.CheckAsync(Freshness, new CallOptions(deadline: deadline, cancellationToken: cancellationToken));
+            var staleness = IsStaleAsync(fresh.ResponseAsync);
             var response = await call.ResponseAsync.ConfigureAwait(false);
             healthy = response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+            stale = await staleness.ConfigureAwait(false);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             healthy = false;
+            stale = null;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
             // Stopping: Grpc.Net.Client reports a cancelled call as CANCELLED, not OperationCanceledException.
             throw new OperationCanceledException("probing stopped", e, cancellationToken);
+        }
+
+        if (healthy && stale is { } isStale && endpoint.SetStale(isStale))
+        {
+            if (isStale)
+            {
+                Log.ReplicaStale(logger, endpoint.Address);
+            }
+            else
+            {
+                Log.ReplicaFresh(logger, endpoint.Address);
+            }
         }
 
         if (endpoint.SetProbeHealthy(healthy, FailuresToEject))
@@ -77,6 +97,23 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
             {
                 Log.ReplicaDown(logger, endpoint.Address);
             }
+        }
+    }
+
+    /// <summary>The CacheNode status: NOT_SERVING = stale; SERVING or not reported (NOT_FOUND) = fresh; null when unknown (failed).</summary>
+    private static async Task<bool?> IsStaleAsync(Task<HealthCheckResponse> check)
+    {
+        try
+        {
+            return (await check.ConfigureAwait(false)).Status != HealthCheckResponse.Types.ServingStatus.Serving;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return false;
+        }
+        catch (RpcException)
+        {
+            return null;
         }
     }
 }

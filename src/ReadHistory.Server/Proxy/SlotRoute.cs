@@ -31,16 +31,17 @@ internal sealed class SlotRoute
 
     /// <summary>
     /// The best-ranked replica for <paramref name="key"/> (HRW) that is not in <paramref name="tried"/> (a bit per
-    /// replica) and, when <paramref name="usableOnly"/>, is usable; -1 when none is left. Picking the best usable
-    /// replica each time is HRW over the healthy set: losing a replica moves only the sessions it won.
+    /// replica) and, when <paramref name="usableOnly"/>, is usable (and, when <paramref name="freshOnly"/>, not stale);
+    /// -1 when none is left. Picking the best usable replica each time is HRW over the healthy set: losing a replica
+    /// moves only the sessions it won, and so does a replica going stale while a fresh one is left.
     /// </summary>
-    public int Next(ulong key, int tried, bool usableOnly)
+    public int Next(ulong key, int tried, bool usableOnly, bool freshOnly = false)
     {
         var best = -1;
         var bestScore = 0UL;
         for (var i = 0; i < _ids.Length; i++)
         {
-            if ((tried & (1 << i)) != 0 || (usableOnly && !Replicas[i].IsUsable))
+            if ((tried & (1 << i)) != 0 || (usableOnly && !Replicas[i].IsUsable) || (freshOnly && Replicas[i].IsStale))
             {
                 continue;
             }
