@@ -28,14 +28,14 @@ internal sealed partial class ProxyBackend
         Exception? last = null;
         var tried = 0;
         int index;
-        while ((index = slot.Next(key, tried, usableOnly: true, freshOnly: true)) >= 0 || (index = slot.Next(key, tried, usableOnly: true)) >= 0)
+        while ((index = slot.NextRoutable(key, tried)) >= 0)
         {
             tried |= 1 << index;
             var replica = slot.Replicas[index];
             try
             {
                 var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
-                ObserveFreshness(replica, response);
+                ObserveFreshness(replica, response, logger);
                 return response;
             }
             catch (Exception e) when (Moves(e, cancellationToken))
@@ -88,7 +88,7 @@ internal sealed partial class ProxyBackend
             try
             {
                 var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
-                ObserveFreshness(replica, response);
+                ObserveFreshness(replica, response, logger);
                 return response;
             }
             catch (Exception e) when (Moves(e, cancellationToken))
@@ -109,7 +109,7 @@ internal sealed partial class ProxyBackend
     /// Passive staleness: an answer from the replica's stale filters marks it stale at once, one from its fresh filters
     /// marks it fresh (other sources say nothing about its filters). A type test and, on a change only, one write.
     /// </summary>
-    private void ObserveFreshness<TResponse>(ReplicaEndpoint replica, TResponse response)
+    internal static void ObserveFreshness<TResponse>(ReplicaEndpoint replica, TResponse response, ILogger logger)
     {
         var source = response switch
         {

@@ -56,4 +56,15 @@ internal sealed class SlotRoute
 
         return best;
     }
+
+    /// <summary>
+    /// The next replica to try for <paramref name="key"/> among the usable ones not in <paramref name="tried"/>: the
+    /// best-ranked fresh one, else the best-ranked stale one; -1 when none is left. When every replica is stale (a CDC
+    /// outage) this is plain HRW over the usable set: nothing moves.
+    /// </summary>
+    public int NextRoutable(ulong key, int tried)
+    {
+        var fresh = Next(key, tried, usableOnly: true, freshOnly: true);
+        return fresh >= 0 ? fresh : Next(key, tried, usableOnly: true);
+    }
 }

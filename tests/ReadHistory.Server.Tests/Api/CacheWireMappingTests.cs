@@ -13,6 +13,7 @@ public sealed class CacheWireMappingTests
     public void Each_answer_source_maps_to_its_wire_value()
     {
         Assert.Equal(AnswerSource.Memory, CheckSource.Memory.ToWire());
+        Assert.Equal(AnswerSource.MemoryStale, CheckSource.MemoryStale.ToWire());
         Assert.Equal(AnswerSource.Database, CheckSource.Database.ToWire());
         Assert.Equal(AnswerSource.Passthrough, CheckSource.Passthrough.ToWire());
     }
