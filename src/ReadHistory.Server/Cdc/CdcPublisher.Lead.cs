@@ -90,7 +90,10 @@ internal sealed partial class CdcPublisher
         var lastCommitMs = 0L;
         var lastHeartbeat = NeverBeaten;
         Task publishing = Task.CompletedTask;
-        var transactions = client.ReadTransactionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // The binlog read has a token of its own: a publish that fails while the read waits stops the read first, since
+        // the reader cannot be disposed with a read pending.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var transactions = client.ReadTransactionsAsync(reading.Token).GetAsyncEnumerator(reading.Token);
         await using (transactions.ConfigureAwait(false))
         {
             while (true)
@@ -118,7 +121,17 @@ internal sealed partial class CdcPublisher
                     // Wait for the binlog, but hear at once of a publish that failed meanwhile (a lost lease), and beat
                     // the heartbeat while idle.
                     var waiting = next.AsTask();
-                    (publishing, lastHeartbeat) = await WaitIdleAsync(token, waiting, publishing, lastHeartbeat, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        (publishing, lastHeartbeat) = await WaitIdleAsync(token, waiting, publishing, lastHeartbeat, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (!waiting.IsCompleted)
+                    {
+                        await reading.CancelAsync().ConfigureAwait(false);
+                        await ((Task)waiting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        throw;
+                    }
+
                     more = await waiting.ConfigureAwait(false);
                 }
 
