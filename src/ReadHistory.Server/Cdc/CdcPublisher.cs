@@ -139,7 +139,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
             {
                 token = await _store.TryAcquireLeaseAsync(_options.LeaseTime).ConfigureAwait(false);
             }
-            catch (RedisException e)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 Log.RedisRetry(_logger, e.Message, _options.StandbyPollInterval.TotalMilliseconds);
                 token = null;
@@ -155,9 +155,25 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            await LeadWhileHeldAsync(token, stop).ConfigureAwait(false);
+            try
+            {
+                await LeadWhileHeldAsync(token, stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                // Whatever escaped the lead (its own failures are handled inside): the publisher must stay a candidate
+                // for the lease, or the streams stop for good while the process looks alive.
+                Log.PublisherFailed(_logger, e);
+                if (!await DelayAsync(_options.StandbyPollInterval, stop).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
         }
     }
+
+    // A Redis timeout is a RedisTimeoutException, which derives from TimeoutException and not from RedisException.
+    private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException;
 
     private async Task LeadWhileHeldAsync(string token, CancellationToken stop)
     {
@@ -198,7 +214,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
                     await _store.ReleaseLeaseAsync(token).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
                     Log.LeaseReleased(_logger);
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e) when (IsRedisFailure(e))
                 {
                     // It expires by itself.
                 }
@@ -227,7 +243,7 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
 
                 lastRenewed = _time.GetTimestamp();
             }
-            catch (RedisException e)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 // Past the lease time another process may hold it: stop before publishing on a stale belief.
                 if (_time.GetElapsedTime(lastRenewed) >= _options.LeaseTime)

@@ -103,6 +103,40 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
     }
 
     [Fact]
+    public async Task A_leader_whose_redis_calls_time_out_leads_again_once_redis_answers()
+    {
+        // Its own connection times out after 300 ms (a frozen Redis answers nothing), so the 3 s freeze makes lease
+        // renewals and then lease acquisitions time out (RedisTimeoutException is a TimeoutException, not a
+        // RedisException): the publisher must stand down and stay a candidate, not stop for good.
+        // Declared first, so disposed after the harness has stopped the publisher using it.
+        var connection = await CdcHarness.ConnectAsync(StackExchange.Redis.ConfigurationOptions.Parse(servers.Redis.Endpoint + ",abortConnect=false,connectRetry=10,asyncTimeout=300,syncTimeout=300"));
+        await using var _ = connection;
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        var publisher = harness.CreatePublisher(connection);
+        await publisher.StartAsync(CancellationToken.None);
+        await Poll.UntilAsync(() => publisher.IsLeader && publisher.Epoch != 0, "the publisher leads");
+        var epoch = publisher.Epoch;
+
+        var pid = servers.Redis.ProcessId;
+        await ChildProcess.SignalAsync(pid, "STOP");
+        try
+        {
+            await Poll.UntilAsync(() => !publisher.IsLeader, "the leader stands down while Redis answers nothing", TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(1)); // a few lease attempts time out too (nothing to poll for)
+        }
+        finally
+        {
+            await ChildProcess.SignalAsync(pid, "CONT");
+        }
+
+        await Poll.UntilAsync(() => publisher.IsLeader, "the publisher leads again", TimeSpan.FromSeconds(30));
+        await harness.InsertAsync(5, 1, 55);
+        var changes = await harness.WaitForChangesAsync("default", epoch, c => c.Any(x => x.ContentId == 55), "a row written after the freeze is published");
+        Assert.Equal(epoch, publisher.Epoch);
+        Assert.Contains(changes, c => c.UserId == 5);
+    }
+
+    [Fact]
     public async Task A_leader_whose_lease_was_stolen_cannot_publish()
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
