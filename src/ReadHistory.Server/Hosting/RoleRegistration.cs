@@ -21,13 +21,28 @@ namespace ReadHistory.Server.Hosting;
 internal static class RoleRegistration
 {
     /// <summary>
-    /// The cache role: the database connector, the node's cache, the internal CacheNode service (with its Snapshot
-    /// binding) and, with Redis, the coherence tailer. Readiness: "database", "cache" and, with Redis, "coherence".
+    /// The cache role: the database connector, the node's cache, its peer fan-out, the internal CacheNode service (with
+    /// its Snapshot binding) and, with Redis, the coherence tailer. Readiness: "database", "cache" and, with Redis, "coherence".
     /// </summary>
     public static IServiceCollection AddCacheRole(this IServiceCollection services, bool withRedis)
     {
         services.AddDatabase();
         services.AddNodePlacement();
+
+        // The peer fan-out (Cache:PeerFanOut): the cache's committed changes also go to the slot's other replicas.
+        services.AddSingleton(static provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CacheNodeOptions>>().Value;
+            return options.PeerFanOut
+                ? PeerFanOut.Create(
+                    options,
+                    provider.GetRequiredService<IOptions<TopologyOptions>>().Value,
+                    provider.GetRequiredService<NodePlacement>(),
+                    provider.GetRequiredService<TimeProvider>(),
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Coherence"),
+                    provider.GetRequiredService<CollectorRegistry>())
+                : CommittedChangeSink.None;
+        });
         services.AddSingleton<CacheNodeHost>();
         services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
         services.AddSingleton(static provider => new ReadinessCheck("cache", _ => ValueTask.FromResult(provider.GetRequiredService<CacheNodeHost>().Current is not null)));
