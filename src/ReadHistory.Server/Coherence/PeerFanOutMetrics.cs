@@ -42,7 +42,7 @@ internal sealed class PeerFanOutMetrics
     /// <summary>Changes dropped because a peer's queue was full.</summary>
     public long DroppedQueueFull => (long)_droppedQueueFull.Value;
 
-    /// <summary>Changes dropped because a peer was failing (in backoff, or queued when its call failed).</summary>
+    /// <summary>Changes dropped because a peer was failing (in a call that failed, queued behind it, or offered during the backoff).</summary>
     public long DroppedPeerFailing => (long)_droppedPeerFailing.Value;
 
     /// <summary>Calls a peer acknowledged.</summary>

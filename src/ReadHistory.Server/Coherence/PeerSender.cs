@@ -275,6 +275,8 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
                 }
                 else
                 {
+                    // The failed call's changes count as dropped too: sent + dropped = every change admitted.
+                    _metrics.ChangesDroppedPeerFailing(batch.Changes);
                     BackOff();
                 }
 

@@ -29,15 +29,18 @@ internal static class RoleRegistration
         services.AddDatabase();
         services.AddNodePlacement();
 
-        // The peer fan-out (Cache:PeerFanOut): the cache's committed changes also go to the slot's other replicas.
+        // The peer fan-out (Cache:PeerFanOut): the cache's committed changes also go to the slot's other replicas (none
+        // without a topology listing them: role all, a single replica).
         services.AddSingleton(static provider =>
         {
             var options = provider.GetRequiredService<IOptions<CacheNodeOptions>>().Value;
-            return options.PeerFanOut
+            var topology = provider.GetRequiredService<IOptions<TopologyOptions>>().Value;
+            var placement = provider.GetRequiredService<NodePlacement>();
+            return options.PeerFanOut && placement.PeersIn(topology).Count > 0
                 ? PeerFanOut.Create(
                     options,
-                    provider.GetRequiredService<IOptions<TopologyOptions>>().Value,
-                    provider.GetRequiredService<NodePlacement>(),
+                    topology,
+                    placement,
                     provider.GetRequiredService<TimeProvider>(),
                     provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Coherence"),
                     provider.GetRequiredService<CollectorRegistry>())

@@ -154,7 +154,7 @@ public sealed class PeerSenderTests : IDisposable
         await queued.DefaultTimeout();
         Assert.True(sender.InBackoff);
         Assert.Null(sender.EnqueueInserts(3, 0, Reads(4)));
-        Assert.Equal(3, _metrics.DroppedPeerFailing);
+        Assert.Equal(4, _metrics.DroppedPeerFailing);
         Assert.Equal(1, _metrics.CallsFailed);
         Assert.Equal(0, sender.Queued);
 
