@@ -11,7 +11,7 @@ namespace ReadHistory.Server;
 /// 2000–2999 Storage: schema 2000, ingest 2020, queries 2040, connection 2060.<br/>
 /// 3000–3999 Cache: rebuilds 3000, capacity 3020, warm start 3040.<br/>
 /// 4000–4099 Cdc: leadership 4000, epochs 4010, errors 4020, stream readers 4050.<br/>
-/// 4100–4199 Coherence: tailing 4100, warm start 4105.<br/>
+/// 4100–4199 Coherence: tailing 4100, warm start 4105, peer fan-out 4150.<br/>
 /// 5000–5999 Proxy: routing table 5000, replica health 5010, passthrough 5020.
 /// </remarks>
 internal static class EventIds
@@ -129,6 +129,15 @@ internal static class EventIds
 
     /// <summary>4106: <c>Coherence/Log.cs</c> CoherenceWarmStartDiscarded.</summary>
     public const int CoherenceWarmStartDiscarded = 4106;
+
+    /// <summary>4150: <c>Coherence/Log.cs</c> PeerFanOutStarting.</summary>
+    public const int CoherenceFanOutStarting = 4150;
+
+    /// <summary>4151: <c>Coherence/Log.cs</c> PeerFanOutFailing.</summary>
+    public const int CoherenceFanOutFailing = 4151;
+
+    /// <summary>4152: <c>Coherence/Log.cs</c> PeerFanOutResumed.</summary>
+    public const int CoherenceFanOutResumed = 4152;
 
     /// <summary>5000: <c>Proxy/Log.cs</c> ProxyTableApplied.</summary>
     public const int ProxyTableApplied = 5000;

@@ -15,9 +15,12 @@ using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 namespace ReadHistory.Benchmarks.Cdc;
 
 /// <summary>
-/// <c>coherence-lag [--rate 40000] [--seconds 30] [--warmup 5] [--rows-per-call 40] [--markers-per-second 100]</c>:
-/// a private MariaDB (MyRocks, ROW binlog, durable defaults), a private Redis, and in this process a CDC host and two
-/// cache replicas (A, B) of one slot. Open-loop MarkRead through A at the target rate (random users, so B ignores
+/// <c>coherence-lag [--rate 40000] [--seconds 30] [--warmup 5] [--rows-per-call 40] [--markers-per-second 100] [--peer-fan-out on|off]</c>:
+/// a private MariaDB (MyRocks, ROW binlog, durable defaults), a private Redis, in this process a CDC host and cache
+/// replica B, and replica A of the same slot in a child process (so that its CPU is its own). With
+/// <c>--peer-fan-out on</c> (the default, as shipped) A sends its writes to B at once and the markers time that path;
+/// with <c>off</c> they time the CDC path (binlog → CDC → stream → B). A's CPU per written row and the write
+/// acknowledgement P99 on and off are the fan-out's cost. Open-loop MarkRead through A at the target rate (random users, so B ignores
 /// most changes as it would for users it does not hold), plus marker writes through A for users B holds. A prober
 /// polls B's filters in-process every ~1 ms and times each marker from the moment A acknowledged it (committed) —
 /// and from the moment it was sent, which brackets the commit — to the moment B's filter has it. The nodes'
@@ -43,8 +46,14 @@ internal static class CoherenceLagBench
         var warmup = BenchHost.IntOption(args, "--warmup", 5);
         var rowsPerCall = BenchHost.IntOption(args, "--rows-per-call", 40);
         var markersPerSecond = BenchHost.IntOption(args, "--markers-per-second", 100);
+        var fanOut = FanOutOption(args);
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"coherence-lag: {rate:N0} rows/s offered through replica A in MarkRead calls of {rowsPerCall} rows, {markersPerSecond} markers/s, {warmup} s warm-up + {seconds} s measured; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
+        if (args.Contains(ServeNode))
+        {
+            return await ServeNodeAsync(args);
+        }
+
+        Console.WriteLine(string.Create(inv, $"coherence-lag: {rate:N0} rows/s offered through replica A in MarkRead calls of {rowsPerCall} rows, {markersPerSecond} markers/s, {warmup} s warm-up + {seconds} s measured, peer fan-out {(fanOut ? "on" : "off")}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
 
         await using var mariaDb = await MariaDbServer.StartAsync(new MariaDbServerOptions
         {
@@ -54,8 +63,9 @@ internal static class CoherenceLagBench
         var cdcSettings = Settings("cdc", mariaDb, redis);
         await BenchHost.MigrateAsync(cdcSettings);
         await using var cdc = await BenchHost.StartReadyAsync(cdcSettings);
-        await using var a = await BenchHost.StartReadyAsync(Settings("cache", mariaDb, redis));
-        await using var b = await BenchHost.StartReadyAsync(Settings("cache", mariaDb, redis));
+        int portA = FreePort.Next(), portB = FreePort.Next();
+        using var a = await NodeProcess.StartAsync(Replica(Settings("cache", mariaDb, redis), portA, portB, replica: 0, fanOut));
+        await using var b = await BenchHost.StartReadyAsync(Replica(Settings("cache", mariaDb, redis), portA, portB, replica: 1, fanOut));
         var cacheB = b.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("replica B has no cache");
         using var channel = ServiceChannels.Create(a.Grpc);
         var calls = channel.CreateCallInvoker();
@@ -75,16 +85,19 @@ internal static class CoherenceLagBench
         var bucketsBefore = await LagBucketsAsync(http, b.Http);
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
+        var cpuBeforeA = a.CpuTime;
         var measured = await load.RunAsync(TimeSpan.FromSeconds(seconds));
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        var cpuA = (a.CpuTime - cpuBeforeA).TotalSeconds;
         var bucketsAfter = await LagBucketsAsync(http, b.Http);
         await probe.DrainAsync(TimeSpan.FromSeconds(30));
         probe.Stop();
 
         var fromAck = probe.FromAck();
         var fromSend = probe.FromSend();
-        Console.WriteLine(string.Create(inv, $"ingest: {load.RowsAcknowledged / measured:N0} rows/s acknowledged of {rate:N0} offered ({load.CallsAcknowledged / measured:N0} calls/s, {load.Failed} failed, {load.Late} calls started late at the in-flight cap of {MaxInFlight}); ack P50 {load.AckMs(0.5):F1} ms P99 {load.AckMs(0.99):F1} ms; this process (3 hosts + load) used {cpu / measured:F2} cores"));
+        Console.WriteLine(string.Create(inv, $"ingest: {load.RowsAcknowledged / measured:N0} rows/s acknowledged of {rate:N0} offered ({load.CallsAcknowledged / measured:N0} calls/s, {load.Failed} failed, {load.Late} calls started late at the in-flight cap of {MaxInFlight}); ack P50 {load.AckMs(0.5):F1} ms P99 {load.AckMs(0.99):F1} ms; this process (CDC, B and the load) used {cpu / measured:F2} cores"));
+        Console.WriteLine(string.Create(inv, $"node A (peer fan-out {(fanOut ? "on" : "off")}): {cpuA / measured:F2} cores, {(load.RowsAcknowledged == 0 ? double.NaN : cpuA * 1e6 / load.RowsAcknowledged):F2} µs CPU per written row; write acknowledgement P99 {load.AckMs(0.99):F1} ms"));
         Console.WriteLine(string.Create(inv, $"markers: {fromAck.Count} seen on B, {probe.Unseen} not seen within 30 s, {probe.NotInMemory} probes found the marker user not in B's memory"));
         Console.WriteLine();
         Console.WriteLine("| lag to replica B's filter | samples | P50 ms | P90 ms | P99 ms | max ms |");
@@ -130,6 +143,55 @@ internal static class CoherenceLagBench
         }
 
         return double.NaN;
+    }
+
+    /// <summary>The hidden argument that makes this program serve replica A (see <see cref="NodeProcess"/>).</summary>
+    internal const string ServeNode = "--serve-node";
+
+    /// <summary>--peer-fan-out on|off (default on, as shipped).</summary>
+    private static bool FanOutOption(string[] args)
+    {
+        var index = Array.IndexOf(args, "--peer-fan-out");
+        var value = index >= 0 && index + 1 < args.Length ? args[index + 1] : "on";
+        return value switch
+        {
+            "on" => true,
+            "off" => false,
+            _ => throw new ArgumentException("--peer-fan-out takes on or off, not " + value),
+        };
+    }
+
+    /// <summary>Replica <paramref name="replica"/> of slot 0 (A on <paramref name="portA"/>, B on <paramref name="portB"/>), each the other's peer.</summary>
+    private static Dictionary<string, string?> Replica(Dictionary<string, string?> settings, int portA, int portB, int replica, bool fanOut)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        settings["ReadHistory:GrpcListen"] = "127.0.0.1:" + (replica == 0 ? portA : portB).ToString(inv);
+        settings["ReadHistory:Topology:Pools:0:Name"] = "default";
+        settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = "http://127.0.0.1:" + portA.ToString(inv);
+        settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "http://127.0.0.1:" + portB.ToString(inv);
+        settings["ReadHistory:Cache:Slot"] = "0";
+        settings["ReadHistory:Cache:Replica"] = replica.ToString(inv);
+        settings["ReadHistory:Cache:PeerFanOut"] = fanOut ? "true" : "false";
+
+        // B must not warm-start from A (nor A from B): both start cold, as before the fan-out.
+        settings["ReadHistory:Cache:WarmStartTimeout"] = "00:00:00";
+        return settings;
+    }
+
+    /// <summary>The child's side: a host of the settings given as key=value arguments after <see cref="ServeNode"/>, until standard input closes.</summary>
+    private static async Task<int> ServeNodeAsync(string[] args)
+    {
+        var settings = new Dictionary<string, string?>();
+        foreach (var arg in args.SkipWhile(static a => a != ServeNode).Skip(1))
+        {
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            settings[arg[..equals]] = arg[(equals + 1)..];
+        }
+
+        await using var host = await BenchHost.StartReadyAsync(settings);
+        Console.WriteLine("listening " + host.Grpc);
+        await Console.In.ReadToEndAsync();
+        return 0;
     }
 
     private static Dictionary<string, string?> Settings(string roles, MariaDbServer mariaDb, RedisServer redis)

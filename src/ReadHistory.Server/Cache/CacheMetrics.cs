@@ -29,6 +29,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter.Child _rebuildRows;
     private readonly Counter.Child _throttled;
     private readonly Counter.Child _evictions;
+    private readonly Counter.Child _peerChanges;
     private readonly Gauge.Child _users;
     private readonly Gauge.Child _bytes;
     private readonly Gauge.Child _buffered;
@@ -75,6 +76,7 @@ internal sealed class CacheMetrics : IDisposable
         _evictions = factory.CreateCounter("readhistory_cache_evictions_total", "Users evicted to stay under budget", "pool").WithLabels(pool);
         _buffered = factory.CreateGauge("readhistory_cache_buffered_changes", "Changes buffered for users under rebuild", "pool").WithLabels(pool);
         _falsePositiveRate = factory.CreateGauge("readhistory_cache_false_positive_rate_estimate", "Mean false-positive rate the held filters' models estimate at their fill", "pool").WithLabels(pool);
+        _peerChanges = factory.CreateCounter("readhistory_fanout_changes_applied_total", "Changes (content ids and user deletions) received from peer replicas of the slot and applied (peer fan-out)", "pool").WithLabels(pool);
         registry.AddBeforeCollectCallback(Observe);
     }
 
@@ -98,6 +100,12 @@ internal sealed class CacheMetrics : IDisposable
 
     /// <summary>Rows rebuild scans read.</summary>
     public long RebuildRowCount => (long)_rebuildRows.Value;
+
+    /// <summary>Changes received from peer replicas and applied.</summary>
+    public long PeerChangesApplied => (long)_peerChanges.Value;
+
+    /// <summary>Counts changes received from peer replicas and applied.</summary>
+    public void PeerChanges(long changes) => _peerChanges.Inc(changes);
 
     /// <summary>Counts a lookup answered from a filter.</summary>
     public void LookupHit() => _hits.Inc();
@@ -147,7 +155,7 @@ internal sealed class CacheMetrics : IDisposable
         ChildBase[] children =
         [
             _hits, _misses, _cappedLookups, _passthroughLookups, _installed, _cappedRebuilds, _retried, _failed, _abandoned,
-            _rebuildDuration, _pointQueries, _rebuildRows, _throttled, _evictions, _users, _bytes, _buffered, _falsePositiveRate, _budget,
+            _rebuildDuration, _pointQueries, _rebuildRows, _throttled, _evictions, _users, _bytes, _buffered, _falsePositiveRate, _budget, _peerChanges,
         ];
         foreach (var child in children)
         {

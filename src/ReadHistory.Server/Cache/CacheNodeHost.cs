@@ -6,9 +6,10 @@ namespace ReadHistory.Server.Cache;
 
 /// <summary>
 /// The cache role's T1 cache: created once the database is open (its misses and rebuilds read the database), so the
-/// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>.
+/// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>, whose
+/// committed changes also go to <paramref name="peers"/> (the peer fan-out; none when not registered).
 /// </summary>
-internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics, NodeFreshness? freshness = null) : BackgroundService
+internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics, NodeFreshness? freshness = null, CommittedChangeSink? peers = null) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private volatile ReadThroughCache? _cache;
@@ -40,6 +41,7 @@ internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, Database
             _cache = new ReadThroughCache(options.Value.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics)
             {
                 Freshness = freshness ?? NodeFreshness.AlwaysFresh,
+                Peers = peers ?? CommittedChangeSink.None,
             };
         }
     }

@@ -72,6 +72,24 @@ internal sealed class CacheNodeOptions
     /// </summary>
     public TimeSpan MaxStaleness { get; set; }
 
+    /// <summary>
+    /// Peer fan-out: send every write and Forget this node commits to the other replicas of its slot (the topology's
+    /// replica list) at once, besides the change stream.
+    /// </summary>
+    public bool PeerFanOut { get; set; }
+
+    /// <summary>Longest a MarkRead or Forget waits for the peers' acknowledgement after its own bits are set; 0 = never waits.</summary>
+    public TimeSpan PeerFanOutWait { get; set; }
+
+    /// <summary>Changes queued for one peer (sent or not yet acknowledged); past it new changes for that peer are dropped and counted.</summary>
+    public int PeerFanOutMaxQueuedChanges { get; set; }
+
+    /// <summary>Most changes (content ids plus user deletions) in one ApplyChanges call, sent and accepted.</summary>
+    public int PeerFanOutMaxChangesPerCall { get; set; }
+
+    /// <summary>Deadline of one ApplyChanges call; a call that fails or passes it puts the peer in backoff.</summary>
+    public TimeSpan PeerFanOutCallTimeout { get; set; }
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -154,6 +172,26 @@ internal sealed class CacheNodeOptions
         if (MaxStaleness < TimeSpan.FromMilliseconds(10) || MaxStaleness > TimeSpan.FromHours(1))
         {
             problems.Add($"{Section}:MaxStaleness: {MaxStaleness} is outside 10 ms .. 1 hour");
+        }
+
+        if (PeerFanOutWait < TimeSpan.Zero || PeerFanOutWait > TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"{Section}:PeerFanOutWait: {PeerFanOutWait} is outside 0 .. 1 second");
+        }
+
+        if (PeerFanOutMaxQueuedChanges is < 1 or > 10_000_000)
+        {
+            problems.Add($"{Section}:PeerFanOutMaxQueuedChanges: {PeerFanOutMaxQueuedChanges} is outside 1 .. 10,000,000");
+        }
+
+        if (PeerFanOutMaxChangesPerCall is < 1 or > 100_000)
+        {
+            problems.Add($"{Section}:PeerFanOutMaxChangesPerCall: {PeerFanOutMaxChangesPerCall} is outside 1 .. 100,000");
+        }
+
+        if (PeerFanOutCallTimeout < TimeSpan.FromMilliseconds(10) || PeerFanOutCallTimeout > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{Section}:PeerFanOutCallTimeout: {PeerFanOutCallTimeout} is outside 10 ms .. 1 minute");
         }
     }
 

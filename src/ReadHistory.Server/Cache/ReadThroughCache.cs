@@ -55,6 +55,12 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     /// <summary>The pool's settings.</summary>
     public CacheOptions Options => _options;
 
+    /// <summary>
+    /// Where committed writes and Forgets are also sent: the other replicas of the node's slot (none by default). A
+    /// passthrough write is not sent (the node stands in for another slot, whose replicas it is not a peer of).
+    /// </summary>
+    public CommittedChangeSink Peers { get; init; } = CommittedChangeSink.None;
+
     /// <summary>The pool's filters (T1).</summary>
     public FilterTable Filters { get; }
 
@@ -142,8 +148,35 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         await _source.WriteAsync(userId, contentType, items, CancellationToken.None).ConfigureAwait(false);
         if (!passthrough)
         {
+            // Queued to the peers first, so that their calls travel while the local bits are set.
+            var peers = Peers.PublishInsertsAsync(userId, contentType, items.Span);
             ApplyInserts(userId, contentType, items.Span);
+
+            // Inline rather than through WaitForPeersAsync: no second state machine on the write path.
+            if (peers.IsCompleted)
+            {
+                Peers.ObserveWait(TimeSpan.Zero);
+                return;
+            }
+
+            var started = _time.GetTimestamp();
+            await peers.ConfigureAwait(false);
+            Peers.ObserveWait(_time.GetElapsedTime(started));
         }
+    }
+
+    // Bounded by the sink (its wait bound, peers in backoff not waited for); never throws.
+    private async ValueTask WaitForPeersAsync(ValueTask peers)
+    {
+        if (peers.IsCompleted)
+        {
+            Peers.ObserveWait(TimeSpan.Zero);
+            return;
+        }
+
+        var started = _time.GetTimestamp();
+        await peers.ConfigureAwait(false);
+        Peers.ObserveWait(_time.GetElapsedTime(started));
     }
 
     private static async Task WaitAsync(Task applied, CancellationToken cancellationToken)
@@ -167,7 +200,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         var removed = await _source.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
         if (!passthrough)
         {
+            var peers = Peers.PublishDeleteUserAsync(userId);
             DropUser(userId);
+            await WaitForPeersAsync(peers).ConfigureAwait(false);
         }
 
         return removed;

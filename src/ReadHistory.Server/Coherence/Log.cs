@@ -26,4 +26,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.CoherenceWarmStartDiscarded, Level = LogLevel.Warning, Message = "warm start from {Peer} discarded, starting cold: {Reason}")]
     public static partial void WarmStartDiscarded(ILogger logger, Uri peer, string reason);
+
+    [LoggerMessage(EventId = EventIds.CoherenceFanOutStarting, Level = LogLevel.Information, Message = "peer fan-out: pool {Pool} slot {Slot}: sending committed changes to {Peers} peer replicas")]
+    public static partial void PeerFanOutStarting(ILogger logger, string pool, int slot, int peers);
+
+    [LoggerMessage(EventId = EventIds.CoherenceFanOutFailing, Level = LogLevel.Warning, Message = "peer fan-out to {Peer} failing ({Reason}); backing off, its changes come through the stream meanwhile")]
+    public static partial void PeerFanOutFailing(ILogger logger, Uri peer, string reason);
+
+    [LoggerMessage(EventId = EventIds.CoherenceFanOutResumed, Level = LogLevel.Information, Message = "peer fan-out to {Peer} resumed")]
+    public static partial void PeerFanOutResumed(ILogger logger, Uri peer);
 }

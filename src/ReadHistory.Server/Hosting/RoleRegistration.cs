@@ -21,13 +21,31 @@ namespace ReadHistory.Server.Hosting;
 internal static class RoleRegistration
 {
     /// <summary>
-    /// The cache role: the database connector, the node's cache, the internal CacheNode service (with its Snapshot
-    /// binding) and, with Redis, the coherence tailer. Readiness: "database", "cache" and, with Redis, "coherence".
+    /// The cache role: the database connector, the node's cache, its peer fan-out, the internal CacheNode service (with
+    /// its Snapshot binding) and, with Redis, the coherence tailer. Readiness: "database", "cache" and, with Redis, "coherence".
     /// </summary>
     public static IServiceCollection AddCacheRole(this IServiceCollection services, bool withRedis)
     {
         services.AddDatabase();
         services.AddNodePlacement();
+
+        // The peer fan-out (Cache:PeerFanOut): the cache's committed changes also go to the slot's other replicas (none
+        // without a topology listing them: role all, a single replica).
+        services.AddSingleton(static provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CacheNodeOptions>>().Value;
+            var topology = provider.GetRequiredService<IOptions<TopologyOptions>>().Value;
+            var placement = provider.GetRequiredService<NodePlacement>();
+            return options.PeerFanOut && placement.PeersIn(topology).Count > 0
+                ? PeerFanOut.Create(
+                    options,
+                    topology,
+                    placement,
+                    provider.GetRequiredService<TimeProvider>(),
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Coherence"),
+                    provider.GetRequiredService<CollectorRegistry>())
+                : CommittedChangeSink.None;
+        });
         services.AddSingleton<CacheNodeHost>();
         services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
         services.AddSingleton(static provider => new ReadinessCheck("cache", _ => ValueTask.FromResult(provider.GetRequiredService<CacheNodeHost>().Current is not null)));

@@ -1,7 +1,9 @@
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Cache;
+using ReadHistory.Server.Topology;
 using CacheNodeBase = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeBase;
 
 namespace ReadHistory.Server.Api.Internal;
@@ -13,10 +15,11 @@ namespace ReadHistory.Server.Api.Internal;
 /// starting replica (warm start), after the stream cursor of <paramref name="cursors"/> (the coherence tailer's last
 /// applied position; none without a tailer: an empty cursor). Snapshot is bound by <see cref="SnapshotMethodProvider"/>
 /// with a marshaller that sends the sender's pre-encoded chunks as they are, not by the generated binding (see
-/// <see cref="BindService"/>).
+/// <see cref="BindService"/>). ApplyChanges applies what a peer replica of the node's slot (<paramref name="placement"/>)
+/// committed, as the same changes from the slot's stream.
 /// </summary>
 [BindServiceMethod(typeof(CacheNodeService), nameof(BindService))]
-internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, SnapshotCursorSource? cursors = null) : CacheNodeBase
+internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, NodePlacement placement, IOptions<CacheNodeOptions> options, SnapshotCursorSource? cursors = null) : CacheNodeBase
 {
     private readonly SnapshotSender _snapshots = new(cursors ?? SnapshotCursorSource.None);
     private readonly ReadHistoryService _cached = new(validator, new CacheBackend(node));
@@ -78,6 +81,65 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
         }
 
         return Task.FromResult(response);
+    }
+
+    /// <summary>
+    /// Peer fan-out: changes a peer replica of this slot committed, applied exactly as the same changes from the stream
+    /// (an insert sets bits if the user is held, or goes to its running rebuild; a delete drops the user). The whole
+    /// request is checked before anything is applied.
+    /// </summary>
+    public override Task<ApplyChangesResponse> ApplyChanges(ApplyChangesRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cache = node.Current ?? throw new RpcException(new Status(StatusCode.Unavailable, "the cache node is starting: it holds no filters yet"));
+        if (request.Pool != placement.Pool || request.Slot != (uint)placement.Slot)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"changes of pool '{request.Pool}' slot {request.Slot} sent to a node of pool '{placement.Pool}' slot {placement.Slot}"));
+        }
+
+        var changes = CountChanges(request, options.Value.PeerFanOutMaxChangesPerCall);
+        foreach (var change in request.Changes)
+        {
+            foreach (var id in change.ContentIds)
+            {
+                cache.ApplyChange(change.UserId, (ushort)change.ContentType, id, ChangeKind.Insert);
+            }
+
+            if (change.DeleteUser)
+            {
+                cache.ApplyChange(change.UserId, 0, 0, ChangeKind.DeleteUser);
+            }
+        }
+
+        cache.Metrics.PeerChanges(changes);
+        return Task.FromResult(new ApplyChangesResponse { Applied = (uint)changes });
+    }
+
+    // Content ids plus user deletions, within the limit; every entry well formed.
+    private static long CountChanges(ApplyChangesRequest request, int limit)
+    {
+        long changes = 0;
+        for (var i = 0; i < request.Changes.Count; i++)
+        {
+            var change = request.Changes[i];
+            if (change.UserId == 0)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"changes[{i}].user_id: must be set"));
+            }
+
+            if (change.ContentType > ushort.MaxValue)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"changes[{i}].content_type: {change.ContentType} is over {ushort.MaxValue}"));
+            }
+
+            changes += change.ContentIds.Count + (change.DeleteUser ? 1 : 0);
+            if (changes > limit)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"changes: more than {limit} changes (content ids plus user deletions) in one call (Cache:PeerFanOutMaxChangesPerCall)"));
+            }
+        }
+
+        return changes;
     }
 
     private ReadHistoryService For(bool passthrough) => passthrough ? _passthrough : _cached;

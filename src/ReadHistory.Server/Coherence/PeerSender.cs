@@ -1,0 +1,385 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using ReadHistory.Server.Storage;
+
+namespace ReadHistory.Server.Coherence;
+
+/// <summary>
+/// Sends this node's committed changes to one peer replica of its slot: a bounded queue of batches (past the bound a
+/// change is dropped and counted: the change stream still brings it), one ApplyChanges call in flight while the next
+/// batch gathers, a deadline per call, and backoff while the peer fails (its changes are then dropped at once, so a
+/// peer that is down costs a failing call per backoff period and never slows a writer).
+/// </summary>
+/// <remarks>
+/// A writer waits on the completion of the batch holding its last change (shared by every writer of the batch), which
+/// completes when the peer acknowledged the batch, when its call failed, or when the wait bound since the batch opened
+/// elapsed; one timer per peer enforces the bound for every batch (no timer per write).
+/// </remarks>
+internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Queue<PeerBatch> _waiting = new();
+    private readonly Stack<PeerBatch> _spare = new();
+    private readonly PeerTransport _transport;
+    private readonly byte[] _header;
+    private readonly PeerFanOutSettings _settings;
+    private readonly PeerFanOutMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ITimer _waitTimer;
+    private readonly long _waitTicks;
+    private readonly EncodedChanges _request = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private PeerBatch? _gathering;
+    private PeerBatch? _inFlight;
+    private int _queued;
+    private bool _pumping;
+    private bool _timerArmed;
+    private long _backoffUntil;
+    private TimeSpan _backoff;
+    private string _lastError = string.Empty;
+    private bool _disposed;
+
+    /// <summary>
+    /// A sender to <paramref name="peer"/> over <paramref name="transport"/> (owned: disposed with the sender), whose
+    /// calls start with <paramref name="header"/> (the encoded pool and slot fields of ApplyChangesRequest).
+    /// </summary>
+    public PeerSender(Uri peer, PeerTransport transport, ReadOnlySpan<byte> header, PeerFanOutSettings settings, PeerFanOutMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxChangesPerCall, 1, nameof(settings));
+        Peer = peer;
+        _transport = transport;
+        _header = header.ToArray();
+        _settings = settings;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _waitTicks = (long)(settings.Wait.TotalSeconds * time.TimestampFrequency);
+        _waitTimer = time.CreateTimer(static state => ((PeerSender)state!).OnWaitBound(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The peer's internal gRPC address.</summary>
+    public Uri Peer { get; }
+
+    /// <summary>Changes queued (gathering, waiting or in flight).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queued;
+            }
+        }
+    }
+
+    /// <summary>True while the peer is backed off after a failed call (changes for it are dropped).</summary>
+    public bool InBackoff
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _backoffUntil != 0 && _time.GetTimestamp() < _backoffUntil;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues rows of one user and type (copied); returns what the writer waits on, or null when there is nothing to
+    /// wait for (dropped, the peer backed off, or no wait configured).
+    /// </summary>
+    public Task? EnqueueInserts(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)
+    {
+        if (items.IsEmpty)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            if (!Admit(items.Length))
+            {
+                return null;
+            }
+
+            _queued += items.Length;
+            var batch = Gathering();
+            while (true)
+            {
+                // A write larger than a call's room spills over into the next batch; its writer waits for the last.
+                var take = Math.Min(_settings.MaxChangesPerCall - batch.Changes, items.Length);
+                batch.AddInserts(userId, contentType, items[..take]);
+                items = items[take..];
+                if (items.IsEmpty)
+                {
+                    break;
+                }
+
+                batch = OpenBatch();
+            }
+
+            Schedule();
+            return _waitTicks > 0 ? batch.Ack!.Task : null;
+        }
+    }
+
+    /// <summary>Queues the deletion of a user's history; returns as <see cref="EnqueueInserts"/>.</summary>
+    public Task? EnqueueDeleteUser(ulong userId)
+    {
+        lock (_gate)
+        {
+            if (!Admit(1))
+            {
+                return null;
+            }
+
+            _queued++;
+            var batch = Gathering();
+            batch.AddDeleteUser(userId);
+            Schedule();
+            return _waitTicks > 0 ? batch.Ack!.Task : null;
+        }
+    }
+
+    /// <summary>Runs the send loop on a pool thread (queued by <see cref="Schedule"/>), never on a writer's.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = PumpAsync();
+
+    /// <summary>Stops sending: releases every waiting writer, cancels the call in flight, closes the transport.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _inFlight?.Release();
+            foreach (var batch in _waiting)
+            {
+                batch.Release();
+            }
+
+            _waiting.Clear();
+            _gathering = null;
+        }
+
+        _stopping.Cancel();
+        _waitTimer.Dispose();
+        _transport.Dispose();
+        _stopping.Dispose();
+    }
+
+    // Under _gate.
+    private bool Admit(int changes)
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        if (_backoffUntil != 0)
+        {
+            if (_time.GetTimestamp() < _backoffUntil)
+            {
+                _metrics.ChangesDroppedPeerFailing(changes);
+                return false;
+            }
+
+            // Backoff over: the next call is the probe (a failure doubles the backoff, a success clears it).
+            _backoffUntil = 0;
+        }
+
+        if (_queued + changes > _settings.MaxQueuedChanges)
+        {
+            _metrics.ChangesDroppedQueueFull(changes);
+            return false;
+        }
+
+        return true;
+    }
+
+    // Under _gate.
+    private PeerBatch Gathering() =>
+        _gathering is { } batch && batch.Changes < _settings.MaxChangesPerCall ? batch : OpenBatch();
+
+    // Under _gate.
+    private PeerBatch OpenBatch()
+    {
+        var batch = _spare.TryPop(out var spare) ? spare : new PeerBatch();
+        batch.Open(_time.GetTimestamp() + _waitTicks);
+        _waiting.Enqueue(batch);
+        _gathering = batch;
+        if (_waitTicks > 0 && !_timerArmed)
+        {
+            _timerArmed = true;
+            _waitTimer.Change(_settings.Wait, Timeout.InfiniteTimeSpan);
+        }
+
+        return batch;
+    }
+
+    // Under _gate.
+    private void Schedule()
+    {
+        if (!_pumping)
+        {
+            _pumping = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        while (true)
+        {
+            PeerBatch? batch;
+            lock (_gate)
+            {
+                if (_disposed || !_waiting.TryDequeue(out batch))
+                {
+                    _pumping = false;
+                    return;
+                }
+
+                if (batch == _gathering)
+                {
+                    _gathering = null;
+                }
+
+                _inFlight = batch;
+            }
+
+            var outcome = await SendAsync(batch).ConfigureAwait(false);
+            _metrics.Call(outcome);
+            lock (_gate)
+            {
+                _inFlight = null;
+                _queued -= batch.Changes;
+                if (outcome == PeerCallOutcome.Ok)
+                {
+                    _metrics.ChangesSent(batch.Changes);
+                    if (_backoff != TimeSpan.Zero)
+                    {
+                        _backoff = TimeSpan.Zero;
+                        Log.PeerFanOutResumed(_logger, Peer);
+                    }
+                }
+                else
+                {
+                    // The failed call's changes count as dropped too: sent + dropped = every change admitted.
+                    _metrics.ChangesDroppedPeerFailing(batch.Changes);
+                    BackOff();
+                }
+
+                batch.Release();
+                _spare.Push(batch);
+            }
+        }
+    }
+
+    private async Task<PeerCallOutcome> SendAsync(PeerBatch batch)
+    {
+        try
+        {
+            _request.Encode(batch, _header);
+            var deadline = _time.GetUtcNow().UtcDateTime + _settings.CallTimeout;
+            await _transport.SendAsync(_request, deadline, _stopping.Token).ConfigureAwait(false);
+            return PeerCallOutcome.Ok;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            _lastError = e.Status.Detail;
+            return PeerCallOutcome.Deadline;
+        }
+#pragma warning disable CA1031 // Whatever went wrong with the peer, the change stream still brings the batch: count it, back off, go on.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _lastError = e.Message;
+            return PeerCallOutcome.Failed;
+        }
+    }
+
+    // Under _gate: the peer failed; every change queued for it is dropped (the stream brings them) and new ones are
+    // dropped until the backoff ends.
+    private void BackOff()
+    {
+        if (_backoff == TimeSpan.Zero)
+        {
+            Log.PeerFanOutFailing(_logger, Peer, _lastError);
+        }
+
+        _backoff = _backoff == TimeSpan.Zero ? _settings.MinBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
+        _backoffUntil = _time.GetTimestamp() + (long)(_backoff.TotalSeconds * _time.TimestampFrequency);
+        foreach (var batch in _waiting)
+        {
+            _metrics.ChangesDroppedPeerFailing(batch.Changes);
+            _queued -= batch.Changes;
+            batch.Release();
+            _spare.Push(batch);
+        }
+
+        _waiting.Clear();
+        _gathering = null;
+    }
+
+    // The wait bound of the oldest batches passed: their writers go on without the peer's acknowledgement.
+    private void OnWaitBound()
+    {
+        lock (_gate)
+        {
+            _timerArmed = false;
+            if (_disposed)
+            {
+                return;
+            }
+
+            var now = _time.GetTimestamp();
+            var next = _inFlight is { } inFlight ? ReleaseIfDue(inFlight, now) : 0;
+            if (next == 0)
+            {
+                // Batches open in order, so the first one not yet due is the next deadline.
+                foreach (var batch in _waiting)
+                {
+                    next = ReleaseIfDue(batch, now);
+                    if (next != 0)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            if (next != 0)
+            {
+                _timerArmed = true;
+                _waitTimer.Change(TimeSpan.FromSeconds((next - now) / (double)_time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    // The batch's deadline when it is still to come, else 0 (released now, or already).
+    private static long ReleaseIfDue(PeerBatch batch, long now)
+    {
+        if (batch.Ack is not { Task.IsCompleted: false })
+        {
+            return 0;
+        }
+
+        if (batch.WaitUntil <= now)
+        {
+            batch.Release();
+            return 0;
+        }
+
+        return batch.WaitUntil;
+    }
+}
