@@ -138,6 +138,12 @@ internal sealed partial class ChaosSuite
 
             _report.TotalSeconds = clock.Elapsed.TotalSeconds;
             DoneWhen.Evaluate(_report);
+            if (_report.Passed)
+            {
+                // Logs are kept only where something is to be read in them.
+                Directory.Delete(folder, recursive: true);
+                _report.LogFolder += " (removed: the run passed)";
+            }
         }
     }
 
