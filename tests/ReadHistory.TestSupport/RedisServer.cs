@@ -11,12 +11,14 @@ namespace ReadHistory.TestSupport;
 public sealed class RedisServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly IReadOnlyList<string> _extraArguments;
     private Process? _process;
 
-    private RedisServer(string directory, int port)
+    private RedisServer(string directory, int port, IReadOnlyList<string> extraArguments)
     {
         Directory = directory;
         Port = port;
+        _extraArguments = extraArguments;
     }
 
     /// <summary>The server's private folder.</summary>
@@ -31,8 +33,11 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The running server's process id (to freeze it with SIGSTOP and thaw it with SIGCONT).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("redis-server is not running");
 
-    /// <summary>Starts a new server.</summary>
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>
+    /// Starts a new server; <paramref name="extraArguments"/> are appended to redis-server's (a later option wins, so
+    /// e.g. <c>--bind 127.0.0.1 10.0.0.3</c> adds an address the chaos suite can cut off by route).
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(IReadOnlyList<string>? extraArguments = null)
     {
         if (!File.Exists("/usr/bin/redis-server"))
         {
@@ -41,7 +46,7 @@ public sealed class RedisServer : IAsyncDisposable
 
         var directory = Path.Combine(Path.GetTempPath(), "readhistory-tests", "redis-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
-        var server = new RedisServer(directory, FreePort.Next());
+        var server = new RedisServer(directory, FreePort.Next(), extraArguments ?? []);
         try
         {
             await server.LaunchAsync();
@@ -125,6 +130,11 @@ public sealed class RedisServer : IAsyncDisposable
                      "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
                      "--logfile", Path.Combine(Directory, "redis.log"),
                  })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in _extraArguments)
         {
             info.ArgumentList.Add(argument);
         }
