@@ -13,7 +13,6 @@ internal sealed class PeerFanOutMetrics
 
     private readonly Counter.Child _sent;
     private readonly Counter.Child _droppedQueueFull;
-    private readonly Counter.Child _droppedPeerFailing;
     private readonly Counter.Child _callsOk;
     private readonly Counter.Child _callsFailed;
     private readonly Counter.Child _callsDeadline;
@@ -25,9 +24,8 @@ internal sealed class PeerFanOutMetrics
         ArgumentException.ThrowIfNullOrEmpty(pool);
         var factory = Metrics.WithCustomRegistry(registry ?? Metrics.NewCustomRegistry());
         _sent = factory.CreateCounter("readhistory_fanout_changes_sent_total", "Changes (content ids and user deletions) acknowledged by a peer replica, summed over peers", "pool").WithLabels(pool);
-        var dropped = factory.CreateCounter("readhistory_fanout_changes_dropped_total", "Changes not sent to a peer replica (the change stream still brings them): queue_full, peer_failing", "pool", "reason");
+        var dropped = factory.CreateCounter("readhistory_fanout_changes_dropped_total", "Changes not sent to a peer replica because its queue was full (the change stream still brings them): queue_full", "pool", "reason");
         _droppedQueueFull = dropped.WithLabels(pool, "queue_full");
-        _droppedPeerFailing = dropped.WithLabels(pool, "peer_failing");
         var calls = factory.CreateCounter("readhistory_fanout_calls_total", "ApplyChanges calls to peer replicas by outcome: ok, failed, deadline", "outcome", "pool");
         _callsOk = calls.WithLabels("ok", pool);
         _callsFailed = calls.WithLabels("failed", pool);
@@ -41,9 +39,6 @@ internal sealed class PeerFanOutMetrics
 
     /// <summary>Changes dropped because a peer's queue was full.</summary>
     public long DroppedQueueFull => (long)_droppedQueueFull.Value;
-
-    /// <summary>Changes dropped because a peer was failing (in a call that failed, queued behind it, or offered during the backoff).</summary>
-    public long DroppedPeerFailing => (long)_droppedPeerFailing.Value;
 
     /// <summary>Calls a peer acknowledged.</summary>
     public long CallsOk => (long)_callsOk.Value;
@@ -59,9 +54,6 @@ internal sealed class PeerFanOutMetrics
 
     /// <summary>Counts changes dropped for a full queue.</summary>
     public void ChangesDroppedQueueFull(int changes) => _droppedQueueFull.Inc(changes);
-
-    /// <summary>Counts changes dropped for a failing peer.</summary>
-    public void ChangesDroppedPeerFailing(int changes) => _droppedPeerFailing.Inc(changes);
 
     /// <summary>Counts a call by outcome.</summary>
     public void Call(PeerCallOutcome outcome) =>

@@ -7,8 +7,11 @@ namespace ReadHistory.Server.Coherence;
 /// <summary>
 /// Sends this node's committed changes to one peer replica of its slot: a bounded queue of batches (past the bound a
 /// change is dropped and counted: the change stream still brings it), one ApplyChanges call in flight while the next
-/// batch gathers, a deadline per call, and backoff while the peer fails (its changes are then dropped at once, so a
-/// peer that is down costs a failing call per backoff period and never slows a writer).
+/// batch gathers, a deadline per call, and backoff while the peer fails: the failed batch and everything queued
+/// behind it stay queued and are sent again once the backoff ends (a peer that is only slow or briefly gone, as under
+/// overload, gets every change late rather than never — what matters when the change stream is down at the same
+/// time), while writers stop waiting for it, so a peer that is down costs one call per backoff period, a bounded
+/// queue, and never slows a writer.
 /// </summary>
 /// <remarks>
 /// A writer waits on the completion of the batch holding its last change (shared by every writer of the batch), which
@@ -79,14 +82,17 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
         }
     }
 
-    /// <summary>True while the peer is backed off after a failed call (changes for it are dropped).</summary>
+    /// <summary>
+    /// True from a failed call until a call succeeds again: writers do not wait for the peer meanwhile, and its queue
+    /// is sent again after each backoff (100 ms doubling to 5 s).
+    /// </summary>
     public bool InBackoff
     {
         get
         {
             lock (_gate)
             {
-                return _backoffUntil != 0 && _time.GetTimestamp() < _backoffUntil;
+                return BackingOff();
             }
         }
     }
@@ -110,6 +116,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             _queued += items.Length;
+            var wait = _waitTicks > 0 && !BackingOff();
             var batch = Gathering();
             while (true)
             {
@@ -126,7 +133,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             Schedule();
-            return _waitTicks > 0 ? batch.Ack!.Task : null;
+            return wait ? batch.Ack!.Task : null;
         }
     }
 
@@ -141,10 +148,11 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             _queued++;
+            var wait = _waitTicks > 0 && !BackingOff();
             var batch = Gathering();
             batch.AddDeleteUser(userId);
             Schedule();
-            return _waitTicks > 0 ? batch.Ack!.Task : null;
+            return wait ? batch.Ack!.Task : null;
         }
     }
 
@@ -186,18 +194,6 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             return false;
         }
 
-        if (_backoffUntil != 0)
-        {
-            if (_time.GetTimestamp() < _backoffUntil)
-            {
-                _metrics.ChangesDroppedPeerFailing(changes);
-                return false;
-            }
-
-            // Backoff over: the next call is the probe (a failure doubles the backoff, a success clears it).
-            _backoffUntil = 0;
-        }
-
         if (_queued + changes > _settings.MaxQueuedChanges)
         {
             _metrics.ChangesDroppedQueueFull(changes);
@@ -206,6 +202,9 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
 
         return true;
     }
+
+    // Under _gate: the peer failed and has not answered since (its backoff, and the resend after it, until one succeeds).
+    private bool BackingOff() => _backoffUntil != 0;
 
     // Under _gate.
     private PeerBatch Gathering() =>
@@ -244,7 +243,8 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             PeerBatch? batch;
             lock (_gate)
             {
-                if (_disposed || !_waiting.TryDequeue(out batch))
+                // The head stays queued until the peer acknowledged it: a failed call is sent again after the backoff.
+                if (_disposed || !_waiting.TryPeek(out batch))
                 {
                     _pumping = false;
                     return;
@@ -260,28 +260,48 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
 
             var outcome = await SendAsync(batch).ConfigureAwait(false);
             _metrics.Call(outcome);
+            TimeSpan backoff;
             lock (_gate)
             {
                 _inFlight = null;
-                _queued -= batch.Changes;
+                if (_disposed)
+                {
+                    _pumping = false;
+                    return;
+                }
+
                 if (outcome == PeerCallOutcome.Ok)
                 {
+                    _waiting.Dequeue();
+                    _queued -= batch.Changes;
                     _metrics.ChangesSent(batch.Changes);
                     if (_backoff != TimeSpan.Zero)
                     {
                         _backoff = TimeSpan.Zero;
+                        _backoffUntil = 0;
                         Log.PeerFanOutResumed(_logger, Peer);
                     }
-                }
-                else
-                {
-                    // The failed call's changes count as dropped too: sent + dropped = every change admitted.
-                    _metrics.ChangesDroppedPeerFailing(batch.Changes);
-                    BackOff();
+
+                    batch.Release();
+                    _spare.Push(batch);
+                    continue;
                 }
 
-                batch.Release();
-                _spare.Push(batch);
+                backoff = BackOff();
+            }
+
+            try
+            {
+                await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (_gate)
+                {
+                    _pumping = false;
+                }
+
+                return;
             }
         }
     }
@@ -309,9 +329,9 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
         }
     }
 
-    // Under _gate: the peer failed; every change queued for it is dropped (the stream brings them) and new ones are
-    // dropped until the backoff ends.
-    private void BackOff()
+    // Under _gate: the peer failed. Its writers go on without it (every queued batch is released) and new writers do
+    // not wait for it until a call succeeds again; what is queued stays queued and is sent again after the backoff.
+    private TimeSpan BackOff()
     {
         if (_backoff == TimeSpan.Zero)
         {
@@ -322,14 +342,12 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
         _backoffUntil = _time.GetTimestamp() + (long)(_backoff.TotalSeconds * _time.TimestampFrequency);
         foreach (var batch in _waiting)
         {
-            _metrics.ChangesDroppedPeerFailing(batch.Changes);
-            _queued -= batch.Changes;
             batch.Release();
-            _spare.Push(batch);
         }
 
-        _waiting.Clear();
+        // New writes gather in a batch of their own, whose completion is still to come (for when the peer is back).
         _gathering = null;
+        return _backoff;
     }
 
     // The wait bound of the oldest batches passed: their writers go on without the peer's acknowledgement.

@@ -141,7 +141,7 @@ public sealed class PeerSenderTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failing_peer_releases_its_writers_drops_what_is_queued_and_is_not_waited_for_until_the_backoff_ends()
+    public async Task A_failing_peer_releases_its_writers_keeps_what_is_queued_and_sends_it_again_after_the_backoff()
     {
         var sender = Sender(wait: TimeSpan.FromSeconds(1));
         var ack = sender.EnqueueInserts(1, 0, Reads(1))!;
@@ -153,18 +153,27 @@ public sealed class PeerSenderTests : IDisposable
         await ack.DefaultTimeout();
         await queued.DefaultTimeout();
         Assert.True(sender.InBackoff);
-        Assert.Null(sender.EnqueueInserts(3, 0, Reads(4)));
-        Assert.Equal(4, _metrics.DroppedPeerFailing);
+        Assert.Null(sender.EnqueueInserts(3, 0, Reads(4))); // queued, but nobody waits for a failing peer
+        Assert.Equal(4, sender.Queued);
         Assert.Equal(1, _metrics.CallsFailed);
-        Assert.Equal(0, sender.Queued);
+        Assert.Equal(0, _metrics.DroppedQueueFull);
 
-        _time.Advance(TimeSpan.FromMilliseconds(100));
+        _time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(_peer.HasPendingCall);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var sent = new List<ulong>();
+        while (sent.Count < 4)
+        {
+            var again = await _peer.NextCallAsync().AsTask().DefaultTimeout();
+            sent.AddRange(again.Request.Changes.SelectMany(static c => c.ContentIds));
+            again.Answer.SetResult();
+        }
+
+        Assert.Equal([1UL, 2, 3, 4], sent);
+        await Poll.UntilAsync(() => sender.Queued == 0, "every change to be acknowledged");
         Assert.False(sender.InBackoff);
-        var probe = sender.EnqueueInserts(4, 0, Reads(5))!;
-        var retried = await _peer.NextCallAsync().AsTask().DefaultTimeout();
-        retried.Answer.SetResult();
-        await probe.DefaultTimeout();
-        Assert.Equal(1, _metrics.Sent);
+        Assert.Equal(4, _metrics.Sent);
+        Assert.NotNull(sender.EnqueueInserts(4, 0, Reads(5))); // a peer that answers again is waited for again
     }
 
     [Fact]
@@ -175,15 +184,18 @@ public sealed class PeerSenderTests : IDisposable
         (await _peer.NextCallAsync().AsTask().DefaultTimeout()).Answer.SetException(new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline")));
         await Poll.UntilAsync(() => sender.InBackoff, "the first failure to back the peer off");
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        _ = sender.EnqueueInserts(1, 0, Reads(2));
-        (await _peer.NextCallAsync().AsTask().DefaultTimeout()).Answer.SetException(new RpcException(new Status(StatusCode.Unavailable, "down")));
-        await Poll.UntilAsync(() => sender.InBackoff, "the second failure to back the peer off");
+        var second = await _peer.NextCallAsync().AsTask().DefaultTimeout();
+        Assert.Equal([1UL], second.Request.Changes.SelectMany(static c => c.ContentIds));
+        second.Answer.SetException(new RpcException(new Status(StatusCode.Unavailable, "down")));
+        await Poll.UntilAsync(() => _metrics.CallsFailed == 2, "the second failure to be counted");
 
         _time.Advance(TimeSpan.FromMilliseconds(199));
+        Assert.False(_peer.HasPendingCall);
         Assert.True(sender.InBackoff);
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.False(sender.InBackoff);
-        Assert.Equal(2, _metrics.CallsFailed);
+        (await _peer.NextCallAsync().AsTask().DefaultTimeout()).Answer.SetResult();
+        await Poll.UntilAsync(() => !sender.InBackoff, "a success to end the backoff");
+        Assert.Equal(1, _metrics.Sent);
     }
 
     [Fact]
