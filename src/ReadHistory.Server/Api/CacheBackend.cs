@@ -9,9 +9,11 @@ namespace ReadHistory.Server.Api;
 /// <summary>
 /// Answers the public API from this process's cache node (role all, or a cache node's own gRPC service):
 /// hits from the user's filter, misses from a point query plus one rebuild. With <paramref name="passthrough"/>,
-/// the node stands in for another slot: database only, nothing cached.
+/// the node stands in for another slot: database only, nothing cached. With <paramref name="untilPeersApplied"/> a
+/// MarkRead is answered only once the slot's other replicas applied it (a write the proxy moved off the session's own
+/// replica: see CacheMarkReadRequest.until_peers_applied).
 /// </summary>
-internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false) : IReadHistoryBackend
+internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false, bool untilPeersApplied = false) : IReadHistoryBackend
 {
     /// <inheritdoc />
     public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context)
@@ -36,7 +38,7 @@ internal sealed class CacheBackend(CacheNodeHost node, bool passthrough = false)
     {
         var cache = Cache();
         var items = StoredReads.From(request, out var distinct);
-        await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, context.CancellationToken)).ConfigureAwait(false);
+        await StorageFailures.Guard(cache.MarkReadAsync(request.UserId, (ushort)request.ContentType, items, passthrough, untilPeersApplied, context.CancellationToken)).ConfigureAwait(false);
         return distinct;
     }
 

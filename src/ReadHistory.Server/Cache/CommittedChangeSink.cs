@@ -14,9 +14,10 @@ internal abstract class CommittedChangeSink
 
     /// <summary>
     /// Queues rows of one user and type that have just committed; the result completes once the peers acknowledged
-    /// them or the sink's wait bound elapsed (never faults). <paramref name="items"/> is copied before this returns.
+    /// them or the sink's wait bound elapsed (never faults); with <paramref name="untilApplied"/>, only once every peer
+    /// that is not failing applied them, whatever the bound. <paramref name="items"/> is copied before this returns.
     /// </summary>
-    public abstract ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items);
+    public abstract ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, bool untilApplied = false);
 
     /// <summary>Queues the deletion of a user's history (Forget); completes as <see cref="PublishInsertsAsync"/>.</summary>
     public abstract ValueTask PublishDeleteUserAsync(ulong userId);
@@ -26,7 +27,7 @@ internal abstract class CommittedChangeSink
 
     private sealed class NoSink : CommittedChangeSink
     {
-        public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items) => ValueTask.CompletedTask;
+        public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, bool untilApplied = false) => ValueTask.CompletedTask;
 
         public override ValueTask PublishDeleteUserAsync(ulong userId) => ValueTask.CompletedTask;
 

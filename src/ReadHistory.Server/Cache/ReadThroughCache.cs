@@ -129,27 +129,36 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     /// caller's wait only: once queued, the rows commit and their bits are set all the same, so
     /// <paramref name="items"/> must stay unchanged until the write is applied (the API hands over an array of its own).
     /// </summary>
-    public Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, CancellationToken cancellationToken)
+    public Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, CancellationToken cancellationToken) =>
+        MarkReadAsync(userId, contentType, items, passthrough, untilPeersApplied: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="MarkReadAsync(ulong, ushort, ReadOnlyMemory{StoredRead}, bool, CancellationToken)"/>; with
+    /// <paramref name="untilPeersApplied"/> the write completes only once every peer replica that is not failing applied
+    /// it (not after the fan-out's wait bound): a proxy asks so when it moved the write off the session's own replica,
+    /// which must hold it before the session's next read reaches it.
+    /// </summary>
+    public Task MarkReadAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, bool untilPeersApplied, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled(cancellationToken);
         }
 
-        var applied = CommitThenApplyAsync(userId, contentType, items, passthrough);
+        var applied = CommitThenApplyAsync(userId, contentType, items, passthrough, untilPeersApplied);
         return cancellationToken.CanBeCanceled && !applied.IsCompleted ? WaitAsync(applied, cancellationToken) : applied;
     }
 
     // The caller's token does not reach the write: group commit would commit rows already queued anyway, and a
     // continuation that gave up with the caller would leave a committed row out of the filter (a false negative
     // until the change stream brings it, forever when there is none).
-    private async Task CommitThenApplyAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough)
+    private async Task CommitThenApplyAsync(ulong userId, ushort contentType, ReadOnlyMemory<StoredRead> items, bool passthrough, bool untilPeersApplied)
     {
         await _source.WriteAsync(userId, contentType, items, CancellationToken.None).ConfigureAwait(false);
         if (!passthrough)
         {
             // Queued to the peers first, so that their calls travel while the local bits are set.
-            var peers = Peers.PublishInsertsAsync(userId, contentType, items.Span);
+            var peers = Peers.PublishInsertsAsync(userId, contentType, items.Span, untilPeersApplied);
             ApplyInserts(userId, contentType, items.Span);
 
             // Inline rather than through WaitForPeersAsync: no second state machine on the write path.

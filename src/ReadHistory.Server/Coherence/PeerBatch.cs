@@ -26,6 +26,12 @@ internal sealed class PeerBatch
     /// <summary>Completed when the peer acknowledged the batch, failed it, or the wait bound elapsed; null until the first change.</summary>
     public TaskCompletionSource? Ack { get; private set; }
 
+    /// <summary>
+    /// Completed when the peer acknowledged the batch (it applied every change), when the peer failed (writers stop
+    /// waiting for a failing peer), or when the sender stopped; not when the wait bound elapsed. Null until the first change.
+    /// </summary>
+    public TaskCompletionSource? Done { get; private set; }
+
     /// <summary>Starts the batch's life as the gathering batch: no changes, a fresh completion, writers wait until <paramref name="waitUntil"/>.</summary>
     public void Open(long waitUntil)
     {
@@ -34,10 +40,18 @@ internal sealed class PeerBatch
         _idCount = 0;
         WaitUntil = waitUntil;
         Ack = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Lets every writer of the batch go on (idempotent).</summary>
+    /// <summary>The wait bound elapsed: lets the writers waiting on <see cref="Ack"/> go on (idempotent).</summary>
     public void Release() => Ack?.TrySetResult();
+
+    /// <summary>The peer answered, failed, or the sender stopped: lets every writer of the batch go on (idempotent).</summary>
+    public void Finish()
+    {
+        Ack?.TrySetResult();
+        Done?.TrySetResult();
+    }
 
     /// <summary>Appends rows of one user and type, merged into the last entry when it is the same user and type.</summary>
     public void AddInserts(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)

@@ -60,17 +60,17 @@ internal sealed class PeerFanOut : CommittedChangeSink, IDisposable
     }
 
     /// <inheritdoc />
-    public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)
+    public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, bool untilApplied = false)
     {
         if (_senders.Length == 1)
         {
-            return Wait(_senders[0].EnqueueInserts(userId, contentType, items));
+            return Wait(_senders[0].EnqueueInserts(userId, contentType, items, untilApplied));
         }
 
         var pending = new PendingAcks();
         foreach (var sender in _senders)
         {
-            pending.Add(sender.EnqueueInserts(userId, contentType, items), _senders.Length);
+            pending.Add(sender.EnqueueInserts(userId, contentType, items, untilApplied), _senders.Length);
         }
 
         return pending.WaitAsync();

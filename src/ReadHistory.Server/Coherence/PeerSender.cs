@@ -99,9 +99,10 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
 
     /// <summary>
     /// Queues rows of one user and type (copied); returns what the writer waits on, or null when there is nothing to
-    /// wait for (dropped, the peer backed off, or no wait configured).
+    /// wait for (dropped, the peer backed off, or no wait configured). <paramref name="untilApplied"/>: the result
+    /// completes only once the peer applied the rows (or failed, or the sender stopped), whatever the wait bound.
     /// </summary>
-    public Task? EnqueueInserts(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)
+    public Task? EnqueueInserts(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, bool untilApplied = false)
     {
         if (items.IsEmpty)
         {
@@ -116,7 +117,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             _queued += items.Length;
-            var wait = _waitTicks > 0 && !BackingOff();
+            var wait = (untilApplied || _waitTicks > 0) && !BackingOff();
             var batch = Gathering();
             while (true)
             {
@@ -133,7 +134,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             Schedule();
-            return wait ? batch.Ack!.Task : null;
+            return !wait ? null : untilApplied ? batch.Done!.Task : batch.Ack!.Task;
         }
     }
 
@@ -170,10 +171,10 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             }
 
             _disposed = true;
-            _inFlight?.Release();
+            _inFlight?.Finish();
             foreach (var batch in _waiting)
             {
-                batch.Release();
+                batch.Finish();
             }
 
             _waiting.Clear();
@@ -282,7 +283,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
                         Log.PeerFanOutResumed(_logger, Peer);
                     }
 
-                    batch.Release();
+                    batch.Finish();
                     _spare.Push(batch);
                     continue;
                 }
@@ -342,7 +343,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
         _backoffUntil = _time.GetTimestamp() + (long)(_backoff.TotalSeconds * _time.TimestampFrequency);
         foreach (var batch in _waiting)
         {
-            batch.Release();
+            batch.Finish();
         }
 
         // New writes gather in a batch of their own, whose completion is still to come (for when the peer is back).

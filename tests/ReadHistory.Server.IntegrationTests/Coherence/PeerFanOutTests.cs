@@ -103,6 +103,28 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
     }
 
     [Fact]
+    public async Task A_write_the_proxy_moved_off_the_sessions_replica_waits_for_that_replica_past_the_bound()
+    {
+        // The peer accepts and never answers: a moved write (until_peers_applied) waits for the call's deadline (2 s),
+        // after which the peer is failing and nobody waits for it; an ordinary write waits for the bound only.
+        using var frozen = new TcpListener(IPAddress.Loopback, 0);
+        frozen.Start(backlog: 16);
+        var settings = Node(Prefix(), FreePort.Next(), replica: 0, peer: ((IPEndPoint)frozen.LocalEndpoint).Port);
+        settings["ReadHistory:Cache:PeerFanOutWait"] = "00:00:00.010";
+        settings["ReadHistory:Cache:PeerFanOutCallTimeout"] = "00:00:02";
+        await using var host = await TestHost.StartReadyAsync(settings);
+        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        var node = channel.CreateCallInvoker();
+
+        var ordinary = await MarkAsync(node, 92, 1);
+        var moved = await MarkAsync(node, 92, 2, untilPeersApplied: true);
+
+        Assert.True(ordinary < TimeSpan.FromSeconds(1.5), $"an ordinary write took {ordinary}");
+        Assert.True(moved >= TimeSpan.FromSeconds(1), $"a moved write took {moved}: it did not wait for the peer");
+        Assert.True(FanOut(host).Senders.Single().InBackoff);
+    }
+
+    [Fact]
     public async Task A_node_refuses_changes_of_another_pool_or_slot_and_more_changes_than_its_bound()
     {
         var settings = Node(Prefix(), FreePort.Next(), replica: 1, peer: FreePort.Next());
@@ -142,10 +164,10 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
     private static Task<CheckResponse> HoldAsync(CallInvoker node, ulong user, ulong id) =>
         Poll.UntilAsync(() => CheckAsync(node, user, id), static r => r.Source == AnswerSource.Memory, "the replica to rebuild the user's filter");
 
-    private static async Task<TimeSpan> MarkAsync(CallInvoker node, ulong user, ulong id)
+    private static async Task<TimeSpan> MarkAsync(CallInvoker node, ulong user, ulong id, bool untilPeersApplied = false)
     {
         var started = Stopwatch.GetTimestamp();
-        var request = new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } } };
+        var request = new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = user, Items = { new ReadItem { ContentId = id } } }, UntilPeersApplied = untilPeersApplied };
         await new CacheNodeClient(node).MarkReadAsync(request, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return Stopwatch.GetElapsedTime(started);
     }

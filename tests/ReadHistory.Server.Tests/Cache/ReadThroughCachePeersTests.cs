@@ -27,6 +27,19 @@ public sealed class ReadThroughCachePeersTests
     }
 
     [Fact]
+    public async Task A_write_moved_off_the_sessions_replica_asks_the_sink_to_wait_until_the_peers_applied_it()
+    {
+        var sink = new RecordingSink();
+        sink.Answer.SetResult();
+        await using var node = new ReadThroughCache(CacheTestKit.Options(), new InMemoryHistorySource(), TimeProvider.System, NullLogger.Instance) { Peers = sink };
+
+        await node.MarkReadAsync(5, 2, new[] { new StoredRead(10, 0) }, passthrough: false, CancellationToken.None).DefaultTimeout();
+        await node.MarkReadAsync(5, 2, new[] { new StoredRead(11, 0) }, passthrough: false, untilPeersApplied: true, CancellationToken.None).DefaultTimeout();
+
+        Assert.Equal(["insert 5/2: 10", "insert 5/2: 11 (until applied)"], sink.Published);
+    }
+
+    [Fact]
     public async Task A_passthrough_write_is_not_published()
     {
         var sink = new RecordingSink();
@@ -58,7 +71,7 @@ public sealed class ReadThroughCachePeersTests
 
         public int Waits { get; private set; }
 
-        public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items)
+        public override ValueTask PublishInsertsAsync(ulong userId, ushort contentType, ReadOnlySpan<StoredRead> items, bool untilApplied = false)
         {
             var ids = new List<ulong>();
             foreach (var item in items)
@@ -68,7 +81,7 @@ public sealed class ReadThroughCachePeersTests
 
             lock (Published)
             {
-                Published.Add($"insert {userId}/{contentType}: {string.Join(',', ids)}");
+                Published.Add($"insert {userId}/{contentType}: {string.Join(',', ids)}" + (untilApplied ? " (until applied)" : string.Empty));
             }
 
             return new ValueTask(Answer.Task);

@@ -99,6 +99,26 @@ public sealed class PeerSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_writer_asking_until_applied_waits_past_the_bound_for_the_peers_acknowledgement_or_its_failure()
+    {
+        var sender = Sender();
+        var bounded = sender.EnqueueInserts(1, 0, Reads(1))!;
+        var applied = sender.EnqueueInserts(1, 0, Reads(2), untilApplied: true)!;
+        var call = await _peer.NextCallAsync().AsTask().DefaultTimeout();
+
+        _time.Advance(Wait * 10);
+        await bounded.DefaultTimeout();
+        Assert.False(applied.IsCompleted, "the bound released a writer that asked to wait until the peer applied its rows");
+        call.Answer.SetResult();
+        await applied.DefaultTimeout();
+
+        var failing = sender.EnqueueInserts(3, 0, Reads(3), untilApplied: true)!;
+        (await _peer.NextCallAsync().AsTask().DefaultTimeout()).Answer.SetException(new RpcException(new Status(StatusCode.Unavailable, "down")));
+        await failing.DefaultTimeout(); // a failing peer is not waited for, whatever the writer asked
+        Assert.Null(sender.EnqueueInserts(4, 0, Reads(4), untilApplied: true));
+    }
+
+    [Fact]
     public void With_no_wait_configured_a_writer_gets_nothing_to_wait_for()
     {
         var sender = Sender(wait: TimeSpan.Zero);

@@ -24,6 +24,7 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
     private readonly SnapshotSender _snapshots = new(cursors ?? SnapshotCursorSource.None);
     private readonly ReadHistoryService _cached = new(validator, new CacheBackend(node));
     private readonly ReadHistoryService _passthrough = new(validator, new CacheBackend(node, passthrough: true));
+    private readonly ReadHistoryService _movedWrites = new(validator, new CacheBackend(node, untilPeersApplied: true));
 
     /// <summary>
     /// Binds the generated methods but Snapshot, which <see cref="SnapshotMethodProvider"/> adds with its own
@@ -48,7 +49,7 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
 
     /// <summary>MarkRead forwarded by the proxy.</summary>
     public override Task<MarkReadResponse> MarkRead(CacheMarkReadRequest request, ServerCallContext context) =>
-        For(request.Passthrough).MarkRead(Required(request.Request, "request"), context);
+        (request.UntilPeersApplied && !request.Passthrough ? _movedWrites : For(request.Passthrough)).MarkRead(Required(request.Request, "request"), context);
 
     /// <summary>ForgetUser forwarded by the proxy.</summary>
     public override Task<ForgetUserResponse> Forget(CacheForgetRequest request, ServerCallContext context) =>
