@@ -18,9 +18,11 @@ internal sealed partial class ProxyBackend
     /// resort to the slot's replicas marked down (the marks may be stale). An answer's source keeps the replica's
     /// stale mark current (<see cref="ObserveFreshness"/>). Every attempt but a nearly late one leaves half of
     /// the remaining time to the next. Throws UNAVAILABLE naming the pool when nobody answered, DEADLINE_EXCEEDED
-    /// when the caller's time ran out first, or the node's own non-failover status.
+    /// when the caller's time ran out first, or the node's own non-failover status. <paramref name="setMoved"/> (writes)
+    /// marks an attempt made after another replica of the slot failed this call, so that the node waits until the
+    /// session's own replica applied the write before answering (CacheMarkReadRequest.until_peers_applied).
     /// </summary>
-    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
+    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
         where TRequest : class
         where TResponse : class
     {
@@ -30,6 +32,7 @@ internal sealed partial class ProxyBackend
         int index;
         while ((index = slot.NextRoutable(key, tried)) >= 0)
         {
+            setMoved?.Invoke(request, tried != 0);
             tried |= 1 << index;
             var replica = slot.Replicas[index];
             try
@@ -83,6 +86,7 @@ internal sealed partial class ProxyBackend
 
         while ((index = slot.Next(key, tried, usableOnly: false)) >= 0)
         {
+            setMoved?.Invoke(request, tried != 0);
             tried |= 1 << index;
             var replica = slot.Replicas[index];
             try

@@ -15,6 +15,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
 {
     private static readonly Action<CacheCheckRequest, bool> CheckPassthrough = static (r, p) => r.Passthrough = p;
     private static readonly Action<CacheMarkReadRequest, bool> MarkPassthrough = static (r, p) => r.Passthrough = p;
+    private static readonly Action<CacheMarkReadRequest, bool> MarkMoved = static (r, m) => r.UntilPeersApplied = m;
     private static readonly Action<CacheForgetRequest, bool> ForgetPassthrough = static (r, p) => r.Passthrough = p;
     private static readonly Action<CacheBatchCheckRequest, bool> BatchPassthrough = static (r, p) => r.Passthrough = p;
 
@@ -36,7 +37,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.Admit(request.Tenant, request.Items.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken, MarkMoved).ConfigureAwait(false);
         return (int)response.Written;
     }
 
