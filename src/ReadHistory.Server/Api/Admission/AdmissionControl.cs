@@ -96,6 +96,9 @@ internal sealed class AdmissionControl : IDisposable
         return statistics is null ? 0 : permits - statistics.CurrentAvailablePermits;
     }
 
+    /// <summary>Calls of <paramref name="callClass"/> admitted since start.</summary>
+    public long Admitted(CallClass callClass) => _disposed ? 0 : _limiters[(int)callClass].GetStatistics()?.TotalSuccessfulLeases ?? 0;
+
     /// <summary>Calls of <paramref name="callClass"/> refused since start.</summary>
     public long Refused(CallClass callClass) => _disposed ? 0 : _limiters[(int)callClass].GetStatistics()?.TotalFailedLeases ?? 0;
 

@@ -4,8 +4,8 @@ namespace ReadHistory.Server.Api.Admission;
 
 /// <summary>
 /// Admission control's series, read from the limiters at each scrape (nothing is counted on the call path):
-/// readhistory_admission_in_flight{class}, readhistory_admission_limit{class} (0 = not bounded) and
-/// readhistory_admission_refused_total{class} (pattern: docs/metrics.md, "Adding a metric").
+/// readhistory_admission_in_flight{class}, readhistory_admission_limit{class} (0 = not bounded),
+/// readhistory_admission_admitted_total{class} and readhistory_admission_refused_total{class} (pattern: docs/metrics.md, "Adding a metric").
 /// </summary>
 internal static class AdmissionMetrics
 {
@@ -19,10 +19,12 @@ internal static class AdmissionMetrics
         var factory = Metrics.WithCustomRegistry(registry);
         var inFlight = factory.CreateGauge("readhistory_admission_in_flight", "Calls admitted and not yet finished, by class (checks, writes, batch; an Ingest stream counts its message being handled).", "class");
         var limit = factory.CreateGauge("readhistory_admission_limit", "The bound of calls in flight of the class on this process (ReadHistory:Admission; 0 = not bounded).", "class");
+        var admitted = factory.CreateCounter("readhistory_admission_admitted_total", "Calls (and Ingest messages) admitted, by class.", "class");
         var refused = factory.CreateCounter("readhistory_admission_refused_total", "Calls refused at once with RESOURCE_EXHAUSTED and retry-after-ms because their class was at its bound.", "class");
         foreach (var callClass in Classes)
         {
             limit.WithLabels(AdmissionControl.NameOf(callClass)).Set(admission.LimitOf(callClass));
+            admitted.WithLabels(AdmissionControl.NameOf(callClass));
             refused.WithLabels(AdmissionControl.NameOf(callClass));
         }
 
@@ -32,6 +34,7 @@ internal static class AdmissionMetrics
             {
                 var name = AdmissionControl.NameOf(callClass);
                 inFlight.WithLabels(name).Set(admission.InFlight(callClass));
+                admitted.WithLabels(name).IncTo(admission.Admitted(callClass));
                 refused.WithLabels(name).IncTo(admission.Refused(callClass));
             }
         });
