@@ -29,8 +29,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     public Option<bool> Json { get; } = CliOptions.Json();
 
     /// <summary>
-    /// Runs one call: builds the writer, the deadline and the client, and maps failures to exit codes
-    /// (1 for bad input, 1 + status code for a failed call).
+    /// Runs one call: builds the writer, the deadline and the client (which retries a refusal for load after its
+    /// retry-after-ms, <see cref="RetryAfterClient"/>), and maps failures to exit codes (1 for bad input, 1 + status
+    /// code for a failed call).
     /// </summary>
     public async Task<int> RunAsync(
         ParseResult parse,
@@ -42,7 +43,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
         DateTime? deadline = parse.GetValue(deadlineMs) is { } ms ? timeProvider.GetUtcNow().UtcDateTime.AddMilliseconds(ms) : null;
         try
         {
-            var client = clientFactory(parse.GetValue(Endpoint)!);
+            var client = new RetryAfterClient(clientFactory(parse.GetValue(Endpoint)!), timeProvider);
             await using (client.ConfigureAwait(false))
             {
                 return await call(client, writer, deadline, cancellationToken).ConfigureAwait(false);

@@ -19,8 +19,14 @@ internal sealed class FakeReadHistoryClient : IReadHistoryClient
 
     public HealthCheckResponse HealthResponse { get; set; } = new() { Status = HealthCheckResponse.Types.ServingStatus.Serving };
 
-    /// <summary>When set, every call fails with this status.</summary>
+    /// <summary>When set, every call fails with this status (the first <see cref="FailedCalls"/> only, when that is set).</summary>
     public Status? Failure { get; set; }
+
+    /// <summary>The trailers of <see cref="Failure"/>.</summary>
+    public Metadata FailureTrailers { get; set; } = [];
+
+    /// <summary>How many calls fail with <see cref="Failure"/> before the rest are answered.</summary>
+    public int FailedCalls { get; set; } = int.MaxValue;
 
     public Uri? Endpoint { get; set; }
 
@@ -58,6 +64,6 @@ internal sealed class FakeReadHistoryClient : IReadHistoryClient
         }
 
         Deadlines.Add(deadline);
-        return Failure is { } status ? Task.FromException<T>(new RpcException(status)) : Task.FromResult(response);
+        return Failure is { } status && Deadlines.Count <= FailedCalls ? Task.FromException<T>(new RpcException(status, FailureTrailers)) : Task.FromResult(response);
     }
 }

@@ -28,6 +28,11 @@ internal static class MarkdownReport
             foreach (var st in r.Streams)
             {
                 var errors = st.Errors.Count == 0 ? "0" : string.Join(", ", st.Errors.Select(e => e.Key + " " + e.Value.ToString(c)));
+                if (st.Refused > 0)
+                {
+                    errors += "; refused for load " + st.Refused.ToString("N0", c) + " (retried after retry-after-ms)";
+                }
+
                 s.AppendLine(c, $"| {r.Target} | {st.Name} | {st.OfferedPerSecond:N0} | {st.AchievedPerSecond:N0} | {st.ItemsPerSecond:N0} | {st.P50Ms:F2} | {st.P90Ms:F2} | {st.P99Ms:F2} | {st.P999Ms:F2} | {st.MaxMs:F1} | {st.NotIssued:N0} | {errors} |");
             }
         }

@@ -31,21 +31,31 @@ internal sealed class CheckStream(ILoadTarget target, GroundTruth truth, Session
             UsersTouched.TryAdd(user, 0);
         }
 
-        try
+        // A refusal for load is retried after the server's retry-after-ms while the wait fits the deadline.
+        for (var attempt = 0; ; attempt++)
         {
-            if (batchUsers == 1)
+            try
             {
-                await target.CheckAsync(calls[0], CancellationToken.None).ConfigureAwait(false);
+                if (batchUsers == 1)
+                {
+                    await target.CheckAsync(calls[0], CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await target.BatchCheckAsync(calls, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                break;
             }
-            else
+            catch (Exception e) when (stats.RetryWait(intended, e, attempt, target.RetryBudget) is { } wait)
             {
-                await target.BatchCheckAsync(calls, CancellationToken.None).ConfigureAwait(false);
+                await stats.DelayAsync(wait).ConfigureAwait(false);
             }
-        }
-        catch (Exception e)
-        {
-            stats.Failure(intended, e);
-            return;
+            catch (Exception e)
+            {
+                stats.Failure(intended, e);
+                return;
+            }
         }
 
         stats.Success(intended, batchUsers * candidates);

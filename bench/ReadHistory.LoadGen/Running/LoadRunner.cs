@@ -129,6 +129,6 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
         var done = stats.TakeIntervalCompleted();
         var p99 = StreamStats.Milliseconds(stats.TakeInterval(), 99);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{stats.Name} {done}/s p99 {p99:F1}ms inflight {scheduler?.InFlight ?? 0} not-issued {scheduler?.Dropped ?? 0} err {stats.ErrorCount}");
+            $"{stats.Name} {done}/s p99 {p99:F1}ms inflight {scheduler?.InFlight ?? 0} not-issued {scheduler?.Dropped ?? 0} err {stats.ErrorCount} refused {stats.Refused}");
     }
 }

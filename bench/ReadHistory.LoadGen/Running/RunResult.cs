@@ -16,7 +16,8 @@ internal sealed record StreamResult(
     double P90Ms,
     double P99Ms,
     double P999Ms,
-    double MaxMs);
+    double MaxMs,
+    long Refused = 0);
 
 /// <summary>What the ground truth found.</summary>
 internal sealed record TruthResult(

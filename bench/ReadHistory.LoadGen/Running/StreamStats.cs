@@ -27,6 +27,7 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
     private long _dropped;
     private long _offered;
     private long _intervalCompleted;
+    private long _refused;
 
     /// <summary>Stream name (<c>check</c>, <c>batch-check</c>, <c>write</c>).</summary>
     public string Name { get; } = name;
@@ -46,6 +47,15 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
 
     /// <summary>Calls intended inside the measured period (issued or not).</summary>
     public long Offered => Interlocked.Read(ref _offered);
+
+    /// <summary>
+    /// Refusals for load (RESOURCE_EXHAUSTED with retry-after-ms) in the measured period, whether the retry then
+    /// succeeded or not; a refusal left unretried also counts as a failure.
+    /// </summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Retries after a refusal for load: one, as a caller with a deadline can afford.</summary>
+    public const int MaxRetries = 1;
 
     /// <summary>Failed calls by status.</summary>
     public IReadOnlyDictionary<string, long> Errors => _errors;
@@ -86,6 +96,32 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
         }
     }
 
+    /// <summary>
+    /// The wait before retrying a call (attempt <paramref name="attempt"/>, intended at <paramref name="intended"/>)
+    /// that failed with <paramref name="exception"/>: the server's retry-after-ms of a refusal for load, while retries
+    /// are left and the wait ends within <paramref name="budget"/> of the intended start; null = give up (record the
+    /// failure). Counts every refusal for load it is shown.
+    /// </summary>
+    public TimeSpan? RetryWait(long intended, Exception exception, int attempt, TimeSpan? budget)
+    {
+        if (exception is not RpcException { StatusCode: StatusCode.ResourceExhausted } rpc
+            || !long.TryParse(rpc.Trailers.GetValue("retry-after-ms"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds))
+        {
+            return null;
+        }
+
+        if (Measured(intended))
+        {
+            Interlocked.Increment(ref _refused);
+        }
+
+        var wait = TimeSpan.FromMilliseconds(milliseconds);
+        return attempt < MaxRetries && budget is { } b && timeProvider.GetElapsedTime(intended) + wait < b ? wait : null;
+    }
+
+    /// <summary>Waits <paramref name="wait"/> on this stream's clock.</summary>
+    public Task DelayAsync(TimeSpan wait) => Task.Delay(wait, timeProvider);
+
     /// <summary>Records a call not issued.</summary>
     public void Drop(long intended)
     {
@@ -105,7 +141,7 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
         var h = Latency;
         return new StreamResult(Name, Offered / seconds, Completed / seconds, Items / seconds, Completed, Dropped,
             new SortedDictionary<string, long>(Errors.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal),
-            Milliseconds(h, 50), Milliseconds(h, 90), Milliseconds(h, 99), Milliseconds(h, 99.9), h.GetMaxValue() / 1000.0);
+            Milliseconds(h, 50), Milliseconds(h, 90), Milliseconds(h, 99), Milliseconds(h, 99.9), h.GetMaxValue() / 1000.0, Refused);
     }
 
     /// <summary>The latency at <paramref name="percentile"/> in ms; 0 when nothing was recorded (HdrHistogram throws then).</summary>

@@ -14,14 +14,23 @@ internal sealed class WriteStream(ILoadTarget target, GroundTruth truth, Session
         var (session, user) = sessions.ForWrite(sequence);
         var ids = new ulong[batch];
         truth.AllocateWriteIds(user, ids);
-        try
+        // A refusal for load is retried after the server's retry-after-ms while the wait fits the deadline (MarkRead is idempotent).
+        for (var attempt = 0; ; attempt++)
         {
-            await target.MarkReadAsync(user, sessions.SessionId(session), ids, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            stats.Failure(intended, e);
-            return;
+            try
+            {
+                await target.MarkReadAsync(user, sessions.SessionId(session), ids, CancellationToken.None).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception e) when (stats.RetryWait(intended, e, attempt, target.RetryBudget) is { } wait)
+            {
+                await stats.DelayAsync(wait).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                stats.Failure(intended, e);
+                return;
+            }
         }
 
         truth.Acknowledge(user, session, ids);

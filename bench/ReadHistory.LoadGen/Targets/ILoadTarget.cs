@@ -18,6 +18,12 @@ internal interface ILoadTarget : IAsyncDisposable
     /// <summary>Writes <paramref name="ids"/> read by <paramref name="userId"/>; returns once acknowledged.</summary>
     Task MarkReadAsync(ulong userId, string sessionId, ulong[] ids, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How long after its intended start a call refused for load (RESOURCE_EXHAUSTED with retry-after-ms) may still be
+    /// retried: the client deadline of targets that send the hint; null = never retried.
+    /// </summary>
+    TimeSpan? RetryBudget => null;
+
     /// <summary>Memory the target spends on what it holds, when it can say; <paramref name="rowsTouched"/> estimates the rows a cache holds.</summary>
     Task<MemoryFigure?> MeasureMemoryAsync(long rowsTouched, CancellationToken cancellationToken);
 }

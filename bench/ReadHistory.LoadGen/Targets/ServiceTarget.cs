@@ -61,6 +61,9 @@ internal sealed class ServiceTarget : ILoadTarget
     public string Name => _direct ? "service-direct" : "service";
 
     /// <inheritdoc />
+    public TimeSpan? RetryBudget => _options.Deadline;
+
+    /// <inheritdoc />
     public async Task PrepareAsync(TextWriter log, CancellationToken cancellationToken)
     {
         if (_warm is null)

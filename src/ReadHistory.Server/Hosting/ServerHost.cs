@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Api;
+using ReadHistory.Server.Api.Admission;
 using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
@@ -81,11 +82,14 @@ internal static class ServerHost
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
         services.AddGrpc()
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
-            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>());
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
         // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
         services.AddSingleton<RpcMetricsInterceptor>();
+        services.AddSingleton<AdmissionInterceptor>();
 
         // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
         // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
@@ -97,6 +101,19 @@ internal static class ServerHost
         services.AddSingleton(static provider => new RpcMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<IOptions<ServerOptions>>().Value.Roles.Replace(',', '+')));
         services.AddSingleton(static provider => new RequestValidator(provider.GetRequiredService<IOptions<RequestLimits>>().Value, provider.GetRequiredService<TimeProvider>()));
         services.AddRouting();
+
+        // Admission control: a process that forwards to remote nodes (a proxy with a topology and no cache of its own)
+        // takes the Proxy bounds; one that answers itself (cache, all, or a database-backed API) the Node bounds.
+        var forwards = roles.HasFlag(ServerRoles.Proxy) && !roles.HasFlag(ServerRoles.Cache) && withTopology;
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<AdmissionOptions>>().Value;
+            var admission = forwards
+                ? new AdmissionControl(options.Proxy, nameof(AdmissionOptions.Proxy), options.RetryAfter)
+                : new AdmissionControl(options.Node, nameof(AdmissionOptions.Node), options.RetryAfter);
+            AdmissionMetrics.Publish(provider.GetRequiredService<CollectorRegistry>(), admission);
+            return admission;
+        });
 
         // Grpc.HealthCheck's service starts with no status; HealthReporter sets "" and the API's from readiness.
         services.AddSingleton<HealthServiceImpl>();

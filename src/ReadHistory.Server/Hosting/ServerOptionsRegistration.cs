@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ReadHistory.Server.Api;
+using ReadHistory.Server.Api.Admission;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Proxy;
@@ -28,6 +29,7 @@ internal static class ServerOptionsRegistration
         (CdcOptions.Section, typeof(CdcOptions)),
         (TopologyOptions.Section, typeof(TopologyOptions)),
         (ProxyOptions.Section, typeof(ProxyOptions)),
+        (AdmissionOptions.Section, typeof(AdmissionOptions)),
     ];
 
     /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
@@ -42,6 +44,7 @@ internal static class ServerOptionsRegistration
         Add<CdcOptions>(services, CdcOptions.Section, static (o, p) => o.Validate(p));
         Add<TopologyOptions>(services, TopologyOptions.Section, static (o, p) => o.Validate(p));
         Add<ProxyOptions>(services, ProxyOptions.Section, static (o, p) => o.Validate(p));
+        Add<AdmissionOptions>(services, AdmissionOptions.Section, static (o, p) => o.Validate(p));
         return services;
     }
 

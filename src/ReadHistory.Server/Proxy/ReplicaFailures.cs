@@ -11,7 +11,9 @@ internal static class ReplicaFailures
     /// UNAVAILABLE (connection refused or reset, node draining), DEADLINE_EXCEEDED of the attempt, and the statuses
     /// of a node that broke mid-call are replica failures; every call the proxy forwards is idempotent (reads, and
     /// MarkRead / Forget, which set or clear the same rows again), so another replica may answer it.
-    /// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED and the like are the node's answer and go back to the caller;
+    /// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED and the like are the node's answer and go back to the caller
+    /// (RESOURCE_EXHAUSTED with its retry-after-ms trailer: a node shedding load is alive, and neither another replica
+    /// of its overloaded slot nor its breaker should take the refusal as a failure);
     /// so does an UNAVAILABLE the node tagged as its database's failure (<see cref="IsDatabaseFailure"/>).
     /// </summary>
     public static bool IsReplicaFailure(Exception exception) => exception switch

@@ -13,7 +13,7 @@ namespace ReadHistory.Server.Proxy;
 internal sealed class TenantLimiter : IDisposable
 {
     /// <summary>The trailer carrying the retry hint, in milliseconds.</summary>
-    public const string RetryAfterTrailer = "retry-after-ms";
+    public const string RetryAfterTrailer = Api.Admission.AdmissionControl.RetryAfterTrailer;
 
     private readonly FrozenDictionary<string, Entry> _tenants;
     private readonly ProxyMetrics? _metrics;

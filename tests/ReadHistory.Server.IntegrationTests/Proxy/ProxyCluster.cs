@@ -39,8 +39,11 @@ internal sealed class ProxyCluster : IAsyncDisposable
 
     public string Prefix { get; }
 
-    /// <summary>Starts the nodes of <paramref name="pools"/> then the proxy, with <paramref name="proxySettings"/> added to its settings.</summary>
-    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null)
+    /// <summary>
+    /// Starts the nodes of <paramref name="pools"/> (with <paramref name="nodeSettings"/> added to theirs) then the proxy,
+    /// with <paramref name="proxySettings"/> added to its settings.
+    /// </summary>
+    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null, Dictionary<string, string?>? nodeSettings = null)
     {
         var prefix = "proxy" + Guid.NewGuid().ToString("N")[..8];
         var places = new List<(string, int, int)>();
@@ -52,7 +55,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
                 for (var r = 0; r < replicas; r++)
                 {
                     places.Add((name, s, r));
-                    nodes.Add(await StartNodeAsync(connectionString, prefix, name));
+                    nodes.Add(await StartNodeAsync(connectionString, prefix, name, nodeSettings));
                 }
             }
         }
@@ -105,10 +108,15 @@ internal sealed class ProxyCluster : IAsyncDisposable
     }
 
     /// <summary>Starts one more cache node on the cluster's schema.</summary>
-    public static async Task<TestHost> StartNodeAsync(string connectionString, string prefix, string pool)
+    public static async Task<TestHost> StartNodeAsync(string connectionString, string prefix, string pool, Dictionary<string, string?>? extra = null)
     {
         var settings = TestHost.Settings("cache", connectionString, prefix);
         settings["ReadHistory:Cache:Pool"] = pool;
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
         var node = await TestHost.StartReadyAsync(settings);
 
         // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.

@@ -45,6 +45,17 @@ public sealed class ReplicaBreakerTests
     }
 
     [Fact]
+    public void A_refusal_for_load_is_the_node_s_answer_not_a_failure_of_the_replica()
+    {
+        var refusal = new RpcException(
+            new Status(StatusCode.ResourceExhausted, "overloaded: checks in flight are at this node's limit of 64"),
+            new Metadata { { "retry-after-ms", "20" } });
+
+        Assert.False(ReplicaFailures.IsReplicaFailure(refusal));
+        Assert.False(ReplicaFailures.CountsAgainstReplica(refusal));
+    }
+
+    [Fact]
     public void A_failed_database_write_is_the_node_s_answer_not_a_failure_of_the_replica()
     {
         var answer = StorageStatus.From(new StorageWriteException("storage write of 1 rows to shard 0 was not committed: connection refused"))!;
