@@ -54,11 +54,17 @@ internal static class ForwardedRequestReader
     public static ForwardedRequest ReadMarkRead(ReadOnlySequence<byte> payload)
     {
         var request = ForwardedRequest.Copy(payload);
+        bool read;
         try
         {
-            ScanMarkRead(request);
+            read = ScanMarkRead(request);
         }
         catch (InvalidProtocolBufferException)
+        {
+            read = false;
+        }
+
+        if (!read)
         {
             var decoded = Decode(MarkReadRequest.Parser, request);
             request.UserId = decoded.UserId;
@@ -164,7 +170,11 @@ internal static class ForwardedRequestReader
                     request.Tenant = input.ReadString();
                     break;
                 default:
-                    input.SkipLastField();
+                    if (!Skip(input, tag))
+                    {
+                        return false;
+                    }
+
                     break;
             }
         }
@@ -174,7 +184,7 @@ internal static class ForwardedRequestReader
         return true;
     }
 
-    private static void ScanMarkRead(ForwardedRequest request)
+    private static bool ScanMarkRead(ForwardedRequest request)
     {
         var input = Input(request);
         var item = new ReadItem();
@@ -202,12 +212,34 @@ internal static class ForwardedRequestReader
                     request.Tenant = input.ReadString();
                     break;
                 default:
-                    input.SkipLastField();
+                    if (!Skip(input, tag))
+                    {
+                        return false;
+                    }
+
                     break;
             }
         }
 
         request.Count = count;
+        return true;
+    }
+
+    // An unknown field is skipped when it is a plain scalar or bytes; groups and invalid wire types (which the
+    // generated parser keeps or refuses by rules of its own) go to the generated parser.
+    private static bool Skip(CodedInputStream input, uint tag)
+    {
+        switch (WireFormat.GetTagWireType(tag))
+        {
+            case WireFormat.WireType.Varint:
+            case WireFormat.WireType.Fixed64:
+            case WireFormat.WireType.LengthDelimited:
+            case WireFormat.WireType.Fixed32:
+                input.SkipLastField();
+                return true;
+            default:
+                return false;
+        }
     }
 
     // One ReadItem per call, reused for every item: the generated code merges an item's fields (last wins, limits kept).
