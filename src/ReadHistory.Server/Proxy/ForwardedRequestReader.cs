@@ -259,6 +259,16 @@ internal static class ForwardedRequestReader
 
     // The generated parser decides about bytes this reader did not follow: its exception goes to the client.
     private static T Decode<T>(MessageParser<T> parser, ForwardedRequest request)
-        where T : IMessage<T> =>
-        parser.ParseFrom(request.Payload);
+        where T : IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(request.Payload);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            request.Release();
+            throw;
+        }
+    }
 }

@@ -15,7 +15,6 @@ internal sealed partial class ProxyBackend
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        limiter.Admit(request.Tenant, request.Count);
         var answer = await ForwardAsync(method, request, context).ConfigureAwait(false);
         if (method == ForwardingMethods.NodeCheck)
         {
@@ -36,13 +35,24 @@ internal sealed partial class ProxyBackend
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        limiter.Admit(request.Tenant, request.Count);
         return ForwardAsync(ForwardingMethods.NodeMarkRead, request, context);
     }
 
     private async Task<RelayedAnswer> ForwardAsync(Method<ForwardedRequest, RelayedAnswer> method, ForwardedRequest request, ServerCallContext context)
     {
-        var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
+        SlotRoute slot;
+        try
+        {
+            limiter.Admit(request.Tenant, request.Count);
+            slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
+        }
+        catch
+        {
+            // Refused before anything was sent (a tenant's limit, no pool): the buffer is free, even in a flood of refusals.
+            request.Release();
+            throw;
+        }
+
         var answer = await RouteAsync(method, request, ForwardPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         // A node answered, so it had read the whole request: no attempt can still be copying from the buffer.
         request.Release();
