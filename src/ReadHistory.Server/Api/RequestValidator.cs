@@ -11,11 +11,18 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
 {
     /// <summary>The error for a Check or Filter request, or null when it is valid.</summary>
     public string? Validate(CheckRequest request) =>
-        ValidateUser(request.UserId, "user_id")
-        ?? ValidateType(request.ContentType, "content_type")
-        ?? ValidateIds(request.ContentIds, "content_ids")
-        ?? ValidateSession(request.SessionId)
-        ?? ValidateTenant(request.Tenant);
+        ValidateCheck(request.UserId, request.ContentType, request.ContentIds.Count, request.ContentIds.IndexOf(0), request.SessionId, request.Tenant);
+
+    /// <summary>
+    /// The error for a Check or Filter request given its fields (the forwarding proxy reads them from the bytes):
+    /// <paramref name="ids"/> content ids, the first 0 at <paramref name="firstZeroId"/> (-1: none). Null when valid.
+    /// </summary>
+    public string? ValidateCheck(ulong userId, uint contentType, int ids, int firstZeroId, string sessionId, string tenant) =>
+        ValidateUser(userId, "user_id")
+        ?? ValidateType(contentType, "content_type")
+        ?? ValidateIds(ids, firstZeroId, "content_ids")
+        ?? ValidateSession(sessionId)
+        ?? ValidateTenant(tenant);
 
     /// <summary>The error for a BatchCheck request, or null when it is valid.</summary>
     public string? Validate(BatchCheckRequest request)
@@ -54,43 +61,69 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
     /// <summary>The error for a MarkRead request (or one Ingest message), or null when it is valid.</summary>
     public string? Validate(MarkReadRequest request)
     {
-        var error = ValidateUser(request.UserId, "user_id")
-            ?? ValidateType(request.ContentType, "content_type")
-            ?? ValidateSession(request.SessionId)
-            ?? ValidateTenant(request.Tenant);
+        var error = ValidateMarkRead(request.UserId, request.ContentType, request.SessionId, request.Tenant, request.Items.Count);
         if (error is not null)
         {
             return error;
         }
 
-        if (request.Items.Count == 0)
+        var latest = LatestReadAtMs();
+        for (var i = 0; i < request.Items.Count; i++)
+        {
+            var item = request.Items[i];
+            if (ValidateItem(i, item.ContentId, item.ReadAtMs, latest) is { } itemError)
+            {
+                return itemError;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The error for a MarkRead request's fields but its items' contents (checked by <see cref="ValidateItem"/>), or null.</summary>
+    public string? ValidateMarkRead(ulong userId, uint contentType, string sessionId, string tenant, int items)
+    {
+        var error = ValidateUser(userId, "user_id")
+            ?? ValidateType(contentType, "content_type")
+            ?? ValidateSession(sessionId)
+            ?? ValidateTenant(tenant);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (items == 0)
         {
             return "items: at least one item is required";
         }
 
-        if (request.Items.Count > limits.MaxIdsPerCall)
+        if (items > limits.MaxIdsPerCall)
         {
-            return $"items: {request.Items.Count} items exceed the limit of {limits.MaxIdsPerCall}";
+            return $"items: {items} items exceed the limit of {limits.MaxIdsPerCall}";
         }
 
-        var latest = time.GetUtcNow().Add(limits.MaxReadAtAhead).ToUnixTimeMilliseconds();
-        for (var i = 0; i < request.Items.Count; i++)
+        return null;
+    }
+
+    /// <summary>The latest read_at_ms accepted now (for <see cref="ValidateItem"/>).</summary>
+    public long LatestReadAtMs() => time.GetUtcNow().Add(limits.MaxReadAtAhead).ToUnixTimeMilliseconds();
+
+    /// <summary>The error for item <paramref name="index"/> of a MarkRead request, or null.</summary>
+    public string? ValidateItem(int index, ulong contentId, long readAtMs, long latestReadAtMs)
+    {
+        if (contentId == 0)
         {
-            var item = request.Items[i];
-            if (item.ContentId == 0)
-            {
-                return $"items[{i}].content_id: 0 is not a valid id (1 .. 2^64-1)";
-            }
+            return $"items[{index}].content_id: 0 is not a valid id (1 .. 2^64-1)";
+        }
 
-            if (item.ReadAtMs < 0)
-            {
-                return $"items[{i}].read_at_ms: {item.ReadAtMs} is negative (0 = now, else Unix milliseconds)";
-            }
+        if (readAtMs < 0)
+        {
+            return $"items[{index}].read_at_ms: {readAtMs} is negative (0 = now, else Unix milliseconds)";
+        }
 
-            if (item.ReadAtMs > latest)
-            {
-                return $"items[{i}].read_at_ms: {item.ReadAtMs} is more than {limits.MaxReadAtAhead.TotalHours:0} h in the future";
-            }
+        if (readAtMs > latestReadAtMs)
+        {
+            return $"items[{index}].read_at_ms: {readAtMs} is more than {limits.MaxReadAtAhead.TotalHours:0} h in the future";
         }
 
         return null;
@@ -106,27 +139,22 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
     private static string? ValidateType(uint contentType, string field) =>
         contentType > ushort.MaxValue ? $"{field}: {contentType} exceeds the limit of {ushort.MaxValue}" : null;
 
-    private string? ValidateIds(Google.Protobuf.Collections.RepeatedField<ulong> ids, string field)
+    private string? ValidateIds(Google.Protobuf.Collections.RepeatedField<ulong> ids, string field) =>
+        ValidateIds(ids.Count, ids.IndexOf(0), field);
+
+    private string? ValidateIds(int count, int firstZero, string field)
     {
-        if (ids.Count == 0)
+        if (count == 0)
         {
             return $"{field}: at least one id is required";
         }
 
-        if (ids.Count > limits.MaxIdsPerCall)
+        if (count > limits.MaxIdsPerCall)
         {
-            return $"{field}: {ids.Count} ids exceed the limit of {limits.MaxIdsPerCall}";
+            return $"{field}: {count} ids exceed the limit of {limits.MaxIdsPerCall}";
         }
 
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (ids[i] == 0)
-            {
-                return $"{field}[{i}]: 0 is not a valid id (1 .. 2^64-1)";
-            }
-        }
-
-        return null;
+        return firstZero >= 0 ? $"{field}[{firstZero}]: 0 is not a valid id (1 .. 2^64-1)" : null;
     }
 
     private string? ValidateSession(string session) =>

@@ -97,6 +97,12 @@ internal static class RoleRegistration
         }
 
         services.AddSingleton<ReadHistoryService>();
+        if (!withLocalCache && withTopology && ForwardingMethods.Enabled(configuration))
+        {
+            services.AddSingleton<ForwardingReadHistoryService>();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<ForwardingReadHistoryService>, ForwardingMethodProvider>());
+        }
+
         return services;
     }
 

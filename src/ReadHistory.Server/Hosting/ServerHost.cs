@@ -82,8 +82,10 @@ internal static class ServerHost
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
         services.AddGrpc()
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+            .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
+            .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
@@ -160,7 +162,15 @@ internal static class ServerHost
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            app.MapGrpcService<ReadHistoryService>();
+            // A proxy in front of remote nodes forwards Check, Filter and MarkRead as bytes (ReadHistory:Proxy:ForwardBytes).
+            if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
+            {
+                app.MapGrpcService<ForwardingReadHistoryService>();
+            }
+            else
+            {
+                app.MapGrpcService<ReadHistoryService>();
+            }
         }
 
         app.MapGrpcService<HealthServiceImpl>();

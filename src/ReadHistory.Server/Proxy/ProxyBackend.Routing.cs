@@ -22,7 +22,19 @@ internal sealed partial class ProxyBackend
     /// marks an attempt made after another replica of the slot failed this call, so that the node waits until the
     /// session's own replica applied the write before answering (CacheMarkReadRequest.until_peers_applied).
     /// </summary>
-    internal async Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
+    internal Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
+        where TRequest : class
+        where TResponse : class =>
+        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
+
+    /// <summary>The same walk for a method with marshallers of its own (<see cref="ForwardingMethods"/>).</summary>
+    internal Task<TResponse> RouteAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
+        where TRequest : class
+        where TResponse : class =>
+        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
+
+    // The walk itself; call makes one attempt on a replica (a static lambda: no closure per call).
+    private async Task<TResponse> WalkAsync<TMethod, TRequest, TResponse>(Func<ReplicaEndpoint, TMethod, TRequest, DateTime, CancellationToken, Task<TResponse>> call, TMethod method, TRequest request, Action<TRequest, bool> setPassthrough, Action<TRequest, bool>? setMoved, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
         where TRequest : class
         where TResponse : class
     {
@@ -37,7 +49,7 @@ internal sealed partial class ProxyBackend
             var replica = slot.Replicas[index];
             try
             {
-                var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
                 ObserveFreshness(replica, response, logger);
                 return response;
             }
@@ -63,7 +75,7 @@ internal sealed partial class ProxyBackend
                 setPassthrough(request, true);
                 try
                 {
-                    var response = await stand.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                    var response = await call(stand, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
                     metrics?.Passthrough(pool.Name);
                     if (n == 0 && last is null)
                     {
@@ -91,7 +103,7 @@ internal sealed partial class ProxyBackend
             var replica = slot.Replicas[index];
             try
             {
-                var response = await replica.CallAsync(method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
                 ObserveFreshness(replica, response, logger);
                 return response;
             }
@@ -119,6 +131,7 @@ internal sealed partial class ProxyBackend
         {
             CheckResponse check => check.Source,
             BatchCheckResponse batch => FirstMemorySource(batch),
+            RelayedAnswer relayed => relayed.Source,
             _ => AnswerSource.Unspecified,
         };
 

@@ -36,6 +36,12 @@ internal sealed class ProxyOptions
     /// <summary>How long a channel to a replica removed by a reload stays open for the calls still using it.</summary>
     public TimeSpan RetiredChannelGrace { get; set; }
 
+    /// <summary>
+    /// Whether Check, Filter and MarkRead are forwarded as the client's bytes and the node's answer relayed as bytes
+    /// (<see cref="ForwardingMethods"/>); false decodes and re-encodes both, as before. Read once at start.
+    /// </summary>
+    public bool ForwardBytes { get; set; }
+
     /// <summary>Limits per tenant tag; the empty (default) tenant's entry is keyed "default".</summary>
     public Dictionary<string, TenantLimitOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
 

@@ -18,6 +18,7 @@ internal sealed class ReplicaEndpoint : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly CacheNode.CacheNodeClient _client;
+    private readonly CallInvoker _invoker;
     private readonly ResiliencePipeline _breaker;
     private readonly CircuitBreakerStateProvider _breakerState = new();
     private volatile bool _probeHealthy = true;
@@ -39,7 +40,8 @@ internal sealed class ReplicaEndpoint : IDisposable
         // 64 KiB, as HTTP/2's default window would make it.
         handler.InitialHttp2StreamWindowSize = 1 << 20;
         _channel = ServiceChannels.Create(address, handler, maxReceiveMessageSize: 64 << 20);
-        _client = new CacheNode.CacheNodeClient(_channel);
+        _invoker = _channel.CreateCallInvoker();
+        _client = new CacheNode.CacheNodeClient(_invoker);
         Health = new HealthClient(_channel);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -128,6 +130,32 @@ internal sealed class ReplicaEndpoint : IDisposable
                 },
                 context,
                 (Client: _client, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// One unary call of a CacheNode method with marshallers of its own (the forwarding proxy's,
+    /// <see cref="ForwardingMethods"/>) through the same breaker, bounded by <paramref name="deadline"/>.
+    /// </summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
+        where TRequest : class
+        where TResponse : class
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _breaker.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    using var call = state.Invoker.AsyncUnaryCall(state.Method, null, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken), state.Request);
+                    return await call.ResponseAsync.ConfigureAwait(false);
+                },
+                context,
+                (Invoker: _invoker, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
         }
         finally
         {

@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using System.Numerics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ReadHistory.Api.Internal.V1;
+using ReadHistory.Api.V1;
+using ReadHistory.TestSupport;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace ReadHistory.Server.IntegrationTests.Proxy;
+
+/// <summary>
+/// A CacheNode whose answers follow from the request alone, so two proxies in front of the same fakes must answer the
+/// same bytes: by <c>user % 40</c> it fails with status 1 .. 16 (every gRPC error), fails on replica 0 only (failover),
+/// fails unless in passthrough, or answers a bitmap of the wrong length; otherwise bit i is set when id i is a multiple
+/// of 3, and the source cycles through every AnswerSource (PASSTHROUGH in passthrough). Served by Grpc.AspNetCore on
+/// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING.
+/// </summary>
+internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
+{
+    /// <summary>Users (mod 40) the node refuses on replica 0.</summary>
+    public const int FailsOnFirstReplica = 17;
+
+    /// <summary>Users (mod 40) the node refuses unless the call is in passthrough.</summary>
+    public const int FailsUnlessPassthrough = 18;
+
+    /// <summary>Users (mod 40) whose Check answer carries a bitmap one byte too long.</summary>
+    public const int WrongBitmap = 19;
+
+    private readonly int _replica;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Session, bool UntilPeersApplied, bool Failed)> _markReads = new();
+    private WebApplication? _app;
+    private int _filterCalls;
+
+    private FakeCacheNode(int replica) => _replica = replica;
+
+    /// <summary>Filter calls served (only a forwarding proxy sends them: the decoding one serves Filter with Check).</summary>
+    public int FilterCalls => Volatile.Read(ref _filterCalls);
+
+    /// <summary>Every MarkRead this node received: the session, its until_peers_applied flag, and whether it was refused.</summary>
+    public IReadOnlyCollection<(string Session, bool UntilPeersApplied, bool Failed)> MarkReads => _markReads;
+
+    /// <summary>The node's gRPC address.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Starts a fake of replica <paramref name="replica"/> of its slot.</summary>
+    public static async Task<FakeCacheNode> StartAsync(int replica)
+    {
+        var node = new FakeCacheNode(replica);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(IPAddress.Loopback, 0), listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(node);
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, ServingStatus.Serving);
+        health.SetStatus(CacheNode.Descriptor.FullName, ServingStatus.Serving);
+        builder.Services.AddSingleton(health);
+        var app = builder.Build();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<FakeCacheNode>();
+        await app.StartAsync().DefaultTimeout();
+        node._app = app;
+        node.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return node;
+    }
+
+    /// <inheritdoc />
+    public override Task<CheckResponse> Check(CacheCheckRequest request, ServerCallContext context)
+    {
+        var bitmap = Bitmap(request);
+        var answer = new CheckResponse
+        {
+            ReadBitmap = ByteString.CopyFrom(Verdict(request.Request.UserId, request.Passthrough) == WrongBitmap ? [.. bitmap, 0] : bitmap),
+            UnreadCount = (uint)(request.Request.ContentIds.Count - bitmap.Sum(static b => BitOperations.PopCount(b))),
+            Source = Source(request.Request.UserId, request.Passthrough),
+        };
+        return Task.FromResult(answer);
+    }
+
+    /// <inheritdoc />
+    public override Task<FilterResponse> Filter(CacheCheckRequest request, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _filterCalls);
+        _ = Verdict(request.Request.UserId, request.Passthrough);
+        var answer = new FilterResponse { Source = Source(request.Request.UserId, request.Passthrough) };
+        answer.UnreadIds.AddRange(request.Request.ContentIds.Where(static id => id % 3 != 0));
+        return Task.FromResult(answer);
+    }
+
+    /// <inheritdoc />
+    public override Task<MarkReadResponse> MarkRead(CacheMarkReadRequest request, ServerCallContext context)
+    {
+        try
+        {
+            _ = Verdict(request.Request.UserId, request.Passthrough);
+        }
+        catch (RpcException)
+        {
+            _markReads.Enqueue((request.Request.SessionId, request.UntilPeersApplied, true));
+            throw;
+        }
+
+        _markReads.Enqueue((request.Request.SessionId, request.UntilPeersApplied, false));
+        return Task.FromResult(new MarkReadResponse { Written = (uint)request.Request.Items.Count });
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync().DefaultTimeout();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private static AnswerSource Source(ulong user, bool passthrough) =>
+        passthrough ? AnswerSource.Passthrough : (AnswerSource)(int)(user / 40 % 6);
+
+    private byte[] Bitmap(CacheCheckRequest request)
+    {
+        _ = Verdict(request.Request.UserId, request.Passthrough);
+        var ids = request.Request.ContentIds;
+        var bitmap = new byte[(ids.Count + 7) / 8];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] % 3 == 0)
+            {
+                bitmap[i >> 3] |= (byte)(1 << (i & 7));
+            }
+        }
+
+        return bitmap;
+    }
+
+    // Throws the status the user's rule says, else returns the rule.
+    private int Verdict(ulong user, bool passthrough)
+    {
+        var rule = (int)(user % 40);
+        if (rule is >= 1 and <= 16)
+        {
+            throw new RpcException(new Status((StatusCode)rule, $"the node refuses user {user} with {(StatusCode)rule}"));
+        }
+
+        if ((rule == FailsOnFirstReplica && _replica == 0) || (rule == FailsUnlessPassthrough && !passthrough))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the node is down for user {user}"));
+        }
+
+        return rule;
+    }
+}

@@ -1,0 +1,120 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using ReadHistory.Server.IntegrationTests.Hosting;
+using ReadHistory.TestSupport;
+using ReadHistory.TestSupport.Server;
+using Xunit;
+
+namespace ReadHistory.Server.IntegrationTests.Proxy;
+
+/// <summary>
+/// The forwarding proxy (ReadHistory:Proxy:ForwardBytes true) against the decoding one (false), both in front of the
+/// same <see cref="FakeCacheNode"/>s (2 slots × 2 replicas): the same random request bytes get the same status, message
+/// and answer bytes from both, through every error status a node can return, failover and passthrough; and both count
+/// the calls alike.
+/// </summary>
+[Collection(MariaDbFixture.Collection)]
+public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
+{
+    private const int MaxIds = 600;
+    private static readonly Marshaller<byte[]> Raw = Marshallers.Create(static b => b, static b => b);
+
+    [Fact]
+    public async Task Random_requests_get_the_same_status_message_and_answer_bytes_forwarded_as_decoded()
+    {
+        var nodes = new List<FakeCacheNode>();
+        try
+        {
+            for (var n = 0; n < 4; n++)
+            {
+                nodes.Add(await FakeCacheNode.StartAsync(replica: n % 2));
+            }
+
+            await using var forwarding = await StartProxyAsync(nodes, forward: true);
+            await using var decoding = await StartProxyAsync(nodes, forward: false);
+            using var forwardingChannel = GrpcChannel.ForAddress(forwarding.Grpc);
+            using var decodingChannel = GrpcChannel.ForAddress(decoding.Grpc);
+            var random = new RandomRequests(seed: 4018, MaxIds);
+            var outcomes = new HashSet<string>(StringComparer.Ordinal);
+            for (var n = 0; n < 240; n++)
+            {
+                // Every rule of the fakes, on users of both slots.
+                var user = (ulong)(n % 40) + (40UL * (ulong)(n / 40 % 7));
+                foreach (var (name, bytes) in new[] { ("Check", random.Check(user)), ("Filter", random.Check(user)), ("MarkRead", random.MarkRead(user)) })
+                {
+                    if (name == "Filter" && user % 40 == FakeCacheNode.WrongBitmap)
+                    {
+                        // The decoding proxy serves Filter with the node's Check (and refuses its bad bitmap), the
+                        // forwarding one with the node's Filter, which has no bitmap to get wrong.
+                        continue;
+                    }
+
+                    var method = new Method<byte[], byte[]>(MethodType.Unary, "readhistory.v1.ReadHistory", name, Raw, Raw);
+                    var expected = await CallAsync(decodingChannel, method, bytes);
+                    var actual = await CallAsync(forwardingChannel, method, bytes);
+                    Assert.True(expected == actual, $"{name}: decoded {expected[..Math.Min(300, expected.Length)]}, forwarded {actual[..Math.Min(300, actual.Length)]}, of {Convert.ToHexString(bytes)}");
+                    outcomes.Add(expected.Split(' ')[0]);
+                }
+            }
+
+            // The run went through OK, the proxy's own refusals and the node's statuses: those that move on to another
+            // replica (CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, ABORTED, UNIMPLEMENTED) end as the pool's UNAVAILABLE.
+            Assert.True(outcomes.IsSupersetOf(["OK", "InvalidArgument", "Internal", "NotFound", "Unavailable", "AlreadyExists", "FailedPrecondition", "PermissionDenied", "ResourceExhausted", "OutOfRange", "Unauthenticated", "DataLoss"]), string.Join(",", outcomes));
+            Assert.True(nodes.Sum(static n => n.FilterCalls) > 0, "the forwarding proxy sent no Filter to a node");
+            Assert.Equal(await RpcCountsAsync(decoding), await RpcCountsAsync(forwarding));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<TestHost> StartProxyAsync(List<FakeCacheNode> nodes, bool forward)
+    {
+        var settings = TestHost.Settings("proxy", mariaDb.Server.ConnectionString(), "fwd" + Guid.NewGuid().ToString("N")[..8]);
+        settings["ReadHistory:Proxy:HealthCheckInterval"] = "00:00:00.100";
+        settings["ReadHistory:Proxy:HealthCheckTimeout"] = "00:00:00.500";
+        // Breakers never open: both proxies must walk the same replicas whatever their timing.
+        settings["ReadHistory:Proxy:MinimumThroughput"] = "1000000";
+        settings["ReadHistory:Proxy:ForwardBytes"] = forward ? "true" : "false";
+        settings["ReadHistory:Limits:MaxIdsPerCall"] = MaxIds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["ReadHistory:Topology:Pools:0:Name"] = "default";
+        settings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
+        settings["ReadHistory:Topology:Pools:0:Tenants:1"] = "feed";
+        for (var n = 0; n < nodes.Count; n++)
+        {
+            settings[$"ReadHistory:Topology:Pools:0:Slots:{n / 2}:Replicas:{n % 2}"] = nodes[n].Address.ToString().TrimEnd('/');
+        }
+
+        var proxy = await TestHost.StartReadyAsync(settings);
+        await ProxyCluster.WaitAllHealthyAsync(proxy, nodes.Count);
+        return proxy;
+    }
+
+    // "CODE detail hex-of-answer"
+    private static async Task<string> CallAsync(GrpcChannel channel, Method<byte[], byte[]> method, byte[] request)
+    {
+        try
+        {
+            var answer = await channel.CreateCallInvoker().AsyncUnaryCall(method, null, TestHost.Deadline(), request).ResponseAsync.DefaultTimeout();
+            return $"{StatusCode.OK} {Convert.ToHexString(answer)}";
+        }
+        catch (RpcException e)
+        {
+            return $"{e.StatusCode} {e.Status.Detail}";
+        }
+    }
+
+    private static async Task<string> RpcCountsAsync(TestHost host)
+    {
+        using var http = new HttpClient();
+        var lines = (await http.GetStringAsync(new Uri(host.Http, "/metrics")).DefaultTimeout())
+            .Split('\n')
+            .Where(static l => l.StartsWith("readhistory_rpc_requests_total{", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        return string.Join('\n', lines);
+    }
+}
