@@ -136,7 +136,7 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
             response.Rejected += rejected;
             if (firstError is not null)
             {
-                // The service's own refusals came first in the stream, or at least were seen before the sink's answer.
+                // A refusal seen here wins over one a node behind a proxy reported (both are this stream's refusals).
                 response.FirstError = firstError;
             }
 
