@@ -26,4 +26,11 @@ internal interface IReadHistoryBackend
     /// </summary>
     ValueTask<bool> TryBatchCheckAsync(BatchCheckRequest request, UserCheckResult?[] results, ServerCallContext context) =>
         ValueTask.FromResult(false);
+
+    /// <summary>
+    /// The write side of one Ingest stream, holding at most <paramref name="maxRowsInFlight"/> rows unacknowledged. By
+    /// default the stream's messages are pipelined through <see cref="MarkReadAsync"/>; the proxy sends them on as
+    /// one stream per slot instead.
+    /// </summary>
+    IIngestSink OpenIngest(ServerCallContext context, int maxRowsInFlight) => new PipelinedIngest(this, context, maxRowsInFlight);
 }

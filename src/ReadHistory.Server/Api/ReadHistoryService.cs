@@ -96,30 +96,52 @@ internal sealed class ReadHistoryService(RequestValidator validator, IReadHistor
         return new MarkReadResponse { Written = (uint)written };
     }
 
-    /// <summary>Ingest: each valid message is written; invalid ones are counted and the first reason kept.</summary>
-    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context)
+    /// <summary>
+    /// Ingest: each valid message is written, pipelined (see <see cref="IReadHistoryBackend.OpenIngest"/>); invalid ones
+    /// are counted and the first reason kept. The counts are answered once every accepted row is durable and visible.
+    /// </summary>
+    public override Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requests, ServerCallContext context) =>
+        IngestAsync(requests, static r => r.Batch, current: false, context);
+
+    /// <summary>
+    /// The Ingest loop over any stream whose messages carry a MarkRead (<paramref name="batchOf"/>); with
+    /// <paramref name="current"/>, the reader's current message (already read by the caller) is the first.
+    /// </summary>
+    internal async Task<IngestResponse> IngestAsync<T>(IAsyncStreamReader<T> requests, Func<T, MarkReadRequest?> batchOf, bool current, ServerCallContext context)
     {
-        var response = new IngestResponse();
-        while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(batchOf);
+        ArgumentNullException.ThrowIfNull(context);
+        ulong rejected = 0;
+        string? firstError = null;
+        var sink = backend.OpenIngest(context, validator.MaxIngestRowsInFlight);
+        await using (sink.ConfigureAwait(false))
         {
-            var batch = requests.Current.Batch;
-            var error = batch is null ? "batch: required" : validator.Validate(batch);
-            if (error is not null)
+            while (current || await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
             {
-                response.Rejected += (ulong)(batch?.Items.Count ?? 0);
-                if (response.FirstError.Length == 0)
+                current = false;
+                var batch = batchOf(requests.Current);
+                var error = batch is null ? "batch: required" : validator.Validate(batch);
+                if (error is not null)
                 {
-                    response.FirstError = error;
+                    rejected += (ulong)(batch?.Items.Count ?? 0);
+                    firstError ??= error;
+                    continue;
                 }
 
-                continue;
+                await sink.AddAsync(batch!).ConfigureAwait(false);
             }
 
-            await backend.MarkReadAsync(batch!, context).ConfigureAwait(false);
-            response.Accepted += (ulong)batch!.Items.Count;
-        }
+            var response = await sink.CompleteAsync().ConfigureAwait(false);
+            response.Rejected += rejected;
+            if (firstError is not null)
+            {
+                // A refusal seen here wins over one a node behind a proxy reported (both are this stream's refusals).
+                response.FirstError = firstError;
+            }
 
-        return response;
+            return response;
+        }
     }
 
     /// <summary>ForgetUser: removes the user's rows and cached filters.</summary>

@@ -24,6 +24,9 @@ internal sealed class RequestLimits
     /// <summary>How far in the future a read_at may lie (clock skew allowance).</summary>
     public TimeSpan MaxReadAtAhead { get; set; }
 
+    /// <summary>Rows one Ingest stream may have written but not yet acknowledged (a message larger than it still goes alone).</summary>
+    public int MaxIngestRowsInFlight { get; set; }
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -51,6 +54,11 @@ internal sealed class RequestLimits
         if (MaxTenantBytes < 0)
         {
             problems.Add($"{Section}:MaxTenantBytes: {MaxTenantBytes} is below 0");
+        }
+
+        if (MaxIngestRowsInFlight is < 1 or > 1_000_000)
+        {
+            problems.Add($"{Section}:MaxIngestRowsInFlight: {MaxIngestRowsInFlight} is outside 1 .. 1,000,000");
         }
 
         if (MaxReadAtAhead < TimeSpan.Zero)

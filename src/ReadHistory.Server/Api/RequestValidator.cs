@@ -9,6 +9,9 @@ namespace ReadHistory.Server.Api;
 /// </summary>
 internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
 {
+    /// <summary>Rows one Ingest stream may have in flight (<see cref="RequestLimits.MaxIngestRowsInFlight"/>).</summary>
+    public int MaxIngestRowsInFlight => limits.MaxIngestRowsInFlight;
+
     /// <summary>The error for a Check or Filter request, or null when it is valid.</summary>
     public string? Validate(CheckRequest request) =>
         ValidateCheck(request.UserId, request.ContentType, request.ContentIds.Count, request.ContentIds.IndexOf(0), request.SessionId, request.Tenant);

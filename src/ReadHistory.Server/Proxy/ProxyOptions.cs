@@ -42,6 +42,9 @@ internal sealed class ProxyOptions
     /// </summary>
     public bool ForwardBytes { get; set; }
 
+    /// <summary>Budget of one internal Ingest stream (a slot's share of a client stream) when the client set no deadline.</summary>
+    public TimeSpan IngestSegmentTimeout { get; set; }
+
     /// <summary>Limits per tenant tag; the empty (default) tenant's entry is keyed "default".</summary>
     public Dictionary<string, TenantLimitOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
 
@@ -54,6 +57,7 @@ internal sealed class ProxyOptions
         Check(SamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "SamplingDuration", problems);
         Check(BreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "BreakDuration", problems);
         Check(RetiredChannelGrace, TimeSpan.Zero, TimeSpan.FromHours(1), "RetiredChannelGrace", problems);
+        Check(IngestSegmentTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), "IngestSegmentTimeout", problems);
         if (FailureRatio is <= 0 or > 1)
         {
             problems.Add($"{Section}:FailureRatio: {FailureRatio} is outside (0, 1]");

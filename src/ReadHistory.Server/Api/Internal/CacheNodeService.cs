@@ -55,6 +55,22 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
     public override Task<ForgetUserResponse> Forget(CacheForgetRequest request, ServerCallContext context) =>
         For(request.Passthrough).ForgetUser(Required(request.Request, "request"), context);
 
+    /// <summary>
+    /// Ingest forwarded by the proxy: this slot's messages of one client stream, pipelined like the public Ingest; the
+    /// first message's passthrough holds for the stream.
+    /// </summary>
+    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<CacheIngestRequest> requests, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            return new IngestResponse();
+        }
+
+        return await For(requests.Current.Passthrough).IngestAsync(requests, static r => r.Request, current: true, context).ConfigureAwait(false);
+    }
+
     /// <summary>Warm start: the node's filters of the pool asked for, hottest first, after the stream cursor, as encoded chunks.</summary>
     public async Task SnapshotAsync(SnapshotRequest request, IServerStreamWriter<EncodedSnapshotChunk> stream, ServerCallContext context)
     {
