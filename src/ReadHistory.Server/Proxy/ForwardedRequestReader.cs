@@ -22,61 +22,29 @@ internal static class ForwardedRequestReader
     private const uint TenantTag = (5 << 3) | 2;
 
     /// <summary>A Check or Filter request: copied, its fields read.</summary>
-    public static ForwardedRequest ReadCheck(ReadOnlySequence<byte> payload)
+    public static ForwardedRequest ReadCheck(ReadOnlySequence<byte> payload) => Read(payload, ScanCheck, static request =>
     {
-        var request = ForwardedRequest.Copy(payload);
-        bool read;
-        try
-        {
-            read = ScanCheck(request);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            read = false;
-        }
-
-        if (!read)
-        {
-            var decoded = Decode(CheckRequest.Parser, request);
-            request.UserId = decoded.UserId;
-            request.ContentType = decoded.ContentType;
-            request.Count = decoded.ContentIds.Count;
-            request.FirstZeroId = decoded.ContentIds.IndexOf(0);
-            request.SessionId = decoded.SessionId;
-            request.Tenant = decoded.Tenant;
-            request.Decoded = decoded;
-        }
-
-        return request;
-    }
+        var decoded = Decode(CheckRequest.Parser, request);
+        request.UserId = decoded.UserId;
+        request.ContentType = decoded.ContentType;
+        request.Count = decoded.ContentIds.Count;
+        request.FirstZeroId = decoded.ContentIds.IndexOf(0);
+        request.SessionId = decoded.SessionId;
+        request.Tenant = decoded.Tenant;
+        request.Decoded = decoded;
+    });
 
     /// <summary>A MarkRead request: copied, its fields read (items are checked by <see cref="ItemsError"/>).</summary>
-    public static ForwardedRequest ReadMarkRead(ReadOnlySequence<byte> payload)
+    public static ForwardedRequest ReadMarkRead(ReadOnlySequence<byte> payload) => Read(payload, ScanMarkRead, static request =>
     {
-        var request = ForwardedRequest.Copy(payload);
-        bool read;
-        try
-        {
-            read = ScanMarkRead(request);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            read = false;
-        }
-
-        if (!read)
-        {
-            var decoded = Decode(MarkReadRequest.Parser, request);
-            request.UserId = decoded.UserId;
-            request.ContentType = decoded.ContentType;
-            request.Count = decoded.Items.Count;
-            request.SessionId = decoded.SessionId;
-            request.Tenant = decoded.Tenant;
-            request.Decoded = decoded;
-        }
-
-        return request;
-    }
+        var decoded = Decode(MarkReadRequest.Parser, request);
+        request.UserId = decoded.UserId;
+        request.ContentType = decoded.ContentType;
+        request.Count = decoded.Items.Count;
+        request.SessionId = decoded.SessionId;
+        request.Tenant = decoded.Tenant;
+        request.Decoded = decoded;
+    });
 
     /// <summary>The first item <paramref name="check"/> refuses (index, content id, read_at_ms), or null.</summary>
     public static string? ItemsError<TState>(ForwardedRequest request, TState state, Func<TState, int, ulong, long, string?> check)
@@ -116,6 +84,29 @@ internal static class ForwardedRequestReader
         }
 
         return null;
+    }
+
+    // Copies the payload and reads its fields with scan; when scan cannot follow the bytes (false, or a malformed field),
+    // decode takes them from the generated parser (which throws the client's INTERNAL when it refuses them too).
+    private static ForwardedRequest Read(ReadOnlySequence<byte> payload, Func<ForwardedRequest, bool> scan, Action<ForwardedRequest> decode)
+    {
+        var request = ForwardedRequest.Copy(payload);
+        bool read;
+        try
+        {
+            read = scan(request);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            read = false;
+        }
+
+        if (!read)
+        {
+            decode(request);
+        }
+
+        return request;
     }
 
     // False (or an exception) when the bytes need the generated parser's verdict.
