@@ -30,7 +30,7 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.CoherenceFanOutStarting, Level = LogLevel.Information, Message = "peer fan-out: pool {Pool} slot {Slot}: sending committed changes to {Peers} peer replicas")]
     public static partial void PeerFanOutStarting(ILogger logger, string pool, int slot, int peers);
 
-    [LoggerMessage(EventId = EventIds.CoherenceFanOutFailing, Level = LogLevel.Warning, Message = "peer fan-out to {Peer} failing ({Reason}); backing off, its changes come through the stream meanwhile")]
+    [LoggerMessage(EventId = EventIds.CoherenceFanOutFailing, Level = LogLevel.Warning, Message = "peer fan-out to {Peer} failing ({Reason}); backing off; its changes stay queued and are sent again after the backoff")]
     public static partial void PeerFanOutFailing(ILogger logger, Uri peer, string reason);
 
     [LoggerMessage(EventId = EventIds.CoherenceFanOutResumed, Level = LogLevel.Information, Message = "peer fan-out to {Peer} resumed")]
