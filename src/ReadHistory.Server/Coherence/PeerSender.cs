@@ -321,7 +321,7 @@ internal sealed class PeerSender : IThreadPoolWorkItem, IDisposable
             _lastError = e.Status.Detail;
             return PeerCallOutcome.Deadline;
         }
-#pragma warning disable CA1031 // Whatever went wrong with the peer, the change stream still brings the batch: count it, back off, go on.
+#pragma warning disable CA1031 // Whatever went wrong with the peer, the batch stays queued: count the call, back off, send it again.
         catch (Exception e)
 #pragma warning restore CA1031
         {
