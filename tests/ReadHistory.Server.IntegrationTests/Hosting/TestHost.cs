@@ -32,7 +32,11 @@ internal sealed class TestHost : IAsyncDisposable
 
     public Uri Http { get; }
 
-    /// <summary>Settings for a host of <paramref name="roles"/> on ports 0 with its own schema prefix.</summary>
+    /// <summary>
+    /// Settings for a host of <paramref name="roles"/> on ports 0 with its own schema prefix. Cache:MaxStaleness is a
+    /// minute: on a loaded machine a heartbeat can land more than the shipped second late, and a test that is not about
+    /// staleness must not see its answers turn MEMORY_STALE for it (StalenessHostTests sets its own bound).
+    /// </summary>
     public static Dictionary<string, string?> Settings(string roles, string connectionString, string prefix, string? redis = null) => new()
     {
         ["ReadHistory:Redis:Configuration"] = redis ?? string.Empty,
@@ -45,6 +49,7 @@ internal sealed class TestHost : IAsyncDisposable
         ["ReadHistory:Database:ConnectionString"] = connectionString,
         ["ReadHistory:Database:DatabasePrefix"] = prefix,
         ["ReadHistory:Cache:BudgetBytes"] = (64 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ReadHistory:Cache:MaxStaleness"] = "00:01:00",
     };
 
     /// <summary>Migrates the schema of the settings, starts the host, and waits until /readyz says ready.</summary>
