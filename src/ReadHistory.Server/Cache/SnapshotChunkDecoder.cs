@@ -23,10 +23,9 @@ namespace ReadHistory.Server.Cache;
 /// </remarks>
 internal sealed class SnapshotChunkDecoder
 {
-    private const int WireVarint = (int)WireFormat.WireType.Varint;
-    private const int WireFixed64 = (int)WireFormat.WireType.Fixed64;
-    private const int WireLength = (int)WireFormat.WireType.LengthDelimited;
-    private const int WireFixed32 = (int)WireFormat.WireType.Fixed32;
+    private const int WireVarint = ProtoWireReader.WireVarint;
+    private const int WireFixed64 = ProtoWireReader.WireFixed64;
+    private const int WireLength = ProtoWireReader.WireLength;
 
     // Chunks decoded and not yet taken, oldest first (the transport decodes one message per read, the receiving loop
     // takes it right after).
@@ -73,7 +72,7 @@ internal sealed class SnapshotChunkDecoder
     private static SnapshotChunk ParseInto(ReadOnlyMemory<byte> message, List<SnapshotPart> parts)
     {
         var chunk = new SnapshotChunk();
-        var reader = new WireReader(message.Span, 0, "SnapshotChunk");
+        var reader = new ProtoWireReader(message.Span, 0, "SnapshotChunk", "SnapshotChunk");
         while (!reader.AtEnd)
         {
             var (field, wire) = reader.ReadTag();
@@ -115,7 +114,7 @@ internal sealed class SnapshotChunkDecoder
     {
         ulong userId = 0, totalBytes = 0, offset = 0;
         var data = ReadOnlyMemory<byte>.Empty;
-        var reader = new WireReader(message.Span, 0, "UserFilterChunk");
+        var reader = new ProtoWireReader(message.Span, 0, "SnapshotChunk", "UserFilterChunk");
         while (!reader.AtEnd)
         {
             var (field, wire) = reader.ReadTag();
@@ -141,130 +140,6 @@ internal sealed class SnapshotChunkDecoder
         }
 
         return new SnapshotPart(userId, totalBytes, offset, data);
-    }
-
-    /// <summary>A cursor over protobuf wire bytes that throws <see cref="InvalidDataException"/> on anything malformed.</summary>
-    private ref struct WireReader(ReadOnlySpan<byte> data, int offset, string message)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-
-        public int Offset { get; private set; } = offset;
-
-        public readonly bool AtEnd => Offset >= _data.Length;
-
-        // The per-field reads are inlined into the (per-filter) parsers; failures are built out of line.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public (int Field, int Wire) ReadTag()
-        {
-            var at = Offset;
-            var tag = ReadVarint("tag");
-            var field = tag >> 3;
-            if (field is 0 or > (1 << 29) - 1)
-            {
-                ThrowBadField(field, at);
-            }
-
-            return ((int)field, (int)(tag & 7));
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ulong ReadVarint(string field)
-        {
-            if (Offset < _data.Length && _data[Offset] < 0x80)
-            {
-                return _data[Offset++];
-            }
-
-            return ReadLongVarint(field);
-        }
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private ulong ReadLongVarint(string field)
-        {
-            ulong value = 0;
-            for (var shift = 0; shift < 70; shift += 7)
-            {
-                if (Offset >= _data.Length)
-                {
-                    throw Malformed($"{field} ends inside a varint at offset {Offset}");
-                }
-
-                var b = _data[Offset++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return value;
-                }
-            }
-
-            throw Malformed($"{field}: a varint longer than 10 bytes at offset {Offset}");
-        }
-
-        public ulong ReadFixed64(string field) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, field));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ReadOnlySpan<byte> ReadLengthDelimited(string field)
-        {
-            var length = ReadVarint(field);
-            if (length > (ulong)(_data.Length - Offset))
-            {
-                ThrowTooLong(length, field);
-            }
-
-            return Take((int)length, field);
-        }
-
-        [DoesNotReturn]
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private readonly void ThrowBadField(ulong field, int at) =>
-            throw Malformed($"field number {field} at offset {at}; expected 1 to {(1 << 29) - 1}");
-
-        [DoesNotReturn]
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private readonly void ThrowTooLong(ulong length, string field) =>
-            throw Malformed($"{field} declares {length} bytes at offset {Offset}; only {_data.Length - Offset} remain");
-
-        public void Skip(int field, int wire)
-        {
-            const string Name = "an unknown field";
-            switch (wire)
-            {
-                case WireVarint:
-                    ReadVarint(Name);
-                    break;
-                case WireFixed64:
-                    Take(8, Name);
-                    break;
-                case WireLength:
-                    ReadLengthDelimited(Name);
-                    break;
-                case WireFixed32:
-                    Take(4, Name);
-                    break;
-                default:
-                    throw Malformed($"field {field} has wire type {wire} at offset {Offset}; expected 0, 1, 2 or 5");
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private ReadOnlySpan<byte> Take(int count, string field)
-        {
-            if (_data.Length - Offset < count)
-            {
-                ThrowShort(count, field);
-            }
-
-            var span = _data.Slice(Offset, count);
-            Offset += count;
-            return span;
-        }
-
-        [DoesNotReturn]
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private readonly void ThrowShort(int count, string field) =>
-            throw Malformed($"{field} needs {count} bytes at offset {Offset}; only {_data.Length - Offset} remain");
-
-        private readonly InvalidDataException Malformed(string what) => new($"SnapshotChunk bytes are malformed ({message}): {what}.");
     }
 }
 

@@ -49,6 +49,7 @@ internal static class RoleRegistration
         services.AddSingleton<CacheNodeHost>();
         services.AddHostedService(static provider => provider.GetRequiredService<CacheNodeHost>());
         services.AddSingleton(static provider => new ReadinessCheck("cache", _ => ValueTask.FromResult(provider.GetRequiredService<CacheNodeHost>().Current is not null)));
+        services.AddSingleton<ExchangeHost>();
         services.AddSingleton<CacheNodeService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<CacheNodeService>, SnapshotMethodProvider>());
         if (withRedis)

@@ -25,6 +25,8 @@ internal sealed class ForwardedRequest
     private byte[]? _buffer;
     private int _internalStart;
     private int _payloadLength;
+    // The handler's reference plus one per Exchange stream queue holding the request.
+    private int _references = 1;
 
     private ForwardedRequest(byte[] buffer, int payloadLength)
     {
@@ -86,6 +88,13 @@ internal sealed class ForwardedRequest
     /// <summary>The internal request as sent now: the envelope around the client's bytes, with the flags that are set.</summary>
     public ReadOnlySpan<byte> Internal => _buffer.AsSpan(_internalStart, Reserve - _internalStart + _payloadLength + (Passthrough ? 4 : Moved ? 2 : 0));
 
+    /// <summary>
+    /// The first <paramref name="length"/> bytes of the internal request: <see cref="Internal"/> as it was when its
+    /// length was taken (the flags only change the length; the bytes never change while a reference is held).
+    /// </summary>
+    public ReadOnlySpan<byte> InternalPrefix(int length) =>
+        (_buffer ?? throw new ObjectDisposedException(nameof(ForwardedRequest))).AsSpan(_internalStart, length);
+
     /// <summary>Copies a received payload into a pooled buffer with room for the envelope.</summary>
     public static ForwardedRequest Copy(ReadOnlySequence<byte> payload)
     {
@@ -96,12 +105,30 @@ internal sealed class ForwardedRequest
     }
 
     /// <summary>
-    /// Returns the buffer to the pool. Called only once a node answered (it had read the whole request, so no attempt's
-    /// serializer can still be copying from it) or when nothing was sent; after a failed attempt the buffer is left to
-    /// the collector instead, since an abandoned call may still be writing its copy.
+    /// Takes one more reference to the buffer, for a writer that copies it later (an Exchange stream's queue); each
+    /// reference is given back by <see cref="Release"/>.
+    /// </summary>
+    public void Retain()
+    {
+        if (Interlocked.Increment(ref _references) <= 1 || _buffer is null)
+        {
+            throw new ObjectDisposedException(nameof(ForwardedRequest), "the request's buffer was already returned");
+        }
+    }
+
+    /// <summary>
+    /// Gives back one reference; the last returns the buffer to the pool. The handler's own reference is given back only
+    /// once a node answered (it had read the whole request, so no unary attempt's serializer can still be copying from
+    /// it; an Exchange stream's writer holds a reference of its own until its copy is written) or when nothing was sent;
+    /// after a failed call the buffer is left to the collector instead.
     /// </summary>
     public void Release()
     {
+        if (Interlocked.Decrement(ref _references) != 0)
+        {
+            return;
+        }
+
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {

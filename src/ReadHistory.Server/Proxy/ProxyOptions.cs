@@ -42,6 +42,12 @@ internal sealed class ProxyOptions
     /// </summary>
     public bool ForwardBytes { get; set; }
 
+    /// <summary>
+    /// Exchange streams per replica carrying the forwarded Check, Filter and MarkRead (with <see cref="ForwardBytes"/>),
+    /// several requests in flight on each; 0 sends each as a unary call. Read once at start.
+    /// </summary>
+    public int StreamsPerNode { get; set; }
+
     /// <summary>Budget of one internal Ingest stream (a slot's share of a client stream) when the client set no deadline.</summary>
     public TimeSpan IngestSegmentTimeout { get; set; }
 
@@ -66,6 +72,11 @@ internal sealed class ProxyOptions
         if (MinimumThroughput < 2)
         {
             problems.Add($"{Section}:MinimumThroughput: {MinimumThroughput} is below 2");
+        }
+
+        if (StreamsPerNode is < 0 or > 64)
+        {
+            problems.Add($"{Section}:StreamsPerNode: {StreamsPerNode} is outside 0 .. 64");
         }
 
         if (PassthroughAttempts is < 0 or > 16)

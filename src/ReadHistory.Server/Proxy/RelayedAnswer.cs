@@ -38,6 +38,23 @@ internal sealed class RelayedAnswer
         return new RelayedAnswer(buffer, length, sourceField);
     }
 
+    /// <summary>Copies an answer found inside a larger message (an Exchange stream's) into a pooled buffer.</summary>
+    public static RelayedAnswer Copy(ReadOnlySpan<byte> answer, int sourceField)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(answer.Length);
+        answer.CopyTo(buffer);
+        return new RelayedAnswer(buffer, answer.Length, sourceField);
+    }
+
+    /// <summary>Returns the buffer to the pool without relaying the answer (nobody waits for it any more).</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Writes the bytes into the client's response and returns the buffer to the pool.</summary>
     public void WriteTo(SerializationContext context)
     {

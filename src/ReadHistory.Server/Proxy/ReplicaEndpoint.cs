@@ -21,6 +21,7 @@ internal sealed class ReplicaEndpoint : IDisposable
     private readonly CallInvoker _invoker;
     private readonly ResiliencePipeline _breaker;
     private readonly CircuitBreakerStateProvider _breakerState = new();
+    private readonly NodeExchange? _exchange;
     private volatile bool _probeHealthy = true;
     private volatile bool _stale;
     private volatile bool _disposed;
@@ -43,6 +44,7 @@ internal sealed class ReplicaEndpoint : IDisposable
         _invoker = _channel.CreateCallInvoker();
         _client = new CacheNode.CacheNodeClient(_invoker);
         Health = new HealthClient(_channel);
+        _exchange = options.StreamsPerNode > 0 ? new NodeExchange(_invoker, address, options.StreamsPerNode, time) : null;
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -163,10 +165,35 @@ internal sealed class ReplicaEndpoint : IDisposable
         }
     }
 
-    /// <summary>Closes the channel's connections.</summary>
+    /// <summary>Whether Check, Filter and MarkRead go over Exchange streams (ReadHistory:Proxy:StreamsPerNode above 0).</summary>
+    public bool Multiplexes => _exchange is not null;
+
+    /// <summary>
+    /// One request on the replica's Exchange streams through the same breaker as a unary call, bounded by
+    /// <paramref name="deadline"/>; answers and fails as the unary call of the same method would.
+    /// </summary>
+    public async Task<RelayedAnswer> ExchangeAsync(ExchangeCall call, ForwardedRequest request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var exchange = _exchange ?? throw new InvalidOperationException("ReadHistory:Proxy:StreamsPerNode is 0: this replica has no Exchange streams");
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _breaker.ExecuteAsync(
+                static (context, state) => new ValueTask<RelayedAnswer>(state.Exchange.SendAsync(state.Call, state.Request, state.Deadline, context.CancellationToken)),
+                context,
+                (Exchange: exchange, Call: call, Request: request, Deadline: deadline)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Closes the Exchange streams and the channel's connections.</summary>
     public void Dispose()
     {
         _disposed = true;
+        _exchange?.Dispose();
         _channel.Dispose();
     }
 }

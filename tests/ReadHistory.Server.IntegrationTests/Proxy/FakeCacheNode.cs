@@ -12,6 +12,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
+using ReadHistory.Server.Api.Admission;
+using ReadHistory.Server.Api.Internal;
+using ReadHistory.Server.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using ReadHistory.TestSupport;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -22,7 +26,8 @@ namespace ReadHistory.Server.IntegrationTests.Proxy;
 /// same bytes: by <c>user % 40</c> it fails with status 1 .. 16 (every gRPC error), fails on replica 0 only (failover),
 /// fails unless in passthrough, or answers a bitmap of the wrong length; otherwise bit i is set when id i is a multiple
 /// of 3, and the source cycles through every AnswerSource (PASSTHROUGH in passthrough). Served by Grpc.AspNetCore on
-/// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING.
+/// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING. Exchange streams are served by the node's
+/// own <see cref="ExchangeSession"/> over these answers (no admission bound), as a real node serves them.
 /// </summary>
 internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
 {
@@ -38,12 +43,17 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     private readonly int _replica;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(string Session, bool UntilPeersApplied, bool Failed)> _markReads = new();
     private WebApplication? _app;
+    private ExchangeHost? _exchanges;
     private int _filterCalls;
+    private int _exchangeStreams;
 
     private FakeCacheNode(int replica) => _replica = replica;
 
     /// <summary>Filter calls served (only a forwarding proxy sends them: the decoding one serves Filter with Check).</summary>
     public int FilterCalls => Volatile.Read(ref _filterCalls);
+
+    /// <summary>Exchange streams opened to this node.</summary>
+    public int ExchangeStreams => Volatile.Read(ref _exchangeStreams);
 
     /// <summary>Every MarkRead this node received: the session, its until_peers_applied flag, and whether it was refused.</summary>
     public IReadOnlyCollection<(string Session, bool UntilPeersApplied, bool Failed)> MarkReads => _markReads;
@@ -69,6 +79,12 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
         app.MapGrpcService<FakeCacheNode>();
         await app.StartAsync().DefaultTimeout();
         node._app = app;
+        node._exchanges = new ExchangeHost(
+            new AdmissionControl(new AdmissionLimits(), nameof(AdmissionOptions.Node), TimeSpan.FromMilliseconds(20)),
+            new RpcMetrics(null, "fake"),
+            TimeProvider.System,
+            NullLogger<ExchangeHost>.Instance,
+            app.Lifetime);
         node.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return node;
     }
@@ -111,6 +127,13 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
 
         _markReads.Enqueue((request.Request.SessionId, request.UntilPeersApplied, false));
         return Task.FromResult(new MarkReadResponse { Written = (uint)request.Request.Items.Count });
+    }
+
+    /// <inheritdoc />
+    public override Task Exchange(IAsyncStreamReader<ExchangeRequests> requestStream, IServerStreamWriter<ExchangeResponses> responseStream, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _exchangeStreams);
+        return new ExchangeSession(this, _exchanges!, context).RunAsync(requestStream, responseStream);
     }
 
     /// <inheritdoc />

@@ -8,10 +8,10 @@ using Xunit;
 namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 /// <summary>
-/// The forwarding proxy (ReadHistory:Proxy:ForwardBytes true) against the decoding one (false), both in front of the
-/// same <see cref="FakeCacheNode"/>s (2 slots × 2 replicas): the same random request bytes get the same status, message
-/// and answer bytes from both, through every error status a node can return, failover and passthrough; and both count
-/// the calls alike.
+/// The forwarding proxy (ReadHistory:Proxy:ForwardBytes true), over Exchange streams (StreamsPerNode 4) and over unary
+/// calls (0), against the decoding one (ForwardBytes false), all in front of the same <see cref="FakeCacheNode"/>s
+/// (2 slots × 2 replicas): the same random request bytes get the same status, message and answer bytes from each,
+/// through every error status a node can return, failover and passthrough; and all count the calls alike.
 /// </summary>
 [Collection(MariaDbFixture.Collection)]
 public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
@@ -30,8 +30,10 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
                 nodes.Add(await FakeCacheNode.StartAsync(replica: n % 2));
             }
 
-            await using var forwarding = await StartProxyAsync(nodes, forward: true);
-            await using var decoding = await StartProxyAsync(nodes, forward: false);
+            await using var multiplexing = await StartProxyAsync(nodes, forward: true, streams: 4);
+            await using var forwarding = await StartProxyAsync(nodes, forward: true, streams: 0);
+            await using var decoding = await StartProxyAsync(nodes, forward: false, streams: 0);
+            using var multiplexingChannel = GrpcChannel.ForAddress(multiplexing.Grpc);
             using var forwardingChannel = GrpcChannel.ForAddress(forwarding.Grpc);
             using var decodingChannel = GrpcChannel.ForAddress(decoding.Grpc);
             var random = new RandomRequests(seed: 4018, MaxIds);
@@ -53,6 +55,8 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
                     var expected = await CallAsync(decodingChannel, method, bytes);
                     var actual = await CallAsync(forwardingChannel, method, bytes);
                     Assert.True(expected == actual, $"{name}: decoded {expected[..Math.Min(300, expected.Length)]}, forwarded {actual[..Math.Min(300, actual.Length)]}, of {Convert.ToHexString(bytes)}");
+                    var multiplexed = await CallAsync(multiplexingChannel, method, bytes);
+                    Assert.True(expected == multiplexed, $"{name}: decoded {expected[..Math.Min(300, expected.Length)]}, multiplexed {multiplexed[..Math.Min(300, multiplexed.Length)]}, of {Convert.ToHexString(bytes)}");
                     outcomes.Add(expected.Split(' ')[0]);
                 }
             }
@@ -61,7 +65,9 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
             // replica (CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, ABORTED, UNIMPLEMENTED) end as the pool's UNAVAILABLE.
             Assert.True(outcomes.IsSupersetOf(["OK", "InvalidArgument", "Internal", "NotFound", "Unavailable", "AlreadyExists", "FailedPrecondition", "PermissionDenied", "ResourceExhausted", "OutOfRange", "Unauthenticated", "DataLoss"]), string.Join(",", outcomes));
             Assert.True(nodes.Sum(static n => n.FilterCalls) > 0, "the forwarding proxy sent no Filter to a node");
+            Assert.All(nodes, static n => Assert.True(n.ExchangeStreams > 0, "the multiplexing proxy opened no Exchange stream to a node"));
             Assert.Equal(await RpcCountsAsync(decoding), await RpcCountsAsync(forwarding));
+            Assert.Equal(await RpcCountsAsync(decoding), await RpcCountsAsync(multiplexing));
         }
         finally
         {
@@ -72,7 +78,7 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
         }
     }
 
-    private async Task<TestHost> StartProxyAsync(List<FakeCacheNode> nodes, bool forward)
+    private async Task<TestHost> StartProxyAsync(List<FakeCacheNode> nodes, bool forward, int streams)
     {
         var settings = TestHost.Settings("proxy", mariaDb.Server.ConnectionString(), "fwd" + Guid.NewGuid().ToString("N")[..8]);
         settings["ReadHistory:Proxy:HealthCheckInterval"] = "00:00:00.100";
@@ -80,6 +86,7 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
         // Breakers never open: both proxies must walk the same replicas whatever their timing.
         settings["ReadHistory:Proxy:MinimumThroughput"] = "1000000";
         settings["ReadHistory:Proxy:ForwardBytes"] = forward ? "true" : "false";
+        settings["ReadHistory:Proxy:StreamsPerNode"] = streams.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["ReadHistory:Limits:MaxIdsPerCall"] = MaxIds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["ReadHistory:Topology:Pools:0:Name"] = "default";
         settings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;

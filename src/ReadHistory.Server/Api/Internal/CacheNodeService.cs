@@ -16,10 +16,11 @@ namespace ReadHistory.Server.Api.Internal;
 /// applied position; none without a tailer: an empty cursor). Snapshot is bound by <see cref="SnapshotMethodProvider"/>
 /// with a marshaller that sends the sender's pre-encoded chunks as they are, not by the generated binding (see
 /// <see cref="BindService"/>). ApplyChanges applies what a peer replica of the node's slot (<paramref name="placement"/>)
-/// committed, as the same changes from the slot's stream.
+/// committed, as the same changes from the slot's stream. Exchange carries Check, Filter and MarkRead multiplexed on a
+/// long-lived stream (<see cref="ExchangeSession"/>), each request answered by the same handler as its unary call.
 /// </summary>
 [BindServiceMethod(typeof(CacheNodeService), nameof(BindService))]
-internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, NodePlacement placement, IOptions<CacheNodeOptions> options, SnapshotCursorSource? cursors = null) : CacheNodeBase
+internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost node, NodePlacement placement, IOptions<CacheNodeOptions> options, ExchangeHost exchanges, SnapshotCursorSource? cursors = null) : CacheNodeBase
 {
     private readonly SnapshotSender _snapshots = new(cursors ?? SnapshotCursorSource.None);
     private readonly ReadHistoryService _cached = new(validator, new CacheBackend(node));
@@ -70,6 +71,10 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
 
         return await For(requests.Current.Passthrough).IngestAsync(requests, static r => r.Request, current: true, context).ConfigureAwait(false);
     }
+
+    /// <summary>Check, Filter and MarkRead multiplexed on one stream, each answered as its unary call (see <see cref="ExchangeSession"/>).</summary>
+    public override Task Exchange(IAsyncStreamReader<ExchangeRequests> requestStream, IServerStreamWriter<ExchangeResponses> responseStream, ServerCallContext context) =>
+        new ExchangeSession(this, exchanges, context).RunAsync(requestStream, responseStream);
 
     /// <summary>Warm start: the node's filters of the pool asked for, hottest first, after the stream cursor, as encoded chunks.</summary>
     public async Task SnapshotAsync(SnapshotRequest request, IServerStreamWriter<EncodedSnapshotChunk> stream, ServerCallContext context)
