@@ -11,7 +11,8 @@ namespace ReadHistory.Server.IntegrationTests.Proxy;
 /// The forwarding proxy (ReadHistory:Proxy:ForwardBytes true), over Exchange streams (StreamsPerNode 4) and over unary
 /// calls (0), against the decoding one (ForwardBytes false), all in front of the same <see cref="FakeCacheNode"/>s
 /// (2 slots × 2 replicas): the same random request bytes get the same status, message and answer bytes from each,
-/// through every error status a node can return, failover and passthrough; and all count the calls alike.
+/// through every error status a node can return, failover and passthrough; and all count the calls alike. Also: a
+/// starting proxy has opened its Exchange streams (its warm-up) before it takes a call.
 /// </summary>
 [Collection(MariaDbFixture.Collection)]
 public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
@@ -68,6 +69,30 @@ public sealed class ForwardingParityTests(MariaDbFixture mariaDb)
             Assert.All(nodes, static n => Assert.True(n.ExchangeStreams > 0, "the multiplexing proxy opened no Exchange stream to a node"));
             Assert.Equal(await RpcCountsAsync(decoding), await RpcCountsAsync(forwarding));
             Assert.Equal(await RpcCountsAsync(decoding), await RpcCountsAsync(multiplexing));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_started_proxy_has_opened_every_Exchange_stream_before_its_first_call()
+    {
+        var nodes = new List<FakeCacheNode>();
+        try
+        {
+            for (var n = 0; n < 4; n++)
+            {
+                nodes.Add(await FakeCacheNode.StartAsync(replica: n % 2));
+            }
+
+            await using var proxy = await StartProxyAsync(nodes, forward: true, streams: 3);
+
+            Assert.All(nodes, static n => Assert.Equal(3, n.ExchangeStreams));
         }
         finally
         {
