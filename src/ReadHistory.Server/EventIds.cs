@@ -55,6 +55,9 @@ internal static class EventIds
     /// <summary>2041: <c>Storage/Log.cs</c> StoragePreparedStatementsExhausted.</summary>
     public const int StoragePreparedStatementsExhausted = 2041;
 
+    /// <summary>2042: <c>Storage/Log.cs</c> StorageForgetRetrying.</summary>
+    public const int StorageForgetRetrying = 2042;
+
     /// <summary>2060: <c>Storage/Log.cs</c> StorageDatabaseOpened.</summary>
     public const int StorageDatabaseOpened = 2060;
 
