@@ -31,6 +31,12 @@ internal static class EventIds
     /// <summary>1101: <c>Hosting/Log.cs</c> ApiCallCancelled.</summary>
     public const int ApiCallCancelled = 1101;
 
+    /// <summary>1102: <c>Hosting/Log.cs</c> ApiRequestBodyTimedOut.</summary>
+    public const int ApiRequestBodyTimedOut = 1102;
+
+    /// <summary>1103: <c>Hosting/Log.cs</c> ApiIngestLimitReached.</summary>
+    public const int ApiIngestLimitReached = 1103;
+
     /// <summary>2000: <c>Storage/Log.cs</c> StorageMigrateStarting.</summary>
     public const int StorageMigrateStarting = 2000;
 
