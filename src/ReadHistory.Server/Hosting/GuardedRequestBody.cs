@@ -20,18 +20,22 @@ internal sealed class GuardedRequestBody : PipeReader, IRequestBodyPipeFeature, 
     private static readonly RpcException ClientReset = new(new Status(StatusCode.Cancelled, "the client reset the call"));
     private readonly PipeReader _inner;
     private readonly TimeSpan _timeout;
-    private readonly ITimer? _timer;
+    private readonly TimeProvider _time;
+    private readonly long _started;
+    private ITimer? _timer;
     private int _state;
 
-    /// <summary>Wraps <paramref name="inner"/>; a finite <paramref name="timeout"/> bounds the time until the body ends.</summary>
+    /// <summary>
+    /// Wraps <paramref name="inner"/>; a finite <paramref name="timeout"/> bounds the time from now until the body ends.
+    /// The timer is made only when a read has to wait: a small request usually arrives whole with its headers, and
+    /// then costs no timer at all.
+    /// </summary>
     public GuardedRequestBody(PipeReader inner, TimeSpan timeout, TimeProvider time)
     {
         _inner = inner;
         _timeout = timeout;
-        if (timeout != Timeout.InfiniteTimeSpan)
-        {
-            _timer = time.CreateTimer(static state => ((GuardedRequestBody)state!).Expire(), this, timeout, Timeout.InfiniteTimeSpan);
-        }
+        _time = time;
+        _started = time.GetTimestamp();
     }
 
     /// <inheritdoc />
@@ -44,8 +48,24 @@ internal sealed class GuardedRequestBody : PipeReader, IRequestBodyPipeFeature, 
     public bool WasReset { get; private set; }
 
     /// <inheritdoc />
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_timer is null && _timeout != Timeout.InfiniteTimeSpan && Volatile.Read(ref _state) == Open)
+        {
+            if (TryRead(out var ready))
+            {
+                return new ValueTask<ReadResult>(ready);
+            }
+
+            var left = _timeout - _time.GetElapsedTime(_started);
+            _timer = _time.CreateTimer(static state => ((GuardedRequestBody)state!).Expire(), this, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
+        return WaitAsync(cancellationToken);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    private async ValueTask<ReadResult> WaitAsync(CancellationToken cancellationToken)
     {
         ReadResult result;
         try
