@@ -102,6 +102,29 @@ public sealed class CallGuardTests(MariaDbFixture mariaDb)
         Assert.Equal(StatusCode.Unimplemented, upperError.StatusCode);
     }
 
+    [Fact]
+    public async Task Metadata_past_the_header_limit_fails_that_call_alone()
+    {
+        await using var host = await TestHost.StartReadyAsync(Settings("headers"));
+        using var http = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = false }) { BaseAddress = host.Grpc };
+        using var channel = GrpcChannel.ForAddress(host.Grpc, new GrpcChannelOptions { HttpClient = http });
+        var client = new ReadHistoryClient(channel);
+        using var ingest = client.Ingest(TestHost.Deadline());
+        await ingest.RequestStream.WriteAsync(Mark(1)).DefaultTimeout();
+        var big = new Metadata { { "x-padding", new string('p', 20_000) } };
+
+        // Kestrel advertises Connections:MaxRequestHeadersTotalSize in its HTTP/2 settings; the client refuses the call itself.
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(Check, big, DateTime.UtcNow.AddSeconds(20)).ResponseAsync).DefaultTimeout();
+        var after = await client.CheckAsync(Check, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+        await ingest.RequestStream.WriteAsync(Mark(2)).DefaultTimeout();
+        await ingest.RequestStream.CompleteAsync().DefaultTimeout();
+        var ingested = await ingest.ResponseAsync.DefaultTimeout();
+
+        Assert.Contains("16384", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(2u, after.UnreadCount);
+        Assert.Equal(2ul, ingested.Accepted);
+    }
+
     private Dictionary<string, string?> Settings(string prefix) =>
         TestHost.Settings("all", mariaDb.Server.ConnectionString(), prefix + Guid.NewGuid().ToString("N")[..8]);
 
