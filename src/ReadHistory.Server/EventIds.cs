@@ -31,6 +31,12 @@ internal static class EventIds
     /// <summary>1101: <c>Hosting/Log.cs</c> ApiCallCancelled.</summary>
     public const int ApiCallCancelled = 1101;
 
+    /// <summary>1102: <c>Hosting/Log.cs</c> ApiRequestBodyTimedOut.</summary>
+    public const int ApiRequestBodyTimedOut = 1102;
+
+    /// <summary>1103: <c>Hosting/Log.cs</c> ApiIngestLimitReached.</summary>
+    public const int ApiIngestLimitReached = 1103;
+
     /// <summary>2000: <c>Storage/Log.cs</c> StorageMigrateStarting.</summary>
     public const int StorageMigrateStarting = 2000;
 
@@ -54,6 +60,9 @@ internal static class EventIds
 
     /// <summary>2041: <c>Storage/Log.cs</c> StoragePreparedStatementsExhausted.</summary>
     public const int StoragePreparedStatementsExhausted = 2041;
+
+    /// <summary>2042: <c>Storage/Log.cs</c> StorageForgetRetrying.</summary>
+    public const int StorageForgetRetrying = 2042;
 
     /// <summary>2060: <c>Storage/Log.cs</c> StorageDatabaseOpened.</summary>
     public const int StorageDatabaseOpened = 2060;

@@ -27,6 +27,19 @@ internal sealed class RequestLimits
     /// <summary>Rows one Ingest stream may have written but not yet acknowledged (a message larger than it still goes alone).</summary>
     public int MaxIngestRowsInFlight { get; set; }
 
+    /// <summary>
+    /// How long a call with one request message (unary, server streaming) may take to send it whole. Past it the call
+    /// alone ends with DEADLINE_EXCEEDED: Kestrel's minimum request-body data rate is off for gRPC calls, as on HTTP/2 it
+    /// is a rate of the whole connection and would drop every call on it.
+    /// </summary>
+    public TimeSpan RequestBodyTimeout { get; set; }
+
+    /// <summary>Messages one Ingest stream (public or internal) may send; the next one ends it with RESOURCE_EXHAUSTED.</summary>
+    public long MaxIngestMessagesPerStream { get; set; }
+
+    /// <summary>How long an Ingest stream may leave the server waiting for its next message before it ends with DEADLINE_EXCEEDED.</summary>
+    public TimeSpan IngestIdleTimeout { get; set; }
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -59,6 +72,21 @@ internal sealed class RequestLimits
         if (MaxIngestRowsInFlight is < 1 or > 1_000_000)
         {
             problems.Add($"{Section}:MaxIngestRowsInFlight: {MaxIngestRowsInFlight} is outside 1 .. 1,000,000");
+        }
+
+        if (RequestBodyTimeout <= TimeSpan.Zero || RequestBodyTimeout > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{Section}:RequestBodyTimeout: {RequestBodyTimeout} is outside (0 .. 1 h]");
+        }
+
+        if (MaxIngestMessagesPerStream < 1)
+        {
+            problems.Add($"{Section}:MaxIngestMessagesPerStream: {MaxIngestMessagesPerStream} is below 1");
+        }
+
+        if (IngestIdleTimeout <= TimeSpan.Zero || IngestIdleTimeout > TimeSpan.FromDays(1))
+        {
+            problems.Add($"{Section}:IngestIdleTimeout: {IngestIdleTimeout} is outside (0 .. 1 day]");
         }
 
         if (MaxReadAtAhead < TimeSpan.Zero)

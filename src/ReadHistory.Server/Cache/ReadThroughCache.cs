@@ -203,18 +203,27 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes the user's history from the database, then drops the filter and any rebuild; returns the rows removed.</summary>
+    /// <summary>
+    /// Deletes the user's history from the database, then drops the filter and any rebuild; returns the rows removed.
+    /// The drop happens however the delete ends: a cancelled or failed delete may have removed some chunks already,
+    /// and a filter still holding their bits would answer read for rows that are gone (dropping is always safe: the
+    /// next miss rebuilds from what the database holds).
+    /// </summary>
     public async Task<long> ForgetAsync(ulong userId, bool passthrough, CancellationToken cancellationToken)
     {
-        var removed = await _source.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
-        if (!passthrough)
+        try
         {
-            var peers = Peers.PublishDeleteUserAsync(userId);
-            DropUser(userId);
-            await WaitForPeersAsync(peers).ConfigureAwait(false);
+            return await _source.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
         }
-
-        return removed;
+        finally
+        {
+            if (!passthrough)
+            {
+                var peers = Peers.PublishDeleteUserAsync(userId);
+                DropUser(userId);
+                await WaitForPeersAsync(peers).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>

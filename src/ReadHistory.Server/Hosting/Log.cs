@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.ApiCallCancelled, Level = LogLevel.Debug, Message = "{Method}: the client cancelled the call or reset its stream")]
     public static partial void CallCancelled(ILogger logger, string method);
+
+    [LoggerMessage(EventId = EventIds.ApiRequestBodyTimedOut, Level = LogLevel.Information, Message = "{Method} from {Peer}: the request message did not arrive within {TimeoutSeconds} s (Limits:RequestBodyTimeout); the call ends with DEADLINE_EXCEEDED, its connection stays")]
+    public static partial void RequestBodyTimedOut(ILogger logger, string method, string peer, double timeoutSeconds);
+
+    [LoggerMessage(EventId = EventIds.ApiIngestLimitReached, Level = LogLevel.Information, Message = "{Method} from {Peer}: {Limit} reached; the stream ends with {Code}")]
+    public static partial void IngestLimitReached(ILogger logger, string method, string peer, string limit, string code);
 }

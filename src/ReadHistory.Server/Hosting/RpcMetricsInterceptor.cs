@@ -59,14 +59,18 @@ internal sealed class RpcMetricsInterceptor(RpcMetrics metrics, TimeProvider tim
     internal static string LabelOf(ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Labels.GetOrAdd(context.Method, static fullName =>
+        return LabelOf(context.Method);
+    }
+
+    /// <summary>The metric label of a method by its full name ("/package.Service/Method").</summary>
+    internal static string LabelOf(string fullName) =>
+        Labels.GetOrAdd(fullName, static fullName =>
         {
             var slash = fullName.LastIndexOf('/');
             var service = fullName.AsSpan(1, Math.Max(0, slash - 1));
             var name = fullName[(slash + 1)..];
             return service.SequenceEqual(CacheNodeService) ? "CacheNode." + name : name;
         });
-    }
 
     // One path for both kinds of call: the handler's task is passed in (no closure per call), its start time taken before it ran.
     private async Task<TResponse> ObserveAsync<TResponse>(Task<TResponse> call, ServerCallContext context, long started)

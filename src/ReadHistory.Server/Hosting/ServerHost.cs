@@ -80,10 +80,15 @@ internal static class ServerHost
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Readiness>();
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
+        // Interceptors run in the order added: metrics outermost, then the stream limits (on the stream as it arrives,
+        // so a wait for admission is never idle time), then admission.
         services.AddGrpc()
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
+            .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
@@ -92,6 +97,7 @@ internal static class ServerHost
         // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
         services.AddSingleton<RpcMetricsInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
+        services.AddSingleton<IngestLimitInterceptor>();
 
         // Each host has its own registry (tests run several hosts in one process; a registry is what /metrics serves).
         // prometheus-net's default metrics live in the default registry, which nothing here serves; suppressing them
@@ -143,8 +149,9 @@ internal static class ServerHost
             MySqlPoolMetrics.Shared.Publish(metricsRegistry);
         }
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(static (kestrel, server) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>(static (kestrel, server, limits) =>
         {
+            limits.Value.ApplyTo(kestrel.Limits);
             var options = server.Value;
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
                 ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
@@ -154,6 +161,9 @@ internal static class ServerHost
         });
 
         var app = builder.Build();
+
+        // After routing (WebApplication adds it first), before the endpoints: exact method paths, per-call body deadline.
+        app.UseMiddleware<GrpcCallGuard>();
 
         if (roles.HasFlag(ServerRoles.Cache))
         {

@@ -30,6 +30,7 @@ internal static class ServerOptionsRegistration
         (TopologyOptions.Section, typeof(TopologyOptions)),
         (ProxyOptions.Section, typeof(ProxyOptions)),
         (AdmissionOptions.Section, typeof(AdmissionOptions)),
+        (ConnectionLimits.Section, typeof(ConnectionLimits)),
     ];
 
     /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
@@ -45,6 +46,7 @@ internal static class ServerOptionsRegistration
         Add<TopologyOptions>(services, TopologyOptions.Section, static (o, p) => o.Validate(p));
         Add<ProxyOptions>(services, ProxyOptions.Section, static (o, p) => o.Validate(p));
         Add<AdmissionOptions>(services, AdmissionOptions.Section, static (o, p) => o.Validate(p));
+        Add<ConnectionLimits>(services, ConnectionLimits.Section, static (o, p) => o.Validate(p));
         return services;
     }
 

@@ -38,7 +38,7 @@ internal sealed class DatabaseConnector(IOptions<DatabaseOptions> options, TimeP
             try
             {
                 var database = await HistoryDatabase.OpenAsync(settings, _logger, stoppingToken).ConfigureAwait(false);
-                var store = new HistoryStore(database, _logger, _metrics);
+                var store = new HistoryStore(database, _logger, _metrics, time);
                 var writer = new GroupCommitWriter(settings, database.Map, new MySqlShardFlusher(database), time, _logger, _metrics);
                 _open = new OpenDatabase(store, writer);
                 Log.DatabaseOpened(_logger, database.Dialect.Kind);

@@ -64,7 +64,7 @@ internal sealed class DatabaseOptions
     /// <summary>Rows queued or in flight, all shards together, before writers are refused (RESOURCE_EXHAUSTED).</summary>
     public int GroupCommitMaxQueuedRows { get; set; }
 
-    /// <summary>Retries of a flush after a transient error (deadlock, lock wait, lost connection).</summary>
+    /// <summary>Retries of a flush, or of a forget, after a transient error (deadlock, lock wait, lost connection).</summary>
     public int GroupCommitMaxRetries { get; set; }
 
     /// <summary>First retry delay; later ones back off exponentially with jitter.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 using ReadHistory.Core.Routing;
 
 namespace ReadHistory.Server.Storage;
@@ -147,29 +146,13 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     // A full queue drains at roughly one batch per commit; suggest waiting a few of them.
     private TimeSpan RetryAfter() => TimeSpan.FromMilliseconds(Math.Clamp(_maxDelay.TotalMilliseconds * 10, 20, 1000));
 
-    private static ResiliencePipeline BuildRetry(DatabaseOptions options, TimeProvider time, ILogger logger)
-    {
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
-        if (options.GroupCommitMaxRetries > 0)
+    private static ResiliencePipeline BuildRetry(DatabaseOptions options, TimeProvider time, ILogger logger) =>
+        StorageRetry.Build(options, time, args =>
         {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } e && StorageErrors.IsTransient(e)),
-                MaxRetryAttempts = options.GroupCommitMaxRetries,
-                Delay = options.GroupCommitRetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                OnRetry = args =>
-                {
-                    var batch = args.Context.Properties.GetValue(BatchKey, default);
-                    Log.FlushRetrying(logger, args.Outcome.Exception, batch.Rows, batch.Shard, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        return builder.Build();
-    }
+            var batch = args.Context.Properties.GetValue(BatchKey, default);
+            Log.FlushRetrying(logger, args.Outcome.Exception, batch.Rows, batch.Shard, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+            return ValueTask.CompletedTask;
+        });
 
     private static readonly ResiliencePropertyKey<(int Shard, int Rows)> BatchKey = new("readhistory.batch");
 }

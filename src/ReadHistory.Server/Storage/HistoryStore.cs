@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using Polly;
 
 namespace ReadHistory.Server.Storage;
 
@@ -10,7 +11,7 @@ namespace ReadHistory.Server.Storage;
 /// Reads and deletes history: the blocking point query of a cache miss (point pool), the streaming rebuild scan and
 /// its count (scan pool), and forget (ingest pool, as it writes). Writes go through <see cref="GroupCommitWriter"/>.
 /// </summary>
-internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, StorageMetrics? metrics = null)
+internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, StorageMetrics? metrics = null, TimeProvider? time = null)
 {
     /// <summary>Most ids one point query accepts (the API allows 10,000).</summary>
     public const int MaxIdsPerQuery = 100_000;
@@ -22,6 +23,11 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     private readonly StorageMetrics _metrics = metrics ?? StorageMetrics.Shared;
     private readonly ConcurrentDictionary<string, string[]> _pointStatements = new(StringComparer.Ordinal);
     private readonly int[] _slots = SlotLadder(database.Options.PointQueryChunk);
+    private readonly ResiliencePipeline _forgetRetry = StorageRetry.Build(database.Options, time ?? TimeProvider.System, args =>
+    {
+        Log.ForgetRetrying(logger, args.Outcome.Exception, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+        return ValueTask.CompletedTask;
+    });
     private int _preparedTooMany;
 
     /// <summary>The schema this store reads.</summary>
@@ -256,29 +262,21 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         }
     }
 
-    /// <summary>Deletes every row of a user, in chunks; returns how many were deleted.</summary>
+    /// <summary>
+    /// Deletes every row of a user, in chunks; returns how many were deleted. A transient error (a deadlock, such as
+    /// MyRocks's snapshot conflict between two forgets of one user, a lost connection) is retried like a flush
+    /// (<see cref="StorageRetry"/>): each chunk is a statement of its own, so a retry goes on from what is committed.
+    /// Cancelling stops at the chunk running (its statement is rolled back); the chunks before it stay deleted.
+    /// </summary>
     public async Task<long> ForgetAsync(ulong userId, CancellationToken cancellationToken = default)
     {
         CheckUser(userId);
-        var table = database.TableOf(userId);
-        var sql = database.Dialect.ForgetChunk(table, userId, ForgetChunkRows);
-        long total = 0;
-        await using (var connection = await database.Connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false))
-        {
-            int deleted;
-            do
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                total += deleted;
-            }
-            while (deleted >= ForgetChunkRows);
-        }
-
+        var forget = new ForgetRun(this, userId);
+        await _forgetRetry.ExecuteAsync(static (run, token) => new ValueTask(run.DeleteChunksAsync(token)), forget, cancellationToken).ConfigureAwait(false);
+        var deleted = forget.Deleted;
         var shard = database.Map.ShardOf(userId);
-        Log.Forgot(logger, total, shard);
-        return total;
+        Log.Forgot(logger, deleted, shard);
+        return deleted;
     }
 
     private async Task<MySqlConnection> OpenScanAsync(CancellationToken cancellationToken)
@@ -307,6 +305,28 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         if (userId == 0)
         {
             throw new ArgumentOutOfRangeException(nameof(userId), "user id 0 is not valid");
+        }
+    }
+
+    /// <summary>One forget across its attempts: the rows deleted so far survive a retry.</summary>
+    private sealed class ForgetRun(HistoryStore store, ulong userId)
+    {
+        private readonly string _sql = store.Database.Dialect.ForgetChunk(store.Database.TableOf(userId), userId, ForgetChunkRows);
+
+        public long Deleted { get; private set; }
+
+        public async Task DeleteChunksAsync(CancellationToken cancellationToken)
+        {
+            await using var connection = await store.Database.Connections.OpenAsync(StoragePool.Ingest, cancellationToken).ConfigureAwait(false);
+            int deleted;
+            do
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = _sql;
+                deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                Deleted += deleted;
+            }
+            while (deleted >= ForgetChunkRows);
         }
     }
 }

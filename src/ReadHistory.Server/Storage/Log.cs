@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.StorageForgot, Level = LogLevel.Information, Message = "forgot user: {Rows} rows deleted from shard {Shard}")]
     public static partial void Forgot(ILogger logger, long rows, int shard);
 
+    [LoggerMessage(EventId = EventIds.StorageForgetRetrying, Level = LogLevel.Warning, Message = "forget: a delete failed (attempt {Attempt}), retrying in {DelayMs} ms")]
+    public static partial void ForgetRetrying(ILogger logger, Exception? exception, int attempt, double delayMs);
+
     [LoggerMessage(EventId = EventIds.StoragePreparedStatementsExhausted, Level = LogLevel.Warning, Message = "point queries: the server refused another prepared statement ({Message}); point queries go as text from now on")]
     public static partial void PreparedStatementsExhausted(ILogger logger, string message);
 

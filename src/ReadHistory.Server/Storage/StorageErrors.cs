@@ -3,7 +3,7 @@ using MySqlConnector;
 
 namespace ReadHistory.Server.Storage;
 
-/// <summary>Which database errors are worth retrying. Every storage write is an idempotent upsert, so a retry after an unknown outcome is safe.</summary>
+/// <summary>Which database errors are worth retrying (<see cref="StorageRetry"/>). Every storage write is idempotent (an upsert, a delete of a user's rows), so a retry after an unknown outcome is safe.</summary>
 internal static class StorageErrors
 {
     /// <summary>ER_CONNECTION_KILLED (MariaDB): the connection was killed; MySqlConnector's enum has no name for it.</summary>
@@ -13,7 +13,7 @@ internal static class StorageErrors
     /// Deadlock, lock wait timeout, too many connections, a lost or unreachable server, an exhausted pool (MySqlConnector
     /// reports those four through <see cref="MySqlException.IsTransient"/>: UnableToConnectToHost covers the last
     /// two), a killed query or connection, a command timeout, a network failure underneath. A cancellation is not
-    /// retried: flushes run without a caller's token, so only shutdown cancels them.
+    /// retried: flushes run without a caller's token, so only shutdown cancels them; a forget stops when its caller does.
     /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {

@@ -151,6 +151,22 @@ public sealed class ReadThroughCacheTests
     }
 
     [Fact]
+    public async Task A_forget_cancelled_after_its_delete_began_still_drops_the_filter()
+    {
+        var db = new InMemoryHistorySource();
+        db.Seed(1, 0, 5);
+        await using var node = NewNode(new CancelledForgetSource(db));
+        await CheckAsync(node, 1, 0, 5);
+        await WaitForRebuildsAsync(node);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => node.ForgetAsync(1, passthrough: false, CancellationToken.None)).DefaultTimeout();
+        var (bitmap, result) = await CheckAsync(node, 1, 0, 5);
+
+        Assert.Equal(new CheckResult(1, CheckSource.Database), result);
+        Assert.Equal(0, bitmap[0]);
+    }
+
+    [Fact]
     public async Task Forget_during_a_rebuild_abandons_it_so_the_old_rows_are_not_installed()
     {
         var db = new InMemoryHistorySource { ScanGate = new(TaskCreationOptions.RunContinuationsAsynchronously) };
