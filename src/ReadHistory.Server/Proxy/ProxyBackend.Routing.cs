@@ -50,6 +50,7 @@ internal sealed partial class ProxyBackend
             try
             {
                 var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                replica.NoteAnswered();
                 ObserveFreshness(replica, response, logger);
                 return response;
             }
@@ -57,6 +58,12 @@ internal sealed partial class ProxyBackend
             {
                 last = e;
                 metrics?.Failover(pool.Name);
+            }
+            catch (RpcException e) when (!ReplicaFailures.IsReplicaFailure(e))
+            {
+                // The node's own answer (a refusal for load, an invalid argument): it is alive.
+                replica.NoteAnswered();
+                throw;
             }
         }
 
@@ -104,12 +111,18 @@ internal sealed partial class ProxyBackend
             try
             {
                 var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                replica.NoteAnswered();
                 ObserveFreshness(replica, response, logger);
                 return response;
             }
             catch (Exception e) when (Moves(e, cancellationToken))
             {
                 last = e;
+            }
+            catch (RpcException e) when (!ReplicaFailures.IsReplicaFailure(e))
+            {
+                replica.NoteAnswered();
+                throw;
             }
         }
 

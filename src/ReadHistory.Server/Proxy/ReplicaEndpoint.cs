@@ -22,16 +22,21 @@ internal sealed class ReplicaEndpoint : IDisposable
     private readonly ResiliencePipeline _breaker;
     private readonly CircuitBreakerStateProvider _breakerState = new();
     private readonly NodeExchange? _exchange;
+    private static readonly TimeSpan NoteInterval = TimeSpan.FromMilliseconds(10);
     private volatile bool _probeHealthy = true;
     private volatile bool _stale;
     private volatile bool _disposed;
     private int _failedProbes;
+    // When the node last answered a call (any answer of its own, a refusal included), as a TimeProvider timestamp.
+    private long _lastAnswered;
+    private readonly TimeProvider _time;
 
     /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use).</summary>
     public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time)
     {
         Address = address;
         Id = RendezvousHash.KeyOf(address);
+        _time = time;
         var handler = ServiceChannels.CreateHandler();
         handler.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
         handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
@@ -96,6 +101,16 @@ internal sealed class ReplicaEndpoint : IDisposable
         var changed = _probeHealthy != verdict;
         _probeHealthy = verdict;
         return changed;
+    }
+
+    /// <summary>
+    /// Whether the node answered a call (an answer, or a status of its own such as a refusal for load) within
+    /// <paramref name="window"/>: a node that answers is alive, however slowly its health probe comes back.
+    /// </summary>
+    public bool AnsweredWithin(TimeSpan window)
+    {
+        var last = Volatile.Read(ref _lastAnswered);
+        return last != 0 && _time.GetElapsedTime(last) <= window;
     }
 
     /// <summary>
@@ -186,6 +201,20 @@ internal sealed class ReplicaEndpoint : IDisposable
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Notes that the node answered a call: an answer, or a status that is the node's own (not the transport's, a
+    /// deadline's or a broken stream's). At most one write per 10 ms, so that the answers of a busy replica do not keep
+    /// writing a shared field.
+    /// </summary>
+    public void NoteAnswered()
+    {
+        var now = _time.GetTimestamp();
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastAnswered), now) > NoteInterval)
+        {
+            Volatile.Write(ref _lastAnswered, now);
         }
     }
 

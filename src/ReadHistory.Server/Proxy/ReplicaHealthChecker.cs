@@ -54,6 +54,7 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
     {
         bool healthy;
         bool? stale;
+        var timedOut = false;
         try
         {
             var deadline = time.GetUtcNow().UtcDateTime + options.HealthCheckTimeout;
@@ -64,10 +65,11 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
             healthy = response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
             stale = await staleness.ConfigureAwait(false);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             healthy = false;
             stale = null;
+            timedOut = e is RpcException { StatusCode: StatusCode.DeadlineExceeded };
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
         {
@@ -85,6 +87,14 @@ internal sealed class ReplicaHealthChecker(ProxyRouter router, ProxyOptions opti
             {
                 Log.ReplicaFresh(logger, endpoint.Address);
             }
+        }
+
+        // An overloaded node answers its probe late but still answers calls (refusals for load included): a probe that only
+        // ran out of time says nothing against a node that answered within two rounds, so it does not count. A node gone
+        // (connection refused) fails at once; a frozen one answers nothing, and its probes count again after the window.
+        if (timedOut && endpoint.AnsweredWithin(2 * options.HealthCheckInterval))
+        {
+            return;
         }
 
         if (endpoint.SetProbeHealthy(healthy, FailuresToEject))

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using System.Numerics;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.HealthCheck;
+using Grpc.Health.V1;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -26,7 +26,7 @@ namespace ReadHistory.Server.IntegrationTests.Proxy;
 /// same bytes: by <c>user % 40</c> it fails with status 1 .. 16 (every gRPC error), fails on replica 0 only (failover),
 /// fails unless in passthrough, or answers a bitmap of the wrong length; otherwise bit i is set when id i is a multiple
 /// of 3, and the source cycles through every AnswerSource (PASSTHROUGH in passthrough). Served by Grpc.AspNetCore on
-/// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING. Exchange streams are served by the node's
+/// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING (after <see cref="HealthDelay"/>). Exchange streams are served by the node's
 /// own <see cref="ExchangeSession"/> over these answers (no admission bound), as a real node serves them.
 /// </summary>
 internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
@@ -45,12 +45,24 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     private WebApplication? _app;
     private ExchangeHost? _exchanges;
     private int _filterCalls;
+    private int _checkCalls;
+    private long _healthDelayTicks;
     private int _exchangeStreams;
 
     private FakeCacheNode(int replica) => _replica = replica;
 
     /// <summary>Filter calls served (only a forwarding proxy sends them: the decoding one serves Filter with Check).</summary>
     public int FilterCalls => Volatile.Read(ref _filterCalls);
+
+    /// <summary>Check calls served.</summary>
+    public int CheckCalls => Volatile.Read(ref _checkCalls);
+
+    /// <summary>How long each health check waits before it answers (0 by default).</summary>
+    public TimeSpan HealthDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _healthDelayTicks));
+        set => Interlocked.Exchange(ref _healthDelayTicks, value.Ticks);
+    }
 
     /// <summary>Exchange streams opened to this node.</summary>
     public int ExchangeStreams => Volatile.Read(ref _exchangeStreams);
@@ -70,12 +82,9 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(IPAddress.Loopback, 0), listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(node);
-        var health = new HealthServiceImpl();
-        health.SetStatus(string.Empty, ServingStatus.Serving);
-        health.SetStatus(CacheNode.Descriptor.FullName, ServingStatus.Serving);
-        builder.Services.AddSingleton(health);
+        builder.Services.AddSingleton(new FakeHealth(node));
         var app = builder.Build();
-        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<FakeHealth>();
         app.MapGrpcService<FakeCacheNode>();
         await app.StartAsync().DefaultTimeout();
         node._app = app;
@@ -92,6 +101,7 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     /// <inheritdoc />
     public override Task<CheckResponse> Check(CacheCheckRequest request, ServerCallContext context)
     {
+        Interlocked.Increment(ref _checkCalls);
         var bitmap = Bitmap(request);
         var answer = new CheckResponse
         {
@@ -180,5 +190,19 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
         }
 
         return rule;
+    }
+
+    /// <summary>grpc.health.v1: SERVING for the whole server and for CacheNode, after the node's <see cref="HealthDelay"/>.</summary>
+    private sealed class FakeHealth(FakeCacheNode node) : Health.HealthBase
+    {
+        public override async Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context)
+        {
+            if (node.HealthDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(node.HealthDelay, context.CancellationToken);
+            }
+
+            return new HealthCheckResponse { Status = ServingStatus.Serving };
+        }
     }
 }
