@@ -178,7 +178,7 @@ internal sealed class SnapshotChunkEncoder : IDisposable
     {
         var at = 0;
         head[at++] = FiltersTag;
-        at += PutVarint(head[at..], (ulong)InnerBytes(userId, total, offset, length));
+        at += ProtoWireWriter.WriteVarint(head[at..], (ulong)InnerBytes(userId, total, offset, length));
         if (userId != 0)
         {
             head[at++] = UserIdTag;
@@ -187,32 +187,19 @@ internal sealed class SnapshotChunkEncoder : IDisposable
         }
 
         head[at++] = TotalBytesTag;
-        at += PutVarint(head[at..], (ulong)total);
+        at += ProtoWireWriter.WriteVarint(head[at..], (ulong)total);
         if (offset != 0)
         {
             head[at++] = OffsetTag;
-            at += PutVarint(head[at..], (ulong)offset);
+            at += ProtoWireWriter.WriteVarint(head[at..], (ulong)offset);
         }
 
         head[at++] = DataTag;
-        at += PutVarint(head[at..], (ulong)length);
+        at += ProtoWireWriter.WriteVarint(head[at..], (ulong)length);
         if (at != head.Length)
         {
             throw new InvalidOperationException($"a part header of {at} bytes was given {head.Length}");
         }
-    }
-
-    private static int PutVarint(Span<byte> span, ulong value)
-    {
-        var at = 0;
-        while (value >= 0x80)
-        {
-            span[at++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[at++] = (byte)value;
-        return at;
     }
 
     /// <summary>Moves the <paramref name="length"/> bytes at <paramref name="from"/> to <paramref name="to"/>, the buffer ending after them.</summary>
@@ -237,7 +224,7 @@ internal sealed class SnapshotChunkEncoder : IDisposable
         _buffer.Advance(1);
     }
 
-    private void WriteVarint(ulong value) => _buffer.Advance(PutVarint(_buffer.GetSpan(10), value));
+    private void WriteVarint(ulong value) => _buffer.Advance(ProtoWireWriter.WriteVarint(_buffer.GetSpan(10), value));
 
     private void WriteVarintField(byte tag, ulong value)
     {

@@ -120,20 +120,20 @@ internal sealed class PeerBatch
         {
             var entry = _entries[i];
             span[at++] = 0x1A;
-            at += WriteVarint(span[at..], (uint)InnerSize(entry));
+            at += ProtoWireWriter.WriteVarint(span[at..], (uint)InnerSize(entry));
             span[at++] = 0x09;
             BinaryPrimitives.WriteUInt64LittleEndian(span[at..], entry.UserId);
             at += 8;
             if (entry.ContentType != 0)
             {
                 span[at++] = 0x10;
-                at += WriteVarint(span[at..], entry.ContentType);
+                at += ProtoWireWriter.WriteVarint(span[at..], entry.ContentType);
             }
 
             if (entry.IdCount > 0)
             {
                 span[at++] = 0x1A;
-                at += WriteVarint(span[at..], (uint)entry.IdCount * 8);
+                at += ProtoWireWriter.WriteVarint(span[at..], (uint)entry.IdCount * 8);
                 foreach (var id in _ids.AsSpan(entry.IdStart, entry.IdCount))
                 {
                     BinaryPrimitives.WriteUInt64LittleEndian(span[at..], id);
@@ -158,19 +158,6 @@ internal sealed class PeerBatch
         + (entry.Delete ? 2 : 0);
 
     private static int VarintSize(uint value) => value < 1u << 7 ? 1 : value < 1u << 14 ? 2 : value < 1u << 21 ? 3 : value < 1u << 28 ? 4 : 5;
-
-    private static int WriteVarint(Span<byte> span, uint value)
-    {
-        var at = 0;
-        while (value >= 0x80)
-        {
-            span[at++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[at++] = (byte)value;
-        return at;
-    }
 
     private static void Grow<T>(ref T[] array, int needed)
     {

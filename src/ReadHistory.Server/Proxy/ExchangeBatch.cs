@@ -54,15 +54,15 @@ internal sealed class ExchangeBatch
             var span = writer.GetSpan(size);
             var at = 0;
             span[at++] = RequestsTag;
-            at += WriteVarint(span[at..], (ulong)inner);
+            at += ProtoWireWriter.WriteVarint(span[at..], (ulong)inner);
             span[at++] = IdTag;
-            at += WriteVarint(span[at..], item.Id);
+            at += ProtoWireWriter.WriteVarint(span[at..], item.Id);
             if (item.Request is { } request)
             {
                 span[at++] = TimeoutTag;
-                at += WriteVarint(span[at..], timeout);
+                at += ProtoWireWriter.WriteVarint(span[at..], timeout);
                 span[at++] = (byte)(((int)item.Call << 3) | 2);
-                at += WriteVarint(span[at..], (ulong)item.Length);
+                at += ProtoWireWriter.WriteVarint(span[at..], (ulong)item.Length);
                 request.InternalPrefix(item.Length).CopyTo(span[at..]);
                 at += item.Length;
             }
@@ -85,17 +85,4 @@ internal sealed class ExchangeBatch
     private static int InnerSize(PendingExchange item, ulong timeout) => item.IsCancelNotice
         ? 1 + CodedOutputStream.ComputeUInt64Size(item.Id) + 2
         : 1 + CodedOutputStream.ComputeUInt64Size(item.Id) + 1 + CodedOutputStream.ComputeUInt64Size(timeout) + 1 + CodedOutputStream.ComputeLengthSize(item.Length) + item.Length;
-
-    private static int WriteVarint(Span<byte> span, ulong value)
-    {
-        var n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[n++] = (byte)value;
-        return n;
-    }
 }

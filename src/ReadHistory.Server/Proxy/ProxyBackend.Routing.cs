@@ -16,9 +16,9 @@ internal sealed partial class ProxyBackend
     /// ones first, then stale ones (so when every replica is stale, as in a CDC outage, the session keeps its own);
     /// when all fail (or none is usable), to usable nodes of the pool's other slots with passthrough set; as a last
     /// resort to the slot's replicas marked down (the marks may be stale). An answer's source keeps the replica's
-    /// stale mark current (<see cref="ObserveFreshness"/>). Every attempt but a nearly late one leaves half of
-    /// the remaining time to the next. Throws UNAVAILABLE naming the pool when nobody answered, DEADLINE_EXCEEDED
-    /// when the caller's time ran out first, or the node's own non-failover status. <paramref name="setMoved"/> (writes)
+    /// stale mark current (<see cref="ObserveFreshness"/>). Every attempt but a nearly late one, or one after which
+    /// nothing is left to try, leaves half of the remaining time to the next. Throws UNAVAILABLE naming the pool when
+    /// nobody answered, DEADLINE_EXCEEDED when the caller's time ran out first, or the node's own non-failover status. <paramref name="setMoved"/> (writes)
     /// marks an attempt made after another replica of the slot failed this call, so that the node waits until the
     /// session's own replica applied the write before answering (CacheMarkReadRequest.until_peers_applied).
     /// </summary>
@@ -49,7 +49,7 @@ internal sealed partial class ProxyBackend
             var replica = slot.Replicas[index];
             try
             {
-                var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await call(replica, method, request, AttemptDeadline(deadline, pool, alone: IsLastCandidate(slot, key, tried)), cancellationToken).ConfigureAwait(false);
                 replica.NoteAnswered();
                 ObserveFreshness(replica, response, logger);
                 return response;
@@ -82,7 +82,7 @@ internal sealed partial class ProxyBackend
                 setPassthrough(request, true);
                 try
                 {
-                    var response = await call(stand, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                    var response = await call(stand, method, request, AttemptDeadline(deadline, pool, alone: false), cancellationToken).ConfigureAwait(false);
                     metrics?.Passthrough(pool.Name);
                     if (n == 0 && last is null)
                     {
@@ -110,7 +110,7 @@ internal sealed partial class ProxyBackend
             var replica = slot.Replicas[index];
             try
             {
-                var response = await call(replica, method, request, AttemptDeadline(deadline, pool), cancellationToken).ConfigureAwait(false);
+                var response = await call(replica, method, request, AttemptDeadline(deadline, pool, alone: IsLastCandidate(slot, key, tried)), cancellationToken).ConfigureAwait(false);
                 replica.NoteAnswered();
                 ObserveFreshness(replica, response, logger);
                 return response;
@@ -178,7 +178,13 @@ internal sealed partial class ProxyBackend
     private static bool Moves(Exception e, CancellationToken cancellationToken) =>
         ReplicaFailures.IsReplicaFailure(e) && !cancellationToken.IsCancellationRequested;
 
-    private DateTime AttemptDeadline(DateTime deadline, PoolRoute pool)
+    // Whether nothing is left to try after this attempt: no replica of the slot untried (down ones included, the last
+    // resort) and no passthrough to other slots. Such an attempt gets the whole remaining time: halving it would only
+    // turn a slow answer (an overloaded node, a write waiting for its group commit) into UNAVAILABLE with time left.
+    private bool IsLastCandidate(SlotRoute slot, ulong key, int tried) =>
+        slot.Next(key, tried, usableOnly: false) < 0 && (options.PassthroughAttempts == 0 || slot.Pool.Slots.Count < 2);
+
+    private DateTime AttemptDeadline(DateTime deadline, PoolRoute pool, bool alone)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var remaining = deadline - now;
@@ -187,6 +193,6 @@ internal sealed partial class ProxyBackend
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"cache pool '{pool.Name}': no replica answered before the deadline"));
         }
 
-        return remaining < MinSplit ? deadline : now + (remaining / 2);
+        return alone || remaining < MinSplit ? deadline : now + (remaining / 2);
     }
 }

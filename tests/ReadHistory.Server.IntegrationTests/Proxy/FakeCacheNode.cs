@@ -47,6 +47,7 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     private int _filterCalls;
     private int _checkCalls;
     private long _healthDelayTicks;
+    private long _checkDelayTicks;
     private int _exchangeStreams;
 
     private FakeCacheNode(int replica) => _replica = replica;
@@ -62,6 +63,13 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     {
         get => TimeSpan.FromTicks(Interlocked.Read(ref _healthDelayTicks));
         set => Interlocked.Exchange(ref _healthDelayTicks, value.Ticks);
+    }
+
+    /// <summary>How long each Check waits before it answers (0 by default): a slow, overloaded node.</summary>
+    public TimeSpan CheckDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _checkDelayTicks));
+        set => Interlocked.Exchange(ref _checkDelayTicks, value.Ticks);
     }
 
     /// <summary>Exchange streams opened to this node.</summary>
@@ -99,9 +107,14 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public override Task<CheckResponse> Check(CacheCheckRequest request, ServerCallContext context)
+    public override async Task<CheckResponse> Check(CacheCheckRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _checkCalls);
+        if (CheckDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(CheckDelay, context.CancellationToken);
+        }
+
         var bitmap = Bitmap(request);
         var answer = new CheckResponse
         {
@@ -109,7 +122,7 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
             UnreadCount = (uint)(request.Request.ContentIds.Count - bitmap.Sum(static b => BitOperations.PopCount(b))),
             Source = Source(request.Request.UserId, request.Passthrough),
         };
-        return Task.FromResult(answer);
+        return answer;
     }
 
     /// <inheritdoc />

@@ -10,8 +10,9 @@ using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 namespace ReadHistory.Server.IntegrationTests.Proxy;
 
 /// <summary>
-/// An overloaded node answers its health probes late but still answers calls: the proxy keeps routing to it (no
-/// ejection under overload), and ejects it only once it answers nothing at all, as a frozen node does.
+/// An overloaded node, slow but alive: it answers its health probes late but still answers calls, so the proxy keeps
+/// routing to it (no ejection under overload) and ejects it only once it answers nothing at all, as a frozen node
+/// does; and when it is the only candidate left, its attempt gets the caller's whole remaining time rather than half.
 /// </summary>
 [Collection(MariaDbFixture.Collection)]
 public sealed class SlowProbeTests(MariaDbFixture mariaDb)
@@ -43,6 +44,33 @@ public sealed class SlowProbeTests(MariaDbFixture mariaDb)
             // No calls any more: its probes count again, and it leaves routing.
             var address = nodes[0].Address.ToString().TrimEnd('/');
             await WaitUntilAsync(async () => (await MetricsAsync(proxy)).Contains($"readhistory_proxy_replica_healthy{{pool=\"default\",replica=\"{address}\",slot=\"0\"}} 0", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_slow_answer_of_the_only_replica_is_waited_for_within_the_callers_deadline()
+    {
+        var nodes = new List<FakeCacheNode>();
+        try
+        {
+            nodes.Add(await FakeCacheNode.StartAsync(replica: 0));
+            await using var proxy = await StartProxyAsync(nodes);
+            using var channel = GrpcChannel.ForAddress(proxy.Grpc);
+            var client = new ReadHistoryClient(channel);
+
+            // More than half of the caller's 3 s, well within all of it: nothing else could answer, so the proxy waits.
+            nodes[0].CheckDelay = TimeSpan.FromSeconds(2);
+            var request = new CheckRequest { UserId = User, ContentIds = { 3, 4 }, SessionId = "slow" };
+            var answer = await client.CheckAsync(request, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync.DefaultTimeout();
+
+            Assert.Equal(new byte[] { 0b01 }, answer.ReadBitmap.ToByteArray());
         }
         finally
         {
