@@ -86,7 +86,8 @@ internal sealed class ExchangeBatch
         ? 1 + CodedOutputStream.ComputeUInt64Size(item.Id) + 2
         : 1 + CodedOutputStream.ComputeUInt64Size(item.Id) + 1 + CodedOutputStream.ComputeUInt64Size(timeout) + 1 + CodedOutputStream.ComputeLengthSize(item.Length) + item.Length;
 
-    private static int WriteVarint(Span<byte> span, ulong value)
+    /// <summary>Writes <paramref name="value"/> as a protobuf varint at the start of <paramref name="span"/>; returns its length.</summary>
+    internal static int WriteVarint(Span<byte> span, ulong value)
     {
         var n = 0;
         while (value >= 0x80)
