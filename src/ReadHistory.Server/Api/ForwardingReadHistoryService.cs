@@ -6,9 +6,9 @@ using ReadHistoryBase = ReadHistory.Api.V1.ReadHistory.ReadHistoryBase;
 namespace ReadHistory.Server.Api;
 
 /// <summary>
-/// The public ReadHistory service of a proxy that routes to remote cache nodes: Check, Filter and MarkRead are bound by
-/// <see cref="ForwardingMethodProvider"/> on bytes (validated from the fields read, then forwarded, the node's answer
-/// relayed as it came); BatchCheck, Ingest and ForgetUser are the decoding service's (<see cref="ReadHistoryService"/>).
+/// The public ReadHistory service of a proxy that routes to remote cache nodes: Check, Filter, MarkRead and BatchCheck
+/// are bound by <see cref="ForwardingMethodProvider"/> on bytes (validated from the fields read, then forwarded, the
+/// nodes' answers relayed as they came); Ingest and ForgetUser are the decoding service's (<see cref="ReadHistoryService"/>).
 /// Statuses and messages are the decoding path's: the same validator, the same routing.
 /// </summary>
 [BindServiceMethod(typeof(ForwardingReadHistoryService), nameof(BindService))]
@@ -44,8 +44,38 @@ internal sealed class ForwardingReadHistoryService(ReadHistoryService decoding, 
         return await backend.ForwardMarkReadAsync(request, context).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public override Task<BatchCheckResponse> BatchCheck(BatchCheckRequest request, ServerCallContext context) => decoding.BatchCheck(request, context);
+    /// <summary>
+    /// BatchCheck on bytes: refused whole, or each entry refused on its own, by the decoding path's rules (an entry
+    /// naming no tenant takes the request's), then fanned out by slot. Bytes the reader did not follow take the decoding
+    /// path whole (<see cref="ForwardedBatch.Decoded"/>).
+    /// </summary>
+    public async Task<ForwardedBatch> BatchCheckAsync(ForwardedBatch request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Decoded is BatchCheckRequest decoded)
+        {
+            request.DecodedAnswer = await decoding.BatchCheck(decoded, context).ConfigureAwait(false);
+            return request;
+        }
+
+        if (validator.ValidateBatch(request.Count, request.Ids, request.Tenant) is { } error)
+        {
+            request.Release();
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        }
+
+        for (var i = 0; i < request.Count; i++)
+        {
+            var entry = request.FieldsOf(i);
+            if (validator.ValidateEntry(entry.UserId, entry.ContentType, entry.Count, entry.FirstZeroId, request.TenantOf(i), i) is { } entryError)
+            {
+                request.Fail(i, StatusCode.InvalidArgument, entryError);
+            }
+        }
+
+        await backend.ForwardBatchCheckAsync(request, context).ConfigureAwait(false);
+        return request;
+    }
 
     /// <inheritdoc />
     public override Task<IngestResponse> Ingest(IAsyncStreamReader<IngestRequest> requestStream, ServerCallContext context) => decoding.Ingest(requestStream, context);

@@ -30,20 +30,29 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
     /// <summary>The error for a BatchCheck request, or null when it is valid.</summary>
     public string? Validate(BatchCheckRequest request)
     {
-        if (request.Requests.Count == 0)
-        {
-            return "requests: at least one entry is required";
-        }
-
-        if (request.Requests.Count > limits.MaxBatchUsers)
-        {
-            return $"requests: {request.Requests.Count} entries exceed the limit of {limits.MaxBatchUsers}";
-        }
-
         long ids = 0;
         for (var i = 0; i < request.Requests.Count; i++)
         {
             ids += request.Requests[i].ContentIds.Count;
+        }
+
+        return ValidateBatch(request.Requests.Count, ids, request.Tenant);
+    }
+
+    /// <summary>
+    /// The error for a BatchCheck request given its fields (the forwarding proxy reads them from the bytes):
+    /// <paramref name="entries"/> entries holding <paramref name="ids"/> content ids in all. Null when valid.
+    /// </summary>
+    public string? ValidateBatch(int entries, long ids, string tenant)
+    {
+        if (entries == 0)
+        {
+            return "requests: at least one entry is required";
+        }
+
+        if (entries > limits.MaxBatchUsers)
+        {
+            return $"requests: {entries} entries exceed the limit of {limits.MaxBatchUsers}";
         }
 
         if (ids > limits.MaxBatchIds)
@@ -51,15 +60,27 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
             return $"requests: {ids} content ids in all exceed the limit of {limits.MaxBatchIds}";
         }
 
-        return ValidateTenant(request.Tenant, "tenant");
+        return ValidateTenant(tenant, "tenant");
     }
 
     /// <summary>The error for one entry of a BatchCheck (reported in that entry's status), or null.</summary>
     public string? ValidateEntry(CheckRequest entry, int index) =>
-        ValidateUser(entry.UserId, $"requests[{index}].user_id")
-        ?? ValidateType(entry.ContentType, $"requests[{index}].content_type")
-        ?? ValidateIds(entry.ContentIds, $"requests[{index}].content_ids")
-        ?? ValidateTenant(entry.Tenant, $"requests[{index}].tenant");
+        ValidateEntry(entry.UserId, entry.ContentType, entry.ContentIds.Count, entry.ContentIds.IndexOf(0), entry.Tenant, index);
+
+    /// <summary>
+    /// The error for entry <paramref name="index"/> of a BatchCheck given its fields (its tenant already the request's
+    /// when it named none), or null. The field names carrying the index are built only for an entry that is refused.
+    /// </summary>
+    public string? ValidateEntry(ulong userId, uint contentType, int ids, int firstZeroId, string tenant, int index) =>
+        ValidateUser(userId, "user_id") is null
+            && ValidateType(contentType, "content_type") is null
+            && ValidateIds(ids, firstZeroId, "content_ids") is null
+            && ValidateTenant(tenant) is null
+            ? null
+            : ValidateUser(userId, $"requests[{index}].user_id")
+                ?? ValidateType(contentType, $"requests[{index}].content_type")
+                ?? ValidateIds(ids, firstZeroId, $"requests[{index}].content_ids")
+                ?? ValidateTenant(tenant, $"requests[{index}].tenant");
 
     /// <summary>The error for a MarkRead request (or one Ingest message), or null when it is valid.</summary>
     public string? Validate(MarkReadRequest request)
@@ -141,9 +162,6 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
 
     private static string? ValidateType(uint contentType, string field) =>
         contentType > ushort.MaxValue ? $"{field}: {contentType} exceeds the limit of {ushort.MaxValue}" : null;
-
-    private string? ValidateIds(Google.Protobuf.Collections.RepeatedField<ulong> ids, string field) =>
-        ValidateIds(ids.Count, ids.IndexOf(0), field);
 
     private string? ValidateIds(int count, int firstZero, string field)
     {

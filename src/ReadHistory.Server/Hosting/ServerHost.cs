@@ -172,7 +172,7 @@ internal static class ServerHost
 
         if (roles.HasFlag(ServerRoles.Proxy))
         {
-            // A proxy in front of remote nodes forwards Check, Filter and MarkRead as bytes (ReadHistory:Proxy:ForwardBytes).
+            // A proxy in front of remote nodes forwards Check, Filter, MarkRead and BatchCheck as bytes (ReadHistory:Proxy:ForwardBytes).
             if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
             {
                 app.MapGrpcService<ForwardingReadHistoryService>();

@@ -10,7 +10,7 @@ namespace ReadHistory.Server.Proxy;
 /// count). Whatever this reader does not follow goes to the generated parser: its exception is the client's INTERNAL
 /// "failed to deserialize the request: …", as on the decoding path; if it accepts the bytes, its message is used.
 /// </summary>
-internal static class ForwardedRequestReader
+internal static partial class ForwardedRequestReader
 {
     // CheckRequest / MarkReadRequest tags (field number << 3 | wire type).
     private const uint UserIdTag = (1 << 3) | 1;
@@ -112,7 +112,30 @@ internal static class ForwardedRequestReader
     // False (or an exception) when the bytes need the generated parser's verdict.
     private static bool ScanCheck(ForwardedRequest request)
     {
-        var input = Input(request);
+        var (buffer, offset, length) = request.PayloadSegment;
+        if (!TryScanCheck(buffer, offset, length, out var fields))
+        {
+            return false;
+        }
+
+        request.UserId = fields.UserId;
+        request.ContentType = fields.ContentType;
+        request.Count = fields.Count;
+        request.FirstZeroId = fields.FirstZeroId;
+        request.SessionId = fields.SessionId;
+        request.Tenant = fields.Tenant;
+        return true;
+    }
+
+    /// <summary>
+    /// The fields of the CheckRequest in <paramref name="length"/> bytes of <paramref name="buffer"/> from
+    /// <paramref name="offset"/> (a whole request, or a BatchCheck entry in place). False, or an
+    /// <see cref="InvalidProtocolBufferException"/>, when the bytes need the generated parser's verdict.
+    /// </summary>
+    internal static bool TryScanCheck(byte[] buffer, int offset, int length, out CheckFields fields)
+    {
+        fields = new CheckFields();
+        var input = new CodedInputStream(buffer, offset, length);
         var count = 0;
         var firstZero = -1;
         uint tag;
@@ -121,20 +144,20 @@ internal static class ForwardedRequestReader
             switch (tag)
             {
                 case UserIdTag:
-                    request.UserId = input.ReadFixed64();
+                    fields.UserId = input.ReadFixed64();
                     break;
                 case ContentTypeTag:
-                    request.ContentType = input.ReadUInt32();
+                    fields.ContentType = input.ReadUInt32();
                     break;
                 case IdsPackedTag:
-                    var length = input.ReadLength();
-                    if (length % 8 != 0)
+                    var ids = input.ReadLength();
+                    if (ids % 8 != 0)
                     {
                         // The last id would cross the field's end: the generated parser's case (it throws).
                         return false;
                     }
 
-                    var end = input.Position + length;
+                    var end = input.Position + ids;
                     while (input.Position < end)
                     {
                         if (input.ReadFixed64() == 0 && firstZero < 0)
@@ -155,10 +178,10 @@ internal static class ForwardedRequestReader
                     count++;
                     break;
                 case SessionTag:
-                    request.SessionId = input.ReadString();
+                    fields.SessionId = input.ReadString();
                     break;
                 case TenantTag:
-                    request.Tenant = input.ReadString();
+                    fields.Tenant = input.ReadString();
                     break;
                 default:
                     if (!Skip(input, tag))
@@ -170,8 +193,8 @@ internal static class ForwardedRequestReader
             }
         }
 
-        request.Count = count;
-        request.FirstZeroId = firstZero;
+        fields.Count = count;
+        fields.FirstZeroId = firstZero;
         return true;
     }
 

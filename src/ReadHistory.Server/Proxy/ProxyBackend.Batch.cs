@@ -1,35 +1,51 @@
-using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 
-/// <summary>BatchCheck: split by (pool, slot), one CacheNode.BatchCheck per slot in parallel, merged in request order.</summary>
+/// <summary>
+/// BatchCheck: split by (pool, slot), one CacheNode.BatchCheck per slot in parallel, merged in request order. The
+/// fan-out is shared by the decoded request (<see cref="DecodedBatch"/>) and the one kept as bytes
+/// (<see cref="ForwardedBatch"/>); only how a slot's share is written and its answer read differ.
+/// </summary>
 internal sealed partial class ProxyBackend
 {
     /// <inheritdoc />
     public async ValueTask<bool> TryBatchCheckAsync(BatchCheckRequest request, UserCheckResult?[] results, ServerCallContext context)
     {
         limiter.AdmitCall(request.Tenant);
+        await FanOutAsync(new DecodedBatch(request, results), context).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Answers every entry of <paramref name="entries"/> not answered yet: refused by its tenant's limits or pool, or sent
+    /// with the other entries of its slot (one internal BatchCheck per slot, in parallel). The call was admitted under
+    /// the request's tenant by the caller.
+    /// </summary>
+    internal async Task FanOutAsync<TEntries>(TEntries entries, ServerCallContext context)
+        where TEntries : IBatchEntries
+    {
+        ArgumentNullException.ThrowIfNull(context);
         var table = router.Current;
         var groups = new Dictionary<SlotRoute, List<int>>();
-        for (var i = 0; i < results.Length; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (results[i] is not null)
+            if (entries.IsAnswered(i))
             {
                 continue;
             }
 
-            var entry = request.Requests[i];
-            var pool = table.PoolFor(entry.Tenant);
-            var error = pool is null ? NoPool(entry.Tenant) : limiter.IdsError(entry.Tenant, entry.ContentIds.Count);
+            var tenant = entries.TenantOf(i);
+            var pool = table.PoolFor(tenant);
+            var error = pool is null ? NoPool(tenant) : limiter.IdsError(tenant, entries.IdsOf(i));
             if (error is not null)
             {
-                results[i] = Failed(pool is null ? StatusCode.NotFound : StatusCode.InvalidArgument, error);
+                entries.Fail(i, pool is null ? StatusCode.NotFound : StatusCode.InvalidArgument, error);
                 continue;
             }
 
-            var slot = pool!.SlotOf(entry.UserId);
+            var slot = pool!.SlotOf(entries.UserOf(i));
             if (!groups.TryGetValue(slot, out var members))
             {
                 groups.Add(slot, members = []);
@@ -43,39 +59,29 @@ internal sealed partial class ProxyBackend
         var n = 0;
         foreach (var (slot, members) in groups)
         {
-            parts[n++] = CheckSlotAsync(slot, members, request, results, deadline, context.CancellationToken);
+            parts[n++] = CheckSlotAsync(entries, slot, members, deadline, context.CancellationToken);
         }
 
         await Task.WhenAll(parts).ConfigureAwait(false);
-        return true;
     }
 
-    private static UserCheckResult Failed(StatusCode code, string message) => new() { StatusCode = (int)code, StatusMessage = message };
-
     // One slot's share; its failure becomes the status of its own entries only.
-    private async Task CheckSlotAsync(SlotRoute slot, List<int> members, BatchCheckRequest request, UserCheckResult?[] results, DateTime deadline, CancellationToken cancellationToken)
+    private async Task CheckSlotAsync<TEntries>(TEntries entries, SlotRoute slot, List<int> members, DateTime deadline, CancellationToken cancellationToken)
+        where TEntries : IBatchEntries
     {
-        var part = new BatchCheckRequest { Tenant = request.Tenant };
-        foreach (var i in members)
-        {
-            part.Requests.Add(request.Requests[i]);
-        }
-
         try
         {
-            var response = await RouteAsync(static (c, r, o) => c.BatchCheckAsync(r, o), new CacheBatchCheckRequest { Request = part }, BatchPassthrough, slot, request.Requests[members[0]].UserId, deadline, cancellationToken).ConfigureAwait(false);
-            for (var k = 0; k < members.Count; k++)
+            var answered = await entries.CheckSlotAsync(this, slot, members, deadline, cancellationToken).ConfigureAwait(false);
+            for (var k = answered; k < members.Count; k++)
             {
-                results[members[k]] = k < response.Results.Count
-                    ? response.Results[k]
-                    : Failed(StatusCode.Internal, $"cache pool '{slot.Pool.Name}' slot {slot.Index} answered {response.Results.Count} results for {members.Count} entries");
+                entries.Fail(members[k], StatusCode.Internal, $"cache pool '{slot.Pool.Name}' slot {slot.Index} answered {answered} results for {members.Count} entries");
             }
         }
         catch (RpcException e)
         {
             foreach (var i in members)
             {
-                results[i] = Failed(e.StatusCode, e.Status.Detail);
+                entries.Fail(i, e.StatusCode, e.Status.Detail);
             }
         }
     }

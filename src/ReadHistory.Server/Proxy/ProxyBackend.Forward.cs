@@ -2,7 +2,7 @@ using Grpc.Core;
 
 namespace ReadHistory.Server.Proxy;
 
-/// <summary>Check, Filter and MarkRead forwarded as bytes (<see cref="ForwardingMethods"/>): routed as the decoded calls are.</summary>
+/// <summary>Check, Filter, MarkRead and BatchCheck forwarded as bytes (<see cref="ForwardingMethods"/>): routed as the decoded calls are.</summary>
 internal sealed partial class ProxyBackend
 {
     private static readonly Action<ForwardedRequest, bool> ForwardPassthrough = static (r, p) => r.Passthrough = p;
@@ -37,6 +37,28 @@ internal sealed partial class ProxyBackend
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         return ForwardAsync(ForwardingMethods.NodeMarkRead, request, context);
+    }
+
+    /// <summary>
+    /// Answers the entries of a validated BatchCheck kept as bytes (those that failed validation already have their
+    /// outcome): the decoded path's fan-out (<see cref="FanOutAsync{TEntries}"/>), each slot's share written from the client's
+    /// bytes and the nodes' results kept as bytes. Throws only when the tenant's call rate refuses the call.
+    /// </summary>
+    public async Task ForwardBatchCheckAsync(ForwardedBatch batch, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        try
+        {
+            limiter.AdmitCall(batch.Tenant);
+        }
+        catch
+        {
+            // Refused before anything was sent: the buffer is free.
+            batch.Release();
+            throw;
+        }
+
+        await FanOutAsync(batch, context).ConfigureAwait(false);
     }
 
     // The Exchange stream's name of a forwarded method.

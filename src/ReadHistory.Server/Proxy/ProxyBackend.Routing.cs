@@ -145,6 +145,7 @@ internal sealed partial class ProxyBackend
             CheckResponse check => check.Source,
             BatchCheckResponse batch => FirstMemorySource(batch),
             RelayedAnswer relayed => relayed.Source,
+            RelayedBatch relayed => relayed.Source,
             _ => AnswerSource.Unspecified,
         };
 

@@ -17,7 +17,8 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     private static readonly Action<CacheMarkReadRequest, bool> MarkPassthrough = static (r, p) => r.Passthrough = p;
     private static readonly Action<CacheMarkReadRequest, bool> MarkMoved = static (r, m) => r.UntilPeersApplied = m;
     private static readonly Action<CacheForgetRequest, bool> ForgetPassthrough = static (r, p) => r.Passthrough = p;
-    private static readonly Action<CacheBatchCheckRequest, bool> BatchPassthrough = static (r, p) => r.Passthrough = p;
+    /// <summary>Sets a decoded BatchCheck's passthrough flag (the walk's setter; shared, so no closure per call).</summary>
+    internal static readonly Action<CacheBatchCheckRequest, bool> BatchPassthrough = static (r, p) => r.Passthrough = p;
 
     /// <summary>The router (tests and the host reach the table through it).</summary>
     public ProxyRouter Router => router;

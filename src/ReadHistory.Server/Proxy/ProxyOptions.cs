@@ -37,7 +37,7 @@ internal sealed class ProxyOptions
     public TimeSpan RetiredChannelGrace { get; set; }
 
     /// <summary>
-    /// Whether Check, Filter and MarkRead are forwarded as the client's bytes and the node's answer relayed as bytes
+    /// Whether Check, Filter, MarkRead and BatchCheck are forwarded as the client's bytes and the nodes' answers relayed as bytes
     /// (<see cref="ForwardingMethods"/>); false decodes and re-encodes both, as before. Read once at start.
     /// </summary>
     public bool ForwardBytes { get; set; }

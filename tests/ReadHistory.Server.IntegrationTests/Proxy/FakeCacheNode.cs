@@ -24,8 +24,8 @@ namespace ReadHistory.Server.IntegrationTests.Proxy;
 /// <summary>
 /// A CacheNode whose answers follow from the request alone, so two proxies in front of the same fakes must answer the
 /// same bytes: by <c>user % 40</c> it fails with status 1 .. 16 (every gRPC error), fails on replica 0 only (failover),
-/// fails unless in passthrough, or answers a bitmap of the wrong length; otherwise bit i is set when id i is a multiple
-/// of 3, and the source cycles through every AnswerSource (PASSTHROUGH in passthrough). Served by Grpc.AspNetCore on
+/// fails unless in passthrough, or answers a bitmap of the wrong length (BatchCheck: see <see cref="BatchCheck"/>);
+/// otherwise bit i is set when id i is a multiple of 3, and the source cycles through every AnswerSource (PASSTHROUGH in passthrough). Served by Grpc.AspNetCore on
 /// Kestrel (h2c, 127.0.0.1, port 0) with a health service reporting SERVING (after <see cref="HealthDelay"/>). Exchange streams are served by the node's
 /// own <see cref="ExchangeSession"/> over these answers (no admission bound), as a real node serves them.
 /// </summary>
@@ -40,12 +40,16 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     /// <summary>Users (mod 40) whose Check answer carries a bitmap one byte too long.</summary>
     public const int WrongBitmap = 19;
 
+    /// <summary>Users (mod 40) whose BatchCheck entry, and every one after it, the node leaves out of its answer.</summary>
+    public const int ShortBatch = 20;
+
     private readonly int _replica;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(string Session, bool UntilPeersApplied, bool Failed)> _markReads = new();
     private WebApplication? _app;
     private ExchangeHost? _exchanges;
     private int _filterCalls;
     private int _checkCalls;
+    private int _batchCalls;
     private long _healthDelayTicks;
     private long _checkDelayTicks;
     private int _exchangeStreams;
@@ -54,6 +58,9 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
 
     /// <summary>Filter calls served (only a forwarding proxy sends them: the decoding one serves Filter with Check).</summary>
     public int FilterCalls => Volatile.Read(ref _filterCalls);
+
+    /// <summary>BatchCheck calls served.</summary>
+    public int BatchCalls => Volatile.Read(ref _batchCalls);
 
     /// <summary>Check calls served.</summary>
     public int CheckCalls => Volatile.Read(ref _checkCalls);
@@ -115,14 +122,52 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
             await Task.Delay(CheckDelay, context.CancellationToken);
         }
 
-        var bitmap = Bitmap(request);
-        var answer = new CheckResponse
+        return Answer(request.Request, request.Passthrough);
+    }
+
+    /// <summary>
+    /// BatchCheck by the same rules, entry by entry: a user whose rule fails on this replica (or outside passthrough) fails
+    /// the whole call, as a down replica would; the first entry's error rule fails the whole call when its user / 40 is
+    /// odd; other error rules fail their own entry (the message names the entry's tenant, the request's when it names
+    /// none); <see cref="ShortBatch"/> cuts the answer short.
+    /// </summary>
+    public override Task<BatchCheckResponse> BatchCheck(CacheBatchCheckRequest request, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _batchCalls);
+        var batch = request.Request;
+        foreach (var entry in batch.Requests)
         {
-            ReadBitmap = ByteString.CopyFrom(Verdict(request.Request.UserId, request.Passthrough) == WrongBitmap ? [.. bitmap, 0] : bitmap),
-            UnreadCount = (uint)(request.Request.ContentIds.Count - bitmap.Sum(static b => BitOperations.PopCount(b))),
-            Source = Source(request.Request.UserId, request.Passthrough),
-        };
-        return answer;
+            if (entry.UserId % 40 is FailsOnFirstReplica or FailsUnlessPassthrough)
+            {
+                _ = Verdict(entry.UserId, request.Passthrough);
+            }
+        }
+
+        if (batch.Requests.Count > 0 && batch.Requests[0].UserId / 40 % 2 == 1)
+        {
+            _ = Verdict(batch.Requests[0].UserId, request.Passthrough);
+        }
+
+        var response = new BatchCheckResponse();
+        foreach (var entry in batch.Requests)
+        {
+            if (entry.UserId % 40 == ShortBatch)
+            {
+                break;
+            }
+
+            try
+            {
+                response.Results.Add(new UserCheckResult { Response = Answer(entry, request.Passthrough) });
+            }
+            catch (RpcException e)
+            {
+                var tenant = entry.Tenant.Length > 0 ? entry.Tenant : batch.Tenant;
+                response.Results.Add(new UserCheckResult { StatusCode = (int)e.StatusCode, StatusMessage = $"{e.Status.Detail} (tenant '{tenant}')" });
+            }
+        }
+
+        return Task.FromResult(response);
     }
 
     /// <inheritdoc />
@@ -172,10 +217,9 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
     private static AnswerSource Source(ulong user, bool passthrough) =>
         passthrough ? AnswerSource.Passthrough : (AnswerSource)(int)(user / 40 % 6);
 
-    private byte[] Bitmap(CacheCheckRequest request)
+    private static byte[] Bitmap(CheckRequest request)
     {
-        _ = Verdict(request.Request.UserId, request.Passthrough);
-        var ids = request.Request.ContentIds;
+        var ids = request.ContentIds;
         var bitmap = new byte[(ids.Count + 7) / 8];
         for (var i = 0; i < ids.Count; i++)
         {
@@ -186,6 +230,18 @@ internal sealed class FakeCacheNode : CacheNode.CacheNodeBase, IAsyncDisposable
         }
 
         return bitmap;
+    }
+
+    private CheckResponse Answer(CheckRequest request, bool passthrough)
+    {
+        var rule = Verdict(request.UserId, passthrough);
+        var bitmap = Bitmap(request);
+        return new CheckResponse
+        {
+            ReadBitmap = ByteString.CopyFrom(rule == WrongBitmap ? [.. bitmap, 0] : bitmap),
+            UnreadCount = (uint)(request.ContentIds.Count - bitmap.Sum(static b => BitOperations.PopCount(b))),
+            Source = Source(request.UserId, passthrough),
+        };
     }
 
     // Throws the status the user's rule says, else returns the rule.

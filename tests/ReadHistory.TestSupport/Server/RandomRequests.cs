@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace ReadHistory.TestSupport.Server;
 
 /// <summary>
-/// Public CheckRequest / MarkReadRequest bytes as a client might send them: fields in any order, repeated (last wins),
+/// Public CheckRequest / MarkReadRequest / BatchCheckRequest bytes as a client might send them: fields in any order, repeated (last wins),
 /// ids packed or not, known fields with another wire type, unknown fields of every wire type (groups too), empty and
 /// large id lists, invalid values, and now and then bytes that do not parse (truncated or garbage).
 /// </summary>
@@ -15,7 +15,44 @@ internal sealed class RandomRequests(int seed, int maxIds)
     private readonly Random _random = new(seed);
 
     /// <summary>A CheckRequest's bytes.</summary>
-    public byte[] Check(ulong userId) => Mangle(Write(output =>
+    public byte[] Check(ulong userId) => Mangle(CheckMessage(userId));
+
+    /// <summary>
+    /// A BatchCheckRequest's bytes: an entry per user (each a CheckRequest as <see cref="Check"/> writes it, before
+    /// mangling), the request's tenant, unknown fields and an entry field with another wire type, in any order.
+    /// </summary>
+    public byte[] BatchCheck(IReadOnlyList<ulong> users) => Mangle(Write(output =>
+    {
+        var entries = users.Select(CheckMessage).ToList();
+        var tenant = _random.Next(3) == 0 ? -1 : _random.Next(entries.Count + 1);
+        for (var i = 0; i <= entries.Count; i++)
+        {
+            if (i == tenant)
+            {
+                Text(output, 2, Tenants);
+            }
+
+            if (_random.Next(6) == 0)
+            {
+                Unknown(output);
+            }
+
+            if (_random.Next(40) == 0)
+            {
+                // Field 1 as a varint: an unknown field, not an entry.
+                output.WriteTag(1, WireFormat.WireType.Varint);
+                output.WriteUInt32(5);
+            }
+
+            if (i < entries.Count)
+            {
+                output.WriteTag(1, WireFormat.WireType.LengthDelimited);
+                output.WriteBytes(entries[i]);
+            }
+        }
+    }));
+
+    private ByteString CheckMessage(ulong userId) => Write(output =>
     {
         var ids = IdCount();
         var packed = _random.Next(3) != 0;
@@ -44,7 +81,7 @@ internal sealed class RandomRequests(int seed, int maxIds)
                     break;
             }
         }
-    }));
+    });
 
     /// <summary>A MarkReadRequest's bytes.</summary>
     public byte[] MarkRead(ulong userId) => Mangle(Write(output =>
