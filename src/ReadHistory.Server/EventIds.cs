@@ -171,4 +171,7 @@ internal static class EventIds
 
     /// <summary>5020: <c>Proxy/Log.cs</c> ProxyPassthrough.</summary>
     public const int ProxyPassthrough = 5020;
+
+    /// <summary>5030: <c>Proxy/Log.cs</c> ExchangeStreamBroke.</summary>
+    public const int ProxyExchangeBroke = 5030;
 }

@@ -25,12 +25,14 @@ internal sealed class ExchangeStream : IDisposable
     private readonly ConcurrentDictionary<ulong, PendingExchange> _inFlight = new();
     private readonly string _address;
     private readonly TimeProvider _time;
+    private readonly NodeExchange? _owner;
     private long _lastId;
     private Exception? _broken;
 
-    /// <summary>Opens the stream on <paramref name="invoker"/> (the replica's channel) and starts its writer and reader.</summary>
-    public ExchangeStream(CallInvoker invoker, string address, TimeProvider time)
+    /// <summary>Opens the stream on <paramref name="invoker"/> (the replica's channel) and starts its writer and reader; <paramref name="owner"/> hears when it breaks.</summary>
+    public ExchangeStream(CallInvoker invoker, string address, TimeProvider time, NodeExchange? owner = null)
     {
+        _owner = owner;
         ArgumentNullException.ThrowIfNull(invoker);
         _address = address;
         _time = time;
@@ -194,6 +196,7 @@ internal sealed class ExchangeStream : IDisposable
         }
 
         _queue.Writer.TryComplete();
+        _owner?.Broke(cause, _inFlight.Count);
         var failure = Unavailable(cause);
         foreach (var id in _inFlight.Keys)
         {

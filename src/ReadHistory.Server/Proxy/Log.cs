@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.ProxyReplicaFresh, Level = LogLevel.Information, Message = "proxy: replica {Address} is fresh again")]
     public static partial void ReplicaFresh(ILogger logger, string address);
 
+    [LoggerMessage(EventId = EventIds.ProxyExchangeBroke, Level = LogLevel.Warning, Message = "proxy: an Exchange stream to {Address} broke with {InFlight} requests in flight, which fail over; it reopens at its next turn ({Cause})")]
+    public static partial void ExchangeStreamBroke(ILogger logger, string address, int inFlight, string cause);
+
     [LoggerMessage(EventId = EventIds.ProxyPassthrough, Level = LogLevel.Warning, Message = "proxy: every replica of pool {Pool} slot {Slot} is down; answering in passthrough")]
     public static partial void Passthrough(ILogger logger, string pool, int slot);
 }

@@ -15,12 +15,15 @@ internal sealed class NodeExchange : IDisposable
     private readonly string _address;
     private readonly TimeProvider _time;
     private readonly Lock _opening = new();
+    private readonly ILogger? _logger;
     private int _turn;
     private volatile bool _disposed;
+    private long _lastBreakLogged;
 
     /// <summary>Up to <paramref name="streams"/> streams to the node at <paramref name="address"/>, opened when first used.</summary>
-    public NodeExchange(CallInvoker invoker, string address, int streams, TimeProvider time)
+    public NodeExchange(CallInvoker invoker, string address, int streams, TimeProvider time, ILogger? logger = null)
     {
+        _logger = logger;
         ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
         _invoker = invoker;
         _address = address;
@@ -54,6 +57,26 @@ internal sealed class NodeExchange : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hears that one of the streams broke with <paramref name="inFlight"/> requests on it; logs it unless the replica is
+    /// being removed, at most once a second per replica (a node that is down breaks every stream opened to it until the
+    /// probes take it out of routing).
+    /// </summary>
+    public void Broke(Exception cause, int inFlight)
+    {
+        if (_disposed || _logger is null)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var last = Volatile.Read(ref _lastBreakLogged);
+        if ((last == 0 || _time.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1)) && Interlocked.CompareExchange(ref _lastBreakLogged, now, last) == last)
+        {
+            Log.ExchangeStreamBroke(_logger, _address, inFlight, cause.Message);
+        }
+    }
+
     private ExchangeStream Open(int index)
     {
         lock (_opening)
@@ -62,7 +85,7 @@ internal sealed class NodeExchange : IDisposable
             var stream = _streams[index];
             if (stream is null || stream.IsBroken)
             {
-                stream = new ExchangeStream(_invoker, _address, _time);
+                stream = new ExchangeStream(_invoker, _address, _time, this);
                 Volatile.Write(ref _streams[index], stream);
             }
 

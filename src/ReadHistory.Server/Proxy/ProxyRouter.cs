@@ -125,7 +125,7 @@ internal sealed class ProxyRouter : IDisposable
             {
                 if (!_endpoints.TryGetValue(address, out var endpoint))
                 {
-                    endpoint = new ReplicaEndpoint(address, _options, _time);
+                    endpoint = new ReplicaEndpoint(address, _options, _time, _logger);
                     _endpoints.Add(address, endpoint);
                 }
 

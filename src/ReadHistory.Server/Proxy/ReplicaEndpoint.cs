@@ -31,8 +31,8 @@ internal sealed class ReplicaEndpoint : IDisposable
     private long _lastAnswered;
     private readonly TimeProvider _time;
 
-    /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use).</summary>
-    public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time)
+    /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use); <paramref name="logger"/> hears of broken Exchange streams.</summary>
+    public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time, ILogger? logger = null)
     {
         Address = address;
         Id = RendezvousHash.KeyOf(address);
@@ -49,7 +49,7 @@ internal sealed class ReplicaEndpoint : IDisposable
         _invoker = _channel.CreateCallInvoker();
         _client = new CacheNode.CacheNodeClient(_invoker);
         Health = new HealthClient(_channel);
-        _exchange = options.StreamsPerNode > 0 ? new NodeExchange(_invoker, address, options.StreamsPerNode, time) : null;
+        _exchange = options.StreamsPerNode > 0 ? new NodeExchange(_invoker, address, options.StreamsPerNode, time, logger) : null;
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {

@@ -19,6 +19,7 @@ using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Admission;
 using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Hosting;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.Server.Proxy;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -115,11 +116,12 @@ public sealed class ExchangeStreamTests
     }
 
     [Fact]
-    public async Task A_node_that_goes_away_fails_the_requests_in_flight_unavailable()
+    public async Task A_node_that_goes_away_fails_the_requests_in_flight_unavailable_and_the_break_is_logged()
     {
         var node = await ScriptedNode.StartAsync();
-        using var stream = node.OpenStream();
-        var call = stream.SendAsync(ExchangeCall.Check, Request(ScriptedNode.Hangs), Deadline(), CancellationToken.None);
+        using var logs = new LogCapture();
+        using var exchange = node.OpenExchange(logs.CreateLogger("proxy"));
+        var call = exchange.SendAsync(ExchangeCall.Check, Request(ScriptedNode.Hangs), Deadline(), CancellationToken.None);
         await node.Started.Reader.ReadAsync().AsTask().DefaultTimeout();
 
         await node.DisposeAsync(abort: true);
@@ -127,7 +129,8 @@ public sealed class ExchangeStreamTests
         var failed = await Assert.ThrowsAsync<RpcException>(() => call.DefaultTimeout());
         Assert.Equal(StatusCode.Unavailable, failed.StatusCode);
         Assert.True(ReplicaFailures.IsReplicaFailure(failed));
-        Assert.True(stream.IsBroken);
+        var warning = Assert.Single(logs.AtOrAbove(LogLevel.Warning));
+        Assert.Contains("an Exchange stream to scripted broke with 1 requests in flight", warning, StringComparison.Ordinal);
     }
 
     // Far past every wait of these tests: a request ends early only by what each test does.
@@ -194,6 +197,8 @@ public sealed class ExchangeStreamTests
         public static byte[] BitmapOf(ulong user) => [(byte)user, (byte)(user >> 8)];
 
         public ExchangeStream OpenStream() => new(_channel!.Channel.CreateCallInvoker(), "scripted", TimeProvider.System);
+
+        public NodeExchange OpenExchange(ILogger logger) => new(_channel!.Channel.CreateCallInvoker(), "scripted", 1, TimeProvider.System, logger);
 
         public void Release() => _release.TrySetResult();
 
