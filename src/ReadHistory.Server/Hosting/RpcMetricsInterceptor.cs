@@ -84,7 +84,7 @@ internal sealed class RpcMetricsInterceptor(RpcMetrics metrics, TimeProvider tim
         }
         catch (Exception e)
         {
-            code = CodeOf(e, context);
+            code = CodeOf(e, context, time);
             if (Replacement(e, code, context) is { } replacement)
             {
                 throw replacement;
@@ -98,9 +98,12 @@ internal sealed class RpcMetricsInterceptor(RpcMetrics metrics, TimeProvider tim
         }
     }
 
-    // The status Grpc.AspNetCore sends for an exception escaping a handler, but for a call the client or its deadline
-    // ended, which the transport would otherwise report (and log) as an UNKNOWN handler failure.
-    private StatusCode CodeOf(Exception exception, ServerCallContext context) => exception switch
+    /// <summary>
+    /// The status Grpc.AspNetCore sends for an exception escaping a handler, but for a call the client or its deadline
+    /// ended, which the transport would otherwise report (and log) as an UNKNOWN handler failure. Also the status of a
+    /// request of an Exchange stream whose handler failed (Api/Internal/ExchangeSession).
+    /// </summary>
+    internal static StatusCode CodeOf(Exception exception, ServerCallContext context, TimeProvider time) => exception switch
     {
         RpcException rpc => rpc.StatusCode,
         OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested =>

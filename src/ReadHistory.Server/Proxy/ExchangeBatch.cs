@@ -23,28 +23,33 @@ internal sealed class ExchangeBatch
     /// <summary>The requests and cancel notices to send, in order.</summary>
     public List<PendingExchange> Items { get; } = [];
 
-    /// <summary>The time the timeouts are measured from (set by the writer just before the write).</summary>
+    /// <summary>The time the timeouts are measured from (set by the writer before it adds the first item).</summary>
     public DateTime Now { get; set; }
 
-    /// <summary>The bytes <see cref="WriteTo"/> writes for <paramref name="item"/> at <paramref name="now"/> (for the writer's size bound).</summary>
-    public static int SizeOf(PendingExchange item, DateTime now)
+    /// <summary>The bytes <see cref="WriteTo"/> writes for the items added so far (for the writer's size bound).</summary>
+    public int Bytes { get; private set; }
+
+    /// <summary>Adds an item, its timeout measured from <see cref="Now"/>.</summary>
+    public void Add(PendingExchange item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var inner = InnerSize(item, TimeoutMicros(item, now));
-        return 1 + CodedOutputStream.ComputeLengthSize(inner) + inner;
+        var inner = InnerSize(item, TimeoutMicros(item, Now));
+        Items.Add(item);
+        Bytes += 1 + CodedOutputStream.ComputeLengthSize(inner) + inner;
+    }
+
+    /// <summary>Empties the batch for the writer's next message.</summary>
+    public void Clear()
+    {
+        Items.Clear();
+        Bytes = 0;
     }
 
     /// <summary>Writes the message into the stream's serialization context.</summary>
     public void WriteTo(SerializationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var total = 0;
-        foreach (var item in Items)
-        {
-            total += SizeOf(item, Now);
-        }
-
-        context.SetPayloadLength(total);
+        context.SetPayloadLength(Bytes);
         var writer = context.GetBufferWriter();
         foreach (var item in Items)
         {

@@ -94,9 +94,8 @@ internal sealed class ExchangeStream : IDisposable
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                var now = _time.GetUtcNow().UtcDateTime;
-                var bytes = 0;
-                while (batch.Items.Count < MaxRequestsPerMessage && bytes < MaxBytesPerMessage && reader.TryRead(out var item))
+                batch.Now = _time.GetUtcNow().UtcDateTime;
+                while (batch.Items.Count < MaxRequestsPerMessage && batch.Bytes < MaxBytesPerMessage && reader.TryRead(out var item))
                 {
                     // A request whose caller no longer waits (deadline, cancellation) is not sent at all.
                     if (!item.IsCancelNotice && item.Task.IsCompleted)
@@ -105,8 +104,7 @@ internal sealed class ExchangeStream : IDisposable
                         continue;
                     }
 
-                    batch.Items.Add(item);
-                    bytes += ExchangeBatch.SizeOf(item, now);
+                    batch.Add(item);
                 }
 
                 if (batch.Items.Count == 0)
@@ -114,7 +112,6 @@ internal sealed class ExchangeStream : IDisposable
                     continue;
                 }
 
-                batch.Now = now;
                 await _call.RequestStream.WriteAsync(batch).ConfigureAwait(false);
                 ReleaseAll(batch);
             }
@@ -222,7 +219,7 @@ internal sealed class ExchangeStream : IDisposable
             item.Request?.Release();
         }
 
-        batch.Items.Clear();
+        batch.Clear();
     }
 
     private RpcException Unavailable(Exception? cause) =>

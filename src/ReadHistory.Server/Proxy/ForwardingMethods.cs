@@ -77,6 +77,10 @@ internal static class ForwardingMethods
     /// <summary>CacheNode/MarkRead, the request in a CacheMarkReadRequest envelope.</summary>
     public static readonly Method<ForwardedRequest, RelayedAnswer> NodeMarkRead = new(MethodType.Unary, CacheNode.Descriptor.FullName, "MarkRead", MarkReadRequest, MarkReadAnswer);
 
+    /// <summary>The Exchange stream's name of a forwarded CacheNode method (<see cref="NodeCheck"/>, <see cref="NodeFilter"/> or <see cref="NodeMarkRead"/>).</summary>
+    public static ExchangeCall ExchangeCallOf(Method<ForwardedRequest, RelayedAnswer> method) =>
+        method == NodeCheck ? ExchangeCall.Check : method == NodeFilter ? ExchangeCall.Filter : ExchangeCall.MarkRead;
+
     /// <summary>Whether the proxy's public methods forward bytes (ReadHistory:Proxy:ForwardBytes, default in appsettings.json; read while services are wired, before options are bound).</summary>
     public static bool Enabled(IConfiguration configuration) =>
         configuration.GetValue<bool>(ProxyOptions.Section + ":ForwardBytes");

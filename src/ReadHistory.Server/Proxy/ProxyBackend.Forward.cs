@@ -61,10 +61,6 @@ internal sealed partial class ProxyBackend
         await FanOutAsync(batch, context).ConfigureAwait(false);
     }
 
-    // The Exchange stream's name of a forwarded method.
-    private static ExchangeCall CallOf(Method<ForwardedRequest, RelayedAnswer> method) =>
-        method == ForwardingMethods.NodeCheck ? ExchangeCall.Check : method == ForwardingMethods.NodeFilter ? ExchangeCall.Filter : ExchangeCall.MarkRead;
-
     private async Task<RelayedAnswer> ForwardAsync(Method<ForwardedRequest, RelayedAnswer> method, ForwardedRequest request, ServerCallContext context)
     {
         SlotRoute slot;
@@ -82,10 +78,7 @@ internal sealed partial class ProxyBackend
 
         // Only a MarkRead carries until_peers_applied (CacheCheckRequest has no field 3).
         var moved = method == ForwardingMethods.NodeMarkRead ? ForwardMoved : null;
-        var key = AffinityKey(request.SessionId, request.UserId);
-        var answer = options.StreamsPerNode > 0
-            ? await WalkAsync(static (replica, call, request, deadline, cancellationToken) => replica.ExchangeAsync(call, request, deadline, cancellationToken), CallOf(method), request, ForwardPassthrough, moved, slot, key, Deadline(context), context.CancellationToken).ConfigureAwait(false)
-            : await RouteAsync(method, request, ForwardPassthrough, slot, key, Deadline(context), context.CancellationToken, moved).ConfigureAwait(false);
+        var answer = await WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.ForwardAsync(method, request, deadline, cancellationToken), method, request, ForwardPassthrough, moved, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         // A node answered, so it had read the whole request: no attempt can still be copying from the buffer.
         request.Release();
         return answer;

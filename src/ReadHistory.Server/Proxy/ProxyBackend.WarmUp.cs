@@ -49,9 +49,7 @@ internal sealed partial class ProxyBackend
         request.Passthrough = true;
         try
         {
-            var answer = replica.Multiplexes
-                ? await replica.ExchangeAsync(ExchangeCall.Check, request, deadline, cancellationToken).ConfigureAwait(false)
-                : await replica.CallAsync(ForwardingMethods.NodeCheck, request, deadline, cancellationToken).ConfigureAwait(false);
+            var answer = await replica.ForwardAsync(ForwardingMethods.NodeCheck, request, deadline, cancellationToken).ConfigureAwait(false);
             answer.Release();
             request.Release();
         }

@@ -132,76 +132,51 @@ internal sealed class ReplicaEndpoint : IDisposable
     /// One unary call of the generated CacheNode client through the breaker, bounded by <paramref name="deadline"/>;
     /// <paramref name="method"/> picks the call (a static lambda such as <c>static (c, r, o) =&gt; c.CheckAsync(r, o)</c>).
     /// </summary>
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
+    public Task<TResponse> CallAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
         where TRequest : class
-        where TResponse : class
-    {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        try
-        {
-            return await _breaker.ExecuteAsync(
-                static async (context, state) =>
-                {
-                    using var call = state.Method(state.Client, state.Request, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken));
-                    return await call.ResponseAsync.ConfigureAwait(false);
-                },
-                context,
-                (Client: _client, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
+        where TResponse : class =>
+        ThroughBreakerAsync(
+            static async (context, state) =>
+            {
+                using var call = state.Method(state.Client, state.Request, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken));
+                return await call.ResponseAsync.ConfigureAwait(false);
+            },
+            (Client: _client, Method: method, Request: request, Deadline: deadline),
+            cancellationToken);
 
     /// <summary>
     /// One unary call of a CacheNode method with marshallers of its own (the forwarding proxy's,
     /// <see cref="ForwardingMethods"/>) through the same breaker, bounded by <paramref name="deadline"/>.
     /// </summary>
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
+    public Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, DateTime deadline, CancellationToken cancellationToken)
         where TRequest : class
-        where TResponse : class
-    {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        try
-        {
-            return await _breaker.ExecuteAsync(
-                static async (context, state) =>
-                {
-                    using var call = state.Invoker.AsyncUnaryCall(state.Method, null, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken), state.Request);
-                    return await call.ResponseAsync.ConfigureAwait(false);
-                },
-                context,
-                (Invoker: _invoker, Method: method, Request: request, Deadline: deadline)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
-
-    /// <summary>Whether Check, Filter and MarkRead go over Exchange streams (ReadHistory:Proxy:StreamsPerNode above 0).</summary>
-    public bool Multiplexes => _exchange is not null;
+        where TResponse : class =>
+        ThroughBreakerAsync(
+            static async (context, state) =>
+            {
+                using var call = state.Invoker.AsyncUnaryCall(state.Method, null, new CallOptions(deadline: state.Deadline, cancellationToken: context.CancellationToken), state.Request);
+                return await call.ResponseAsync.ConfigureAwait(false);
+            },
+            (Invoker: _invoker, Method: method, Request: request, Deadline: deadline),
+            cancellationToken);
 
     /// <summary>
-    /// One request on the replica's Exchange streams through the same breaker as a unary call, bounded by
-    /// <paramref name="deadline"/>; answers and fails as the unary call of the same method would.
+    /// A forwarded Check, Filter or MarkRead (<paramref name="method"/>: <see cref="ForwardingMethods.NodeCheck"/>,
+    /// <see cref="ForwardingMethods.NodeFilter"/> or <see cref="ForwardingMethods.NodeMarkRead"/>) through the breaker,
+    /// bounded by <paramref name="deadline"/>: on the replica's Exchange streams (ReadHistory:Proxy:StreamsPerNode above
+    /// 0), which answer and fail as the unary call of the same method would, else as that unary call.
     /// </summary>
-    public async Task<RelayedAnswer> ExchangeAsync(ExchangeCall call, ForwardedRequest request, DateTime deadline, CancellationToken cancellationToken)
+    public Task<RelayedAnswer> ForwardAsync(Method<ForwardedRequest, RelayedAnswer> method, ForwardedRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
-        var exchange = _exchange ?? throw new InvalidOperationException("ReadHistory:Proxy:StreamsPerNode is 0: this replica has no Exchange streams");
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        try
+        if (_exchange is not { } exchange)
         {
-            return await _breaker.ExecuteAsync(
-                static (context, state) => new ValueTask<RelayedAnswer>(state.Exchange.SendAsync(state.Call, state.Request, state.Deadline, context.CancellationToken)),
-                context,
-                (Exchange: exchange, Call: call, Request: request, Deadline: deadline)).ConfigureAwait(false);
+            return CallAsync(method, request, deadline, cancellationToken);
         }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+
+        return ThroughBreakerAsync(
+            static (context, state) => new ValueTask<RelayedAnswer>(state.Exchange.SendAsync(state.Call, state.Request, state.Deadline, context.CancellationToken)),
+            (Exchange: exchange, Call: ForwardingMethods.ExchangeCallOf(method), Request: request, Deadline: deadline),
+            cancellationToken);
     }
 
     /// <summary>
@@ -215,6 +190,20 @@ internal sealed class ReplicaEndpoint : IDisposable
         if (_time.GetElapsedTime(Volatile.Read(ref _lastAnswered), now) > NoteInterval)
         {
             Volatile.Write(ref _lastAnswered, now);
+        }
+    }
+
+    // One attempt through the breaker, with a pooled resilience context.
+    private async Task<TResult> ThroughBreakerAsync<TState, TResult>(Func<ResilienceContext, TState, ValueTask<TResult>> attempt, TState state, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _breaker.ExecuteAsync(attempt, context, state).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 

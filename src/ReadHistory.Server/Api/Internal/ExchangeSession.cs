@@ -8,6 +8,7 @@ using Grpc.Core;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Api.Admission;
+using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Api.Internal;
 
@@ -242,14 +243,17 @@ internal sealed class ExchangeSession
 
     private ExchangeResponse Failed(ulong id, Exception exception, ExchangeCallContext context)
     {
-        switch (exception)
+        if (exception is RpcException rpc)
         {
-            case RpcException rpc:
-                return Failed(id, rpc);
-            case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
-                return context.Deadline <= _host.Time.GetUtcNow().UtcDateTime
-                    ? Failed(id, StatusCode.DeadlineExceeded, "the request's timeout passed on the cache node")
-                    : Failed(id, StatusCode.Cancelled, "the request was cancelled (its sender or its stream went away)");
+            return Failed(id, rpc);
+        }
+
+        switch (RpcMetricsInterceptor.CodeOf(exception, context, _host.Time))
+        {
+            case StatusCode.DeadlineExceeded:
+                return Failed(id, StatusCode.DeadlineExceeded, "the request's timeout passed on the cache node");
+            case StatusCode.Cancelled:
+                return Failed(id, StatusCode.Cancelled, "the request was cancelled (its sender or its stream went away)");
             default:
                 Hosting.Log.CallFailed(_host.Logger, context.MethodName, nameof(StatusCode.Unknown), exception);
                 return Failed(id, StatusCode.Unknown, "Exception was thrown by handler.");
