@@ -1,3 +1,4 @@
+using ReadHistory.Server.Api.Admission;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -139,6 +140,7 @@ internal static class RoleRegistration
             provider.GetRequiredService<ProxyRouter>(),
             provider.GetRequiredService<TenantLimiter>(),
             provider.GetRequiredService<ProxyMetrics>(),
+            provider.GetRequiredService<AdmissionControl>(),
             provider.GetRequiredService<IOptions<ProxyOptions>>().Value,
             provider.GetRequiredService<TimeProvider>(),
             ProxyLogger(provider)));

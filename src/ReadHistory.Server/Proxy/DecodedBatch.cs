@@ -2,6 +2,8 @@ using Grpc.Core;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 
+using ReadHistory.Server.Api.Admission;
+
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
@@ -44,7 +46,7 @@ internal readonly struct DecodedBatch(BatchCheckRequest request, UserCheckResult
             part.Requests.Add(request.Requests[i]);
         }
 
-        var response = await backend.RouteAsync(static (c, r, o) => c.BatchCheckAsync(r, o), new CacheBatchCheckRequest { Request = part }, ProxyBackend.BatchPassthrough, slot, request.Requests[members[0]].UserId, deadline, cancellationToken).ConfigureAwait(false);
+        var response = await backend.RouteAsync(CallClass.Batch, static (c, r, o) => c.BatchCheckAsync(r, o), new CacheBatchCheckRequest { Request = part }, ProxyBackend.BatchPassthrough, slot, request.Requests[members[0]].UserId, deadline, cancellationToken).ConfigureAwait(false);
         for (var k = 0; k < members.Count && k < response.Results.Count; k++)
         {
             results[members[k]] = response.Results[k];

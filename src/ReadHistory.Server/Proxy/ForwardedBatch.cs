@@ -2,6 +2,8 @@ using System.Buffers;
 using Grpc.Core;
 using ReadHistory.Api.V1;
 
+using ReadHistory.Server.Api.Admission;
+
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
@@ -117,7 +119,7 @@ internal sealed partial class ForwardedBatch : IBatchEntries
         RelayedBatch answer;
         try
         {
-            answer = await backend.RouteAsync(ForwardingMethods.NodeBatchCheck, new BatchSlotRequest(this, members), BatchSlotRequest.SetPassthrough, slot, UserOf(members[0]), deadline, cancellationToken).ConfigureAwait(false);
+            answer = await backend.RouteAsync(CallClass.Batch, ForwardingMethods.NodeBatchCheck, new BatchSlotRequest(this, members), BatchSlotRequest.SetPassthrough, slot, UserOf(members[0]), deadline, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using ReadHistory.Server.Api.Admission;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -78,7 +79,8 @@ internal sealed partial class ProxyBackend
 
         // Only a MarkRead carries until_peers_applied (CacheCheckRequest has no field 3).
         var moved = method == ForwardingMethods.NodeMarkRead ? ForwardMoved : null;
-        var answer = await WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.ForwardAsync(method, request, deadline, cancellationToken), method, request, ForwardPassthrough, moved, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var callClass = method == ForwardingMethods.NodeMarkRead ? CallClass.Writes : CallClass.Checks;
+        var answer = await WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.ForwardAsync(method, request, deadline, cancellationToken), callClass, method, request, ForwardPassthrough, moved, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         // A node answered, so it had read the whole request: no attempt can still be copying from the buffer.
         request.Release();
         return answer;

@@ -3,6 +3,8 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Api;
 
+using ReadHistory.Server.Api.Admission;
+
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>Ingest through the proxy: one internal stream per slot touched (<see cref="ProxyIngest"/>).</summary>
@@ -36,6 +38,6 @@ internal sealed partial class ProxyBackend
     internal Task<IngestResponse> SendSegmentAsync(IngestSegment segment, ServerCallContext context)
     {
         var deadline = context.Deadline == DateTime.MaxValue ? time.GetUtcNow().UtcDateTime + options.IngestSegmentTimeout : context.Deadline;
-        return RouteAsync(SendSegment, segment, SegmentPassthrough, segment.Slot, segment.Key, deadline, context.CancellationToken);
+        return RouteAsync(CallClass.Writes, SendSegment, segment, SegmentPassthrough, segment.Slot, segment.Key, deadline, context.CancellationToken);
     }
 }

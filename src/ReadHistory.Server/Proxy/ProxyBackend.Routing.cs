@@ -2,6 +2,8 @@ using Google.Protobuf;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
+using System.Threading.RateLimiting;
+using ReadHistory.Server.Api.Admission;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -22,19 +24,19 @@ internal sealed partial class ProxyBackend
     /// marks an attempt made after another replica of the slot failed this call, so that the node waits until the
     /// session's own replica applied the write before answering (CacheMarkReadRequest.until_peers_applied).
     /// </summary>
-    internal Task<TResponse> RouteAsync<TRequest, TResponse>(Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
+    internal Task<TResponse> RouteAsync<TRequest, TResponse>(CallClass callClass, Func<CacheNode.CacheNodeClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
         where TRequest : class
         where TResponse : class =>
-        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
+        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), callClass, method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
 
     /// <summary>The same walk for a method with marshallers of its own (<see cref="ForwardingMethods"/>).</summary>
-    internal Task<TResponse> RouteAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
+    internal Task<TResponse> RouteAsync<TRequest, TResponse>(CallClass callClass, Method<TRequest, TResponse> method, TRequest request, Action<TRequest, bool> setPassthrough, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken, Action<TRequest, bool>? setMoved = null)
         where TRequest : class
         where TResponse : class =>
-        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
+        WalkAsync(static (replica, method, request, deadline, cancellationToken) => replica.CallAsync(method, request, deadline, cancellationToken), callClass, method, request, setPassthrough, setMoved, slot, key, deadline, cancellationToken);
 
     // The walk itself; call makes one attempt on a replica (a static lambda: no closure per call).
-    private async Task<TResponse> WalkAsync<TMethod, TRequest, TResponse>(Func<ReplicaEndpoint, TMethod, TRequest, DateTime, CancellationToken, Task<TResponse>> call, TMethod method, TRequest request, Action<TRequest, bool> setPassthrough, Action<TRequest, bool>? setMoved, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<TResponse> WalkAsync<TMethod, TRequest, TResponse>(Func<ReplicaEndpoint, TMethod, TRequest, DateTime, CancellationToken, Task<TResponse>> call, CallClass callClass, TMethod method, TRequest request, Action<TRequest, bool> setPassthrough, Action<TRequest, bool>? setMoved, SlotRoute slot, ulong key, DateTime deadline, CancellationToken cancellationToken)
         where TRequest : class
         where TResponse : class
     {
@@ -47,6 +49,7 @@ internal sealed partial class ProxyBackend
             setMoved?.Invoke(request, tried != 0);
             tried |= 1 << index;
             var replica = slot.Replicas[index];
+            using var permit = Admit(replica, callClass, pool);
             try
             {
                 var response = await call(replica, method, request, AttemptDeadline(deadline, pool, alone: IsLastCandidate(slot, key, tried)), cancellationToken).ConfigureAwait(false);
@@ -79,6 +82,7 @@ internal sealed partial class ProxyBackend
                 }
 
                 others[n] = stand;
+                using var permit = Admit(stand, callClass, pool);
                 setPassthrough(request, true);
                 try
                 {
@@ -108,6 +112,7 @@ internal sealed partial class ProxyBackend
             setMoved?.Invoke(request, tried != 0);
             tried |= 1 << index;
             var replica = slot.Replicas[index];
+            using var permit = Admit(replica, callClass, pool);
             try
             {
                 var response = await call(replica, method, request, AttemptDeadline(deadline, pool, alone: IsLastCandidate(slot, key, tried)), cancellationToken).ConfigureAwait(false);
@@ -173,6 +178,25 @@ internal sealed partial class ProxyBackend
         }
 
         return AnswerSource.Unspecified;
+    }
+
+    /// <summary>
+    /// One permit of <paramref name="callClass"/> on <paramref name="replica"/> for an attempt (null when that class is
+    /// not bounded per replica); when the replica already has its bound in flight, throws the refusal the node would
+    /// answer (RESOURCE_EXHAUSTED with retry-after-ms) without sending the call, as the node's own refusal is returned:
+    /// no failover, nothing counted against the replica.
+    /// </summary>
+    private RateLimitLease? Admit(ReplicaEndpoint replica, CallClass callClass, PoolRoute pool)
+    {
+        var lease = replica.Enter(callClass);
+        if (lease is null || lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        metrics?.ReplicaRefused(pool.Name, AdmissionControl.NameOf(callClass));
+        throw admission.ReplicaRefusal(callClass, replica.Address, replica.InFlightLimit(callClass));
     }
 
     // A replica failure moves on to the next candidate while the caller still waits and time is left.

@@ -3,6 +3,7 @@ using ReadHistory.Api.Internal.V1;
 using ReadHistory.Api.V1;
 using Grpc.Core;
 using ReadHistory.Server.Api;
+using ReadHistory.Server.Api.Admission;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -11,7 +12,7 @@ namespace ReadHistory.Server.Proxy;
 /// the user, replica by rendezvous hash of the session (user when absent) over the slot's healthy replicas — and
 /// fails over to the next replica, then to another slot's node in passthrough, inside the caller's deadline.
 /// </summary>
-internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter limiter, ProxyMetrics? metrics, ProxyOptions options, TimeProvider time, ILogger logger) : IReadHistoryBackend
+internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter limiter, ProxyMetrics? metrics, AdmissionControl admission, ProxyOptions options, TimeProvider time, ILogger logger) : IReadHistoryBackend
 {
     private static readonly Action<CacheCheckRequest, bool> CheckPassthrough = static (r, p) => r.Passthrough = p;
     private static readonly Action<CacheMarkReadRequest, bool> MarkPassthrough = static (r, p) => r.Passthrough = p;
@@ -28,7 +29,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.Admit(request.Tenant, request.ContentIds.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(static (c, r, o) => c.CheckAsync(r, o), new CacheCheckRequest { Request = request }, CheckPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(CallClass.Checks, static (c, r, o) => c.CheckAsync(r, o), new CacheCheckRequest { Request = request }, CheckPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         CopyBitmap(response.ReadBitmap, readBitmap.Span);
         return response.Source;
     }
@@ -38,7 +39,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.Admit(request.Tenant, request.Items.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken, MarkMoved).ConfigureAwait(false);
+        var response = await RouteAsync(CallClass.Writes, static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken, MarkMoved).ConfigureAwait(false);
         return (int)response.Written;
     }
 
@@ -47,7 +48,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     {
         limiter.AdmitCall(request.Tenant);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
-        var response = await RouteAsync(static (c, r, o) => c.ForgetAsync(r, o), new CacheForgetRequest { Request = request }, ForgetPassthrough, slot, request.UserId, Deadline(context), context.CancellationToken).ConfigureAwait(false);
+        var response = await RouteAsync(CallClass.Writes, static (c, r, o) => c.ForgetAsync(r, o), new CacheForgetRequest { Request = request }, ForgetPassthrough, slot, request.UserId, Deadline(context), context.CancellationToken).ConfigureAwait(false);
         return (long)response.RowsRemoved;
     }
 

@@ -5,7 +5,7 @@ namespace ReadHistory.Server.Proxy;
 /// <summary>
 /// The proxy's series: readhistory_proxy_replica_healthy{pool,replica,slot} (1 = routable),
 /// readhistory_proxy_replicas{pool,state} (replicas fresh, stale or down), and counters of
-/// passthrough answers, failovers and rate-limited calls by pool or tenant (pattern: docs/metrics.md, "Adding a metric").
+/// passthrough answers, failovers, calls refused at a replica's in-flight bound and rate-limited calls by pool or tenant (pattern: docs/metrics.md, "Adding a metric").
 /// </summary>
 internal sealed class ProxyMetrics : IDisposable
 {
@@ -15,6 +15,7 @@ internal sealed class ProxyMetrics : IDisposable
     private readonly Counter _passthrough;
     private readonly Counter _failovers;
     private readonly Counter _limited;
+    private readonly Counter _replicaRefused;
     private readonly HashSet<(string Pool, string Replica, string Slot)> _published = [];
     private volatile bool _disposed;
 
@@ -29,11 +30,16 @@ internal sealed class ProxyMetrics : IDisposable
         _passthrough = factory.CreateCounter("readhistory_proxy_passthrough_total", "Calls answered by a node of another slot because every replica of the user's slot was down.", "pool");
         _failovers = factory.CreateCounter("readhistory_proxy_failovers_total", "Attempts that failed on a replica and moved on to the next one.", "pool");
         _limited = factory.CreateCounter("readhistory_proxy_rate_limited_total", "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit.", "tenant");
+        _replicaRefused = factory.CreateCounter("readhistory_proxy_replica_refused_total", "Calls refused with RESOURCE_EXHAUSTED at the proxy because the replica they routed to had ReadHistory:Proxy:ReplicaInFlight calls of their class in flight (not sent; not counted against the replica).", "pool", "class");
         foreach (var pool in router.Current.Pools)
         {
             // Exported as 0 from the start, so an alert on their increase sees the first one.
             _passthrough.WithLabels(pool.Name);
             _failovers.WithLabels(pool.Name);
+            foreach (var callClass in (ReadOnlySpan<string>)["checks", "writes", "batch"])
+            {
+                _replicaRefused.WithLabels(pool.Name, callClass);
+            }
         }
 
         registry.AddBeforeCollectCallback(ObserveHealth);
@@ -44,6 +50,9 @@ internal sealed class ProxyMetrics : IDisposable
 
     /// <summary>Counts a failed attempt that moved on.</summary>
     public void Failover(string pool) => _failovers.WithLabels(pool).Inc();
+
+    /// <summary>Counts a call refused because its replica had its class's bound in flight (<paramref name="callClass"/>: "checks", "writes", "batch").</summary>
+    public void ReplicaRefused(string pool, string callClass) => _replicaRefused.WithLabels(pool, callClass).Inc();
 
     /// <summary>Counts a rate-limited call.</summary>
     public void RateLimited(string tenant) => _limited.WithLabels(tenant).Inc();

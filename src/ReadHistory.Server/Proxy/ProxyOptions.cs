@@ -1,3 +1,5 @@
+using ReadHistory.Server.Api.Admission;
+
 namespace ReadHistory.Server.Proxy;
 
 /// <summary>
@@ -48,6 +50,12 @@ internal sealed class ProxyOptions
     /// </summary>
     public int StreamsPerNode { get; set; }
 
+    /// <summary>
+    /// Calls in flight the proxy sends to one replica, per class (0 = not bounded): set to the nodes'
+    /// ReadHistory:Admission:Node bounds, so that the proxy refuses at once what the node would refuse, without sending it.
+    /// </summary>
+    public AdmissionLimits ReplicaInFlight { get; set; } = new();
+
     /// <summary>Budget of one internal Ingest stream (a slot's share of a client stream) when the client set no deadline.</summary>
     public TimeSpan IngestSegmentTimeout { get; set; }
 
@@ -84,6 +92,7 @@ internal sealed class ProxyOptions
             problems.Add($"{Section}:PassthroughAttempts: {PassthroughAttempts} is outside 0 .. 16");
         }
 
+        ReplicaInFlight.Validate(Section + ":ReplicaInFlight", problems);
         foreach (var (tenant, limits) in Tenants)
         {
             if (limits.CallsPerSecond < 0 || limits.Burst < 0 || limits.MaxIdsPerCall < 0)

@@ -3,6 +3,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Polly;
 using Polly.CircuitBreaker;
+using System.Threading.RateLimiting;
+using ReadHistory.Server.Api.Admission;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Routing;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
@@ -30,6 +32,9 @@ internal sealed class ReplicaEndpoint : IDisposable
     // When the node last answered a call (any answer of its own, a refusal included), as a TimeProvider timestamp.
     private long _lastAnswered;
     private readonly TimeProvider _time;
+    // Indexed by CallClass; null for a class that is not bounded (ReadHistory:Proxy:ReplicaInFlight).
+    private readonly ConcurrencyLimiter?[] _inFlight = new ConcurrencyLimiter?[4];
+    private readonly int[] _inFlightLimits = new int[4];
 
     /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use); <paramref name="logger"/> hears of broken Exchange streams.</summary>
     public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time, ILogger? logger = null)
@@ -49,6 +54,13 @@ internal sealed class ReplicaEndpoint : IDisposable
         _invoker = _channel.CreateCallInvoker();
         _client = new CacheNode.CacheNodeClient(_invoker);
         Health = new HealthClient(_channel);
+        foreach (var callClass in (ReadOnlySpan<CallClass>)[CallClass.Checks, CallClass.Writes, CallClass.Batch])
+        {
+            var limit = options.ReplicaInFlight.Of(callClass);
+            _inFlightLimits[(int)callClass] = limit;
+            _inFlight[(int)callClass] = limit > 0 ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = 0 }) : null;
+        }
+
         _exchange = options.StreamsPerNode > 0 ? new NodeExchange(_invoker, address, options.StreamsPerNode, time, logger) : null;
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -88,6 +100,18 @@ internal sealed class ReplicaEndpoint : IDisposable
 
     /// <summary>The health client for probes, which bypass the breaker.</summary>
     public HealthClient Health { get; }
+
+    /// <summary>
+    /// Takes a permit for one call of <paramref name="callClass"/> to this replica, to dispose when its attempt is
+    /// done: null when the class is not bounded here, a lease whose IsAcquired is false when it is at its bound.
+    /// </summary>
+    public RateLimitLease? Enter(CallClass callClass) => _inFlight[(int)callClass]?.AttemptAcquire(1);
+
+    /// <summary>The bound of calls of <paramref name="callClass"/> in flight to this replica (0 = not bounded).</summary>
+    public int InFlightLimit(CallClass callClass) => _inFlightLimits[(int)callClass];
+
+    /// <summary>Calls of <paramref name="callClass"/> in flight to this replica now (0 when the class is not bounded here).</summary>
+    public long InFlight(CallClass callClass) => !_disposed && _inFlight[(int)callClass] is { } limiter ? _inFlightLimits[(int)callClass] - limiter.GetStatistics()!.CurrentAvailablePermits : 0;
 
     /// <summary>
     /// Records the verdict of an active probe; returns true when the replica's probe state changed. One success brings
@@ -212,6 +236,11 @@ internal sealed class ReplicaEndpoint : IDisposable
     {
         _disposed = true;
         _exchange?.Dispose();
+        foreach (var limiter in _inFlight)
+        {
+            limiter?.Dispose();
+        }
+
         _channel.Dispose();
     }
 }

@@ -113,6 +113,16 @@ internal sealed class AdmissionControl : IDisposable
         }
     }
 
+    /// <summary>
+    /// The refusal of a proxy that did not send a call because <paramref name="replica"/> already had
+    /// <paramref name="limit"/> calls of <paramref name="callClass"/> in flight (ReadHistory:Proxy:ReplicaInFlight): the
+    /// status and trailer the node would have answered.
+    /// </summary>
+    public RpcException ReplicaRefusal(CallClass callClass, string replica, int limit) =>
+        new(
+            new Status(StatusCode.ResourceExhausted, $"overloaded: {NameOf(callClass)} in flight to cache node {replica} are at the proxy's limit of {limit} (ReadHistory:Proxy:ReplicaInFlight:{KeyOf(callClass)}); retry after {_retryAfterMs} ms"),
+            new Metadata { { RetryAfterTrailer, _retryAfterMs } });
+
     private RpcException Refusal(CallClass callClass)
     {
         var name = NameOf(callClass);
