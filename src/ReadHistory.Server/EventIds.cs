@@ -55,6 +55,9 @@ internal static class EventIds
     /// <summary>2022: <c>Storage/Log.cs</c> StorageQueueFull.</summary>
     public const int StorageQueueFull = 2022;
 
+    /// <summary>2023: <c>Storage/Log.cs</c> StorageQueueDelayed.</summary>
+    public const int StorageQueueDelayed = 2023;
+
     /// <summary>2040: <c>Storage/Log.cs</c> StorageForgot.</summary>
     public const int StorageForgot = 2040;
 

@@ -64,6 +64,14 @@ internal sealed class DatabaseOptions
     /// <summary>Rows queued or in flight, all shards together, before writers are refused (RESOURCE_EXHAUSTED).</summary>
     public int GroupCommitMaxQueuedRows { get; set; }
 
+    /// <summary>
+    /// A write is refused (RESOURCE_EXHAUSTED) while the oldest write queued for its shard has waited longer than this
+    /// for a flush to take it: the queue holds what the database commits in this long, not the seconds of work
+    /// <see cref="GroupCommitMaxQueuedRows"/> allows, so past the database's rate writes are refused at once instead
+    /// of timing out in the queue. Zero: bounded by rows only.
+    /// </summary>
+    public TimeSpan GroupCommitMaxQueueDelay { get; set; }
+
     /// <summary>Retries of a flush, or of a forget, after a transient error (deadlock, lock wait, lost connection).</summary>
     public int GroupCommitMaxRetries { get; set; }
 
@@ -119,6 +127,11 @@ internal sealed class DatabaseOptions
         if (GroupCommitMaxDelay < TimeSpan.Zero || GroupCommitMaxDelay > TimeSpan.FromSeconds(1))
         {
             problems.Add($"{Section}:GroupCommitMaxDelay: {GroupCommitMaxDelay} is outside 0 .. 1 s");
+        }
+
+        if (GroupCommitMaxQueueDelay < TimeSpan.Zero || GroupCommitMaxQueueDelay > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{Section}:GroupCommitMaxQueueDelay: {GroupCommitMaxQueueDelay} is outside 0 .. 1 min (0 = bounded by rows only)");
         }
 
         if (GroupCommitRetryDelay < TimeSpan.Zero || GroupCommitRetryDelay > TimeSpan.FromSeconds(10))

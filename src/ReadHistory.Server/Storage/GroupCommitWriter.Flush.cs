@@ -144,12 +144,14 @@ internal sealed partial class GroupCommitWriter
         return last + 1;
     }
 
-    /// <summary>One caller's rows and the task acknowledging them.</summary>
-    private sealed class PendingWrite(HistoryRow[] rows, int count)
+    /// <summary>One caller's rows, when they were queued (a TimeProvider timestamp) and the task acknowledging them.</summary>
+    private sealed class PendingWrite(HistoryRow[] rows, int count, long queuedAt)
     {
         public HistoryRow[] Rows { get; } = rows;
 
         public int Count { get; } = count;
+
+        public long QueuedAt { get; } = queuedAt;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -179,13 +181,24 @@ internal sealed partial class GroupCommitWriter
 
         public int Index { get; }
 
-        public void Add(PendingWrite write)
+        /// <summary>
+        /// Queues <paramref name="write"/>, or refuses it (false) when the oldest write waiting here has waited longer
+        /// than GroupCommitMaxQueueDelay for a flush to take it (<paramref name="waited"/>: that wait).
+        /// </summary>
+        public bool TryAdd(PendingWrite write, out TimeSpan waited)
         {
             List<PendingWrite>? batch = null;
             var batchRows = 0;
             var arm = false;
+            waited = TimeSpan.Zero;
             lock (_gate)
             {
+                if (_owner._maxQueueDelay > TimeSpan.Zero && _pending.TryPeek(out var oldest)
+                    && (waited = _owner._time.GetElapsedTime(oldest.QueuedAt, write.QueuedAt)) > _owner._maxQueueDelay)
+                {
+                    return false;
+                }
+
                 _pending.Enqueue(write);
                 _pendingRows += write.Count;
                 if (_inFlight < _owner._concurrency)
@@ -209,6 +222,8 @@ internal sealed partial class GroupCommitWriter
             {
                 _timer.Change(_owner._maxDelay, Timeout.InfiniteTimeSpan);
             }
+
+            return true;
         }
 
         // The delay timer fired (or the writer is closing): flush what waits, as far as the concurrency bound allows.
@@ -272,7 +287,10 @@ internal sealed partial class GroupCommitWriter
             return batch;
         }
 
-        private void Start(List<PendingWrite> batch, int rows) =>
+        private void Start(List<PendingWrite> batch, int rows)
+        {
+            _owner._metrics.QueueDelay.Observe(_owner._time.GetElapsedTime(batch[0].QueuedAt).TotalSeconds);
             _ = Task.Run(() => _owner.FlushAsync(this, batch, rows));
+        }
     }
 }

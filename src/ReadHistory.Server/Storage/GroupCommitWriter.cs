@@ -9,7 +9,8 @@ namespace ReadHistory.Server.Storage;
 /// Group commit: writes are queued per shard and flushed as one multi-row upsert (one transaction) when a shard has
 /// <see cref="DatabaseOptions.GroupCommitMaxRows"/> rows or its oldest write has waited
 /// <see cref="DatabaseOptions.GroupCommitMaxDelay"/>; a caller's task completes only after its rows are committed.
-/// Rows queued or in flight are bounded; past the bound a write is refused at once with
+/// Rows queued or in flight are bounded, and so is the wait of the oldest write queued for a shard
+/// (<see cref="DatabaseOptions.GroupCommitMaxQueueDelay"/>); past either bound a write is refused at once with
 /// <see cref="StorageOverloadedException"/>, never dropped. Transient errors are retried (the upsert is idempotent);
 /// a permanent error fails exactly the writes it belongs to.
 /// </summary>
@@ -27,8 +28,12 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
     private readonly TimeSpan _maxDelay;
     private readonly int _concurrency;
     private readonly int _maxQueuedRows;
+    private readonly TimeSpan _maxQueueDelay;
+    private readonly TimeSpan _delayRetryAfter;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _queuedRows;
+    private long _delayRefusals;
+    private long _delayLoggedAt;
     private volatile bool _closing;
 
     /// <summary>Creates a writer over a flusher (the MySQL one, or a fake in tests).</summary>
@@ -44,6 +49,8 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         _maxDelay = options.GroupCommitMaxDelay;
         _concurrency = options.GroupCommitConcurrencyPerShard;
         _maxQueuedRows = options.GroupCommitMaxQueuedRows;
+        _maxQueueDelay = options.GroupCommitMaxQueueDelay;
+        _delayRetryAfter = TimeSpan.FromMilliseconds(Math.Clamp(_maxQueueDelay.TotalMilliseconds / 2, RetryAfter().TotalMilliseconds, 1000));
         _shards = new ShardQueue[map.ShardCount];
         for (var i = 0; i < _shards.Length; i++)
         {
@@ -132,15 +139,40 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         {
             Interlocked.Add(ref _queuedRows, -count);
             ArrayPool<HistoryRow>.Shared.Return(rows);
+            _metrics.RefusedForRows.Inc();
             Log.QueueFull(_logger, queued - count, _maxQueuedRows, count);
             throw new StorageOverloadedException(
                 $"the storage ingest queue is full ({queued - count} rows waiting, limit {_maxQueuedRows}); retry later",
                 RetryAfter());
         }
 
-        var write = new PendingWrite(rows, count);
-        _shards[shard].Add(write);
+        var write = new PendingWrite(rows, count, _time.GetTimestamp());
+        if (!_shards[shard].TryAdd(write, out var waited))
+        {
+            Interlocked.Add(ref _queuedRows, -count);
+            write.ReturnRows();
+            _metrics.RefusedForDelay.Inc();
+            NoteDelayRefusal(shard, waited);
+            throw new StorageOverloadedException(
+                $"the storage ingest queue of shard {shard} is behind: its oldest write has waited {(long)waited.TotalMilliseconds} ms, past ReadHistory:Database:GroupCommitMaxQueueDelay ({(long)_maxQueueDelay.TotalMilliseconds} ms); retry later",
+                _delayRetryAfter);
+        }
+
         return cancellationToken.CanBeCanceled ? write.Completion.Task.WaitAsync(cancellationToken) : write.Completion.Task;
+    }
+
+    // Refusals for the queue's wait come in floods (every write of a slow shard): logged at most once a second, with
+    // the count refused since the last line.
+    private void NoteDelayRefusal(int shard, TimeSpan waited)
+    {
+        var refused = Interlocked.Increment(ref _delayRefusals);
+        var last = Interlocked.Read(ref _delayLoggedAt);
+        var now = _time.GetTimestamp();
+        if ((last == 0 || _time.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1)) && Interlocked.CompareExchange(ref _delayLoggedAt, now, last) == last)
+        {
+            Log.QueueDelayed(_logger, shard, (long)waited.TotalMilliseconds, (long)_maxQueueDelay.TotalMilliseconds, refused);
+            Interlocked.Add(ref _delayRefusals, -refused);
+        }
     }
 
     // A full queue drains at roughly one batch per commit; suggest waiting a few of them.

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.StorageQueueFull, Level = LogLevel.Warning, Message = "ingest: queue full ({Queued} rows queued, limit {Limit}); refusing a write of {Rows} rows")]
     public static partial void QueueFull(ILogger logger, long queued, int limit, int rows);
 
+    [LoggerMessage(EventId = EventIds.StorageQueueDelayed, Level = LogLevel.Warning, Message = "ingest: the oldest write queued for shard {Shard} has waited {WaitedMs} ms (limit {LimitMs} ms, ReadHistory:Database:GroupCommitMaxQueueDelay); refusing its writes ({Refused} refused in the last second)")]
+    public static partial void QueueDelayed(ILogger logger, int shard, long waitedMs, long limitMs, long refused);
+
     [LoggerMessage(EventId = EventIds.StorageForgot, Level = LogLevel.Information, Message = "forgot user: {Rows} rows deleted from shard {Shard}")]
     public static partial void Forgot(ILogger logger, long rows, int shard);
 

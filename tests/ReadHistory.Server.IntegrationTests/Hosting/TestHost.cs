@@ -35,7 +35,9 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>
     /// Settings for a host of <paramref name="roles"/> on ports 0 with its own schema prefix. Cache:MaxStaleness is a
     /// minute: on a loaded machine a heartbeat can land more than the shipped second late, and a test that is not about
-    /// staleness must not see its answers turn MEMORY_STALE for it (StalenessHostTests sets its own bound).
+    /// staleness must not see its answers turn MEMORY_STALE for it (StalenessHostTests sets its own bound). For the
+    /// same reason Database:GroupCommitMaxQueueDelay is 5 s, not the shipped 100 ms: a commit held up by a loaded disk
+    /// must not turn a test's write into a refusal for load (GroupCommitWriterTests test the bound).
     /// </summary>
     public static Dictionary<string, string?> Settings(string roles, string connectionString, string prefix, string? redis = null) => new()
     {
@@ -50,6 +52,7 @@ internal sealed class TestHost : IAsyncDisposable
         ["ReadHistory:Database:DatabasePrefix"] = prefix,
         ["ReadHistory:Cache:BudgetBytes"] = (64 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["ReadHistory:Cache:MaxStaleness"] = "00:01:00",
+        ["ReadHistory:Database:GroupCommitMaxQueueDelay"] = "00:00:05",
     };
 
     /// <summary>Migrates the schema of the settings, starts the host, and waits until /readyz says ready.</summary>

@@ -12,17 +12,19 @@ public sealed class GroupCommitWriterTests
 {
     private readonly ManualTimeProvider _time = new();
     private readonly FakeShardFlusher _flusher = new();
+    private readonly StorageMetrics _metrics = new();
 
-    private GroupCommitWriter Writer(int maxRows = 100, int maxQueued = 10_000, int concurrency = 2, int shards = 1) =>
+    private GroupCommitWriter Writer(int maxRows = 100, int maxQueued = 10_000, int concurrency = 2, int shards = 1, TimeSpan? maxQueueDelay = null) =>
         new(ShippedDefaults.Database(o =>
         {
+            o.GroupCommitMaxQueueDelay = maxQueueDelay ?? TimeSpan.Zero;
             o.GroupCommitMaxRows = maxRows;
             o.GroupCommitMaxDelay = TimeSpan.FromMilliseconds(5);
             o.GroupCommitMaxQueuedRows = maxQueued;
             o.GroupCommitConcurrencyPerShard = concurrency;
             o.GroupCommitRetryDelay = TimeSpan.Zero;
             o.GroupCommitMaxRetries = 3;
-        }), new ShardMap(shards, 1), _flusher, _time, NullLogger.Instance, new StorageMetrics());
+        }), new ShardMap(shards, 1), _flusher, _time, NullLogger.Instance, _metrics);
 
     private static StoredRead[] Items(params ulong[] ids) => [.. ids.Select(id => new StoredRead(id, 1_700_000_000_000))];
 
@@ -123,6 +125,68 @@ public sealed class GroupCommitWriterTests
         var again = writer.WriteAsync(7, 1, Items(5, 6));
         _time.Advance(TimeSpan.FromMilliseconds(5));
         await again.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task A_write_is_refused_at_once_while_the_oldest_queued_write_of_its_shard_has_waited_past_the_bound_and_accepted_once_it_drains()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 2, concurrency: 1, shards: 2, maxQueueDelay: TimeSpan.FromMilliseconds(100));
+        // Users 1 and 2 live on different shards of two: find one of each.
+        var map = new ShardMap(2, 1);
+        var (slow, other) = (1UL, Enumerable.Range(2, 10).Select(static u => (ulong)u).First(u => map.ShardOf(u) != map.ShardOf(1)));
+        Task flushing, queued, young, elsewhere;
+        try
+        {
+            flushing = writer.WriteAsync(slow, 1, Items(1, 2)); // a full batch: its flush starts and is held
+            await Poll.UntilAsync(() => _flusher.Calls == 1, "the first flush to start");
+            queued = writer.WriteAsync(slow, 1, Items(3)); // waits behind it (one flush at a time)
+            _time.Advance(TimeSpan.FromMilliseconds(60));
+            young = writer.WriteAsync(slow, 1, Items(4)); // the oldest has waited 60 ms: still accepted
+            _time.Advance(TimeSpan.FromMilliseconds(41));
+
+            var refused = Assert.Throws<StorageOverloadedException>(() => { _ = writer.WriteAsync(slow, 1, Items(5)); });
+            Assert.Contains("GroupCommitMaxQueueDelay", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("waited 101 ms", refused.Message, StringComparison.Ordinal);
+            Assert.True(refused.RetryAfter >= TimeSpan.FromMilliseconds(20));
+            Assert.Equal(1, _metrics.RefusedForDelay.Value);
+            Assert.Equal(4, writer.QueuedRows); // the refused row was never counted
+
+            // The other shard's queue is not behind: its writes are taken (and held with the rest: the fake flusher
+            // holds every flush).
+            elsewhere = writer.WriteAsync(other, 1, Items(6));
+        }
+        finally
+        {
+            // The database answers again (also when an assertion failed, so that disposing the writer drains).
+            commit.TrySetResult();
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        // The backlog drains and the shard takes writes again.
+        await Task.WhenAll(flushing, queued, young, elsewhere).DefaultTimeout();
+        var again = writer.WriteAsync(slow, 1, Items(5));
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await again.DefaultTimeout();
+        Assert.Equal(1, _metrics.RefusedForDelay.Value);
+    }
+
+    [Fact]
+    public async Task Without_a_delay_bound_a_write_queued_behind_a_stalled_flush_is_accepted_however_long_the_oldest_waited()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 2, concurrency: 1);
+        var flushing = writer.WriteAsync(7, 1, Items(1, 2));
+        await Poll.UntilAsync(() => _flusher.Calls == 1, "the first flush to start");
+        var queued = writer.WriteAsync(7, 1, Items(3));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var late = writer.WriteAsync(7, 1, Items(4));
+        commit.TrySetResult();
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await Task.WhenAll(flushing, queued, late).DefaultTimeout();
+        Assert.Equal(0, _metrics.RefusedForDelay.Value);
     }
 
     [Fact]
