@@ -49,6 +49,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "ingest-stream")
+        {
+            Environment.ExitCode = Proxy.IngestStreamBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "warm-start")
         {
             Environment.ExitCode = Cache.WarmStartBench.RunAsync(args).GetAwaiter().GetResult();

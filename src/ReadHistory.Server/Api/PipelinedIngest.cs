@@ -1,5 +1,6 @@
 using Grpc.Core;
 using ReadHistory.Api.V1;
+using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Server.Api;
 
@@ -32,7 +33,15 @@ internal sealed class PipelinedIngest(IReadHistoryBackend backend, ServerCallCon
             Retire();
         }
 
-        _inFlight.Enqueue((backend.MarkReadAsync(batch, context), rows));
+        // Bulk: at group commit's queue-delay bound the stream's writes wait for room (and so does the stream, through
+        // its bound of rows in flight) instead of failing it.
+        Task write;
+        using (GroupCommitWriter.BulkScope())
+        {
+            write = backend.MarkReadAsync(batch, context);
+        }
+
+        _inFlight.Enqueue((write, rows));
         _rows += rows;
     }
 

@@ -151,7 +151,8 @@ internal sealed partial class GroupCommitWriter
 
         public int Count { get; } = count;
 
-        public long QueuedAt { get; } = queuedAt;
+        // Set again when a bulk write that waited for room is queued at last.
+        public long QueuedAt { get; set; } = queuedAt;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -171,6 +172,7 @@ internal sealed partial class GroupCommitWriter
         private int _pendingRows;
         private int _inFlight;
         private bool _timerArmed;
+        private TaskCompletionSource? _room;
 
         public ShardQueue(GroupCommitWriter owner, int index)
         {
@@ -183,22 +185,33 @@ internal sealed partial class GroupCommitWriter
 
         /// <summary>
         /// Queues <paramref name="write"/>, or refuses it (false) when the oldest write waiting here has waited longer
-        /// than GroupCommitMaxQueueDelay for a flush to take it (<paramref name="waited"/>: that wait).
+        /// than GroupCommitMaxQueueDelay for a flush to take it (<paramref name="waited"/>: that wait). A
+        /// <paramref name="bulk"/> write is then given <paramref name="room"/>, which completes when the next flush
+        /// takes writes from this queue.
         /// </summary>
-        public bool TryAdd(PendingWrite write, out TimeSpan waited)
+        public bool TryAdd(PendingWrite write, bool bulk, out TimeSpan waited, out Task? room)
         {
             List<PendingWrite>? batch = null;
             var batchRows = 0;
             var arm = false;
             waited = TimeSpan.Zero;
+            room = null;
             lock (_gate)
             {
+                var now = _owner._time.GetTimestamp();
                 if (_owner._maxQueueDelay > TimeSpan.Zero && _pending.TryPeek(out var oldest)
-                    && (waited = _owner._time.GetElapsedTime(oldest.QueuedAt, write.QueuedAt)) > _owner._maxQueueDelay)
+                    && (waited = _owner._time.GetElapsedTime(oldest.QueuedAt, now)) > _owner._maxQueueDelay)
                 {
+                    if (bulk)
+                    {
+                        _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        room = _room.Task;
+                    }
+
                     return false;
                 }
 
+                write.QueuedAt = now;
                 _pending.Enqueue(write);
                 _pendingRows += write.Count;
                 if (_inFlight < _owner._concurrency)
@@ -284,6 +297,9 @@ internal sealed partial class GroupCommitWriter
 
             _pendingRows -= rows;
             _inFlight++;
+            // The head of the queue is younger now: bulk writes waiting for room try again.
+            _room?.TrySetResult();
+            _room = null;
             return batch;
         }
 

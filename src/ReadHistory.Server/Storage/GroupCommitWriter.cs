@@ -61,6 +61,29 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         _gauge = _metrics.RegisterQueue(() => QueuedRows);
     }
 
+    // Set by an Ingest stream around the writes of its messages (BulkScope): they are bounded by the stream's rows in
+    // flight and wait for room at the queue-delay bound instead of being refused, so that the stream is slowed (HTTP/2
+    // flow control reaches its client) rather than failed. Flows with the ExecutionContext into the write it starts.
+    private static readonly AsyncLocal<bool> InBulk = new();
+
+    /// <summary>
+    /// Marks the writes started until the returned scope is disposed, on this async flow, as one bulk stream's: at the
+    /// <see cref="DatabaseOptions.GroupCommitMaxQueueDelay"/> bound they wait for the shard's next flush instead of
+    /// being refused (the row bound still refuses them).
+    /// </summary>
+    public static BulkWrites BulkScope()
+    {
+        InBulk.Value = true;
+        return default;
+    }
+
+    /// <summary>The scope of <see cref="BulkScope"/>: disposing it ends the bulk marking on this flow.</summary>
+    public readonly struct BulkWrites : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => InBulk.Value = false;
+    }
+
     /// <summary>Rows accepted and not yet acknowledged (queued or being flushed), all shards.</summary>
     public long QueuedRows => Interlocked.Read(ref _queuedRows);
 
@@ -147,8 +170,14 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         var write = new PendingWrite(rows, count, _time.GetTimestamp());
-        if (!_shards[shard].TryAdd(write, out var waited))
+        var bulk = InBulk.Value;
+        if (!_shards[shard].TryAdd(write, bulk, out var waited, out var room))
         {
+            if (room is not null)
+            {
+                return EnqueueWhenRoomAsync(_shards[shard], write, room, cancellationToken);
+            }
+
             Interlocked.Add(ref _queuedRows, -count);
             write.ReturnRows();
             _metrics.RefusedForDelay.Inc();
@@ -159,6 +188,28 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
         }
 
         return cancellationToken.CanBeCanceled ? write.Completion.Task.WaitAsync(cancellationToken) : write.Completion.Task;
+    }
+
+    // A bulk write at the queue-delay bound: waits for the shard's next flush to take the backlog, then tries again.
+    // Bounded: every flush ends (committed, or failed after its retries), and then the head of the queue is younger.
+    private async Task EnqueueWhenRoomAsync(ShardQueue shard, PendingWrite write, Task room, CancellationToken cancellationToken)
+    {
+        try
+        {
+            do
+            {
+                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            while (!shard.TryAdd(write, bulk: true, out _, out room!));
+        }
+        catch
+        {
+            Interlocked.Add(ref _queuedRows, -write.Count);
+            write.ReturnRows();
+            throw;
+        }
+
+        await write.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // Refusals for the queue's wait come in floods (every write of a slow shard): logged at most once a second, with

@@ -173,6 +173,41 @@ public sealed class GroupCommitWriterTests
     }
 
     [Fact]
+    public async Task A_bulk_write_at_the_delay_bound_waits_for_the_next_flush_instead_of_being_refused()
+    {
+        var commit = new TaskCompletionSource();
+        _flusher.Hold = commit.Task;
+        await using var writer = Writer(maxRows: 2, concurrency: 1, maxQueueDelay: TimeSpan.FromMilliseconds(100));
+        Task flushing, queued, bulk;
+        try
+        {
+            flushing = writer.WriteAsync(7, 1, Items(1, 2));
+            await Poll.UntilAsync(() => _flusher.Calls == 1, "the first flush to start");
+            queued = writer.WriteAsync(7, 1, Items(3));
+            _time.Advance(TimeSpan.FromMilliseconds(101));
+            using (GroupCommitWriter.BulkScope())
+            {
+                bulk = writer.WriteAsync(7, 1, Items(4)); // an Ingest stream's write: not refused
+            }
+
+            // Outside the scope the same write is refused again.
+            Assert.Throws<StorageOverloadedException>(() => { _ = writer.WriteAsync(7, 1, Items(5)); });
+            Assert.False(bulk.IsCompleted);
+            Assert.Equal(1, _metrics.RefusedForDelay.Value);
+        }
+        finally
+        {
+            commit.TrySetResult();
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        // The held flush ends, the next takes the backlog, and the waiting bulk write is queued and committed.
+        await Task.WhenAll(flushing, queued, bulk).DefaultTimeout();
+        await Poll.UntilAsync(() => _flusher.AllRows().Any(static r => r.ContentId == 4), "the bulk write's row to be committed");
+        Assert.Equal(0, writer.QueuedRows);
+    }
+
+    [Fact]
     public async Task Without_a_delay_bound_a_write_queued_behind_a_stalled_flush_is_accepted_however_long_the_oldest_waited()
     {
         var commit = new TaskCompletionSource();
