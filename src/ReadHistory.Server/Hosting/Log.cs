@@ -5,8 +5,8 @@ namespace ReadHistory.Server.Hosting;
 /// <summary>Source-generated log methods of the host and the API interceptor (event ids: see <see cref="EventIds"/>).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = EventIds.HostingStarting, Level = LogLevel.Information, Message = "readhistory starting: roles {Roles}, gRPC on {GrpcListen}{Tls}, HTTP on {HttpListen}")]
-    public static partial void Starting(ILogger logger, string roles, string grpcListen, string tls, string httpListen);
+    [LoggerMessage(EventId = EventIds.HostingStarting, Level = LogLevel.Information, Message = "readhistory starting: roles {Roles}, gRPC on {GrpcListen}, internal gRPC on {InternalGrpcListen}{Tls}, HTTP on {HttpListen}")]
+    public static partial void Starting(ILogger logger, string roles, string grpcListen, string internalGrpcListen, string tls, string httpListen);
 
     [LoggerMessage(EventId = EventIds.HostingDraining, Level = LogLevel.Information, Message = "draining: no new calls; in-flight calls have {GraceSeconds} s to finish")]
     public static partial void Draining(ILogger logger, double graceSeconds);

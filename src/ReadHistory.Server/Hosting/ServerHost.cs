@@ -2,7 +2,9 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Api;
@@ -14,7 +16,7 @@ using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
 
-/// <summary>Builds and runs the web host: gRPC on one endpoint, metrics and health on another, the configured roles wired in.</summary>
+/// <summary>Builds and runs the web host: the public gRPC API on one endpoint, the internal one on another (cache role), metrics and health on a third, the configured roles wired in.</summary>
 internal static class ServerHost
 {
     /// <summary>
@@ -94,6 +96,12 @@ internal static class ServerHost
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
+        // Reflection is served on the public listener and describes what is served there: by default Grpc.AspNetCore's
+        // lists every mapped service, the internal CacheNode included. Registered after it, this one is the one resolved.
+        services.AddSingleton(static _ => new Grpc.Reflection.ReflectionServiceImpl(
+            ReadHistory.Api.V1.ReadHistory.Descriptor,
+            Grpc.Health.V1.Health.Descriptor,
+            Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
         // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
         services.AddSingleton<RpcMetricsInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
@@ -149,15 +157,24 @@ internal static class ServerHost
             MySqlPoolMetrics.Shared.Publish(metricsRegistry);
         }
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>(static (kestrel, server, limits) =>
+        // Two gRPC listeners: the public API on GrpcListen, the internal CacheNode API on InternalGrpcListen (a process
+        // with the cache role only). Which services a connection may call is decided by the listener it arrived on.
+        var servesInternal = roles.HasFlag(ServerRoles.Cache);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>((kestrel, server, limits) =>
         {
             limits.Value.ApplyTo(kestrel.Limits);
             var options = server.Value;
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
                 ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
                 : null;
-            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate);
+            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate, GrpcListener.Public);
             kestrel.Listen(ServerOptions.ParseEndPoint(options.HttpListen));
+            if (servesInternal)
+            {
+                ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.InternalGrpcListen), certificate, GrpcListener.Internal);
+            }
         });
 
         var app = builder.Build();
@@ -167,7 +184,7 @@ internal static class ServerHost
 
         if (roles.HasFlag(ServerRoles.Cache))
         {
-            app.MapGrpcService<CacheNodeService>();
+            app.MapGrpcService<CacheNodeService>().ServedOn(GrpcListener.Internal);
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))
@@ -175,16 +192,18 @@ internal static class ServerHost
             // A proxy in front of remote nodes forwards Check, Filter, MarkRead and BatchCheck as bytes (ReadHistory:Proxy:ForwardBytes).
             if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
             {
-                app.MapGrpcService<ForwardingReadHistoryService>();
+                app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
             }
             else
             {
-                app.MapGrpcService<ReadHistoryService>();
+                app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
             }
         }
 
-        app.MapGrpcService<HealthServiceImpl>();
-        app.MapGrpcReflectionService();
+        // Health on both listeners: clients probe the public one, proxies probe a node's internal one (the address the
+        // topology names). Reflection describes the public API only.
+        app.MapGrpcService<HealthServiceImpl>().ServedOn(GrpcListener.Public, GrpcListener.Internal);
+        app.MapGrpcReflectionService().ServedOn(GrpcListener.Public);
         app.MapMetrics(settings =>
         {
             settings.Registry = metricsRegistry;
@@ -206,7 +225,8 @@ internal static class ServerHost
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var roleNames = roles.ToString();
         var transport = server.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
-        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, transport, server.HttpListen));
+        var internalListen = roles.HasFlag(ServerRoles.Cache) ? server.InternalGrpcListen : "(none: no cache role)";
+        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, internalListen, transport, server.HttpListen));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             readiness.StartDraining();
@@ -232,10 +252,12 @@ internal static class ServerHost
     /// <summary>
     /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="certificate"/>
     /// is null, TLS with ALPN h2 otherwise. Port 0 picks a free port. Raises the server's response buffer to
-    /// <see cref="ResponseBufferBytes"/> (see there).
+    /// <see cref="ResponseBufferBytes"/> (see there). Each connection carries a <see cref="ListenerFeature"/> naming
+    /// <paramref name="listener"/>, which decides the services it may call (<see cref="ListenerMatcherPolicy"/>).
     /// </summary>
-    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate)
+    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate, GrpcListener listener)
     {
+        var feature = ListenerFeature.For(listener);
         if (kestrel.Limits.MaxResponseBufferSize is { } buffer && buffer < ResponseBufferBytes)
         {
             kestrel.Limits.MaxResponseBufferSize = ResponseBufferBytes;
@@ -244,6 +266,11 @@ internal static class ServerHost
         kestrel.Listen(endPoint, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(feature);
+                return next(connection);
+            });
             if (certificate is not null)
             {
                 listen.UseHttps(certificate);
