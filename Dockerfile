@@ -29,9 +29,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
 WORKDIR /app
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     ReadHistory__GrpcListen=0.0.0.0:50051 \
+    ReadHistory__InternalGrpcListen=0.0.0.0:50052 \
     ReadHistory__HttpListen=0.0.0.0:8080
 COPY --from=build --chown=root:root /app/publish/ ./
 # The aspnet image's unprivileged user (app, UID/GID 1654); numeric so runAsNonRoot can verify it.
 USER 1654:1654
-EXPOSE 50051 8080
+# 50051 public gRPC, 50052 internal gRPC (cache role: proxies and peers only), 8080 metrics and health.
+EXPOSE 50051 50052 8080
 ENTRYPOINT ["dotnet", "readhistory.dll"]

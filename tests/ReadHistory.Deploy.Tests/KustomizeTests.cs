@@ -122,6 +122,7 @@ public sealed partial class KustomizeTests
         Assert.Equal("cache", Role("StatefulSet", "readhistory-cache-feed"));
         Assert.Equal("cache", Role("StatefulSet", "readhistory-cache-push"));
         Assert.Equal("0.0.0.0:50051", ManifestChecks.ConfigData(objects)["ReadHistory__GrpcListen"]);
+        Assert.Equal("0.0.0.0:50052", ManifestChecks.ConfigData(objects)["ReadHistory__InternalGrpcListen"]);
         Assert.Equal("0.0.0.0:8080", ManifestChecks.ConfigData(objects)["ReadHistory__HttpListen"]);
     }
 
