@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.HostingDraining, Level = LogLevel.Information, Message = "draining: no new calls; in-flight calls have {GraceSeconds} s to finish")]
     public static partial void Draining(ILogger logger, double graceSeconds);
 
+    [LoggerMessage(EventId = EventIds.HostingAnonymous, Level = LogLevel.Warning, Message = "the public API on {GrpcListen} takes anonymous calls (Auth:Mode Off, Auth:AllowAnonymous true): any caller that reaches it may read and rewrite any tenant's history")]
+    public static partial void Anonymous(ILogger logger, string grpcListen);
+
     [LoggerMessage(EventId = EventIds.HostingStopped, Level = LogLevel.Information, Message = "stopped")]
     public static partial void Stopped(ILogger logger);
 

@@ -10,6 +10,7 @@ using Prometheus;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Admission;
 using ReadHistory.Server.Api.Internal;
+using ReadHistory.Server.Auth;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Topology;
@@ -84,14 +85,23 @@ internal static class ServerHost
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
         // Interceptors run in the order added: metrics outermost, then the stream limits (on the stream as it arrives,
         // so a wait for admission is never idle time), then admission.
-        services.AddGrpc()
-            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+        var grpc = services.AddGrpc();
+        grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
-            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
-            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>());
+        // With API keys: the tenant rule on the public API, after the scope policy (endpoint authorization), before admission.
+        var authMode = TryParseAuthMode(configuration[AuthOptions.Section + ":Mode"]);
+        if (authMode == AuthMode.ApiKeys)
+        {
+            services.AddApiKeyAuthentication(configuration);
+            grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<TenantAccessInterceptor>())
+                .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<TenantAccessInterceptor>());
+        }
+
+        grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
@@ -181,6 +191,11 @@ internal static class ServerHost
 
         // After routing (WebApplication adds it first), before the endpoints: exact method paths, per-call body deadline.
         app.UseMiddleware<GrpcCallGuard>();
+        if (authMode == AuthMode.ApiKeys)
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
 
         if (roles.HasFlag(ServerRoles.Cache))
         {
@@ -192,11 +207,19 @@ internal static class ServerHost
             // A proxy in front of remote nodes forwards Check, Filter, MarkRead and BatchCheck as bytes (ReadHistory:Proxy:ForwardBytes).
             if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
             {
-                app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
+                var forwarding = app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
+                if (authMode == AuthMode.ApiKeys)
+                {
+                    forwarding.RequireApiScopes();
+                }
             }
             else
             {
-                app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
+                var service = app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
+                if (authMode == AuthMode.ApiKeys)
+                {
+                    service.RequireApiScopes();
+                }
             }
         }
 
@@ -227,6 +250,11 @@ internal static class ServerHost
         var transport = server.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
         var internalListen = roles.HasFlag(ServerRoles.Cache) ? server.InternalGrpcListen : "(none: no cache role)";
         app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, internalListen, transport, server.HttpListen));
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (roles.HasFlag(ServerRoles.Proxy) && auth.Mode == AuthMode.Off && auth.AllowAnonymous && !server.PublicIsLoopback())
+        {
+            app.Lifetime.ApplicationStarted.Register(() => Log.Anonymous(logger, server.GrpcListen));
+        }
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             readiness.StartDraining();
@@ -235,6 +263,10 @@ internal static class ServerHost
         app.Lifetime.ApplicationStopped.Register(() => Log.Stopped(logger));
         return app;
     }
+
+    // A bad mode wires no authentication; the validation names it (AuthOptions binds it).
+    private static AuthMode TryParseAuthMode(string? text) =>
+        Enum.TryParse<AuthMode>(text, ignoreCase: true, out var mode) ? mode : AuthMode.Off;
 
     // A bad role list wires no role; the validation names it (ServerOptionsValidator).
     private static ServerRoles TryParseRoles(string? text)

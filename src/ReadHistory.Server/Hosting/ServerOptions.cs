@@ -71,6 +71,19 @@ internal sealed class ServerOptions
         }
     }
 
+    /// <summary>Whether <see cref="GrpcListen"/> is a loopback address (false when it does not parse: validation names it).</summary>
+    public bool PublicIsLoopback()
+    {
+        try
+        {
+            return IPAddress.IsLoopback(ParseEndPoint(GrpcListen).Address);
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Parses host:port into an endpoint (host must be an IP address, "localhost" or "*").</summary>
     public static IPEndPoint ParseEndPoint(string text)
     {

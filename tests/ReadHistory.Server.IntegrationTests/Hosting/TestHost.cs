@@ -61,11 +61,20 @@ internal sealed class TestHost : IAsyncDisposable
     };
 
     /// <summary>Migrates the schema of the settings, starts the host, and waits until /readyz says ready.</summary>
-    public static async Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings)
+    public static Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings) => StartReadyAsync(settings, more: null);
+
+    /// <summary>As <see cref="StartReadyAsync(Dictionary{string, string?})"/>, with more configuration sources added after the settings (a reloadable file).</summary>
+    public static async Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings, Action<ConfigurationManager>? more)
     {
         var database = ShippedDefaults.Database(o => new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(DatabaseOptions.Section).Bind(o));
         await SchemaMigrator.MigrateAsync(database, NullLogger.Instance, CancellationToken.None).DefaultTimeout();
-        var host = await StartAsync(settings);
+        var app = ServerHost.Build([], configuration =>
+        {
+            configuration.AddInMemoryCollection(settings);
+            more?.Invoke(configuration);
+        });
+        await app.StartAsync().DefaultTimeout();
+        var host = new TestHost(app);
         await host.WaitReadyAsync().DefaultTimeout();
         return host;
     }
