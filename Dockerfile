@@ -2,7 +2,8 @@
 # ReadHistory container image: one executable, `readhistory`, running the roles given by ReadHistory__Roles
 # (proxy | cache | cdc | all); `readhistory migrate` creates or upgrades the schema and exits.
 #   docker build -t readhistory:dev .
-#   docker run --rm -p 50051:50051 -p 8080:8080 -e ReadHistory__Roles=all readhistory:dev
+#   docker run --rm -p 50051:50051 -p 8080:8080 -e ReadHistory__Roles=all -e ReadHistory__Auth__AllowAnonymous=true readhistory:dev
+# (it listens on 0.0.0.0: without API keys (ReadHistory__Auth__Mode=ApiKeys) anonymous access must be allowed explicitly)
 # Not built in the environment where it was written (no container engine there); see docs/operations.md.
 
 ARG DOTNET_VERSION=10.0

@@ -173,6 +173,8 @@ internal sealed class ServiceCluster : IAsyncDisposable
             ["ReadHistory__NodeName"] = name,
             ["ReadHistory__GrpcListen"] = grpc,
             ["ReadHistory__HttpListen"] = http,
+            // The cluster listens on the lab's private bridge address, not loopback: anonymous access allowed explicitly.
+            ["ReadHistory__Auth__AllowAnonymous"] = "true",
             ["ReadHistory__Database__ConnectionString"] = DatabaseConnection(databaseHost),
             ["ReadHistory__Redis__Configuration"] = RedisAddress + ":" + Redis.Port.ToString(CultureInfo.InvariantCulture),
         };

@@ -27,6 +27,9 @@ internal static class ServerHost
     /// </summary>
     public const long ResponseBufferBytes = 8L << 20;
 
+    /// <summary>The environment variable naming a folder of configuration files, one per key (see <see cref="Build"/>).</summary>
+    public const string ConfigDirectoryVariable = "READHISTORY_CONFIG_DIR";
+
     /// <summary>Serves until SIGTERM / Ctrl-C; returns the process exit code (2 = bad configuration).</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -65,6 +68,13 @@ internal static class ServerHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         configure?.Invoke(builder.Configuration);
+
+        // A folder of one file per key (a Kubernetes Secret mounted as a volume: file name = key, "__" between
+        // sections), read last and re-read when it changes, so API keys are issued and revoked without a restart.
+        if (Environment.GetEnvironmentVariable(ConfigDirectoryVariable) is { Length: > 0 } folder)
+        {
+            builder.Configuration.AddKeyPerFile(folder, optional: false, reloadOnChange: true);
+        }
 
         // What to wire is read from three keys; the options themselves are bound and validated once, below.
         var configuration = builder.Configuration;
