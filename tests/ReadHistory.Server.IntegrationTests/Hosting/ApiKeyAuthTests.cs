@@ -147,6 +147,16 @@ public sealed class ApiKeyAuthTests(MariaDbFixture mariaDb) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_channel_made_with_a_bearer_token_sends_it_on_every_call()
+    {
+        using var channel = ReadHistory.Api.ServiceChannels.Create(_host!.Grpc, bearerToken: ReaderKey);
+
+        var answer = await new ReadHistoryClient(channel).CheckAsync(Check("feed"), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+
+        Assert.Equal(2u, answer.UnreadCount);
+    }
+
+    [Fact]
     public async Task Health_answers_without_a_key()
     {
         var health = await new Health.HealthClient(_channel!).CheckAsync(new HealthCheckRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
