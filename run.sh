@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs ReadHistory on its embedded default: private MariaDB (MyRocks) and Redis under ./data,
-# every role in one process, gRPC on 127.0.0.1:50051 and HTTP (metrics, health) on 127.0.0.1:8080.
+# every role in one process, gRPC on 127.0.0.1:50051 (the internal CacheNode API on 127.0.0.1:50052) and HTTP
+# (metrics, health) on 127.0.0.1:8080.
 #   ./run.sh        run in the foreground; Ctrl-C stops everything
 #   ./run.sh demo   start, run a short demo through the CLI, print what happened, stop
 set -euo pipefail
@@ -13,6 +14,7 @@ db_port=${READHISTORY_DB_PORT:-13306}
 redis_port=${READHISTORY_REDIS_PORT:-16379}
 grpc=${READHISTORY_GRPC:-127.0.0.1:50051}
 http=${READHISTORY_HTTP:-127.0.0.1:8080}
+internal_grpc=${READHISTORY_INTERNAL_GRPC:-127.0.0.1:50052}
 
 case "$mode" in run|demo) ;; *) echo "usage: ./run.sh [demo]" >&2; exit 2 ;; esac
 
@@ -43,6 +45,7 @@ echo "MariaDB on 127.0.0.1:$db_port, Redis on 127.0.0.1:$redis_port (data in $da
 
 export ReadHistory__Roles=all
 export ReadHistory__GrpcListen="$grpc"
+export ReadHistory__InternalGrpcListen="$internal_grpc"
 export ReadHistory__HttpListen="$http"
 export ReadHistory__Database__ConnectionString="Server=127.0.0.1;Port=$db_port;User ID=readhistory;Password=readhistory;SslMode=None"
 export ReadHistory__Redis__Configuration="127.0.0.1:$redis_port"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark in one command: starts a private MariaDB (MyRocks, binlog), Redis and the service as two
-# processes — one cache node (roles cache,cdc; its internal CacheNode API on E2E_NODE_GRPC) and one proxy (role proxy,
+# processes — one cache node (roles cache,cdc; its internal CacheNode API on E2E_NODE_GRPC, the node's internal
+# listener) and one proxy (role proxy,
 # public API on E2E_GRPC, one pool of one slot pointing at the node) — under a temporary data folder on non-default
 # ports (never clashing with ./run.sh), migrates, preloads the history for a seed, runs `readhistory-loadgen compare`
 # for each scenario of SCENARIOS, RUNS times, and stops everything. `service` goes through the proxy,
@@ -25,6 +26,8 @@ heavy=${HEAVY_SHARE:-0.0001}; runs=${RUNS:-1}; scenarios=${SCENARIOS:-${SCENARIO
 db_port=${E2E_DB_PORT:-23306}; redis_port=${E2E_REDIS_PORT:-26379}
 grpc=${E2E_GRPC:-127.0.0.1:50151}; http=${E2E_HTTP:-127.0.0.1:8180}
 node_grpc=${E2E_NODE_GRPC:-127.0.0.1:50152}; node_http=${E2E_NODE_HTTP:-127.0.0.1:8181}
+# The node's own public listener (health, reflection): nothing here calls it, but every process binds one.
+node_public_grpc=${E2E_NODE_PUBLIC_GRPC:-127.0.0.1:50153}
 data=$(mktemp -d /tmp/readhistory-e2e.XXXXXX)
 server_dll=src/ReadHistory.Server/bin/Release/net10.0/readhistory.dll
 loadgen_dll=bench/ReadHistory.LoadGen/bin/Release/net10.0/readhistory-loadgen.dll
@@ -60,7 +63,8 @@ dotnet "$server_dll" migrate
 workload=(--seed "$seed" --users "$users" --heavy-share "$heavy")
 dotnet "$loadgen_dll" preload "${workload[@]}" --db "$db"
 
-ReadHistory__Roles=cache,cdc ReadHistory__Cache__Slot=0 ReadHistory__GrpcListen="$node_grpc" ReadHistory__HttpListen="$node_http" \
+ReadHistory__Roles=cache,cdc ReadHistory__Cache__Slot=0 ReadHistory__InternalGrpcListen="$node_grpc" \
+  ReadHistory__GrpcListen="$node_public_grpc" ReadHistory__HttpListen="$node_http" \
   ReadHistory__Redis__Configuration="127.0.0.1:$redis_port" dotnet "$server_dll" > "$data/logs/node.log" 2>&1 &
 node_pid=$!; pids+=("$node_pid")
 # The proxy on server GC, as k8s/base/proxy.yaml runs it (the node keeps the executable's workstation GC).

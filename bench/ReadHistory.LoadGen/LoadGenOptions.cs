@@ -37,6 +37,7 @@ internal sealed class LoadGenOptions
 
     public Option<string> Endpoint { get; } = new("--endpoint") { Description = "gRPC endpoint of the service", DefaultValueFactory = _ => T.Endpoint.ToString() };
     public Option<string> NodeEndpoint { get; } = new("--node-endpoint") { Description = "gRPC endpoint of one cache node's internal API (service-direct; memory from CacheNode.Stats); empty: --endpoint", DefaultValueFactory = _ => string.Empty };
+    public Option<string> Token { get; } = new("--token") { Description = "API key for the public API, sent as 'authorization: Bearer <key>' (default: $READHISTORY_TOKEN; none: anonymous)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("READHISTORY_TOKEN") ?? string.Empty };
     public Option<string> Metrics { get; } = new("--metrics") { Description = "Service /metrics URL (empty: none)", DefaultValueFactory = _ => T.MetricsUrl?.ToString() ?? string.Empty };
     public Option<double> DeadlineMs { get; } = new("--deadline-ms") { Description = "Client deadline per call", DefaultValueFactory = _ => T.Deadline.TotalMilliseconds };
     public Option<int> Channels { get; } = new("--channels") { Description = "gRPC channels to the service", DefaultValueFactory = _ => T.Channels };
@@ -87,7 +88,7 @@ internal sealed class LoadGenOptions
     /// <summary>Adds the target options to <paramref name="command"/>.</summary>
     public void AddTargets(Command command)
     {
-        foreach (var o in new Option[] { Endpoint, NodeEndpoint, Metrics, DeadlineMs, Channels, Database, DatabasePrefix, Databases, Tables, Redis, RedisSetProbe, BloomRate })
+        foreach (var o in new Option[] { Endpoint, NodeEndpoint, Token, Metrics, DeadlineMs, Channels, Database, DatabasePrefix, Databases, Tables, Redis, RedisSetProbe, BloomRate })
         {
             command.Options.Add(o);
         }
@@ -135,6 +136,7 @@ internal sealed class LoadGenOptions
     {
         Endpoint = new Uri(p.GetValue(Endpoint)!),
         NodeEndpoint = string.IsNullOrEmpty(p.GetValue(NodeEndpoint)) ? null : new Uri(p.GetValue(NodeEndpoint)!),
+        Token = string.IsNullOrEmpty(p.GetValue(Token)) ? null : p.GetValue(Token),
         MetricsUrl = string.IsNullOrEmpty(p.GetValue(Metrics)) ? null : new Uri(p.GetValue(Metrics)!),
         Deadline = TimeSpan.FromMilliseconds(p.GetValue(DeadlineMs)),
         Channels = p.GetValue(Channels),

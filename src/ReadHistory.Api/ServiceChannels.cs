@@ -26,13 +26,21 @@ public static class ServiceChannels
 
     /// <summary>
     /// A channel to <paramref name="address"/> over <paramref name="handler"/> (a new <see cref="CreateHandler"/> when
-    /// null), disposing both with the channel; <paramref name="maxReceiveMessageSize"/> null keeps Grpc.Net.Client's 4 MiB.
+    /// null), disposing both with the channel; <paramref name="maxReceiveMessageSize"/> null keeps Grpc.Net.Client's 4 MiB;
+    /// <paramref name="bearerToken"/> (an API key) is sent as <c>authorization: Bearer</c> on every call.
     /// </summary>
-    public static GrpcChannel Create(Uri address, SocketsHttpHandler? handler = null, int? maxReceiveMessageSize = null)
+    public static GrpcChannel Create(Uri address, SocketsHttpHandler? handler = null, int? maxReceiveMessageSize = null, string? bearerToken = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         // Deadlines are gRPC's: HttpClient's own timeout would cut long streams (warm start, Ingest).
         var http = new HttpClient(handler ?? CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        if (!string.IsNullOrEmpty(bearerToken))
+        {
+            // A default header of the channel's HttpClient, not Grpc.Net.Client call credentials: those are refused on
+            // an h2c channel unless UnsafeUseInsecureChannelCallCredentials, and cost a metadata callback per call.
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
+        }
+
         var options = new GrpcChannelOptions { HttpClient = http, DisposeHttpClient = true };
         if (maxReceiveMessageSize is { } limit)
         {
@@ -42,7 +50,7 @@ public static class ServiceChannels
         return GrpcChannel.ForAddress(address, options);
     }
 
-    /// <summary>As <see cref="Create(Uri, SocketsHttpHandler?, int?)"/>, for an address given as text (http://host:port).</summary>
+    /// <summary>As <see cref="Create(Uri, SocketsHttpHandler?, int?, string?)"/>, for an address given as text (http://host:port).</summary>
     public static GrpcChannel Create(string address, SocketsHttpHandler? handler = null, int? maxReceiveMessageSize = null) =>
         Create(new Uri(address), handler, maxReceiveMessageSize);
 }

@@ -13,6 +13,7 @@ internal static class CliApplication
             "readhistory-cli: ask and feed a ReadHistory server.\n" +
             "Exit codes: 0 ok, 1 bad usage or input, 2-17 the failed call's gRPC status code + 1 (4 INVALID_ARGUMENT, 5 DEADLINE_EXCEEDED, 15 UNAVAILABLE).");
         root.Options.Add(context.Endpoint);
+        root.Options.Add(context.Token);
         root.Options.Add(context.Json);
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(FilterCommand.Create(context));
@@ -20,6 +21,7 @@ internal static class CliApplication
         root.Subcommands.Add(IngestCommand.Create(context));
         root.Subcommands.Add(ForgetCommand.Create(context));
         root.Subcommands.Add(HealthCommand.Create(context));
+        root.Subcommands.Add(KeysCommand.Create(context));
         return root;
     }
 
@@ -29,7 +31,7 @@ internal static class CliApplication
         TextWriter output,
         TextWriter error,
         TextReader input,
-        Func<Uri, IReadHistoryClient> clientFactory,
+        Func<Uri, string?, IReadHistoryClient> clientFactory,
         TimeProvider? timeProvider = null,
         CancellationToken cancellationToken = default)
     {

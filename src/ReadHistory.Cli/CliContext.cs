@@ -8,7 +8,7 @@ namespace ReadHistory.Cli;
 /// What every command shares: the console streams, the global options, the client factory and the
 /// clock, and the one place where failures become an <c>error: ...</c> line and an exit code.
 /// </summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<Uri, IReadHistoryClient> clientFactory, TimeProvider timeProvider)
+internal sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<Uri, string?, IReadHistoryClient> clientFactory, TimeProvider timeProvider)
 {
     /// <summary>The deadline of unary calls when <c>--deadline-ms</c> is not given.</summary>
     public const int DefaultDeadlineMs = 10_000;
@@ -24,6 +24,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
 
     /// <summary>The global <c>--endpoint</c> option.</summary>
     public Option<Uri> Endpoint { get; } = CliOptions.Endpoint();
+
+    /// <summary>The global <c>--token</c> option.</summary>
+    public Option<string?> Token { get; } = CliOptions.Token();
 
     /// <summary>The global <c>--json</c> option.</summary>
     public Option<bool> Json { get; } = CliOptions.Json();
@@ -43,7 +46,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
         DateTime? deadline = parse.GetValue(deadlineMs) is { } ms ? timeProvider.GetUtcNow().UtcDateTime.AddMilliseconds(ms) : null;
         try
         {
-            var client = new RetryAfterClient(clientFactory(parse.GetValue(Endpoint)!), timeProvider);
+            var client = new RetryAfterClient(clientFactory(parse.GetValue(Endpoint)!, parse.GetValue(Token)), timeProvider);
             await using (client.ConfigureAwait(false))
             {
                 return await call(client, writer, deadline, cancellationToken).ConfigureAwait(false);

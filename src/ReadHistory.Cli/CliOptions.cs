@@ -36,6 +36,17 @@ internal static class CliOptions
         },
     };
 
+    /// <summary>The environment variable an API key is taken from when <c>--token</c> is not given.</summary>
+    public const string TokenVariable = "READHISTORY_TOKEN";
+
+    /// <summary>The API key sent as <c>authorization: Bearer</c>; allowed anywhere on the command line; default $READHISTORY_TOKEN.</summary>
+    public static Option<string?> Token() => new("--token")
+    {
+        Description = "API key sent as 'authorization: Bearer <key>' (default: $" + TokenVariable + "; none: anonymous)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } token ? token : null,
+    };
+
     /// <summary>Machine-readable output; allowed anywhere on the command line.</summary>
     public static Option<bool> Json() => new("--json")
     {

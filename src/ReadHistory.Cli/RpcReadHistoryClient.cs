@@ -21,8 +21,8 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
         _health = new Health.HealthClient(channel);
     }
 
-    /// <summary>A client with its own channel to <paramref name="endpoint"/>.</summary>
-    public static IReadHistoryClient Create(Uri endpoint) => new RpcReadHistoryClient(ServiceChannels.Create(endpoint));
+    /// <summary>A client with its own channel to <paramref name="endpoint"/>, sending <paramref name="token"/> (an API key) when given.</summary>
+    public static IReadHistoryClient Create(Uri endpoint, string? token) => new RpcReadHistoryClient(ServiceChannels.Create(endpoint, bearerToken: token));
 
     /// <inheritdoc />
     public Task<CheckResponse> CheckAsync(CheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>

@@ -8,6 +8,7 @@ namespace ReadHistory.Server;
 /// <remarks>
 /// 1000–1099 Hosting: host lifetime.<br/>
 /// 1100–1199 Api: calls seen by the API interceptor (logged from Hosting/Log.cs).<br/>
+/// 1200–1299 Auth: API keys 1200.<br/>
 /// 2000–2999 Storage: schema 2000, ingest 2020, queries 2040, connection 2060.<br/>
 /// 3000–3999 Cache: rebuilds 3000, capacity 3020, warm start 3040.<br/>
 /// 4000–4099 Cdc: leadership 4000, epochs 4010, errors 4020, stream readers 4050.<br/>
@@ -24,6 +25,15 @@ internal static class EventIds
 
     /// <summary>1002: <c>Hosting/Log.cs</c> HostingStopped.</summary>
     public const int HostingStopped = 1002;
+
+    /// <summary>1003: <c>Hosting/Log.cs</c> HostingAnonymous.</summary>
+    public const int HostingAnonymous = 1003;
+
+    /// <summary>1200: <c>Auth/Log.cs</c> AuthKeysReloaded.</summary>
+    public const int AuthKeysReloaded = 1200;
+
+    /// <summary>1201: <c>Auth/Log.cs</c> AuthKeysReloadRefused.</summary>
+    public const int AuthKeysReloadRefused = 1201;
 
     /// <summary>1100: <c>Hosting/Log.cs</c> ApiCallFailed.</summary>
     public const int ApiCallFailed = 1100;

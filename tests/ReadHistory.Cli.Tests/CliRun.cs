@@ -11,9 +11,10 @@ internal sealed record CliRun(int ExitCode, string Output, string Error)
         using var output = new StringWriter();
         using var error = new StringWriter();
         using var reader = new StringReader(input);
-        var exitCode = await CliApplication.RunAsync(args, output, error, reader, endpoint =>
+        var exitCode = await CliApplication.RunAsync(args, output, error, reader, (endpoint, token) =>
         {
             client.Endpoint = endpoint;
+            client.Token = token;
             return client;
         }, new FixedTimeProvider(Now)).WaitAsync(TimeSpan.FromSeconds(30));
         return new CliRun(exitCode, output.ToString(), error.ToString());

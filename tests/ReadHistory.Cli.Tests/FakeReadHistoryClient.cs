@@ -30,6 +30,9 @@ internal sealed class FakeReadHistoryClient : IReadHistoryClient
 
     public Uri? Endpoint { get; set; }
 
+    /// <summary>The API key the CLI built the client with (--token or $READHISTORY_TOKEN).</summary>
+    public string? Token { get; set; }
+
     public List<object> Requests { get; } = [];
 
     public List<DateTime?> Deadlines { get; } = [];

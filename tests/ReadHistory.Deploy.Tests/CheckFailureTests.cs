@@ -37,8 +37,17 @@ public sealed class CheckFailureTests
     {
         var objects = Prod();
         var map = ManifestChecks.ConfigMap(objects);
-        map["data"]!["ReadHistory__Topology__Pools__0__Slots__1__Replicas__0"] = "http://readhistory-cache-feed-3.readhistory-cache-feed:50051";
+        map["data"]!["ReadHistory__Topology__Pools__0__Slots__1__Replicas__0"] = "http://readhistory-cache-feed-3.readhistory-cache-feed:50052";
         Assert.Contains(ManifestChecks.Topology(objects), p => p.Contains("readhistory-cache-feed-2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_replica_URI_naming_the_public_port_is_reported()
+    {
+        var objects = Prod();
+        var map = ManifestChecks.ConfigMap(objects);
+        map["data"]!["ReadHistory__Topology__Pools__0__Slots__1__Replicas__0"] = "http://readhistory-cache-feed-2.readhistory-cache-feed:50051";
+        Assert.Contains(ManifestChecks.Topology(objects), p => p.Contains("on port 50052", StringComparison.Ordinal));
     }
 
     [Fact]

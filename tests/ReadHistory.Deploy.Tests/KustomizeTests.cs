@@ -92,6 +92,23 @@ public sealed partial class KustomizeTests
         Assert.True((int?)ManifestChecks.Find(objects, "HorizontalPodAutoscaler", "readhistory-proxy")!["spec"]!["minReplicas"] >= 2);
     }
 
+    [Fact]
+    public void Prod_turns_api_keys_on_with_the_keys_from_a_mounted_secret_and_dev_allows_anonymous_explicitly()
+    {
+        var prod = Tools.RenderOverlay("prod");
+        var dev = Tools.RenderOverlay("dev");
+        var proxy = ManifestChecks.Find(prod, "Deployment", "readhistory-proxy")!["spec"]!["template"]!["spec"]!.AsObject();
+        var container = ManifestChecks.Containers(proxy).First();
+        var folder = ManifestChecks.EnvValue(container, "READHISTORY_CONFIG_DIR");
+
+        Assert.Equal("ApiKeys", ManifestChecks.ConfigData(prod)["ReadHistory__Auth__Mode"]);
+        Assert.Equal("false", ManifestChecks.ConfigData(prod)["ReadHistory__Auth__AllowAnonymous"]);
+        Assert.Equal("true", ManifestChecks.ConfigData(dev)["ReadHistory__Auth__AllowAnonymous"]);
+        var mount = container["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == folder)!;
+        var volume = proxy["volumes"]!.AsArray().Single(v => (string?)v!["name"] == (string?)mount["name"])!;
+        Assert.Equal("readhistory-api-keys", (string?)volume["secret"]!["secretName"]);
+    }
+
     [Theory]
     [MemberData(nameof(Overlays))]
     public void Every_referenced_secret_key_is_created_by_the_documented_command(string overlay)
@@ -122,6 +139,7 @@ public sealed partial class KustomizeTests
         Assert.Equal("cache", Role("StatefulSet", "readhistory-cache-feed"));
         Assert.Equal("cache", Role("StatefulSet", "readhistory-cache-push"));
         Assert.Equal("0.0.0.0:50051", ManifestChecks.ConfigData(objects)["ReadHistory__GrpcListen"]);
+        Assert.Equal("0.0.0.0:50052", ManifestChecks.ConfigData(objects)["ReadHistory__InternalGrpcListen"]);
         Assert.Equal("0.0.0.0:8080", ManifestChecks.ConfigData(objects)["ReadHistory__HttpListen"]);
     }
 

@@ -11,6 +11,9 @@ namespace ReadHistory.Deploy.Tests;
 internal static partial class ManifestChecks
 {
     public const int GrpcPort = 50051;
+
+    /// <summary>The cache nodes' internal CacheNode listener: the port replica URIs name.</summary>
+    public const int InternalGrpcPort = 50052;
     public const int HttpPort = 8080;
     private const string TopologyPrefix = "ReadHistory__Topology__Pools__";
 
@@ -348,15 +351,15 @@ internal static partial class ManifestChecks
                     problems.Add($"Service/{serviceName} does not select the pods of StatefulSet/{setName}");
                 }
 
-                if (!(service["spec"]?["ports"]?.AsArray() ?? []).Any(p => (int?)p?["port"] == GrpcPort))
+                if (!(service["spec"]?["ports"]?.AsArray() ?? []).Any(p => (int?)p?["port"] == InternalGrpcPort))
                 {
-                    problems.Add($"Service/{serviceName} has no port {GrpcPort}");
+                    problems.Add($"Service/{serviceName} has no port {InternalGrpcPort}");
                 }
             }
 
-            if (!(container["ports"]?.AsArray() ?? []).Any(p => (int?)p?["containerPort"] == GrpcPort))
+            if (!(container["ports"]?.AsArray() ?? []).Any(p => (int?)p?["containerPort"] == InternalGrpcPort))
             {
-                problems.Add($"StatefulSet/{setName}: the container does not expose {GrpcPort}");
+                problems.Add($"StatefulSet/{setName}: the container does not expose {InternalGrpcPort}");
             }
 
             foreach (var r in own)
@@ -367,9 +370,9 @@ internal static partial class ManifestChecks
                 {
                     problems.Add($"pool {pool} slot {r.Slot} replica {r.Replica}: {r.Uri} is not an http:// URI");
                 }
-                else if ((uri.Host != expectedHost && !uri.Host.StartsWith(expectedHost + ".", StringComparison.Ordinal)) || uri.Port != GrpcPort)
+                else if ((uri.Host != expectedHost && !uri.Host.StartsWith(expectedHost + ".", StringComparison.Ordinal)) || uri.Port != InternalGrpcPort)
                 {
-                    problems.Add($"pool {pool} slot {r.Slot} replica {r.Replica}: {r.Uri} should name pod {setName}-{ordinal} via {serviceName} on port {GrpcPort}");
+                    problems.Add($"pool {pool} slot {r.Slot} replica {r.Replica}: {r.Uri} should name pod {setName}-{ordinal} via {serviceName} on port {InternalGrpcPort}");
                 }
                 else if (ordinal >= setReplicas)
                 {

@@ -41,7 +41,7 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
         {
             ["ReadHistory__Roles"] = "proxy",
             ["ReadHistory__Topology__Pools__0__Name"] = "default",
-            ["ReadHistory__Topology__Pools__0__Slots__0__Replicas__0"] = _node.Grpc.ToString().TrimEnd('/'),
+            ["ReadHistory__Topology__Pools__0__Slots__0__Replicas__0"] = _node.Internal.ToString().TrimEnd('/'),
         });
     }
 
@@ -66,7 +66,7 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
     public async Task Service_through_the_proxy_and_direct_to_the_node_answer_every_check_with_no_false_negative(string scenario, bool direct, bool warm)
     {
         var model = new WorkloadModel(Workload);
-        await using var target = new ServiceTarget(Targets(_node!.Grpc), Workload.ContentType, direct, warm ? model : null);
+        await using var target = new ServiceTarget(Targets(_node!.Internal), Workload.ContentType, direct, warm ? model : null);
         var result = await RunAsync(target, scenario);
 
         Assert.Equal(direct ? "service-direct" : "service", result.Target);
@@ -140,15 +140,19 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
         private readonly Process _process;
         private readonly StringBuilder _output;
 
-        private ServerProcess(Process process, StringBuilder output, Uri grpc, Uri http)
+        private ServerProcess(Process process, StringBuilder output, Uri grpc, Uri @internal, Uri http)
         {
             _process = process;
             _output = output;
             Grpc = grpc;
+            Internal = @internal;
             Http = http;
         }
 
         public Uri Grpc { get; }
+
+        /// <summary>The internal listener (CacheNode), served by a process with the cache role.</summary>
+        public Uri Internal { get; }
 
         public Uri Http { get; }
 
@@ -168,14 +172,18 @@ public sealed class ServiceTargetTests(MariaDbFixture fixture) : IAsyncLifetime
         {
             var grpcPort = FreePort.Next();
             var httpPort = FreePort.Next();
+            var internalPort = FreePort.Next();
             var all = new Dictionary<string, string>(environment)
             {
                 ["ReadHistory__GrpcListen"] = "127.0.0.1:" + grpcPort.ToString(CultureInfo.InvariantCulture),
+                ["ReadHistory__InternalGrpcListen"] = "127.0.0.1:" + internalPort.ToString(CultureInfo.InvariantCulture),
                 ["ReadHistory__HttpListen"] = "127.0.0.1:" + httpPort.ToString(CultureInfo.InvariantCulture),
             };
             var output = new StringBuilder();
             var server = new ServerProcess(Run(all, [], output), output,
-                new Uri("http://127.0.0.1:" + grpcPort.ToString(CultureInfo.InvariantCulture)), new Uri("http://127.0.0.1:" + httpPort.ToString(CultureInfo.InvariantCulture)));
+                new Uri("http://127.0.0.1:" + grpcPort.ToString(CultureInfo.InvariantCulture)),
+                new Uri("http://127.0.0.1:" + internalPort.ToString(CultureInfo.InvariantCulture)),
+                new Uri("http://127.0.0.1:" + httpPort.ToString(CultureInfo.InvariantCulture)));
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             for (var attempt = 0; attempt < 240 && !server._process.HasExited; attempt++)
             {

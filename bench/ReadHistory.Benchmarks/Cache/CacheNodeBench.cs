@@ -84,7 +84,7 @@ internal static class CacheNodeBench
         Console.WriteLine("| hit path | calls/s | item checks/s | P50 ms | P99 ms |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(inv, $"| in-process CheckAsync, 1 thread | {inProcess:F0} | {inProcess * Ids / 1e6:F1} M | – | – |"));
-        using var channel = ServiceChannels.Create(host.Grpc);
+        using var channel = ServiceChannels.Create(host.Internal!);
         var invoker = channel.CreateCallInvoker();
         foreach (var concurrency in new[] { 16, 64 })
         {

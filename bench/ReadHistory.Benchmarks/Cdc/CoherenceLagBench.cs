@@ -69,7 +69,7 @@ internal static class CoherenceLagBench
         var cacheB = b.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("replica B has no cache");
         using var channel = ServiceChannels.Create(a.Grpc);
         var calls = channel.CreateCallInvoker();
-        using var channelB = ServiceChannels.Create(b.Grpc);
+        using var channelB = ServiceChannels.Create(b.Internal!);
         await HoldMarkerUsersAsync(channelB.CreateCallInvoker());
 
         var probe = new MarkerProbe(cacheB);
@@ -165,7 +165,7 @@ internal static class CoherenceLagBench
     private static Dictionary<string, string?> Replica(Dictionary<string, string?> settings, int portA, int portB, int replica, bool fanOut)
     {
         var inv = CultureInfo.InvariantCulture;
-        settings["ReadHistory:GrpcListen"] = "127.0.0.1:" + (replica == 0 ? portA : portB).ToString(inv);
+        settings["ReadHistory:InternalGrpcListen"] = "127.0.0.1:" + (replica == 0 ? portA : portB).ToString(inv);
         settings["ReadHistory:Topology:Pools:0:Name"] = "default";
         settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = "http://127.0.0.1:" + portA.ToString(inv);
         settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "http://127.0.0.1:" + portB.ToString(inv);
@@ -189,7 +189,7 @@ internal static class CoherenceLagBench
         }
 
         await using var host = await BenchHost.StartReadyAsync(settings);
-        Console.WriteLine("listening " + host.Grpc);
+        Console.WriteLine("listening " + host.Internal);
         await Console.In.ReadToEndAsync();
         return 0;
     }

@@ -16,7 +16,7 @@ internal sealed class NodeProcess : IDisposable
         Grpc = grpc;
     }
 
-    /// <summary>The node's gRPC address.</summary>
+    /// <summary>The node's internal gRPC address (CacheNode).</summary>
     public Uri Grpc { get; }
 
     /// <summary>The child's CPU time so far.</summary>

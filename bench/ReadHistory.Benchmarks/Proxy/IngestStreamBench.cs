@@ -44,10 +44,10 @@ internal static class IngestStreamBench
         var proxySettings = BenchHost.Settings("proxy", connectionString, "ingest", 64L << 20);
         proxySettings["ReadHistory:Topology:Pools:0:Name"] = "default";
         proxySettings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
-        proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Grpc.ToString().TrimEnd('/');
+        proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Internal!.ToString().TrimEnd('/');
         await using var proxy = await BenchHost.StartReadyAsync(proxySettings);
 
-        using var nodeChannel = ServiceChannels.Create(node.Grpc);
+        using var nodeChannel = ServiceChannels.Create(node.Internal!);
         using var proxyChannel = ServiceChannels.Create(proxy.Grpc);
         var direct = new CacheNodeClient(nodeChannel.CreateCallInvoker());
         var proxied = new ReadHistoryClient(proxyChannel.CreateCallInvoker());

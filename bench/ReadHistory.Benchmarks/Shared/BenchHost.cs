@@ -11,14 +11,18 @@ using ReadHistory.Server.Storage;
 
 namespace ReadHistory.Benchmarks.Shared;
 
-/// <summary>A readhistory host started in the bench process on loopback ports 0, for the end-to-end modes.</summary>
-internal sealed record BenchHost(WebApplication App, Uri Grpc, Uri Http) : IAsyncDisposable
+/// <summary>
+/// A readhistory host started in the bench process on loopback ports 0, for the end-to-end modes: the public gRPC
+/// listener, the internal one (CacheNode; null without the cache role) and HTTP.
+/// </summary>
+internal sealed record BenchHost(WebApplication App, Uri Grpc, Uri? Internal, Uri Http) : IAsyncDisposable
 {
     /// <summary>Settings for a host of <paramref name="roles"/> against a database, quiet logs, a given filter budget.</summary>
     public static Dictionary<string, string?> Settings(string roles, string connectionString, string prefix, long budgetBytes) => new()
     {
         ["ReadHistory:Roles"] = roles,
         ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
+        ["ReadHistory:InternalGrpcListen"] = "127.0.0.1:0",
         ["ReadHistory:HttpListen"] = "127.0.0.1:0",
         ["ReadHistory:ShutdownGrace"] = "00:00:01",
         ["ReadHistory:Database:ConnectionString"] = connectionString,
@@ -39,9 +43,9 @@ internal sealed record BenchHost(WebApplication App, Uri Grpc, Uri Http) : IAsyn
     {
         var app = ServerHost.Build([], configuration => configuration.AddInMemoryCollection(settings));
         await app.StartAsync();
-        // Kestrel lists endpoints in the order they were configured: gRPC first, then HTTP.
+        // Kestrel lists endpoints in the order they were configured: public gRPC, HTTP, then (cache role) internal gRPC.
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        var host = new BenchHost(app, addresses[0], addresses[1]);
+        var host = new BenchHost(app, addresses[0], addresses.Count > 2 ? addresses[2] : null, addresses[1]);
         using var http = new HttpClient();
         for (var attempt = 0; attempt < 400; attempt++)
         {

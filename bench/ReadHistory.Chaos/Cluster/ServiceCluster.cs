@@ -154,15 +154,16 @@ internal sealed class ServiceCluster : IAsyncDisposable
 
     private async Task LaunchAsync(string serverDll, NetworkLab? lab, string logFolder, TextWriter log, TimeSpan readyLimit, CancellationToken cancellationToken)
     {
-        var endpoints = new (string Grpc, string Http)[Slots, ReplicasPerSlot];
+        // A cache replica's public gRPC, internal gRPC (what the topology names: proxies and peers call it) and HTTP.
+        var endpoints = new (string Grpc, string Internal, string Http)[Slots, ReplicasPerSlot];
         var topology = new Dictionary<string, string> { ["ReadHistory__Topology__Pools__0__Name"] = "default" };
         for (var slot = 0; slot < Slots; slot++)
         {
             for (var replica = 0; replica < ReplicasPerSlot; replica++)
             {
                 var address = lab is not null && slot == 0 && replica == 1 ? lab.IsolatedAddress : HostAddress;
-                endpoints[slot, replica] = (Endpoint(address), Endpoint(address));
-                topology[Invariant($"ReadHistory__Topology__Pools__0__Slots__{slot}__Replicas__{replica}")] = "http://" + endpoints[slot, replica].Grpc;
+                endpoints[slot, replica] = (Endpoint(address), Endpoint(address), Endpoint(address));
+                topology[Invariant($"ReadHistory__Topology__Pools__0__Slots__{slot}__Replicas__{replica}")] = "http://" + endpoints[slot, replica].Internal;
             }
         }
 
@@ -172,6 +173,8 @@ internal sealed class ServiceCluster : IAsyncDisposable
             ["ReadHistory__NodeName"] = name,
             ["ReadHistory__GrpcListen"] = grpc,
             ["ReadHistory__HttpListen"] = http,
+            // The cluster listens on the lab's private bridge address, not loopback: anonymous access allowed explicitly.
+            ["ReadHistory__Auth__AllowAnonymous"] = "true",
             ["ReadHistory__Database__ConnectionString"] = DatabaseConnection(databaseHost),
             ["ReadHistory__Redis__Configuration"] = RedisAddress + ":" + Redis.Port.ToString(CultureInfo.InvariantCulture),
         };
@@ -193,6 +196,7 @@ internal sealed class ServiceCluster : IAsyncDisposable
                 var isolated = lab is not null && slot == 0 && replica == 1;
                 var name = Invariant($"cache-s{slot}-r{replica}");
                 var environment = Environment(name, "cache", endpoints[slot, replica].Grpc, endpoints[slot, replica].Http, HostAddress);
+                environment["ReadHistory__InternalGrpcListen"] = endpoints[slot, replica].Internal;
                 environment["ReadHistory__Cache__Slot"] = slot.ToString(CultureInfo.InvariantCulture);
                 environment["ReadHistory__Cache__Replica"] = replica.ToString(CultureInfo.InvariantCulture);
                 environment["ReadHistory__Cache__ReplicasPerSlot"] = ReplicasPerSlot.ToString(CultureInfo.InvariantCulture);

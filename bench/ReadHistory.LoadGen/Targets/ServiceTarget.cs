@@ -46,7 +46,8 @@ internal sealed class ServiceTarget : ILoadTarget
         _clients = new (ReadHistoryClient, CacheNodeClient)[_channels.Length - 1];
         for (var i = 0; i < _channels.Length; i++)
         {
-            _channels[i] = ServiceChannels.Create(endpoint, maxReceiveMessageSize: 64 * 1024 * 1024);
+            // The internal port (service-direct) takes no API key; the public one does when the service requires it.
+            _channels[i] = ServiceChannels.Create(endpoint, maxReceiveMessageSize: 64 * 1024 * 1024, bearerToken: direct ? null : options.Token);
         }
 
         for (var i = 0; i < _clients.Length; i++)

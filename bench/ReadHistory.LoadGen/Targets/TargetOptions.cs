@@ -9,6 +9,9 @@ internal sealed record TargetOptions
     /// <summary>gRPC endpoint of one cache node's internal API (service-direct, and CacheNode.Stats for memory); null = <see cref="Endpoint"/>.</summary>
     public Uri? NodeEndpoint { get; init; }
 
+    /// <summary>API key for the public API (service target), sent as <c>authorization: Bearer</c>; null = anonymous.</summary>
+    public string? Token { get; init; }
+
     /// <summary>Prometheus text endpoint of the service (readhistory_cache_bytes).</summary>
     public Uri? MetricsUrl { get; init; } = new("http://127.0.0.1:8080/metrics");
 

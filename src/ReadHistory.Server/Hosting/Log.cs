@@ -5,11 +5,14 @@ namespace ReadHistory.Server.Hosting;
 /// <summary>Source-generated log methods of the host and the API interceptor (event ids: see <see cref="EventIds"/>).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = EventIds.HostingStarting, Level = LogLevel.Information, Message = "readhistory starting: roles {Roles}, gRPC on {GrpcListen}{Tls}, HTTP on {HttpListen}")]
-    public static partial void Starting(ILogger logger, string roles, string grpcListen, string tls, string httpListen);
+    [LoggerMessage(EventId = EventIds.HostingStarting, Level = LogLevel.Information, Message = "readhistory starting: roles {Roles}, gRPC on {GrpcListen}, internal gRPC on {InternalGrpcListen}{Tls}, HTTP on {HttpListen}")]
+    public static partial void Starting(ILogger logger, string roles, string grpcListen, string internalGrpcListen, string tls, string httpListen);
 
     [LoggerMessage(EventId = EventIds.HostingDraining, Level = LogLevel.Information, Message = "draining: no new calls; in-flight calls have {GraceSeconds} s to finish")]
     public static partial void Draining(ILogger logger, double graceSeconds);
+
+    [LoggerMessage(EventId = EventIds.HostingAnonymous, Level = LogLevel.Warning, Message = "the public API on {GrpcListen} takes anonymous calls (Auth:Mode Off, Auth:AllowAnonymous true): any caller that reaches it may read and rewrite any tenant's history")]
+    public static partial void Anonymous(ILogger logger, string grpcListen);
 
     [LoggerMessage(EventId = EventIds.HostingStopped, Level = LogLevel.Information, Message = "stopped")]
     public static partial void Stopped(ILogger logger);

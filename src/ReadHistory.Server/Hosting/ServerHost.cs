@@ -2,19 +2,22 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Admission;
 using ReadHistory.Server.Api.Internal;
+using ReadHistory.Server.Auth;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
 
-/// <summary>Builds and runs the web host: gRPC on one endpoint, metrics and health on another, the configured roles wired in.</summary>
+/// <summary>Builds and runs the web host: the public gRPC API on one endpoint, the internal one on another (cache role), metrics and health on a third, the configured roles wired in.</summary>
 internal static class ServerHost
 {
     /// <summary>
@@ -23,6 +26,9 @@ internal static class ServerHost
     /// instead of stalling on every message. Server-wide: it applies to every endpoint of the server.
     /// </summary>
     public const long ResponseBufferBytes = 8L << 20;
+
+    /// <summary>The environment variable naming a folder of configuration files, one per key (see <see cref="Build"/>).</summary>
+    public const string ConfigDirectoryVariable = "READHISTORY_CONFIG_DIR";
 
     /// <summary>Serves until SIGTERM / Ctrl-C; returns the process exit code (2 = bad configuration).</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -63,6 +69,13 @@ internal static class ServerHost
         });
         configure?.Invoke(builder.Configuration);
 
+        // A folder of one file per key (a Kubernetes Secret mounted as a volume: file name = key, "__" between
+        // sections), read last and re-read when it changes, so API keys are issued and revoked without a restart.
+        if (Environment.GetEnvironmentVariable(ConfigDirectoryVariable) is { Length: > 0 } folder)
+        {
+            builder.Configuration.AddKeyPerFile(folder, optional: false, reloadOnChange: true);
+        }
+
         // What to wire is read from three keys; the options themselves are bound and validated once, below.
         var configuration = builder.Configuration;
         var roles = TryParseRoles(configuration[ServerOptions.Section + ":Roles"]);
@@ -82,18 +95,33 @@ internal static class ServerHost
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
         // Interceptors run in the order added: metrics outermost, then the stream limits (on the stream as it arrives,
         // so a wait for admission is never idle time), then admission.
-        services.AddGrpc()
-            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
+        var grpc = services.AddGrpc();
+        grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<RpcMetricsInterceptor>())
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
-            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
-            .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
+            .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>());
+        // With API keys: the tenant rule on the public API, after the scope policy (endpoint authorization), before admission.
+        var authMode = TryParseAuthMode(configuration[AuthOptions.Section + ":Mode"]);
+        if (authMode == AuthMode.ApiKeys)
+        {
+            services.AddApiKeyAuthentication(configuration);
+            grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<TenantAccessInterceptor>())
+                .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<TenantAccessInterceptor>());
+        }
+
+        grpc.AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<AdmissionInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<AdmissionInterceptor>());
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>(static (grpc, server) => grpc.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
+        // Reflection is served on the public listener and describes what is served there: by default Grpc.AspNetCore's
+        // lists every mapped service, the internal CacheNode included. Registered after it, this one is the one resolved.
+        services.AddSingleton(static _ => new Grpc.Reflection.ReflectionServiceImpl(
+            ReadHistory.Api.V1.ReadHistory.Descriptor,
+            Grpc.Health.V1.Health.Descriptor,
+            Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
         // Registered, the interceptor is resolved once; unregistered, Grpc.AspNetCore would construct one per call.
         services.AddSingleton<RpcMetricsInterceptor>();
         services.AddSingleton<AdmissionInterceptor>();
@@ -149,25 +177,39 @@ internal static class ServerHost
             MySqlPoolMetrics.Shared.Publish(metricsRegistry);
         }
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>(static (kestrel, server, limits) =>
+        // Two gRPC listeners: the public API on GrpcListen, the internal CacheNode API on InternalGrpcListen (a process
+        // with the cache role only). Which services a connection may call is decided by the listener it arrived on.
+        var servesInternal = roles.HasFlag(ServerRoles.Cache);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>((kestrel, server, limits) =>
         {
             limits.Value.ApplyTo(kestrel.Limits);
             var options = server.Value;
             X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
                 ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
                 : null;
-            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate);
+            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate, GrpcListener.Public);
             kestrel.Listen(ServerOptions.ParseEndPoint(options.HttpListen));
+            if (servesInternal)
+            {
+                ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.InternalGrpcListen), certificate, GrpcListener.Internal);
+            }
         });
 
         var app = builder.Build();
 
         // After routing (WebApplication adds it first), before the endpoints: exact method paths, per-call body deadline.
         app.UseMiddleware<GrpcCallGuard>();
+        if (authMode == AuthMode.ApiKeys)
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
 
         if (roles.HasFlag(ServerRoles.Cache))
         {
-            app.MapGrpcService<CacheNodeService>();
+            app.MapGrpcService<CacheNodeService>().ServedOn(GrpcListener.Internal);
         }
 
         if (roles.HasFlag(ServerRoles.Proxy))
@@ -175,16 +217,26 @@ internal static class ServerHost
             // A proxy in front of remote nodes forwards Check, Filter, MarkRead and BatchCheck as bytes (ReadHistory:Proxy:ForwardBytes).
             if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
             {
-                app.MapGrpcService<ForwardingReadHistoryService>();
+                var forwarding = app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
+                if (authMode == AuthMode.ApiKeys)
+                {
+                    forwarding.RequireApiScopes();
+                }
             }
             else
             {
-                app.MapGrpcService<ReadHistoryService>();
+                var service = app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
+                if (authMode == AuthMode.ApiKeys)
+                {
+                    service.RequireApiScopes();
+                }
             }
         }
 
-        app.MapGrpcService<HealthServiceImpl>();
-        app.MapGrpcReflectionService();
+        // Health on both listeners: clients probe the public one, proxies probe a node's internal one (the address the
+        // topology names). Reflection describes the public API only.
+        app.MapGrpcService<HealthServiceImpl>().ServedOn(GrpcListener.Public, GrpcListener.Internal);
+        app.MapGrpcReflectionService().ServedOn(GrpcListener.Public);
         app.MapMetrics(settings =>
         {
             settings.Registry = metricsRegistry;
@@ -206,7 +258,13 @@ internal static class ServerHost
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var roleNames = roles.ToString();
         var transport = server.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
-        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, transport, server.HttpListen));
+        var internalListen = roles.HasFlag(ServerRoles.Cache) ? server.InternalGrpcListen : "(none: no cache role)";
+        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, internalListen, transport, server.HttpListen));
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        if (roles.HasFlag(ServerRoles.Proxy) && auth.Mode == AuthMode.Off && auth.AllowAnonymous && !server.PublicIsLoopback())
+        {
+            app.Lifetime.ApplicationStarted.Register(() => Log.Anonymous(logger, server.GrpcListen));
+        }
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             readiness.StartDraining();
@@ -215,6 +273,10 @@ internal static class ServerHost
         app.Lifetime.ApplicationStopped.Register(() => Log.Stopped(logger));
         return app;
     }
+
+    // A bad mode wires no authentication; the validation names it (AuthOptions binds it).
+    private static AuthMode TryParseAuthMode(string? text) =>
+        Enum.TryParse<AuthMode>(text, ignoreCase: true, out var mode) ? mode : AuthMode.Off;
 
     // A bad role list wires no role; the validation names it (ServerOptionsValidator).
     private static ServerRoles TryParseRoles(string? text)
@@ -232,10 +294,12 @@ internal static class ServerHost
     /// <summary>
     /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="certificate"/>
     /// is null, TLS with ALPN h2 otherwise. Port 0 picks a free port. Raises the server's response buffer to
-    /// <see cref="ResponseBufferBytes"/> (see there).
+    /// <see cref="ResponseBufferBytes"/> (see there). Each connection carries a <see cref="ListenerFeature"/> naming
+    /// <paramref name="listener"/>, which decides the services it may call (<see cref="ListenerMatcherPolicy"/>).
     /// </summary>
-    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate)
+    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate, GrpcListener listener)
     {
+        var feature = ListenerFeature.For(listener);
         if (kestrel.Limits.MaxResponseBufferSize is { } buffer && buffer < ResponseBufferBytes)
         {
             kestrel.Limits.MaxResponseBufferSize = ResponseBufferBytes;
@@ -244,6 +308,11 @@ internal static class ServerHost
         kestrel.Listen(endPoint, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(feature);
+                return next(connection);
+            });
             if (certificate is not null)
             {
                 listen.UseHttps(certificate);

@@ -20,6 +20,12 @@ internal sealed class ServerOptions
     /// <summary>Where gRPC is served (h2c unless a certificate is set), host:port.</summary>
     public string GrpcListen { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Where a process with the cache role serves the internal CacheNode API (and health, for the proxies' probes),
+    /// host:port: the address proxies and peers name in the topology. Never served on <see cref="GrpcListen"/>.
+    /// </summary>
+    public string InternalGrpcListen { get; set; } = string.Empty;
+
     /// <summary>Where HTTP (metrics, health) is served, host:port.</summary>
     public string HttpListen { get; set; } = string.Empty;
 
@@ -43,7 +49,12 @@ internal sealed class ServerOptions
     {
         ArgumentNullException.ThrowIfNull(problems);
         CheckEndPoint(GrpcListen, "GrpcListen", problems);
+        CheckEndPoint(InternalGrpcListen, "InternalGrpcListen", problems);
         CheckEndPoint(HttpListen, "HttpListen", problems);
+        if (SamePort(GrpcListen, InternalGrpcListen))
+        {
+            problems.Add($"{Section}:InternalGrpcListen: '{InternalGrpcListen}' is the public GrpcListen's port: the internal API needs a port of its own");
+        }
         if (TlsCertificatePath.Length > 0 && !File.Exists(TlsCertificatePath))
         {
             problems.Add($"{Section}:TlsCertificatePath: file '{TlsCertificatePath}' does not exist");
@@ -57,6 +68,19 @@ internal sealed class ServerOptions
         if (ShutdownGrace < TimeSpan.Zero || ShutdownGrace > TimeSpan.FromMinutes(10))
         {
             problems.Add($"{Section}:ShutdownGrace: {ShutdownGrace} is outside 0 .. 10 minutes");
+        }
+    }
+
+    /// <summary>Whether <see cref="GrpcListen"/> is a loopback address (false when it does not parse: validation names it).</summary>
+    public bool PublicIsLoopback()
+    {
+        try
+        {
+            return IPAddress.IsLoopback(ParseEndPoint(GrpcListen).Address);
+        }
+        catch (FormatException)
+        {
+            return true;
         }
     }
 
@@ -77,6 +101,21 @@ internal sealed class ServerOptions
             _ => IPAddress.TryParse(host, out var parsed) ? parsed : throw new FormatException($"'{host}' is not an IP address"),
         };
         return new IPEndPoint(address, port);
+    }
+
+    // Two listeners on one fixed port (port 0 picks a free port each time).
+    private static bool SamePort(string a, string b)
+    {
+        try
+        {
+            var first = ParseEndPoint(a);
+            var second = ParseEndPoint(b);
+            return first.Port != 0 && first.Port == second.Port;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     private static void CheckEndPoint(string text, string key, List<string> problems)

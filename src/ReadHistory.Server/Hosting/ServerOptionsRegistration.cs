@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Admission;
+using ReadHistory.Server.Auth;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Proxy;
@@ -31,6 +32,7 @@ internal static class ServerOptionsRegistration
         (ProxyOptions.Section, typeof(ProxyOptions)),
         (AdmissionOptions.Section, typeof(AdmissionOptions)),
         (ConnectionLimits.Section, typeof(ConnectionLimits)),
+        (AuthOptions.Section, typeof(AuthOptions)),
     ];
 
     /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
@@ -47,6 +49,7 @@ internal static class ServerOptionsRegistration
         Add<ProxyOptions>(services, ProxyOptions.Section, static (o, p) => o.Validate(p));
         Add<AdmissionOptions>(services, AdmissionOptions.Section, static (o, p) => o.Validate(p));
         Add<ConnectionLimits>(services, ConnectionLimits.Section, static (o, p) => o.Validate(p));
+        Add<AuthOptions>(services, AuthOptions.Section, static (o, p) => o.Validate(p));
         return services;
     }
 

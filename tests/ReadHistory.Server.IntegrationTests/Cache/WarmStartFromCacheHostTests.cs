@@ -27,7 +27,7 @@ public sealed class WarmStartFromCacheHostTests(MariaDbFixture mariaDb)
         await using var receiver = CacheTestKit.NewNode(receiverSource, CacheTestKit.Options(budgetBytes: 16 << 20));
         using var starter = CacheTestKit.NewStarter(receiver, chunkBytes: 1024);
 
-        var result = await starter.WarmStartAsync(host.Grpc, "default", CancellationToken.None).DefaultTimeout();
+        var result = await starter.WarmStartAsync(host.Internal, "default", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Completed, result.Outcome);
         Assert.Equal(20, result.Users);
@@ -51,7 +51,7 @@ public sealed class WarmStartFromCacheHostTests(MariaDbFixture mariaDb)
         await using var receiver = CacheTestKit.NewNode(new InMemoryHistorySource(), CacheTestKit.Options());
         using var starter = CacheTestKit.NewStarter(receiver);
 
-        var result = await starter.WarmStartAsync(host.Grpc, "push", CancellationToken.None).DefaultTimeout();
+        var result = await starter.WarmStartAsync(host.Internal, "push", CancellationToken.None).DefaultTimeout();
 
         Assert.Equal(WarmStartOutcome.Failed, result.Outcome);
         Assert.Contains("NotFound", result.Error, StringComparison.Ordinal);

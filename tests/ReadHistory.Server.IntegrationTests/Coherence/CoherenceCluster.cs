@@ -95,7 +95,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         if (warmFromA)
         {
             settings["ReadHistory:Topology:Pools:0:Name"] = "default";
-            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = A.Host.Grpc.ToString();
+            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = A.Host.Internal.ToString();
             settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "http://127.0.0.1:1";
             settings["ReadHistory:Cache:Replica"] = "1";
             settings["ReadHistory:Cache:WarmStartTimeout"] = "00:00:20";
@@ -123,7 +123,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         public Replica(TestHost host)
         {
             Host = host;
-            _channel = GrpcChannel.ForAddress(host.Grpc);
+            _channel = GrpcChannel.ForAddress(host.Internal);
             Calls = _channel.CreateCallInvoker();
         }
 

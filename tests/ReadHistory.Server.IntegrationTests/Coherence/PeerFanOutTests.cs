@@ -61,7 +61,7 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
     {
         var settings = Node(Prefix(), FreePort.Next(), replica: 0, peer: FreePort.Next());
         await using var host = await TestHost.StartReadyAsync(settings);
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var node = channel.CreateCallInvoker();
         var fanOut = FanOut(host);
 
@@ -87,7 +87,7 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
         settings["ReadHistory:Cache:PeerFanOutCallTimeout"] = "00:01:00";
         settings["ReadHistory:Cache:PeerFanOutMaxQueuedChanges"] = "3";
         await using var host = await TestHost.StartReadyAsync(settings);
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var node = channel.CreateCallInvoker();
         var fanOut = FanOut(host);
 
@@ -113,7 +113,7 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
         settings["ReadHistory:Cache:PeerFanOutWait"] = "00:00:00.010";
         settings["ReadHistory:Cache:PeerFanOutCallTimeout"] = "00:00:02";
         await using var host = await TestHost.StartReadyAsync(settings);
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var node = channel.CreateCallInvoker();
 
         var ordinary = await MarkAsync(node, 92, 1);
@@ -130,7 +130,7 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
         var settings = Node(Prefix(), FreePort.Next(), replica: 1, peer: FreePort.Next());
         settings["ReadHistory:Cache:PeerFanOutMaxChangesPerCall"] = "4";
         await using var host = await TestHost.StartReadyAsync(settings);
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var node = new CacheNodeClient(channel.CreateCallInvoker());
 
         var otherPool = await RefusedAsync(node, new ApplyChangesRequest { Pool = "push", Slot = 0, Changes = { Ids(1, 1) } });
@@ -184,7 +184,7 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
         var settings = TestHost.Settings("cache", mariaDb.Server.ConnectionString(), prefix);
         var self = "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
         var other = "http://127.0.0.1:" + peer.ToString(CultureInfo.InvariantCulture);
-        settings["ReadHistory:GrpcListen"] = "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+        settings["ReadHistory:InternalGrpcListen"] = "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
         settings["ReadHistory:Topology:Pools:0:Name"] = "default";
         settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = replica == 0 ? self : other;
         settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = replica == 0 ? other : self;
@@ -218,8 +218,8 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
             var pair = new ReplicaPair();
             pair.HostA = await TestHost.StartReadyAsync(a);
             pair.HostB = await TestHost.StartReadyAsync(b);
-            pair._channelA = GrpcChannel.ForAddress(pair.HostA.Grpc);
-            pair._channelB = GrpcChannel.ForAddress(pair.HostB.Grpc);
+            pair._channelA = GrpcChannel.ForAddress(pair.HostA.Internal);
+            pair._channelB = GrpcChannel.ForAddress(pair.HostB.Internal);
             pair.A = pair._channelA.CreateCallInvoker();
             pair.B = pair._channelB.CreateCallInvoker();
             return pair;

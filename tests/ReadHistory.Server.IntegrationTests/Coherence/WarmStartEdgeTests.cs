@@ -207,7 +207,7 @@ public sealed class WarmStartEdgeTests(CdcServersFixture servers, ITestOutputHel
         var settings = new[] { 0, 1 }.Select(r =>
         {
             var s = Joining(CacheSettings(prefix, servers.Redis.Endpoint), addresses, replica: r);
-            s["ReadHistory:GrpcListen"] = addresses[r].Authority;
+            s["ReadHistory:InternalGrpcListen"] = addresses[r].Authority;
             s["ReadHistory:Cache:WarmStartTimeout"] = "00:00:08";
             return s;
         }).ToArray();

@@ -96,7 +96,8 @@ public sealed class GrpcJsClientTests(MariaDbFixture mariaDb) : IAsyncLifetime
     [Fact]
     public async Task Error_status_with_a_non_ascii_message()
     {
-        var result = await RunAsync("error-non-ascii");
+        // Snapshot is an internal method: served on the internal listener only.
+        var result = await NodePeer.RunClientAsync(_host!.Internal.Authority, "error-non-ascii");
 
         Assert.Equal((int)StatusCode.NotFound, result.GetProperty("code").GetInt32());
         Assert.Equal("pool 'résumé ✓ 中文 100% done' is not held by this node (it holds 'default')", result.GetProperty("details").GetString());

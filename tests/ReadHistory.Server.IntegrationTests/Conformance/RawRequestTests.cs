@@ -18,18 +18,21 @@ public sealed class RawRequestTests(MariaDbFixture mariaDb) : IAsyncLifetime
     private static readonly CheckRequest Check = new() { UserId = 9, ContentType = 1, ContentIds = { 1, 2 } };
     private TestHost? _host;
     private HttpClient? _client;
+    private HttpClient? _internalClient;
     private LogCapture? _logs;
 
     public async Task InitializeAsync()
     {
         _host = await TestHost.StartReadyAsync(TestHost.Settings("all", mariaDb.Server.ConnectionString(), "raw" + Guid.NewGuid().ToString("N")[..8]));
         _client = new HttpClient { BaseAddress = _host.Grpc };
+        _internalClient = new HttpClient { BaseAddress = _host.Internal };
         _logs = LogCapture.Attach(_host);
     }
 
     public async Task DisposeAsync()
     {
         _client?.Dispose();
+        _internalClient?.Dispose();
         if (_host is not null)
         {
             await _host.DisposeAsync();
@@ -109,7 +112,7 @@ public sealed class RawRequestTests(MariaDbFixture mariaDb) : IAsyncLifetime
     [Fact]
     public async Task Garbage_protobuf_on_the_internal_api_is_internal_failed_to_deserialize()
     {
-        var response = await RawGrpc.PostAsync(_client!, "/readhistory.internal.v1.CacheNode/Check", RawGrpc.Body(RawGrpc.Frame(0, [0xFF, 0xFF, 0xFF])));
+        var response = await RawGrpc.PostAsync(_internalClient!, "/readhistory.internal.v1.CacheNode/Check", RawGrpc.Body(RawGrpc.Frame(0, [0xFF, 0xFF, 0xFF])));
 
         Assert.Equal(StatusCode.Internal, response.Code);
         Assert.Contains("deserialize", response.GrpcMessage, StringComparison.Ordinal);
@@ -119,7 +122,7 @@ public sealed class RawRequestTests(MariaDbFixture mariaDb) : IAsyncLifetime
     public async Task Garbage_protobuf_for_a_snapshot_is_internal_failed_to_deserialize()
     {
         // Snapshot is bound by its own method provider with its own marshaller; the same rule holds.
-        var response = await RawGrpc.PostAsync(_client!, SnapshotPath, RawGrpc.Body(RawGrpc.Frame(0, [0xFF, 0xFF, 0xFF])));
+        var response = await RawGrpc.PostAsync(_internalClient!, SnapshotPath, RawGrpc.Body(RawGrpc.Frame(0, [0xFF, 0xFF, 0xFF])));
 
         Assert.Equal(StatusCode.Internal, response.Code);
         Assert.Contains("deserialize", response.GrpcMessage, StringComparison.Ordinal);
@@ -212,7 +215,7 @@ public sealed class RawRequestTests(MariaDbFixture mariaDb) : IAsyncLifetime
     {
         var request = new ReadHistory.Api.Internal.V1.SnapshotRequest { Pool = "é 100%" };
 
-        var response = await RawGrpc.PostAsync(_client!, SnapshotPath, RawGrpc.Body(RawGrpc.Frame(request)));
+        var response = await RawGrpc.PostAsync(_internalClient!, SnapshotPath, RawGrpc.Body(RawGrpc.Frame(request)));
 
         Assert.Equal(StatusCode.NotFound, response.Code);
         Assert.Equal("pool '%C3%A9 100%25' is not held by this node (it holds 'default')", response.GrpcMessage);

@@ -39,7 +39,7 @@ public sealed class CacheRoleHostTests(MariaDbFixture mariaDb)
     public async Task A_cache_node_serves_the_internal_api_over_grpc_including_passthrough_and_stats()
     {
         await using var host = await TestHost.StartReadyAsync(TestHost.Settings("cache", mariaDb.Server.ConnectionString(), Prefix()));
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var invoker = channel.CreateCallInvoker();
         var mark = new CacheMarkReadRequest { Request = new MarkReadRequest { UserId = 11, ContentType = 2, Items = { new ReadItem { ContentId = 3 } } } };
         Assert.Equal(1u, (await new CacheNodeClient(invoker).MarkReadAsync(mark, TestHost.Deadline()).ResponseAsync.DefaultTimeout()).Written);

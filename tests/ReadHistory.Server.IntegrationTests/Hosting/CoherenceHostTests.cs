@@ -21,8 +21,8 @@ public sealed class CoherenceHostTests(CdcServersFixture servers)
         await using var cdc = await TestHost.StartReadyAsync(TestHost.Settings("cdc", connection, prefix, redis));
         await using var replicaA = await TestHost.StartReadyAsync(TestHost.Settings("cache", connection, prefix, redis));
         await using var replicaB = await TestHost.StartReadyAsync(TestHost.Settings("cache", connection, prefix, redis));
-        using var channelA = GrpcChannel.ForAddress(replicaA.Grpc);
-        using var channelB = GrpcChannel.ForAddress(replicaB.Grpc);
+        using var channelA = GrpcChannel.ForAddress(replicaA.Internal);
+        using var channelB = GrpcChannel.ForAddress(replicaB.Internal);
         var a = channelA.CreateCallInvoker();
         var b = channelB.CreateCallInvoker();
 

@@ -46,7 +46,7 @@ public sealed class IngestLimitTests(MariaDbFixture mariaDb)
     public async Task An_internal_ingest_stream_past_its_message_bound_ends_resource_exhausted_naming_the_limit()
     {
         await using var host = await StartAsync(maxMessages: 3);
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         using var call = new CacheNodeClient(channel).Ingest(TestHost.Deadline());
 
         var error = await SendAndFailAsync(call.RequestStream, call.ResponseAsync, id => new CacheIngestRequest { Request = Mark(id) }, messages: 4);
@@ -74,7 +74,7 @@ public sealed class IngestLimitTests(MariaDbFixture mariaDb)
     public async Task An_internal_ingest_stream_that_goes_quiet_ends_deadline_exceeded_naming_the_limit()
     {
         await using var host = await StartAsync(idle: "00:00:00.500");
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         using var call = new CacheNodeClient(channel).Ingest(TestHost.Deadline());
         await call.RequestStream.WriteAsync(new CacheIngestRequest { Request = Mark(1) }).DefaultTimeout();
 

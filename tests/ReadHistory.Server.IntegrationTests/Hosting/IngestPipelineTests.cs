@@ -25,8 +25,9 @@ public sealed class IngestPipelineTests(MariaDbFixture mariaDb)
         settings["ReadHistory:Limits:MaxIngestRowsInFlight"] = "64";
         await using var host = await TestHost.StartReadyAsync(settings);
         using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var internalChannel = GrpcChannel.ForAddress(host.Internal);
         var client = new ReadHistoryClient(channel.CreateCallInvoker());
-        var node = new CacheNodeClient(channel.CreateCallInvoker());
+        var node = new CacheNodeClient(internalChannel.CreateCallInvoker());
         for (ulong user = 1; user <= Users; user++)
         {
             await WaitHeldAsync(client, user);

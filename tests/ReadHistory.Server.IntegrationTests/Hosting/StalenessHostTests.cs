@@ -29,7 +29,7 @@ public sealed class StalenessHostTests(CdcServersFixture servers)
         nodeSettings["ReadHistory:Cache:MaxStaleness"] = "00:00:02";
         TestHost? cdc = await TestHost.StartReadyAsync(cdcSettings);
         await using var node = await TestHost.StartReadyAsync(nodeSettings);
-        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        using var channel = GrpcChannel.ForAddress(node.Internal);
         var invoker = channel.CreateCallInvoker();
         var check = new CacheCheckRequest { Request = new CheckRequest { UserId = 42, ContentIds = { 1, 2 } } };
 

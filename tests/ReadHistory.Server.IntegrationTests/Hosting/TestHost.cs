@@ -16,19 +16,26 @@ namespace ReadHistory.Server.IntegrationTests.Hosting;
 /// <summary>A readhistory host on loopback ports chosen by the OS, against a private MariaDB, for in-process tests.</summary>
 internal sealed class TestHost : IAsyncDisposable
 {
+    private readonly Uri? _internal;
+
     private TestHost(WebApplication app)
     {
         App = app;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        // Kestrel lists endpoints in the order they were configured: gRPC first, then HTTP.
-        Assert.Equal(2, addresses.Count);
+        // Kestrel lists endpoints in the order they were configured: public gRPC, HTTP, then (cache role) internal gRPC.
+        Assert.InRange(addresses.Count, 2, 3);
         Grpc = addresses[0];
         Http = addresses[1];
+        _internal = addresses.Count == 3 ? addresses[2] : null;
     }
 
     public WebApplication App { get; }
 
+    /// <summary>The public gRPC listener: ReadHistory, health, reflection.</summary>
     public Uri Grpc { get; }
+
+    /// <summary>The internal gRPC listener of a host with the cache role: CacheNode and health (what a topology names).</summary>
+    public Uri Internal => _internal ?? throw new InvalidOperationException("this host has no cache role, so no internal listener");
 
     public Uri Http { get; }
 
@@ -46,6 +53,7 @@ internal sealed class TestHost : IAsyncDisposable
         ["ReadHistory:NodeName"] = "test-node",
         ["ReadHistory:Roles"] = roles,
         ["ReadHistory:GrpcListen"] = "127.0.0.1:0",
+        ["ReadHistory:InternalGrpcListen"] = "127.0.0.1:0",
         ["ReadHistory:HttpListen"] = "127.0.0.1:0",
         ["ReadHistory:ShutdownGrace"] = "00:00:02",
         ["ReadHistory:Database:ConnectionString"] = connectionString,
@@ -56,11 +64,20 @@ internal sealed class TestHost : IAsyncDisposable
     };
 
     /// <summary>Migrates the schema of the settings, starts the host, and waits until /readyz says ready.</summary>
-    public static async Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings)
+    public static Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings) => StartReadyAsync(settings, more: null);
+
+    /// <summary>As <see cref="StartReadyAsync(Dictionary{string, string?})"/>, with more configuration sources added after the settings (a reloadable file).</summary>
+    public static async Task<TestHost> StartReadyAsync(Dictionary<string, string?> settings, Action<ConfigurationManager>? more)
     {
         var database = ShippedDefaults.Database(o => new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(DatabaseOptions.Section).Bind(o));
         await SchemaMigrator.MigrateAsync(database, NullLogger.Instance, CancellationToken.None).DefaultTimeout();
-        var host = await StartAsync(settings);
+        var app = ServerHost.Build([], configuration =>
+        {
+            configuration.AddInMemoryCollection(settings);
+            more?.Invoke(configuration);
+        });
+        await app.StartAsync().DefaultTimeout();
+        var host = new TestHost(app);
         await host.WaitReadyAsync().DefaultTimeout();
         return host;
     }

@@ -30,19 +30,19 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         var prefix = NewPrefix();
         await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
         await using var peer = await TestHost.StartReadyAsync(Settings("cache", prefix));
-        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        using var peerChannel = GrpcChannel.ForAddress(peer.Internal);
         var a = peerChannel.CreateCallInvoker();
         var model = await LoadUsersAsync(a);
 
         // Writes through the peer keep going while the new replica starts, copies and replays.
         using var stop = new CancellationTokenSource();
         var writer = WriteUntilStoppedAsync(a, model, stop.Token);
-        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Grpc));
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Internal));
         var warmUsers = (await StatsAsync(replica)).Users;
         await stop.CancelAsync();
         var written = await writer.DefaultTimeout();
 
-        using var replicaChannel = GrpcChannel.ForAddress(replica.Grpc);
+        using var replicaChannel = GrpcChannel.ForAddress(replica.Internal);
         var b = replicaChannel.CreateCallInvoker();
         Assert.Equal((ulong)Users, warmUsers);
         Assert.True(written > 0, "the writer committed nothing while the replica started");
@@ -69,7 +69,7 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         var prefix = NewPrefix();
         await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
         await using var peer = await TestHost.StartReadyAsync(Settings("cache", prefix));
-        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        using var peerChannel = GrpcChannel.ForAddress(peer.Internal);
         var a = peerChannel.CreateCallInvoker();
         await LoadUsersAsync(a);
 
@@ -92,7 +92,7 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         };
 
         await using var replica = await TestHost.StartReadyAsync(Joining(prefix, snapshots.Address, chunkBytes: 1024));
-        using var replicaChannel = GrpcChannel.ForAddress(replica.Grpc);
+        using var replicaChannel = GrpcChannel.ForAddress(replica.Internal);
         var b = replicaChannel.CreateCallInvoker();
 
         Assert.NotEqual(0UL, target);
@@ -109,11 +109,11 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         var prefix = NewPrefix();
         await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
         await using var peer = await TestHost.StartReadyAsync(Settings("cache", prefix));
-        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        using var peerChannel = GrpcChannel.ForAddress(peer.Internal);
         await LoadUsersAsync(peerChannel.CreateCallInvoker());
 
         // Ready means the warm start is over (and its WarmStarter gone); the node's counters must outlive it.
-        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Grpc));
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Internal));
         Assert.Equal((ulong)Users, (await StatsAsync(replica)).Users);
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(replica.Http, "/metrics")).DefaultTimeout();
@@ -129,12 +129,12 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         var prefix = NewPrefix();
         await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
         await using var other = await TestHost.StartReadyAsync(Settings("cache", prefix));
-        using var otherChannel = GrpcChannel.ForAddress(other.Grpc);
+        using var otherChannel = GrpcChannel.ForAddress(other.Internal);
         var a = otherChannel.CreateCallInvoker();
         await MarkAsync(a, 42, 1);
 
         await using var replica = await TestHost.StartReadyAsync(Joining(prefix, new Uri("http://127.0.0.1:" + FreePort.Next())));
-        using var replicaChannel = GrpcChannel.ForAddress(replica.Grpc);
+        using var replicaChannel = GrpcChannel.ForAddress(replica.Internal);
         var b = replicaChannel.CreateCallInvoker();
 
         Assert.Equal(0UL, (await StatsAsync(replica)).Users);
@@ -156,10 +156,10 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
         await using var cdc = await TestHost.StartReadyAsync(Settings("cdc", prefix));
         // A serving peer without Redis: its snapshot carries an empty cursor, so its filters cannot be proven coherent.
         await using var peer = await TestHost.StartReadyAsync(TestHost.Settings("cache", servers.MariaDb.ConnectionString(), prefix));
-        using var peerChannel = GrpcChannel.ForAddress(peer.Grpc);
+        using var peerChannel = GrpcChannel.ForAddress(peer.Internal);
         await LoadUsersAsync(peerChannel.CreateCallInvoker());
 
-        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Grpc));
+        await using var replica = await TestHost.StartReadyAsync(Joining(prefix, peer.Internal));
 
         Assert.Equal(0UL, (await StatsAsync(replica)).Users);
         Assert.Equal((ulong)Users, (await StatsAsync(peer)).Users);
@@ -234,7 +234,7 @@ public sealed class WarmStartOnNodeStartTests(CdcServersFixture servers)
 
     private static async Task<PoolStats> StatsAsync(TestHost host)
     {
-        using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var channel = GrpcChannel.ForAddress(host.Internal);
         var response = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return Assert.Single(response.Pools);
     }

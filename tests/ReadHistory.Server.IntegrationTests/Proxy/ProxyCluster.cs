@@ -77,7 +77,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
         {
             var (pool, slot, replica) = places[n];
             var p = Array.FindIndex(pools, x => x.Name == pool);
-            settings[$"ReadHistory:Topology:Pools:{p}:Slots:{slot}:Replicas:{replica}"] = nodes[n]!.Grpc.ToString().TrimEnd('/');
+            settings[$"ReadHistory:Topology:Pools:{p}:Slots:{slot}:Replicas:{replica}"] = nodes[n]!.Internal.ToString().TrimEnd('/');
         }
 
         foreach (var (key, value) in proxySettings ?? [])
@@ -120,7 +120,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
         var node = await TestHost.StartReadyAsync(settings);
 
         // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
-        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        using var channel = GrpcChannel.ForAddress(node.Internal);
         var invoker = channel.CreateCallInvoker();
         // Health probes are slow on a loaded machine.
         await Poll.UntilAsync(
@@ -145,7 +145,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
     /// <summary>Lookups (hits + misses) a node has served.</summary>
     public static async Task<ulong> LookupsAsync(TestHost node)
     {
-        using var channel = GrpcChannel.ForAddress(node.Grpc);
+        using var channel = GrpcChannel.ForAddress(node.Internal);
         var stats = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return stats.Pools.Aggregate(0UL, (sum, p) => sum + p.Hits + p.Misses);
     }

@@ -22,8 +22,8 @@ public sealed class ProxyReloadTests(MariaDbFixture mariaDb)
         var configuration = (IConfigurationBuilder)cluster.Proxy.App.Configuration;
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = newcomer.Grpc.ToString().TrimEnd('/'),
-            ["ReadHistory:Topology:Pools:0:Slots:1:Replicas:1"] = newcomer.Grpc.ToString().TrimEnd('/'),
+            ["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = newcomer.Internal.ToString().TrimEnd('/'),
+            ["ReadHistory:Topology:Pools:0:Slots:1:Replicas:1"] = newcomer.Internal.ToString().TrimEnd('/'),
         });
         var reloaded = load.Reads;
         await WaitForReadsAsync(load, reloaded + 300);

@@ -1,0 +1,94 @@
+using System.Collections.Frozen;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+
+namespace ReadHistory.Server.Auth;
+
+/// <summary>
+/// The API keys in force, by the SHA-256 of the key, each with its principal built once. Loaded from
+/// ReadHistory:Auth:Keys at start and again whenever the configuration reloads (a rewritten appsettings file, a
+/// Kubernetes Secret mounted as a configuration file): a valid reload replaces the whole set at once, an invalid one is
+/// refused and logged and the keys in force stay, as the proxy does with a bad topology.
+/// </summary>
+/// <remarks>
+/// Not an IOptionsMonitor with a validator: the monitor validates inside the configuration's reload callback, and a
+/// failure there is thrown on the file watcher's thread instead of being refused.
+/// </remarks>
+internal sealed class ApiKeyRing : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly IDisposable? _watch;
+    private FrozenDictionary<string, ClaimsPrincipal> _byHash;
+
+    /// <summary>A ring of <paramref name="options"/>' keys; with <paramref name="configuration"/>, re-read on every reload.</summary>
+    public ApiKeyRing(AuthOptions options, IConfiguration? configuration, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = logger;
+        _byHash = Build(options);
+        if (configuration is not null)
+        {
+            _watch = ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(configuration));
+        }
+    }
+
+    /// <summary>Keys in force.</summary>
+    public int Count => _byHash.Count;
+
+    /// <summary>The principal of <paramref name="key"/> (the bearer token as sent), or null for a key not in force.</summary>
+    public ClaimsPrincipal? Find(ReadOnlySpan<char> key)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var bytes = Encoding.UTF8.GetByteCount(key);
+        var buffer = bytes <= 512 ? stackalloc byte[bytes] : new byte[bytes];
+        Encoding.UTF8.GetBytes(key, buffer);
+        SHA256.HashData(buffer, hash);
+        Span<char> hex = stackalloc char[2 * SHA256.HashSizeInBytes];
+        Convert.TryToHexStringLower(hash, hex, out _);
+        return _byHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var principal) ? principal : null;
+    }
+
+    /// <summary>The SHA-256 of a key as configured (lower-case hex).</summary>
+    public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <inheritdoc />
+    public void Dispose() => _watch?.Dispose();
+
+    private void Reload(IConfiguration configuration)
+    {
+        var options = new AuthOptions();
+        var problems = new List<string>();
+        try
+        {
+            configuration.GetSection(AuthOptions.Section).Bind(options);
+            options.Validate(problems);
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add(e.Message);
+        }
+
+        if (problems.Count > 0)
+        {
+            Log.KeysReloadRefused(_logger, string.Join("; ", problems), _byHash.Count);
+            return;
+        }
+
+        // Every reload of the configuration lands here (a topology change too): swap always, log only a new set of keys.
+        var keys = Build(options);
+        var changed = !keys.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(_byHash.Keys);
+        Volatile.Write(ref _byHash, keys);
+        if (changed)
+        {
+            Log.KeysReloaded(_logger, keys.Count);
+        }
+    }
+
+    private static FrozenDictionary<string, ClaimsPrincipal> Build(AuthOptions options) =>
+        options.Keys.ToFrozenDictionary(
+            static k => k.Value.Sha256.ToLowerInvariant(),
+            static k => new ClaimsPrincipal(new ApiKeyIdentity(k.Key, k.Value)),
+            StringComparer.Ordinal);
+}

@@ -1,0 +1,51 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace ReadHistory.Server.Auth;
+
+/// <summary>Wires API-key authentication into a host: the scheme, one authorization policy per scope, gRPC refusals, the key ring.</summary>
+internal static class AuthRegistration
+{
+    /// <summary>Registers ASP.NET Core authentication (bearer API keys) and authorization (a policy per scope).</summary>
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(provider => new ApiKeyRing(
+            provider.GetRequiredService<IOptions<AuthOptions>>().Value,
+            configuration,
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Auth")));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        services.AddAuthorization(static options =>
+        {
+            foreach (var scope in ApiScopes.All.Append(ApiScopes.Unlisted))
+            {
+                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(ApiKeyIdentity.ScopeClaim, scope));
+            }
+        });
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
+        services.AddSingleton<TenantAccessInterceptor>();
+        return services;
+    }
+
+    /// <summary>
+    /// Requires, on each method endpoint of a public service, the scope its method needs (<see cref="ApiScopes.For"/>):
+    /// one table for the generated service and the forwarding one alike.
+    /// </summary>
+    public static TBuilder RequireApiScopes<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Add(static endpoint =>
+        {
+            // Method endpoints only: Grpc.AspNetCore's UNIMPLEMENTED catch-alls (routes with parameters) stay open.
+            if (endpoint is RouteEndpointBuilder { RoutePattern.Parameters.Count: 0 }
+                && endpoint.Metadata.OfType<GrpcMethodMetadata>().FirstOrDefault() is { } method)
+            {
+                endpoint.Metadata.Add(new AuthorizeAttribute(ApiScopes.For(method.Method.Name)));
+            }
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,11 @@
+namespace ReadHistory.Server.Auth;
+
+/// <summary>Source-generated log methods of authentication (event ids: see <see cref="EventIds"/>).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = EventIds.AuthKeysReloaded, Level = LogLevel.Information, Message = "API keys reloaded: {Count} in force")]
+    public static partial void KeysReloaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = EventIds.AuthKeysReloadRefused, Level = LogLevel.Error, Message = "API keys not reloaded, the {Count} in force stay: {Problems}")]
+    public static partial void KeysReloadRefused(ILogger logger, string problems, int count);
+}
