@@ -4,7 +4,7 @@ namespace ReadHistory.TestSupport;
 
 /// <summary>
 /// A Redis Cluster of the test's own on loopback: three masters and three replicas, each a <see cref="RedisServer"/>
-/// (own folder, port reserved by <see cref="FreePort"/>) started with <c>--cluster-enabled yes</c>, joined by
+/// (own folder, client and cluster-bus ports reserved by <see cref="FreePort"/>) started with <c>--cluster-enabled yes</c>, joined by
 /// <c>redis-cli --cluster create … --cluster-replicas 1</c>, and ready once every node reports <c>cluster_state:ok</c>.
 /// cluster-node-timeout is one second so a killed master's replica takes over within seconds, and
 /// cluster-replica-validity-factor 0 lets a replica that lagged (or was frozen) take over all the same, as a test of a
@@ -35,9 +35,11 @@ public sealed class RedisCluster : IAsyncDisposable
         var cluster = new RedisCluster(nodes);
         try
         {
+            // The cluster bus port is the client port + 10000 unless set, which would land outside FreePort's range (in the
+            // ephemeral one, unreserved): it gets a reserved port of its own (cluster-port, Redis 7.0).
             var starting = Enumerable.Range(0, 6).Select(static _ => RedisServer.StartAsync(
-                ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0",
-                  "--repl-diskless-sync-delay", "0"])).ToList();
+                ["--cluster-enabled", "yes", "--cluster-port", FreePort.Next().ToString(CultureInfo.InvariantCulture), "--cluster-config-file", "nodes.conf",
+                  "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0", "--repl-diskless-sync-delay", "0"])).ToList();
             foreach (var node in starting)
             {
                 nodes.Add(await node);

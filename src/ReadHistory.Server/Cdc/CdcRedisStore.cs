@@ -12,8 +12,11 @@ namespace ReadHistory.Server.Cdc;
 /// older one, so a deposed leader stops at the first slot the new leader has touched (and the new leader claims every
 /// slot when it starts). The script also counts the slot's publishes ("seq") and refuses to append when the slot holds
 /// fewer than the publisher last saw: a failover promoted a replica that had not received the stream's tail.
-/// Renewing and releasing the lease are compare-and-expire / compare-and-delete on the token, which
-/// StackExchange.Redis provides as LockExtend / LockRelease.
+/// Releasing the lease is a compare-and-delete on the token, which StackExchange.Redis provides as LockRelease.
+/// Renewing is a compare-and-expire script rather than its LockExtend: LockExtend is a transaction whose condition
+/// reads as "not held" when the server answers an error, and a cluster answers CLUSTERDOWN to every command for a
+/// moment while a failed master's replica takes over — the leader would stand down for nothing. The script's error
+/// surfaces as an error, which the renewal retries until the lease time has passed.
 /// </summary>
 internal sealed class CdcRedisStore
 {
@@ -32,6 +35,13 @@ internal sealed class CdcRedisStore
         local token = redis.call('INCR', KEYS[2]) .. '-' .. ARGV[2]
         redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
         return token
+        """;
+
+    // KEYS: lease. ARGV: token, ttl ms. Returns 1, or 0 when the lease is not the caller's.
+    private const string RenewScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
         """;
 
     // KEYS: fence. ARGV: at least. Raises the counter so the next token is above a fence a slot holds.
@@ -94,7 +104,8 @@ internal sealed class CdcRedisStore
     }
 
     /// <summary>Extends the lease if it still holds <paramref name="token"/>; false when it was lost.</summary>
-    public Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) => _database.LockExtendAsync(Keys.Lease, token, ttl);
+    public async Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) =>
+        (long)await _database.ScriptEvaluateAsync(RenewScript, [Keys.Lease], [token, (long)ttl.TotalMilliseconds]).ConfigureAwait(false) == 1;
 
     /// <summary>Gives the lease up if it still holds <paramref name="token"/>.</summary>
     public Task ReleaseLeaseAsync(string token) => _database.LockReleaseAsync(Keys.Lease, token);
