@@ -30,6 +30,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>"127.0.0.1:port", as StackExchange.Redis takes it.</summary>
     public string Endpoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Whether the server process runs (false once killed and not started again).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
     /// <summary>The running server's process id (to freeze it with SIGSTOP and thaw it with SIGCONT).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("redis-server is not running");
 

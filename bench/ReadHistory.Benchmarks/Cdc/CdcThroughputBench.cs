@@ -62,8 +62,9 @@ internal static class CdcThroughputBench
             var redisOptions = new RedisOptions { Configuration = redisServer.Endpoint, KeyPrefix = "b" + run.ToString(CultureInfo.InvariantCulture) };
             var keys = new CdcKeys(redisOptions.KeyPrefix);
             var db = redis.GetDatabase();
-            await db.StringSetAsync(keys.Epoch, CdcKeys.FormatEpoch((ulong)run));
-            await db.StringSetAsync(keys.Checkpoint, start);
+            var map = CdcTopology.From(topology);
+            var slots = Enumerable.Range(0, map.StreamCount).Select(i => keys.Slot(map.Pools[map.StreamAt(i).Pool], map.StreamAt(i).Slot)).ToArray();
+            await new CdcRedisStore(db, keys).SeedAsync((ulong)run, start, slots);
             var cdc = ShippedDefaults.Cdc(static o => o.StreamMaxLength = 1_000_000);
             await using var publisher = new CdcPublisher(cdc, database, topology, redisOptions, redis, TimeProvider.System, NullLogger.Instance);
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;

@@ -7,7 +7,8 @@ namespace ReadHistory.Server.Cdc;
 /// at or before this entry": now while the leader is caught up (the binlog had nothing more and every publish had
 /// completed when the stamp was taken), else the estimated commit time of the newest transaction whose publish has
 /// completed (never later). It carries the epoch and the last published position and leaves the checkpoint alone;
-/// it goes through the same fenced script as a publish, so a deposed leader cannot write one.
+/// it goes through the same fenced per-slot script as a publish, so a deposed leader cannot write one to a slot its
+/// successor has claimed.
 /// </summary>
 /// <remarks>
 /// Ordering: a heartbeat is sent only after every publish before it completed (chained behind the publish in flight,
@@ -33,7 +34,7 @@ internal sealed partial class CdcPublisher
     /// <summary>Records a completed publish: what a heartbeat behind the binlog may claim, and which streams just got a batch.</summary>
     private void Published(int[] streams, long lastCommitMs)
     {
-        var appended = _streamAppended ??= new long[_streamKeys.Length];
+        var appended = _streamAppended ??= new long[_slots.Length];
         var now = _time.GetTimestamp();
         foreach (var stream in streams)
         {
@@ -103,15 +104,15 @@ internal sealed partial class CdcPublisher
     private async Task PublishHeartbeatAsync(string token, long stampMs, CancellationToken cancellationToken)
     {
         var appended = _streamAppended;
-        var keys = new List<(string, byte[])>(_streamKeys.Length);
+        var keys = new List<(int, byte[]?)>(_slots.Length);
         var epoch = Epoch;
         var beat = ChangeBatch.CreateFromEncoded(epoch, stampMs, Volatile.Read(ref _lastPublished)?.ToString() ?? string.Empty, []);
-        for (var i = 0; i < _streamKeys.Length; i++)
+        for (var i = 0; i < _slots.Length; i++)
         {
             var last = appended is null ? 0 : Volatile.Read(ref appended[i]);
             if (last == 0 || _time.GetElapsedTime(last) >= _options.HeartbeatInterval)
             {
-                keys.Add((_streamKeys[i], beat));
+                keys.Add((i, beat));
             }
         }
 
@@ -120,8 +121,8 @@ internal sealed partial class CdcPublisher
             return;
         }
 
-        // "" leaves the checkpoint as it is: a heartbeat publishes no new position.
-        await PublishAsync(token, epoch, setEpoch: false, string.Empty, keys, cancellationToken).ConfigureAwait(false);
+        // No checkpoint: a heartbeat publishes no new position.
+        await PublishAsync(token, epoch, setEpoch: false, keys, cancellationToken).ConfigureAwait(false);
         _metrics.Heartbeats(keys.Count);
     }
 }

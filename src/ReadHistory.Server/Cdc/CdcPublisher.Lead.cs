@@ -13,26 +13,17 @@ internal sealed partial class CdcPublisher
 
     private async Task LeadAsync(string token, CancellationToken cancellationToken)
     {
-        var (epoch, checkpoint) = await _store.ReadStateAsync().ConfigureAwait(false);
+        var (epoch, checkpoint, reason) = await ClaimAsync(token).ConfigureAwait(false);
         MariaDbGtidPosition? start = null;
-        string? reason = null;
-        if (epoch == 0)
-        {
-            reason = "no epoch in Redis (first start, or Redis lost its data)";
-        }
-        else if (checkpoint is null)
-        {
-            reason = "the checkpoint is gone";
-        }
-        else
+        if (reason is null)
         {
             try
             {
-                start = MariaDbGtidPosition.Parse(checkpoint);
+                start = MariaDbGtidPosition.Parse(checkpoint!.Position);
             }
             catch (FormatException)
             {
-                reason = "the checkpoint '" + checkpoint + "' is not a MariaDB GTID position";
+                reason = "the checkpoint '" + checkpoint!.Position + "' is not a MariaDB GTID position";
             }
         }
 
@@ -59,13 +50,75 @@ internal sealed partial class CdcPublisher
                 var next = await StartEpochAsync(token, start, "the binlog no longer has the checkpoint (" + e.Message + ")", cancellationToken).ConfigureAwait(false);
                 Interlocked.Exchange(ref _epoch, (long)next);
             }
+            catch (StreamLostException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Everything after the last complete publish is read again; the slots' replicas rebuild from the database.
+                start = Volatile.Read(ref _lastPublished) ?? await CurrentGtidPositionAsync(cancellationToken).ConfigureAwait(false);
+                var next = await StartEpochAsync(token, start, e.Message, cancellationToken).ConfigureAwait(false);
+                Interlocked.Exchange(ref _epoch, (long)next);
+            }
         }
+    }
+
+    /// <summary>
+    /// Reads the checkpoint and every slot's epoch, and, when they agree, claims every slot for <paramref name="token"/>
+    /// (so a deposed leader is refused from now on) while checking that each slot still holds the publishes the
+    /// checkpoint counted. Returns the epoch and checkpoint to continue, or the reason a new epoch must start.
+    /// </summary>
+    private async Task<(ulong Epoch, CdcCheckpoint? Checkpoint, string? Reason)> ClaimAsync(string token)
+    {
+        var checkpoint = await _store.ReadCheckpointAsync().ConfigureAwait(false);
+        if (checkpoint is null)
+        {
+            return (0, null, "no checkpoint in Redis (first start, a store of an earlier key layout, or Redis lost its data)");
+        }
+
+        if (checkpoint.Seqs.Count != _slots.Length)
+        {
+            return (0, null, "the checkpoint counts " + checkpoint.Seqs.Count + " streams, the topology has " + _slots.Length);
+        }
+
+        var states = await Task.WhenAll(_slots.Select(_store.ReadSlotAsync)).ConfigureAwait(false);
+        var epoch = states[0].Epoch;
+        for (var i = 0; i < states.Length; i++)
+        {
+            if (states[i].Epoch == 0 || states[i].Epoch != epoch)
+            {
+                return (0, null, "stream " + _slots[i].Stream + " has " + (states[i].Epoch == 0 ? "no epoch (its Redis lost its data)" : "another epoch"));
+            }
+        }
+
+        var claims = new Task<long>[_slots.Length];
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            claims[i] = _store.PublishAsync(token, _slots[i], epoch, setEpoch: false, checkpoint.Seqs[i], batch: null, _options.StreamMaxLength);
+        }
+
+        await Task.WhenAll(claims).ConfigureAwait(false);
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            switch (claims[i].Result)
+            {
+                case CdcRedisStore.LeaseLost:
+                    throw new LeaseLostException("a newer leader claimed stream " + _slots[i].Stream);
+                case CdcRedisStore.EpochLost:
+                    return (0, null, "stream " + _slots[i].Stream + " lost its epoch");
+                case CdcRedisStore.RolledBack:
+                    return (0, null, "stream " + _slots[i].Stream + " holds fewer publishes than the checkpoint counted (a failover lost its tail)");
+                default:
+                    _seqs[i] = claims[i].Result;
+                    break;
+            }
+        }
+
+        return (epoch, checkpoint, null);
     }
 
     private async Task<ulong> StartEpochAsync(string token, MariaDbGtidPosition start, string reason, CancellationToken cancellationToken)
     {
         var epoch = NewEpoch();
-        await PublishAsync(token, epoch, setEpoch: true, start.ToString(), [], cancellationToken).ConfigureAwait(false);
+        await PublishAsync(token, epoch, setEpoch: true, Enumerable.Range(0, _slots.Length).Select(static i => (i, (byte[]?)null)).ToArray(), cancellationToken).ConfigureAwait(false);
+        await SaveCheckpointAsync(token, start.ToString(), cancellationToken).ConfigureAwait(false);
         Log.NewEpoch(_logger, epoch, start, reason);
         _metrics.EpochStarted();
         Volatile.Write(ref _lastPublished, start);
@@ -229,11 +282,11 @@ internal sealed partial class CdcPublisher
         var commitMs = firstCommitMs;
         var epoch = Epoch;
         var drained = grouper.Drain(epoch, commitMs, position.ToString());
-        var batches = new (string, byte[])[drained.Count];
+        var batches = new (int, byte[]?)[drained.Count];
         var streams = new int[drained.Count];
         for (var i = 0; i < drained.Count; i++)
         {
-            batches[i] = (_streamKeys[drained[i].Stream], drained[i].Batch);
+            batches[i] = (drained[i].Stream, drained[i].Batch);
             streams[i] = drained[i].Stream;
         }
 
@@ -241,7 +294,8 @@ internal sealed partial class CdcPublisher
 
         async Task CompleteAsync()
         {
-            await PublishAsync(token, epoch, setEpoch: false, position.ToString(), batches, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(token, epoch, setEpoch: false, batches, cancellationToken).ConfigureAwait(false);
+            await SaveCheckpointAsync(token, position.ToString(), cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _lastPublished, position);
             Published(streams, lastCommitMs);
             _metrics.Published(rows, batches.Length);
@@ -249,8 +303,23 @@ internal sealed partial class CdcPublisher
         }
     }
 
-    /// <summary>One fenced call; transient Redis errors are retried until the lease is lost (the token is cancelled).</summary>
-    private async Task PublishAsync(string token, ulong epoch, bool setEpoch, string checkpoint, IReadOnlyList<(string, byte[])> batches, CancellationToken cancellationToken)
+    /// <summary>
+    /// One fenced script per slot, all in flight together (each slot lives in its own hash slot, maybe on its own
+    /// cluster master); a null batch only sets the epoch or claims the slot. Returns once every slot took its batch.
+    /// </summary>
+    private async Task PublishAsync(string token, ulong epoch, bool setEpoch, IReadOnlyList<(int Stream, byte[]? Batch)> batches, CancellationToken cancellationToken)
+    {
+        var calls = new Task[batches.Count];
+        for (var i = 0; i < calls.Length; i++)
+        {
+            calls[i] = PublishSlotAsync(token, epoch, setEpoch, batches[i].Stream, batches[i].Batch, cancellationToken);
+        }
+
+        await Task.WhenAll(calls).ConfigureAwait(false);
+    }
+
+    /// <summary>One slot's fenced call; transient Redis errors are retried until the lease is lost (the token is cancelled).</summary>
+    private async Task PublishSlotAsync(string token, ulong epoch, bool setEpoch, int stream, byte[]? batch, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
@@ -259,9 +328,11 @@ internal sealed partial class CdcPublisher
             long result;
             try
             {
-                result = await _store.PublishAsync(token, epoch, setEpoch, checkpoint, batches, _options.StreamMaxLength).ConfigureAwait(false);
+                // A retry after a call that did land finds one more publish than expected, which passes: the batch is
+                // appended twice, which replicas absorb.
+                result = await _store.PublishAsync(token, _slots[stream], epoch, setEpoch, Volatile.Read(ref _seqs[stream]), batch, _options.StreamMaxLength).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or TimeoutException)
+            catch (Exception e) when (CdcRedisStore.IsTransient(e))
             {
                 Log.RedisRetry(_logger, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
@@ -269,15 +340,50 @@ internal sealed partial class CdcPublisher
                 continue;
             }
 
-            if (result == CdcRedisStore.LeaseLost)
+            switch (result)
             {
-                throw new LeaseLostException();
+                case CdcRedisStore.LeaseLost:
+                    throw new LeaseLostException("a newer leader claimed stream " + _slots[stream].Stream);
+                case CdcRedisStore.EpochLost:
+                    throw new StreamLostException("stream " + _slots[stream].Stream + " lost its epoch (its Redis lost its data)");
+                case CdcRedisStore.RolledBack:
+                    throw new StreamLostException("stream " + _slots[stream].Stream + " holds fewer publishes than were made (a failover lost its tail)");
+                default:
+                    Volatile.Write(ref _seqs[stream], result);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>Saves <paramref name="position"/> with every stream's publish count, fenced on the lease; transient errors are retried.</summary>
+    private async Task SaveCheckpointAsync(string token, string position, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool held;
+            try
+            {
+                var seqs = new long[_seqs.Length];
+                for (var i = 0; i < seqs.Length; i++)
+                {
+                    seqs[i] = Volatile.Read(ref _seqs[i]);
+                }
+
+                held = await _store.WriteCheckpointAsync(token, new CdcCheckpoint(position, seqs)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (CdcRedisStore.IsTransient(e))
+            {
+                Log.RedisRetry(_logger, e.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                continue;
             }
 
-            if (result == CdcRedisStore.EpochLost)
+            if (!held)
             {
-                // Redis lost its data or someone else moved the epoch: what we hold is not provably continuous.
-                throw new LeaseLostException("the epoch in Redis changed under the publisher");
+                throw new LeaseLostException();
             }
 
             return;

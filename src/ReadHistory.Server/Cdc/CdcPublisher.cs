@@ -13,9 +13,12 @@ namespace ReadHistory.Server.Cdc;
 /// <summary>
 /// The CDC role: while it holds the Redis lease, reads the binlog as a replica from the saved checkpoint, keeps the
 /// history tables' rows, groups them by (pool, slot) and appends one <see cref="ChangeBatch"/> per touched slot per
-/// publish to the slot streams, then saves the checkpoint — all in one fenced script call, so a leader that lost its
-/// lease writes nothing. At-least-once: after a crash the next leader republishes from the checkpoint, which
-/// replicas absorb because setting a bit twice changes nothing. Standbys poll the lease and take over within
+/// publish to the slot streams (one fenced script per slot, each in its slot's own Redis Cluster hash slot), then, once
+/// every slot took its batch, saves the checkpoint (fenced on the lease). A leader claims every slot when it starts, so
+/// a deposed one is refused by each slot its successor has claimed. At-least-once: after a crash the next leader
+/// republishes from the checkpoint, which replicas absorb because setting a bit twice changes nothing. A slot that lost
+/// its stream's tail (a failover to a lagging replica) or its epoch (its Redis lost its data) makes the leader start a
+/// new epoch, which replicas answer by dropping their filters. Standbys poll the lease and take over within
 /// <see cref="CdcOptions.LeaseTime"/>.
 /// </summary>
 internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
@@ -26,7 +29,10 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
     private readonly CdcTopology _topology;
     private readonly CdcRedisStore _store;
     private readonly HistoryTables _tables;
-    private readonly string[] _streamKeys;
+    private readonly SlotKeys[] _slots;
+
+    // Per stream (dense index), its publish count as of this leader's last publish or claim: a slot holding fewer lost its tail.
+    private readonly long[] _seqs;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CdcMetrics _metrics;
@@ -61,11 +67,12 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
         _topology = CdcTopology.From(topology);
         _store = new CdcRedisStore(connection.GetDatabase(), new CdcKeys(redis.KeyPrefix));
         _tables = new HistoryTables(new ShardNames(database.DatabasePrefix, database.Databases, database.TablesPerDatabase));
-        _streamKeys = new string[_topology.StreamCount];
-        for (var i = 0; i < _streamKeys.Length; i++)
+        _slots = new SlotKeys[_topology.StreamCount];
+        _seqs = new long[_slots.Length];
+        for (var i = 0; i < _slots.Length; i++)
         {
             var (pool, slot) = _topology.StreamAt(i);
-            _streamKeys[i] = _store.Keys.Stream(_topology.Pools[pool], slot);
+            _slots[i] = _store.Keys.Slot(_topology.Pools[pool], slot);
         }
 
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -294,6 +301,25 @@ internal sealed partial class CdcPublisher : IHostedService, IAsyncDisposable
                 var text = value as string ?? string.Empty;
                 return text.Length == 0 ? MariaDbGtidPosition.Empty : MariaDbGtidPosition.Parse(text);
             }
+        }
+    }
+
+    /// <summary>A slot lost its stream's tail or its epoch: the stream can no longer be proven continuous, so a new epoch starts.</summary>
+    private sealed class StreamLostException : Exception
+    {
+        public StreamLostException()
+            : base("a slot stream lost entries")
+        {
+        }
+
+        public StreamLostException(string message)
+            : base(message)
+        {
+        }
+
+        public StreamLostException(string message, Exception innerException)
+            : base(message, innerException)
+        {
         }
     }
 

@@ -1,23 +1,33 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using StackExchange.Redis;
 
 namespace ReadHistory.Server.Cdc;
 
 /// <summary>
-/// The publisher's Redis side. Two steps must be atomic and have no command of their own, so they stay Lua scripts:
-/// taking the lease with a fencing token (INCR and SET together, so tokens order leaders), and the fenced publish
-/// (lease check + epoch check + every XADD + checkpoint write: a leader that lost its lease or its epoch writes
-/// nothing). Renewing and releasing the lease are compare-and-expire / compare-and-delete on the token, which
-/// StackExchange.Redis provides as LockExtend / LockRelease; the state is two plain GETs.
-/// Standalone Redis (or one cluster shard): the fenced publish touches keys of several hash slots.
+/// The publisher's Redis side, shaped for Redis Cluster: no script touches keys of two hash slots (see
+/// <see cref="CdcKeys"/>). Taking the lease (INCR + SET) and the fenced checkpoint write run in the <c>{cdc}</c> hash
+/// slot; a publish is one script per coherence slot, in that slot's own hash slot, which checks the slot's epoch and
+/// fences on the slot itself: the slot keeps the fencing counter of the newest leader that wrote to it and refuses an
+/// older one, so a deposed leader stops at the first slot the new leader has touched (and the new leader claims every
+/// slot when it starts). The script also counts the slot's publishes ("seq") and refuses to append when the slot holds
+/// fewer than the publisher last saw: a failover promoted a replica that had not received the stream's tail.
+/// Releasing the lease is a compare-and-delete on the token, which StackExchange.Redis provides as LockRelease.
+/// Renewing is a compare-and-expire script rather than its LockExtend: LockExtend is a transaction whose condition
+/// reads as "not held" when the server answers an error, and a cluster answers CLUSTERDOWN to every command for a
+/// moment while a failed master's replica takes over — the leader would stand down for nothing. The script's error
+/// surfaces as an error, which the renewal retries until the lease time has passed.
 /// </summary>
 internal sealed class CdcRedisStore
 {
-    /// <summary>Publish result: the caller's lease is gone (stolen, expired, or Redis lost it).</summary>
+    /// <summary>Publish result: the caller's lease is gone (a newer leader wrote to the slot).</summary>
     public const long LeaseLost = -1;
 
-    /// <summary>Publish result: the epoch in Redis is not the caller's (Redis lost its data, or another leader changed it).</summary>
+    /// <summary>Publish result: the slot's epoch is not the caller's (Redis lost the slot's data).</summary>
     public const long EpochLost = -2;
+
+    /// <summary>Publish result: the slot holds fewer publishes than expected (a failover lost the stream's tail).</summary>
+    public const long RolledBack = -3;
 
     // KEYS: lease, fence. ARGV: ttl ms, nonce. Returns the token, or nil when the lease is held.
     private const string AcquireScript = """
@@ -27,20 +37,47 @@ internal sealed class CdcRedisStore
         return token
         """;
 
-    // KEYS: lease, epoch, checkpoint, stream 1..n. ARGV: token, epoch, set-epoch flag, checkpoint, maxlen, batch 1..n.
-    // Returns the number of entries added, -1 (lease lost) or -2 (epoch lost); nothing is written unless both hold.
+    // KEYS: lease. ARGV: token, ttl ms. Returns 1, or 0 when the lease is not the caller's.
+    private const string RenewScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """;
+
+    // KEYS: fence. ARGV: at least. Raises the counter so the next token is above a fence a slot holds.
+    private const string RaiseFenceScript = """
+        if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+        return 0
+        """;
+
+    // KEYS: lease, checkpoint. ARGV: token, checkpoint. Returns 1, or 0 when the lease is not the caller's.
+    private const string CheckpointScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[2], ARGV[2])
+        return 1
+        """;
+
+    // KEYS: state, stream. ARGV: fence, epoch, set-epoch flag, expected seq, maxlen, batch ('' = none).
+    // Returns {0, seq after}, {1, the slot's fence} (a newer leader wrote here), {2, 0} (epoch lost) or {3, seq}
+    // (rolled back). Setting the epoch appends nothing and skips the seq check: nodes drop everything on a new epoch.
     private const string PublishScript = """
-        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+        local fence = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
+        local mine = tonumber(ARGV[1])
+        if fence > mine then return {1, fence} end
+        local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
         if ARGV[3] == '1' then
-          redis.call('SET', KEYS[2], ARGV[2])
-        elseif redis.call('GET', KEYS[2]) ~= ARGV[2] then
-          return -2
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'fence', ARGV[1], 'seq', seq)
+        else
+          if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then return {2, 0} end
+          if seq < tonumber(ARGV[4]) then return {3, seq} end
+          if fence < mine then redis.call('HSET', KEYS[1], 'fence', ARGV[1]) end
         end
-        for i = 4, #KEYS do
-          redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[5], '*', 'data', ARGV[i + 2])
+        if ARGV[6] ~= '' then
+          redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'data', ARGV[6])
+          seq = seq + 1
+          redis.call('HSET', KEYS[1], 'seq', seq)
         end
-        if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
-        return #KEYS - 3
+        return {0, seq}
         """;
 
     private readonly IDatabase _database;
@@ -67,43 +104,95 @@ internal sealed class CdcRedisStore
     }
 
     /// <summary>Extends the lease if it still holds <paramref name="token"/>; false when it was lost.</summary>
-    public Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) => _database.LockExtendAsync(Keys.Lease, token, ttl);
+    public async Task<bool> RenewLeaseAsync(string token, TimeSpan ttl) =>
+        (long)await _database.ScriptEvaluateAsync(RenewScript, [Keys.Lease], [token, (long)ttl.TotalMilliseconds]).ConfigureAwait(false) == 1;
 
     /// <summary>Gives the lease up if it still holds <paramref name="token"/>.</summary>
     public Task ReleaseLeaseAsync(string token) => _database.LockReleaseAsync(Keys.Lease, token);
 
-    /// <summary>The stored epoch (0 = none) and checkpoint (null = none).</summary>
-    public async Task<(ulong Epoch, string? Checkpoint)> ReadStateAsync()
+    /// <summary>The stored checkpoint (null = none, or one this version does not read).</summary>
+    public async Task<CdcCheckpoint?> ReadCheckpointAsync() =>
+        CdcCheckpoint.Parse(await _database.StringGetAsync(Keys.Checkpoint).ConfigureAwait(false));
+
+    /// <summary>Saves <paramref name="checkpoint"/> if the lease still holds <paramref name="token"/>; false when it was lost.</summary>
+    public async Task<bool> WriteCheckpointAsync(string token, CdcCheckpoint checkpoint)
     {
-        var values = await _database.StringGetAsync([Keys.Epoch, Keys.Checkpoint]).ConfigureAwait(false);
-        return (CdcKeys.ParseEpoch(values[0]), values[1].IsNull ? null : (string?)values[1]);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return (long)await _database.ScriptEvaluateAsync(CheckpointScript, [Keys.Lease, Keys.Checkpoint], [token, checkpoint.Format()]).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>A slot's epoch (0 = none: new, or Redis lost it) and publish count.</summary>
+    public async Task<(ulong Epoch, long Seq)> ReadSlotAsync(SlotKeys slot)
+    {
+        var values = await _database.HashGetAsync(slot.State, [SlotKeys.EpochField, SlotKeys.SeqField]).ConfigureAwait(false);
+        return (CdcKeys.ParseEpoch(values[0]), values[1].TryParse(out long seq) ? seq : 0);
     }
 
     /// <summary>
-    /// Appends <paramref name="batches"/> to their streams and stores <paramref name="checkpoint"/> ("" = leave it),
-    /// in one script that first checks the lease holds <paramref name="token"/> and the epoch is
-    /// <paramref name="epoch"/> (or sets it when <paramref name="setEpoch"/>). Returns entries added,
-    /// <see cref="LeaseLost"/> or <see cref="EpochLost"/>.
+    /// Appends <paramref name="batch"/> (null: nothing) to the slot's stream, in one script that first checks that no
+    /// newer leader than <paramref name="token"/>'s wrote to the slot, that its epoch is <paramref name="epoch"/> (or
+    /// sets it when <paramref name="setEpoch"/>) and that it holds at least <paramref name="expectedSeq"/> publishes.
+    /// Returns the slot's publish count after, or <see cref="LeaseLost"/> (the fencing counter is then raised above
+    /// the slot's, so a later lease draws a token the slot accepts), <see cref="EpochLost"/> or <see cref="RolledBack"/>.
     /// </summary>
-    public async Task<long> PublishAsync(
-        string token, ulong epoch, bool setEpoch, string checkpoint, IReadOnlyList<(string Stream, byte[] Batch)> batches, int maxLength)
+    public async Task<long> PublishAsync(string token, SlotKeys slot, ulong epoch, bool setEpoch, long expectedSeq, byte[]? batch, int maxLength)
     {
-        var keys = new RedisKey[3 + batches.Count];
-        var values = new RedisValue[5 + batches.Count];
-        keys[0] = Keys.Lease;
-        keys[1] = Keys.Epoch;
-        keys[2] = Keys.Checkpoint;
-        values[0] = token;
-        values[1] = CdcKeys.FormatEpoch(epoch);
-        values[2] = setEpoch ? "1" : "0";
-        values[3] = checkpoint;
-        values[4] = maxLength;
-        for (var i = 0; i < batches.Count; i++)
+        var fence = FenceOf(token);
+        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(
+            PublishScript,
+            [slot.State, slot.Stream],
+            [fence, CdcKeys.FormatEpoch(epoch), setEpoch ? "1" : "0", expectedSeq, maxLength, batch is null ? RedisValue.EmptyString : (RedisValue)batch]).ConfigureAwait(false))!;
+        var value = (long)result[1];
+        switch ((long)result[0])
         {
-            keys[3 + i] = batches[i].Stream;
-            values[5 + i] = batches[i].Batch;
+            case 0:
+                return value;
+            case 1:
+                // The counter was lost with a failover of its master, or this token is simply old: either way the next
+                // token must be above every fence a slot holds, or no leader could ever publish to this slot again.
+                await _database.ScriptEvaluateAsync(RaiseFenceScript, [Keys.Fence], [value]).ConfigureAwait(false);
+                return LeaseLost;
+            case 2:
+                return EpochLost;
+            default:
+                return RolledBack;
+        }
+    }
+
+    /// <summary>
+    /// Writes, with no lease, an epoch on every slot of <paramref name="slots"/> (dense stream order) and a checkpoint at
+    /// <paramref name="position"/> counting no publishes, so the next leader continues that epoch from there: for
+    /// benchmarks and tests that replay a known binlog range.
+    /// </summary>
+    internal async Task SeedAsync(ulong epoch, string position, IReadOnlyList<SlotKeys> slots)
+    {
+        ArgumentNullException.ThrowIfNull(slots);
+        foreach (var slot in slots)
+        {
+            await _database.HashSetAsync(slot.State, [new(SlotKeys.EpochField, CdcKeys.FormatEpoch(epoch)), new(SlotKeys.SeqField, 0)]).ConfigureAwait(false);
         }
 
-        return (long)await _database.ScriptEvaluateAsync(PublishScript, keys, values).ConfigureAwait(false);
+        await _database.StringSetAsync(Keys.Checkpoint, new CdcCheckpoint(position, new long[slots.Count]).Format()).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether a Redis failure is worth retrying: a lost or slow connection, and the errors a cluster answers while it
+    /// moves a hash slot or fails a master over (StackExchange.Redis follows MOVED and ASK by itself).
+    /// </summary>
+    public static bool IsTransient(Exception e) =>
+        e is RedisConnectionException or TimeoutException
+        || (e is RedisServerException server && (server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+            || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal) || server.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+            || server.Message.StartsWith("READONLY", StringComparison.Ordinal) || server.Message.StartsWith("LOADING", StringComparison.Ordinal)
+            || server.Message.StartsWith("MOVED", StringComparison.Ordinal) || server.Message.StartsWith("ASK", StringComparison.Ordinal)));
+
+    /// <summary>The counter of a token "{counter}-{nonce}".</summary>
+    internal static long FenceOf(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var dash = token.IndexOf('-', StringComparison.Ordinal);
+        return long.TryParse(dash < 0 ? token : token[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var fence)
+            ? fence
+            : throw new FormatException($"'{token}' is not a fencing token (counter-nonce)");
     }
 }

@@ -7,10 +7,13 @@ namespace ReadHistory.Server.Cdc;
 /// <summary>
 /// Reads one slot stream for a cache replica: batches after a cursor, and gaps when continuity cannot be proven —
 /// the epoch changed or vanished (new publisher epoch, Redis lost its data), the stream was trimmed past the
-/// cursor (the replica fell more than StreamMaxLength entries behind), or an entry is corrupt. Each read is one
-/// script reading the epoch, the stream's first and last ids, how many entries were ever trimmed, and up to ReadCount
-/// entries: they must come from one moment (a trim between reading the first id and the entries would lose entries
-/// without a gap), and the script returns the ids without their entries, which native calls in a MULTI could not.
+/// cursor (the replica fell more than StreamMaxLength entries behind), the entry at the cursor is gone from a stream
+/// that was not trimmed past it (a Redis Cluster failover promoted a replica that had not received the stream's tail,
+/// whose next entries may then carry ids below the cursor), or an entry is corrupt. Each read is one script over the
+/// slot's stream and state hash (one hash slot, see <see cref="CdcKeys"/>) reading the epoch, the stream's first and
+/// last ids, how many entries were ever trimmed, and up to ReadCount entries: they must come from one moment (a trim
+/// between reading the first id and the entries would lose entries without a gap), and the script returns the ids
+/// without their entries, which native calls in a MULTI could not.
 /// A cursor at "0-0" (a replica that started on an empty stream) is trimmed past as soon as any entry was trimmed:
 /// XINFO STREAM's entries-added (Redis 7.0 and later) exceeds the stream's length.
 /// While tailing, a read that finds nothing waits on a blocking XREAD (BLOCK ReadPollInterval) on a connection of
@@ -19,14 +22,16 @@ namespace ReadHistory.Server.Cdc;
 /// </summary>
 internal sealed class ChangeStreamReader
 {
-    // KEYS: stream, epoch. ARGV: cursor id, count. Returns {epoch|nil, first id|nil, last id|nil, entries, trimmed}:
-    // trimmed = entries ever added less those still in the stream (-1: the server does not count them, before 7.0).
+    // KEYS: stream, state. ARGV: cursor id, count. Returns {epoch|nil, first id|nil, last id|nil, entries, trimmed,
+    // missing}: trimmed = entries ever added less those still in the stream (-1: the server does not count them, before
+    // 7.0); missing = 1 when the cursor is not "0-0" and its own entry is not in the stream (the range is read from
+    // the cursor inclusive, and the cursor's entry dropped from the reply).
     // XINFO STREAM fails on a missing key, hence the EXISTS; it brings the first and last entries along, so no XRANGE
     // for them. Trimming (XADD MAXLEN, XTRIM) leaves max-deleted-entry-id alone (only XDEL moves it), so it cannot tell.
     private const string ReadScript = """
-        local epoch = redis.call('GET', KEYS[2])
+        local epoch = redis.call('HGET', KEYS[2], 'epoch')
         if redis.call('EXISTS', KEYS[1]) == 0 then
-            return {epoch, false, false, {}, 0}
+            return {epoch, false, false, {}, 0, ARGV[1] ~= '0-0' and 1 or 0}
         end
         local info = redis.call('XINFO', 'STREAM', KEYS[1])
         local fields = {}
@@ -39,8 +44,19 @@ internal sealed class ChangeStreamReader
         if fields['entries-added'] then
             trimmed = fields['entries-added'] - fields['length']
         end
-        local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
-        return {epoch, first and first[1] or false, last and last[1] or false, entries, trimmed}
+        local entries
+        local missing = 0
+        if ARGV[1] == '0-0' then
+            entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])
+        else
+            entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]) + 1)
+            if #entries > 0 and entries[1][1] == ARGV[1] then
+                table.remove(entries, 1)
+            else
+                missing = 1
+            end
+        end
+        return {epoch, first and first[1] or false, last and last[1] or false, entries, trimmed, missing}
         """;
 
     private readonly IDatabase _database;
@@ -48,7 +64,7 @@ internal sealed class ChangeStreamReader
     private readonly CdcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _epochKey;
+    private readonly string _stateKey;
 
     /// <summary>
     /// Creates a reader of slot <paramref name="slot"/> of pool <paramref name="pool"/> over the shared
@@ -66,8 +82,9 @@ internal sealed class ChangeStreamReader
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        _epochKey = keys.Epoch;
-        StreamKey = keys.Stream(pool, slot);
+        var slotKeys = keys.Slot(pool, slot);
+        _stateKey = slotKeys.State;
+        StreamKey = slotKeys.Stream;
     }
 
     /// <summary>The stream key read.</summary>
@@ -83,7 +100,7 @@ internal sealed class ChangeStreamReader
     public async Task<StreamCursor> GetTailCursorAsync()
     {
         var last = await _database.StreamRangeAsync(StreamKey, "-", "+", 1, Order.Descending).ConfigureAwait(false);
-        var epoch = await _database.StringGetAsync(_epochKey).ConfigureAwait(false);
+        var epoch = await _database.HashGetAsync(_stateKey, SlotKeys.EpochField).ConfigureAwait(false);
         return new StreamCursor(CdcKeys.ParseEpoch(epoch), last.Length == 0 ? StreamCursor.Beginning : (string)last[0].Id!);
     }
 
@@ -100,6 +117,11 @@ internal sealed class ChangeStreamReader
         if (TrimmedPast(cursor.EntryId, state.FirstId, state.Trimmed))
         {
             return [Gap(tail, "the stream was trimmed past the cursor")];
+        }
+
+        if (state.CursorMissing)
+        {
+            return [Gap(tail, "the entry at the cursor is gone (a failover lost the stream's tail)")];
         }
 
         if (state.Entries.Length == 0)
@@ -242,10 +264,10 @@ internal sealed class ChangeStreamReader
         return null;
     }
 
-    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries, long Trimmed)> ReadStateAsync(string after)
+    private async Task<(ulong Epoch, string? FirstId, string? LastId, RedisResult[] Entries, long Trimmed, bool CursorMissing)> ReadStateAsync(string after)
     {
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(ReadScript, [StreamKey, _epochKey], [after, _options.ReadCount]).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(ReadScript, [StreamKey, _stateKey], [after, _options.ReadCount]).ConfigureAwait(false))!;
         var entries = (RedisResult[])result[3]!;
-        return (CdcKeys.ParseEpoch((string?)result[0]), result[1].IsNull ? null : (string?)result[1], result[2].IsNull ? null : (string?)result[2], entries, (long)result[4]);
+        return (CdcKeys.ParseEpoch((string?)result[0]), result[1].IsNull ? null : (string?)result[1], result[2].IsNull ? null : (string?)result[2], entries, (long)result[4], (long)result[5] == 1);
     }
 }

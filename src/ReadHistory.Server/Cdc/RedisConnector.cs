@@ -8,7 +8,9 @@ namespace ReadHistory.Server.Cdc;
 /// The process's Redis connections, opened lazily with abortConnect=false so the process starts while Redis is down and
 /// StackExchange.Redis reconnects by itself when it comes back: one shared multiplexer for every ordinary command
 /// (scripts, lease, stream reads), and one dedicated to the coherence tail's blocking XREAD, which would otherwise hold
-/// the shared connection for the whole BLOCK time.
+/// the shared connection for the whole BLOCK time. Given several nodes of a Redis Cluster, each multiplexer learns the
+/// hash-slot map and follows MOVED and ASK by itself; no command this service sends spans two hash slots (see
+/// <see cref="CdcKeys"/>).
 /// </summary>
 internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcOptions> cdc, NodePlacement node) : IDisposable
 {

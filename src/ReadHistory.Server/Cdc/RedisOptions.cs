@@ -10,8 +10,9 @@ internal sealed class RedisOptions
     public const string Section = "ReadHistory:Redis";
 
     /// <summary>
-    /// StackExchange.Redis configuration string (host:port[,options]); empty = no Redis: no change streams, so no CDC
-    /// role and no coherence between replicas (a single cache node per slot still answers correctly on its own writes).
+    /// StackExchange.Redis configuration string (host:port[,host:port…][,options]; several nodes of a Redis Cluster,
+    /// whose hash-slot map the client then learns); empty = no Redis: no change streams, so no CDC role and no
+    /// coherence between replicas (a single cache node per slot still answers correctly on its own writes).
     /// </summary>
     public string Configuration { get; set; } = string.Empty;
 

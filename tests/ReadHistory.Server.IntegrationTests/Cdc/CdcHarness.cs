@@ -108,6 +108,28 @@ internal sealed class CdcHarness : IAsyncDisposable
         return publisher;
     }
 
+    /// <summary>Every slot's keys, in dense stream order.</summary>
+    public SlotKeys[] AllSlots => [.. Enumerable.Range(0, Map.StreamCount).Select(i => Keys.Slot(Map.Pools[Map.StreamAt(i).Pool], Map.StreamAt(i).Slot))];
+
+    /// <summary>
+    /// Does what a newer leader does, without publishing after: sets the lease to <paramref name="token"/> for
+    /// <paramref name="ttl"/> and claims every slot for it in <paramref name="epoch"/>, so the leader it deposes is
+    /// refused by every slot from then on.
+    /// </summary>
+    public async Task StealLeaseAsync(string token, TimeSpan ttl, ulong epoch)
+    {
+        await Redis.GetDatabase().StringSetAsync(Keys.Lease, token, ttl).DefaultTimeout();
+        var store = new CdcRedisStore(Redis.GetDatabase(), Keys);
+        foreach (var slot in AllSlots)
+        {
+            var claimed = await store.PublishAsync(token, slot, epoch, setEpoch: false, expectedSeq: 0, batch: null, Options.StreamMaxLength).DefaultTimeout();
+            if (claimed < 0)
+            {
+                throw new InvalidOperationException($"could not claim {slot.Stream}: {claimed}");
+            }
+        }
+    }
+
     public ChangeStreamReader Reader(string pool, int slot) =>
         new(Redis, TailRedis, RedisOptions, Options, pool, slot, TimeProvider.System, NullLogger.Instance);
 

@@ -17,7 +17,7 @@ public sealed class CdcHeartbeatTests(CdcServersFixture servers)
         await using var harness = await CdcHarness.CreateAsync(servers, configure: static o => o.HeartbeatInterval = Interval);
         var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var publisher = await harness.StartLeaderAsync();
-        var checkpoint = (await new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys).ReadStateAsync().DefaultTimeout()).Checkpoint;
+        var checkpoint = (await new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys).ReadCheckpointAsync().DefaultTimeout())?.Format();
 
         var beats = await Poll.UntilAsync(() => HeartbeatsAsync(harness), static all => all.All(s => s.Count >= 3), "three heartbeats in every stream");
         var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -30,7 +30,7 @@ public sealed class CdcHeartbeatTests(CdcServersFixture servers)
             Assert.Equal(publisher.LastPublishedPosition, beat.SourcePosition);
             Assert.InRange(beat.CommitTimeMs, before, after);
         });
-        Assert.Equal(checkpoint, (await new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys).ReadStateAsync().DefaultTimeout()).Checkpoint);
+        Assert.Equal(checkpoint, (await new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys).ReadCheckpointAsync().DefaultTimeout())?.Format());
         Assert.True(publisher.Metrics.HeartbeatsPublished >= 3 * 7);
         Assert.Equal(0, publisher.Metrics.RowsPublished);
     }
@@ -60,8 +60,9 @@ public sealed class CdcHeartbeatTests(CdcServersFixture servers)
         var db = harness.Redis.GetDatabase();
         var lease = TimeSpan.FromMilliseconds(1500);
 
-        // The lease goes to another holder for 1.5 s: from the moment it is taken (Redis's own clock), no entry may land.
-        await db.StringSetAsync(harness.Keys.Lease, "999999-thief", lease).DefaultTimeout();
+        // The lease goes to another holder for 1.5 s, which claims every slot: from then on (Redis's own clock), no entry
+        // may land until the deposed leader leads again (its next token is drawn above the thief's fence).
+        await harness.StealLeaseAsync("999999-thief", lease, leader.Epoch);
         var taken = await RedisNowMsAsync(db);
         await Poll.UntilAsync(() => !leader.IsLeader, "the deposed leader stands down");
         await Poll.UntilAsync(() => leader.IsLeader, "it leads again once the lease expired");

@@ -137,15 +137,15 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
     }
 
     [Fact]
-    public async Task A_leader_whose_lease_was_stolen_cannot_publish()
+    public async Task A_leader_whose_lease_was_taken_by_a_newer_leader_cannot_publish()
     {
-        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 2)]);
         var leader = await harness.StartLeaderAsync();
         await harness.InsertAsync(1, 1, 1);
         await harness.WaitForChangesAsync("default", leader.Epoch, c => c.Count >= 1, "the leader publishes");
         var db = harness.Redis.GetDatabase();
 
-        await db.StringSetAsync(harness.Keys.Lease, "999999-thief", TimeSpan.FromSeconds(30)).DefaultTimeout();
+        await harness.StealLeaseAsync("999999-thief", TimeSpan.FromSeconds(30), leader.Epoch);
         await harness.InsertAsync(2, 1, 2);
         await Poll.UntilAsync(() => !leader.IsLeader, "the stale leader stands down");
         await Task.Delay(500);
@@ -156,25 +156,60 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
     }
 
     [Fact]
-    public async Task The_fenced_publish_refuses_a_stale_token_atomically()
+    public async Task The_fenced_publish_refuses_a_token_older_than_one_the_slot_has_seen_atomically()
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
         var store = new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys);
+        var slot = harness.Keys.Slot("default", 0);
         var stale = await store.TryAcquireLeaseAsync(TimeSpan.FromMilliseconds(200)).DefaultTimeout();
         Assert.NotNull(stale);
-        await store.PublishAsync(stale!, 5, setEpoch: true, "0-1-1", [], 1000).DefaultTimeout();
+        Assert.Equal(0, await store.PublishAsync(stale!, slot, 5, setEpoch: true, 0, null, 1000).DefaultTimeout());
         // Gate: the stale token's 200 ms lease has expired once a new one can be taken.
         var current = await Poll.UntilAsync(() => store.TryAcquireLeaseAsync(TimeSpan.FromSeconds(10)), static lease => lease is not null, "the stale lease to expire");
-        var stream = harness.Keys.Stream("default", 0);
 
-        var refused = await store.PublishAsync(stale!, 5, setEpoch: false, "0-1-9", [(stream, ChangeBatch.Create(5, 0, "0-1-9", [new(1, 1, 1, StreamChangeKind.Upsert)]))], 1000).DefaultTimeout();
-        var accepted = await store.PublishAsync(current!, 5, setEpoch: false, "0-1-2", [(stream, ChangeBatch.Create(5, 0, "0-1-2", [new(1, 1, 2, StreamChangeKind.Upsert)]))], 1000).DefaultTimeout();
+        var accepted = await store.PublishAsync(current!, slot, 5, setEpoch: false, 0, ChangeBatch.Create(5, 0, "0-1-2", [new(1, 1, 2, StreamChangeKind.Upsert)]), 1000).DefaultTimeout();
+        var refused = await store.PublishAsync(stale!, slot, 5, setEpoch: false, 0, ChangeBatch.Create(5, 0, "0-1-9", [new(1, 1, 1, StreamChangeKind.Upsert)]), 1000).DefaultTimeout();
+        var staleCheckpoint = await store.WriteCheckpointAsync(stale!, new CdcCheckpoint("0-1-9", [1])).DefaultTimeout();
+        var checkpoint = await store.WriteCheckpointAsync(current!, new CdcCheckpoint("0-1-2", [1])).DefaultTimeout();
 
-        Assert.Equal(CdcRedisStore.LeaseLost, refused);
         Assert.Equal(1, accepted);
+        Assert.Equal(CdcRedisStore.LeaseLost, refused);
+        Assert.False(staleCheckpoint);
+        Assert.True(checkpoint);
         Assert.NotEqual(stale, current);
-        Assert.Equal(("0-1-2"), (await store.ReadStateAsync().DefaultTimeout()).Checkpoint);
-        Assert.Equal(1L, await harness.Redis.GetDatabase().StreamLengthAsync(stream).DefaultTimeout());
+        Assert.Equal(new CdcCheckpoint("0-1-2", [1]).Format(), (await store.ReadCheckpointAsync().DefaultTimeout())!.Format());
+        Assert.Equal(1L, await harness.Redis.GetDatabase().StreamLengthAsync(slot.Stream).DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task A_slot_holding_fewer_publishes_than_the_publisher_made_refuses_the_next_and_the_reader_sees_the_cursor_gone()
+    {
+        // What a failover to a lagging replica leaves behind, made by hand: the last two entries and their count are gone.
+        await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
+        var store = new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys);
+        var db = harness.Redis.GetDatabase();
+        var slot = harness.Keys.Slot("default", 0);
+        var token = (await store.TryAcquireLeaseAsync(TimeSpan.FromSeconds(30)).DefaultTimeout())!;
+        await store.PublishAsync(token, slot, 5, setEpoch: true, 0, null, 1000).DefaultTimeout();
+        for (ulong i = 1; i <= 3; i++)
+        {
+            Assert.Equal((long)i, await store.PublishAsync(token, slot, 5, setEpoch: false, (long)i - 1, ChangeBatch.Create(5, 0, "0-1-" + i, [new(1, 1, i, StreamChangeKind.Upsert)]), 1000).DefaultTimeout());
+        }
+
+        var entries = await db.StreamRangeAsync(slot.Stream).DefaultTimeout();
+        var reader = harness.Reader("default", 0);
+        var cursor = new StreamCursor(5, (string)entries[2].Id!);
+        await db.StreamDeleteAsync(slot.Stream, [entries[1].Id, entries[2].Id]).DefaultTimeout();
+        await db.HashSetAsync(slot.State, SlotKeys.SeqField, 1).DefaultTimeout();
+
+        var refused = await store.PublishAsync(token, slot, 5, setEpoch: false, 3, ChangeBatch.Create(5, 0, "0-1-4", [new(1, 1, 4, StreamChangeKind.Upsert)]), 1000).DefaultTimeout();
+        var updates = await reader.ReadAsync(cursor).DefaultTimeout();
+
+        Assert.Equal(CdcRedisStore.RolledBack, refused);
+        Assert.Equal(1L, await db.StreamLengthAsync(slot.Stream).DefaultTimeout());
+        var gap = Assert.Single(updates);
+        Assert.True(gap.IsGap);
+        Assert.Contains("cursor is gone", gap.GapReason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -252,9 +287,7 @@ public sealed class CdcPublisherTests(CdcServersFixture servers)
     public async Task A_checkpoint_in_purged_binlogs_starts_a_new_epoch_from_the_current_position()
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
-        var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(5)).DefaultTimeout();
-        await db.StringSetAsync(harness.Keys.Checkpoint, "0-1-1").DefaultTimeout();
+        await new CdcRedisStore(harness.Redis.GetDatabase(), harness.Keys).SeedAsync(5, "0-1-1", harness.AllSlots).DefaultTimeout();
         var status = await harness.Storage.Server.SqlAsync("FLUSH BINARY LOGS; SHOW MASTER STATUS;");
         await Poll.UntilAsync(async () =>
         {

@@ -13,7 +13,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
         var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        await db.HashSetAsync(harness.Keys.Slot("default", 0).State, SlotKeys.EpochField, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var stream = harness.Keys.Stream("default", 0);
         var firstId = (string?)await db.StreamAddAsync(stream, "data", ChangeBatch.Create(7, 0, "0-1-1", [new(1, 1, 1, StreamChangeKind.Upsert)])).DefaultTimeout();
         for (var i = 0; i < 5; i++)
@@ -34,7 +34,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
         var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        await db.HashSetAsync(harness.Keys.Slot("default", 0).State, SlotKeys.EpochField, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var reader = harness.Reader("default", 0);
         var cursor = await reader.GetTailCursorAsync().DefaultTimeout();
         Assert.Equal(new StreamCursor(7, StreamCursor.Beginning), cursor);
@@ -58,7 +58,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
         var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        await db.HashSetAsync(harness.Keys.Slot("default", 0).State, SlotKeys.EpochField, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var reader = harness.Reader("default", 0);
         for (ulong i = 1; i <= 5; i++)
         {
@@ -89,7 +89,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
     {
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)]);
         var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        await db.HashSetAsync(harness.Keys.Slot("default", 0).State, SlotKeys.EpochField, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var stream = harness.Keys.Stream("default", 0);
         await db.StreamAddAsync(stream, "data", new byte[] { 1, 2, 3 }).DefaultTimeout();
         await db.StreamAddAsync(stream, "data", ChangeBatch.Create(7, 0, "0-1-2", [new(4, 1, 2, StreamChangeKind.Upsert)])).DefaultTimeout();
@@ -141,7 +141,7 @@ public sealed class ChangeStreamReaderTests(CdcServersFixture servers)
         // A BLOCK far longer than the test may wait: only the wake-up on the new entry can deliver it in time.
         await using var harness = await CdcHarness.CreateAsync(servers, [("default", 1)], o => o.ReadPollInterval = TimeSpan.FromSeconds(5));
         var db = harness.Redis.GetDatabase();
-        await db.StringSetAsync(harness.Keys.Epoch, CdcKeys.FormatEpoch(7)).DefaultTimeout();
+        await db.HashSetAsync(harness.Keys.Slot("default", 0).State, SlotKeys.EpochField, CdcKeys.FormatEpoch(7)).DefaultTimeout();
         var reader = harness.Reader("default", 0);
         using var cts = new CancellationTokenSource(TestTimeout.Default);
         var first = Task.Run(async () =>

@@ -36,10 +36,37 @@ public sealed class CdcTopologyTests
     }
 
     [Fact]
-    public void Stream_keys_put_pool_and_slot_in_a_cluster_hash_tag()
+    public void A_slot_s_keys_share_one_cluster_hash_tag_and_the_publisher_s_keys_another()
     {
-        Assert.Equal("rh:stream:{feed:3}", new CdcKeys("rh").Stream("feed", 3));
-        Assert.Equal("rh:epoch", new CdcKeys("rh").Epoch);
+        var keys = new CdcKeys("rh");
+
+        Assert.Equal(new SlotKeys("rh:{feed:3}:stream", "rh:{feed:3}:state"), keys.Slot("feed", 3));
+        Assert.Equal(["rh:{cdc}:lease", "rh:{cdc}:fence", "rh:{cdc}:checkpoint"], new[] { keys.Lease, keys.Fence, keys.Checkpoint });
+    }
+
+    [Theory]
+    [InlineData("0-1-42|3,0,17", "0-1-42", new long[] { 3, 0, 17 })]
+    [InlineData("0-1-42,1-2-7|5", "0-1-42,1-2-7", new long[] { 5 })]
+    [InlineData("0-1-1|", "0-1-1", new long[0])]
+    public void A_checkpoint_round_trips_its_position_and_publish_counts(string stored, string position, long[] seqs)
+    {
+        var checkpoint = CdcCheckpoint.Parse(stored);
+
+        Assert.NotNull(checkpoint);
+        Assert.Equal(position, checkpoint.Position);
+        Assert.Equal(seqs, checkpoint.Seqs);
+        Assert.Equal(stored, checkpoint.Format());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0-1-42")]
+    [InlineData("|1,2")]
+    [InlineData("0-1-42|1,x")]
+    [InlineData("0-1-42|1,-2")]
+    public void A_checkpoint_of_an_earlier_layout_or_a_damaged_one_is_none(string? stored)
+    {
+        Assert.Null(CdcCheckpoint.Parse(stored));
     }
 
     [Fact]
