@@ -123,7 +123,8 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         public Replica(TestHost host)
         {
             Host = host;
-            _channel = GrpcChannel.ForAddress(host.Internal);
+            // A host without the cache role (a CDC whose metrics a test reads) has no internal listener.
+            _channel = GrpcChannel.ForAddress(host.HasInternal ? host.Internal : host.Grpc);
             Calls = _channel.CreateCallInvoker();
         }
 
