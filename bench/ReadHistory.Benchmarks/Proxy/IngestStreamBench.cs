@@ -15,7 +15,8 @@ namespace ReadHistory.Benchmarks.Proxy;
 /// <c>ingest-stream [--seconds N] [--rounds N] [--stream-rows N] [--concurrency N] [--innodb]</c>: a private MariaDB
 /// (MyRocks unless --innodb, no binlog), one cache node (role cache) and one proxy (1 pool × 1 slot × 1 replica) in this
 /// process on loopback. Per round, alternating: one Ingest stream at a time of single-event messages straight to the
-/// node (CacheNode.Ingest) and through the proxy (ReadHistory.Ingest), each stream --stream-rows messages long and
+/// node with every message invalid (refused by validation, nothing written: the stream's own cost), the same valid
+/// to the node (CacheNode.Ingest) and through the proxy (ReadHistory.Ingest), each stream --stream-rows messages long and
 /// acknowledged once durable; then MarkRead calls of 100 rows through the proxy at --concurrency. Rows acknowledged
 /// per second, the latency of a whole stream (first message to acknowledgement) or of a call, process CPU per row.
 /// </summary>
@@ -59,6 +60,7 @@ internal static class IngestStreamBench
 
         var runs = new Dictionary<string, List<Run>>(StringComparer.Ordinal)
         {
+            ["Ingest stream, direct to the node, every message refused by validation (no write: the stream's own cost)"] = [],
             ["Ingest stream, direct to the node"] = [],
             ["Ingest stream, through the proxy"] = [],
             [$"MarkRead × {RowsPerMarkRead} rows, through the proxy, {concurrency} concurrent"] = [],
@@ -66,9 +68,10 @@ internal static class IngestStreamBench
         var names = runs.Keys.ToList();
         for (var round = 0; round < rounds; round++)
         {
-            runs[names[0]].Add(await StreamsAsync(() => DirectStreamAsync(direct, streamRows), seconds));
-            runs[names[1]].Add(await StreamsAsync(() => ProxyStreamAsync(proxied, streamRows), seconds));
-            runs[names[2]].Add(await MarkReadAsync(proxied, concurrency, seconds));
+            runs[names[0]].Add(await StreamsAsync(() => DirectStreamAsync(direct, streamRows, valid: false), seconds));
+            runs[names[1]].Add(await StreamsAsync(() => DirectStreamAsync(direct, streamRows), seconds));
+            runs[names[2]].Add(await StreamsAsync(() => ProxyStreamAsync(proxied, streamRows), seconds));
+            runs[names[3]].Add(await MarkReadAsync(proxied, concurrency, seconds));
         }
 
         Console.WriteLine();
@@ -110,16 +113,26 @@ internal static class IngestStreamBench
         return Finish(process, cpu, started, rows, failed, latencies);
     }
 
-    private static async Task<long> DirectStreamAsync(CacheNodeClient client, int messages)
+    // valid: false sends content id 0, which validation refuses per message (the stream goes on, nothing is written):
+    // what the stream costs without the write path. Its rows count as handled when every one was refused.
+    private static async Task<long> DirectStreamAsync(CacheNodeClient client, int messages, bool valid = true)
     {
         using var call = client.Ingest(BenchHost.Within(120_000));
         for (var n = 0; n < messages; n++)
         {
-            await call.RequestStream.WriteAsync(new CacheIngestRequest { Request = Event(n) });
+            var message = Event(n);
+            if (!valid)
+            {
+                message.Items[0].ContentId = 0;
+            }
+
+            await call.RequestStream.WriteAsync(new CacheIngestRequest { Request = message });
         }
 
         await call.RequestStream.CompleteAsync();
-        return Acknowledged(await call.ResponseAsync, messages);
+        var response = await call.ResponseAsync;
+        return valid ? Acknowledged(response, messages)
+            : (long)response.Rejected == messages ? messages : throw new RpcException(new Status(StatusCode.Internal, $"{response.Rejected} of {messages} invalid messages rejected"));
     }
 
     private static async Task<long> ProxyStreamAsync(ReadHistoryClient client, int messages)
