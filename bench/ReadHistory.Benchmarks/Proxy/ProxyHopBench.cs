@@ -1,6 +1,8 @@
 using ReadHistory.Api;
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,22 +23,28 @@ using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 namespace ReadHistory.Benchmarks.Proxy;
 
 /// <summary>
-/// <c>proxy-hop [--seconds N] [--rounds N] [--concurrency N]</c>: a private MariaDB, one cache node (role cache) and one
-/// proxy (role proxy, 1 pool × 1 slot × 1 replica) in this process on loopback. Unary Check of 400 ids for a cached
-/// user, sequentially, straight to the node (CacheNode.Check) and through the proxy (ReadHistory.Check), interleaved
-/// rounds; then both at a fixed concurrency to estimate the proxy's CPU per call (process CPU difference).
+/// <c>proxy-hop [--seconds N] [--rounds N] [--concurrency N] [--auth]</c>: a private MariaDB, one cache node (role cache)
+/// and one proxy (role proxy, 1 pool × 1 slot × 1 replica) in this process on loopback. Unary Check of 400 ids for a
+/// cached user, sequentially, straight to the node (CacheNode.Check) and through the proxy (ReadHistory.Check),
+/// interleaved rounds; then both at a fixed concurrency to estimate the proxy's CPU per call (process CPU difference).
+/// With <c>--auth</c>, a second proxy in front of the same node runs with Auth:Mode ApiKeys and every call to it carries
+/// a bearer key: a third path in every round, and the ratio of its throughput to the proxy without authentication.
 /// </summary>
 internal static class ProxyHopBench
 {
     private const ulong User = 4242;
+
+    // The shape `readhistory-cli keys new` makes: "rh_" and 43 characters.
+    private const string BenchKey = "rh_benchbenchbenchbenchbenchbenchbenchbench000";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = BenchHost.IntOption(args, "--seconds", 10);
         var rounds = BenchHost.IntOption(args, "--rounds", 2);
         var concurrency = BenchHost.IntOption(args, "--concurrency", 32);
+        var auth = args.Contains("--auth");
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine($"proxy-hop: {seconds} s per run, {rounds} interleaved rounds, concurrency {concurrency} for throughput; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"proxy-hop: {seconds} s per run, {rounds} interleaved rounds, concurrency {concurrency} for throughput{(auth ? ", with a proxy on API keys" : string.Empty)}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false, Binlog = false });
         var connectionString = server.ConnectionString();
 
@@ -48,9 +56,18 @@ internal static class ProxyHopBench
         proxySettings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
         proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Internal!.ToString().TrimEnd('/');
         await using var proxy = await BenchHost.StartReadyAsync(proxySettings);
+        var authSettings = new Dictionary<string, string?>(proxySettings)
+        {
+            ["ReadHistory:Auth:Mode"] = "ApiKeys",
+            ["ReadHistory:Auth:Keys:bench:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(BenchKey))),
+            ["ReadHistory:Auth:Keys:bench:Tenants:0"] = string.Empty,
+            ["ReadHistory:Auth:Keys:bench:Scopes:0"] = "read",
+        };
+        await using var authProxy = auth ? await BenchHost.StartReadyAsync(authSettings) : null;
 
         using var nodeChannel = ServiceChannels.Create(node.Internal!);
         using var proxyChannel = ServiceChannels.Create(proxy.Grpc);
+        using var authChannel = authProxy is null ? null : ServiceChannels.Create(authProxy.Grpc);
         var direct = nodeChannel.CreateCallInvoker();
         var proxied = proxyChannel.CreateCallInvoker();
         var check = new CheckRequest { UserId = User };
@@ -69,13 +86,26 @@ internal static class ProxyHopBench
         var wrapped = new CacheCheckRequest { Request = check };
         Func<Task> viaNode = () => new CacheNodeClient(direct).CheckAsync(wrapped, BenchHost.Within(5000)).ResponseAsync;
         Func<Task> viaProxy = () => new ReadHistoryClient(proxied).CheckAsync(check, BenchHost.Within(5000)).ResponseAsync;
+        // One header set for every call, as a client holding its key sends it.
+        var bearer = new Metadata { { "authorization", "Bearer " + BenchKey } };
+        var authed = authChannel?.CreateCallInvoker();
+        Func<Task> viaAuthProxy = () => new ReadHistoryClient(authed).CheckAsync(check, new CallOptions(bearer, DateTime.UtcNow.AddMilliseconds(5000))).ResponseAsync;
+        if (authed is not null)
+        {
+            await new ReadHistoryClient(authed).CheckAsync(check, new CallOptions(bearer, DateTime.UtcNow.AddMilliseconds(5000))).ResponseAsync;
+        }
 
         var nodeRuns = new List<Latency>();
         var proxyRuns = new List<Latency>();
+        var authRuns = new List<Latency>();
         for (var round = 0; round < rounds; round++)
         {
             nodeRuns.Add(await SequentialAsync(viaNode, seconds));
             proxyRuns.Add(await SequentialAsync(viaProxy, seconds));
+            if (authed is not null)
+            {
+                authRuns.Add(await SequentialAsync(viaAuthProxy, seconds));
+            }
         }
 
         Console.WriteLine();
@@ -83,22 +113,42 @@ internal static class ProxyHopBench
         Console.WriteLine("|---|---:|---:|---:|---|");
         Print("cache node direct", nodeRuns);
         Print("through the proxy", proxyRuns);
+        if (authed is not null)
+        {
+            Print("through the proxy, API key", authRuns);
+        }
+
         Console.WriteLine(string.Create(inv, $"added by the proxy hop: P50 {Median(proxyRuns, r => r.P50) - Median(nodeRuns, r => r.P50):F3} ms, P99 {Median(proxyRuns, r => r.P99) - Median(nodeRuns, r => r.P99):F3} ms"));
 
         var nodeLoad = new List<Throughput>();
         var proxyLoad = new List<Throughput>();
+        var authLoad = new List<Throughput>();
         for (var round = 0; round < rounds; round++)
         {
             nodeLoad.Add(await ConcurrentAsync(viaNode, concurrency, seconds));
             proxyLoad.Add(await ConcurrentAsync(viaProxy, concurrency, seconds));
+            if (authed is not null)
+            {
+                authLoad.Add(await ConcurrentAsync(viaAuthProxy, concurrency, seconds));
+            }
         }
 
         Console.WriteLine();
         Console.WriteLine($"| path (concurrency {concurrency}) | calls/s | process CPU µs per call | allocated bytes per call (process) |");
         Console.WriteLine("|---|---:|---:|---:|");
-        foreach (var (name, runs) in new[] { ("cache node direct", nodeLoad), ("through the proxy", proxyLoad) })
+        foreach (var (name, runs) in new[] { ("cache node direct", nodeLoad), ("through the proxy", proxyLoad), ("through the proxy, API key", authLoad) })
         {
-            Console.WriteLine(string.Create(inv, $"| {name} | {Median(runs, r => r.CallsPerSecond):F0} | {Median(runs, r => r.CpuMicrosPerCall):F1} | {Median(runs, r => r.BytesPerCall):F0} |"));
+            if (runs.Count > 0)
+            {
+                Console.WriteLine(string.Create(inv, $"| {name} | {Median(runs, r => r.CallsPerSecond):F0} | {Median(runs, r => r.CpuMicrosPerCall):F1} | {Median(runs, r => r.BytesPerCall):F0} |"));
+            }
+        }
+
+        if (authed is not null)
+        {
+            // Rounds alternate the two proxies, so a ratio per round compares runs seconds apart.
+            var ratios = authLoad.Select((a, i) => a.CallsPerSecond / proxyLoad[i].CallsPerSecond).ToList();
+            Console.WriteLine(string.Create(inv, $"authentication on / off, calls/s: off {string.Join(", ", proxyLoad.Select(r => r.CallsPerSecond.ToString("F0", inv)))}; on {string.Join(", ", authLoad.Select(r => r.CallsPerSecond.ToString("F0", inv)))}; ratio of medians {Median(authLoad, r => r.CallsPerSecond) / Median(proxyLoad, r => r.CallsPerSecond):F3}, per round {string.Join(", ", ratios.Select(r => r.ToString("F3", inv)))} (median {Median(ratios, r => r):F3}); CPU µs per call off {Median(proxyLoad, r => r.CpuMicrosPerCall):F1}, on {Median(authLoad, r => r.CpuMicrosPerCall):F1}; bytes per call off {Median(proxyLoad, r => r.BytesPerCall):F0}, on {Median(authLoad, r => r.BytesPerCall):F0}"));
         }
 
         var proxyCpu = Median(proxyLoad, r => r.CpuMicrosPerCall) - Median(nodeLoad, r => r.CpuMicrosPerCall);

@@ -33,9 +33,6 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
             return Task.FromResult(AuthenticateResult.Fail("authorization is not a single bearer token"));
         }
 
-        var principal = keys.Find(value[Bearer.Length..].Trim());
-        return Task.FromResult(principal is null
-            ? AuthenticateResult.Fail("the API key is not in force")
-            : AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+        return keys.Authenticate(value[Bearer.Length..].Trim()) ?? Task.FromResult(AuthenticateResult.Fail("the API key is not in force"));
     }
 }

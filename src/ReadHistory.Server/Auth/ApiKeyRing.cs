@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Primitives;
 
 namespace ReadHistory.Server.Auth;
@@ -20,7 +21,7 @@ internal sealed class ApiKeyRing : IDisposable
 {
     private readonly ILogger _logger;
     private readonly IDisposable? _watch;
-    private FrozenDictionary<string, ClaimsPrincipal> _byHash;
+    private FrozenDictionary<string, Entry> _byHash;
 
     /// <summary>A ring of <paramref name="options"/>' keys; with <paramref name="configuration"/>, re-read on every reload.</summary>
     public ApiKeyRing(AuthOptions options, IConfiguration? configuration, ILogger logger)
@@ -38,7 +39,15 @@ internal sealed class ApiKeyRing : IDisposable
     public int Count => _byHash.Count;
 
     /// <summary>The principal of <paramref name="key"/> (the bearer token as sent), or null for a key not in force.</summary>
-    public ClaimsPrincipal? Find(ReadOnlySpan<char> key)
+    public ClaimsPrincipal? Find(ReadOnlySpan<char> key) => FindEntry(key)?.Principal;
+
+    /// <summary>
+    /// The authentication result of <paramref name="key"/> (the bearer token as sent), made once per key when the keys
+    /// are loaded, or null for a key not in force: a call allocates no ticket or result of its own.
+    /// </summary>
+    public Task<AuthenticateResult>? Authenticate(ReadOnlySpan<char> key) => FindEntry(key)?.Result;
+
+    private Entry? FindEntry(ReadOnlySpan<char> key)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var bytes = Encoding.UTF8.GetByteCount(key);
@@ -47,7 +56,7 @@ internal sealed class ApiKeyRing : IDisposable
         SHA256.HashData(buffer, hash);
         Span<char> hex = stackalloc char[2 * SHA256.HashSizeInBytes];
         Convert.TryToHexStringLower(hash, hex, out _);
-        return _byHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var principal) ? principal : null;
+        return _byHash.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var entry) ? entry : null;
     }
 
     /// <summary>The SHA-256 of a key as configured (lower-case hex).</summary>
@@ -86,9 +95,18 @@ internal sealed class ApiKeyRing : IDisposable
         }
     }
 
-    private static FrozenDictionary<string, ClaimsPrincipal> Build(AuthOptions options) =>
+    private static FrozenDictionary<string, Entry> Build(AuthOptions options) =>
         options.Keys.ToFrozenDictionary(
             static k => k.Value.Sha256.ToLowerInvariant(),
-            static k => new ClaimsPrincipal(new ApiKeyIdentity(k.Key, k.Value)),
+            static k => new Entry(new ClaimsPrincipal(new ApiKeyIdentity(k.Key, k.Value))),
             StringComparer.Ordinal);
+
+    // A key's principal and its successful authentication, shared by every call that presents the key (nothing writes
+    // to a ticket's properties on this path: no sign-in, no cookies).
+    private sealed class Entry(ClaimsPrincipal principal)
+    {
+        public ClaimsPrincipal Principal { get; } = principal;
+
+        public Task<AuthenticateResult> Result { get; } = Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthenticationHandler.SchemeName)));
+    }
 }

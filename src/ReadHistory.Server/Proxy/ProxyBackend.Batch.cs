@@ -13,7 +13,7 @@ internal sealed partial class ProxyBackend
     /// <inheritdoc />
     public async ValueTask<bool> TryBatchCheckAsync(BatchCheckRequest request, UserCheckResult?[] results, ServerCallContext context)
     {
-        limiter.AdmitCall(request.Tenant);
+        limiter.AdmitCall(CallerOf(context), request.Tenant);
         await FanOutAsync(new DecodedBatch(request, results), context).ConfigureAwait(false);
         return true;
     }
@@ -21,14 +21,19 @@ internal sealed partial class ProxyBackend
     /// <summary>
     /// Answers every entry of <paramref name="entries"/> not answered yet: refused by its tenant's limits or pool, or sent
     /// with the other entries of its slot (one internal BatchCheck per slot, in parallel). The call was admitted under
-    /// the request's tenant by the caller.
+    /// the request's tenant by the caller; each other tenant its entries name is charged one call here, and when that
+    /// tenant's bucket (of the caller's key) is empty, its entries answer RESOURCE_EXHAUSTED with the retry hint in
+    /// their message.
     /// </summary>
     internal async Task FanOutAsync<TEntries>(TEntries entries, ServerCallContext context)
         where TEntries : IBatchEntries
     {
         ArgumentNullException.ThrowIfNull(context);
         var table = router.Current;
+        var caller = CallerOf(context);
         var groups = new Dictionary<SlotRoute, List<int>>();
+        // The other tenants charged for this call, each with its refusal (null: admitted); made for the first such entry.
+        Dictionary<string, RpcException?>? charged = null;
         for (var i = 0; i < entries.Count; i++)
         {
             if (entries.IsAnswered(i))
@@ -43,6 +48,21 @@ internal sealed partial class ProxyBackend
             {
                 entries.Fail(i, pool is null ? StatusCode.NotFound : StatusCode.InvalidArgument, error);
                 continue;
+            }
+
+            if (limiter.LimitsCalls && !string.Equals(tenant, entries.Tenant, StringComparison.Ordinal))
+            {
+                charged ??= new(StringComparer.Ordinal);
+                if (!charged.TryGetValue(tenant, out var refusal))
+                {
+                    charged.Add(tenant, refusal = limiter.Refusal(caller, tenant));
+                }
+
+                if (refusal is not null)
+                {
+                    entries.Fail(i, refusal.StatusCode, refusal.Status.Detail);
+                    continue;
+                }
             }
 
             var slot = pool!.SlotOf(entries.UserOf(i));

@@ -43,14 +43,15 @@ internal sealed partial class ProxyBackend
     /// <summary>
     /// Answers the entries of a validated BatchCheck kept as bytes (those that failed validation already have their
     /// outcome): the decoded path's fan-out (<see cref="FanOutAsync{TEntries}"/>), each slot's share written from the client's
-    /// bytes and the nodes' results kept as bytes. Throws only when the tenant's call rate refuses the call.
+    /// bytes and the nodes' results kept as bytes. Throws only when the request's tenant's call rate refuses the call.
     /// </summary>
     public async Task ForwardBatchCheckAsync(ForwardedBatch batch, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(context);
         try
         {
-            limiter.AdmitCall(batch.Tenant);
+            limiter.AdmitCall(CallerOf(context), batch.Tenant);
         }
         catch
         {
@@ -67,7 +68,7 @@ internal sealed partial class ProxyBackend
         SlotRoute slot;
         try
         {
-            limiter.Admit(request.Tenant, request.Count);
+            limiter.Admit(CallerOf(context), request.Tenant, request.Count);
             slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
         }
         catch

@@ -22,9 +22,9 @@ internal sealed partial class ProxyBackend
     /// Admits one valid Ingest message against its tenant's limits, as a MarkRead of its items, and says where it goes:
     /// its slot, the replica its session (user when absent) routes to first (-1 when none is routable), and that key.
     /// </summary>
-    internal (SlotRoute Slot, int Replica, ulong Key) RouteIngest(MarkReadRequest batch)
+    internal (SlotRoute Slot, int Replica, ulong Key) RouteIngest(MarkReadRequest batch, ServerCallContext context)
     {
-        limiter.Admit(batch.Tenant, batch.Items.Count);
+        limiter.Admit(CallerOf(context), batch.Tenant, batch.Items.Count);
         var slot = PoolFor(router.Current, batch.Tenant).SlotOf(batch.UserId);
         var key = AffinityKey(batch.SessionId, batch.UserId);
         return (slot, slot.NextRoutable(key, 0), key);

@@ -4,6 +4,7 @@ using ReadHistory.Api.V1;
 using Grpc.Core;
 using ReadHistory.Server.Api;
 using ReadHistory.Server.Api.Admission;
+using ReadHistory.Server.Auth;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -27,7 +28,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     /// <inheritdoc />
     public async Task<AnswerSource> CheckAsync(CheckRequest request, Memory<byte> readBitmap, ServerCallContext context)
     {
-        limiter.Admit(request.Tenant, request.ContentIds.Count);
+        limiter.Admit(CallerOf(context), request.Tenant, request.ContentIds.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
         var response = await RouteAsync(CallClass.Checks, static (c, r, o) => c.CheckAsync(r, o), new CacheCheckRequest { Request = request }, CheckPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken).ConfigureAwait(false);
         CopyBitmap(response.ReadBitmap, readBitmap.Span);
@@ -37,7 +38,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     /// <inheritdoc />
     public async Task<int> MarkReadAsync(MarkReadRequest request, ServerCallContext context)
     {
-        limiter.Admit(request.Tenant, request.Items.Count);
+        limiter.Admit(CallerOf(context), request.Tenant, request.Items.Count);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
         var response = await RouteAsync(CallClass.Writes, static (c, r, o) => c.MarkReadAsync(r, o), new CacheMarkReadRequest { Request = request }, MarkPassthrough, slot, AffinityKey(request.SessionId, request.UserId), Deadline(context), context.CancellationToken, MarkMoved).ConfigureAwait(false);
         return (int)response.Written;
@@ -46,11 +47,16 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     /// <inheritdoc />
     public async Task<long> ForgetUserAsync(ForgetUserRequest request, ServerCallContext context)
     {
-        limiter.AdmitCall(request.Tenant);
+        limiter.AdmitCall(CallerOf(context), request.Tenant);
         var slot = PoolFor(router.Current, request.Tenant).SlotOf(request.UserId);
         var response = await RouteAsync(CallClass.Writes, static (c, r, o) => c.ForgetAsync(r, o), new CacheForgetRequest { Request = request }, ForgetPassthrough, slot, request.UserId, Deadline(context), context.CancellationToken).ConfigureAwait(false);
         return (long)response.RowsRemoved;
     }
+
+    // The id of the API key the call presented (rate limits are per key), or null for an anonymous call; looked up only
+    // when some tenant limits its call rate.
+    private string? CallerOf(ServerCallContext context) =>
+        limiter.LimitsCalls ? (context.GetHttpContext().User.Identity as ApiKeyIdentity)?.Id : null;
 
     private static ulong AffinityKey(string session, ulong userId) =>
         session.Length > 0 ? Core.Routing.RendezvousHash.KeyOf(session) : userId;

@@ -27,7 +27,7 @@ internal sealed class ProxyIngest(ProxyBackend backend, ServerCallContext contex
     public async ValueTask AddAsync(MarkReadRequest batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var (slot, replica, key) = backend.RouteIngest(batch);
+        var (slot, replica, key) = backend.RouteIngest(batch, context);
         var rows = batch.Items.Count;
         while (_sent.TryPeek(out var oldest) && oldest.Answer.IsCompleted)
         {

@@ -59,7 +59,7 @@ internal sealed class ProxyOptions
     /// <summary>Budget of one internal Ingest stream (a slot's share of a client stream) when the client set no deadline.</summary>
     public TimeSpan IngestSegmentTimeout { get; set; }
 
-    /// <summary>Limits per tenant tag; the empty (default) tenant's entry is keyed "default".</summary>
+    /// <summary>Limits per tenant tag (the call rate per API key on the tenant, or shared by anonymous callers); the empty (default) tenant's entry is keyed "default".</summary>
     public Dictionary<string, TenantLimitOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Adds a problem per bad key.</summary>
@@ -98,6 +98,14 @@ internal sealed class ProxyOptions
             if (limits.CallsPerSecond < 0 || limits.Burst < 0 || limits.MaxIdsPerCall < 0)
             {
                 problems.Add($"{Section}:Tenants:{tenant}: limits must not be negative (0 = unlimited)");
+            }
+
+            foreach (var (key, own) in limits.Keys)
+            {
+                if (own.CallsPerSecond < 0 || own.Burst < 0)
+                {
+                    problems.Add($"{Section}:Tenants:{tenant}:Keys:{key}: limits must not be negative (0 = the tenant's)");
+                }
             }
         }
     }

@@ -114,23 +114,24 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         await StopCdcAsync();
     }
 
-    /// <summary>A cache replica's host and a client for its internal CacheNode service.</summary>
+    /// <summary>
+    /// A cache replica's host and a client for its internal CacheNode service, opened on first use: a CDC host, read
+    /// only for its metrics, has no internal listener.
+    /// </summary>
     internal sealed class Replica : IDisposable
     {
-        private readonly GrpcChannel _channel;
+        private readonly Lazy<GrpcChannel> _channel;
         private readonly HttpClient _http = new();
 
         public Replica(TestHost host)
         {
             Host = host;
-            // A host without the cache role (a CDC whose metrics a test reads) has no internal listener.
-            _channel = GrpcChannel.ForAddress(host.HasInternal ? host.Internal : host.Grpc);
-            Calls = _channel.CreateCallInvoker();
+            _channel = new(() => GrpcChannel.ForAddress(host.Internal));
         }
 
         public TestHost Host { get; }
 
-        public CallInvoker Calls { get; }
+        public CallInvoker Calls => _channel.Value.CreateCallInvoker();
 
         /// <summary>MarkRead of <paramref name="ids"/> for <paramref name="user"/> through this replica.</summary>
         public Task<MarkReadResponse> MarkAsync(ulong user, IEnumerable<ulong> ids)
@@ -174,7 +175,11 @@ internal sealed class CoherenceCluster : IAsyncDisposable
 
         public void Dispose()
         {
-            _channel.Dispose();
+            if (_channel.IsValueCreated)
+            {
+                _channel.Value.Dispose();
+            }
+
             _http.Dispose();
         }
     }

@@ -37,9 +37,6 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>The internal gRPC listener of a host with the cache role: CacheNode and health (what a topology names).</summary>
     public Uri Internal => _internal ?? throw new InvalidOperationException("this host has no cache role, so no internal listener");
 
-    /// <summary>Whether the host has an internal listener (the cache role).</summary>
-    public bool HasInternal => _internal is not null;
-
     public Uri Http { get; }
 
     /// <summary>

@@ -37,14 +37,17 @@ public sealed partial class UnknownKeysTests
             ["ReadHistory:Topology:Pools:feed:Name"] = "feed",
             ["ReadHistory:Proxy:Tenants:push:CallPerSecond"] = "10",
             ["ReadHistory:Proxy:Tenants:push:Burst"] = "10",
+            ["ReadHistory:Proxy:Tenants:push:Keys:push-job:CallsPerSecond"] = "100",
+            ["ReadHistory:Proxy:Tenants:push:Keys:push-job:Bursts"] = "10",
             ["ReadHistory:Limits:MaxIdsPerCall:X"] = "1",
         }));
 
         Assert.Contains("ReadHistory:Topology:Pools:0:Slots:1:Replica: unknown key (did you mean Replicas?)", problems);
         Assert.Contains(problems, p => p.StartsWith("ReadHistory:Topology:Pools:feed: unknown key (Pools is a list", StringComparison.Ordinal));
         Assert.Contains("ReadHistory:Proxy:Tenants:push:CallPerSecond: unknown key (did you mean CallsPerSecond?)", problems);
+        Assert.Contains("ReadHistory:Proxy:Tenants:push:Keys:push-job:Bursts: unknown key (did you mean Burst?)", problems);
         Assert.Contains("ReadHistory:Limits:MaxIdsPerCall:X: unknown key (MaxIdsPerCall takes a single value)", problems);
-        Assert.DoesNotContain(problems, p => p.Contains("Burst", StringComparison.Ordinal) || p.Contains("Pools:0:Name", StringComparison.Ordinal) || p.Contains("Slots:0:", StringComparison.Ordinal));
+        Assert.DoesNotContain(problems, p => p.Contains("push:Burst", StringComparison.Ordinal) || p.Contains("push-job:CallsPerSecond", StringComparison.Ordinal) || p.Contains("Pools:0:Name", StringComparison.Ordinal) || p.Contains("Slots:0:", StringComparison.Ordinal));
     }
 
     [Fact]

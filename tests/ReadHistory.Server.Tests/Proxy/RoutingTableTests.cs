@@ -124,13 +124,53 @@ public sealed class RoutingTableTests
     {
         var options = ShippedDefaults.Proxy(static o => o.Tenants["feed"] = new TenantLimitOptions { CallsPerSecond = 1, Burst = 2, MaxIdsPerCall = 10 });
         using var limiter = new TenantLimiter(options, metrics: null);
-        limiter.Admit("feed", 10);
-        limiter.Admit("feed", 1);
-        var refused = Assert.Throws<RpcException>(() => limiter.Admit("feed", 1));
+        limiter.Admit(null, "feed", 10);
+        limiter.Admit(null, "feed", 1);
+        var refused = Assert.Throws<RpcException>(() => limiter.Admit(null, "feed", 1));
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         Assert.InRange(long.Parse(refused.Trailers.GetValue(TenantLimiter.RetryAfterTrailer)!, System.Globalization.CultureInfo.InvariantCulture), 1, 1000);
-        Assert.Equal(StatusCode.InvalidArgument, Assert.Throws<RpcException>(() => limiter.Admit("feed", 11)).StatusCode);
-        limiter.Admit("push", 10_000);
+        Assert.Equal(StatusCode.InvalidArgument, Assert.Throws<RpcException>(() => limiter.Admit(null, "feed", 11)).StatusCode);
+        limiter.Admit(null, "push", 10_000);
+    }
+
+    [Fact]
+    public void Each_api_key_on_a_tenant_has_its_own_budget_and_anonymous_callers_share_the_tenants()
+    {
+        var options = ShippedDefaults.Proxy(static o => o.Tenants["feed"] = new TenantLimitOptions { CallsPerSecond = 0.05, Burst = 1 });
+        using var limiter = new TenantLimiter(options, metrics: null);
+
+        limiter.AdmitCall("ranker-a", "feed");
+        var refused = Assert.Throws<RpcException>(() => limiter.AdmitCall("ranker-a", "feed"));
+        limiter.AdmitCall("ranker-b", "feed");
+        limiter.AdmitCall(null, "feed");
+        var anonymous = Assert.Throws<RpcException>(() => limiter.AdmitCall(null, "feed"));
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal("API key 'ranker-a' is over its limit of calls per second on tenant 'feed'; retry after", refused.Status.Detail[..86]);
+        Assert.Equal(StatusCode.ResourceExhausted, anonymous.StatusCode);
+        Assert.StartsWith("tenant 'feed' is over its limit", anonymous.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_keys_own_rate_on_a_tenant_replaces_the_tenants_for_that_key_only()
+    {
+        var options = ShippedDefaults.Proxy(static o => o.Tenants["feed"] = new TenantLimitOptions
+        {
+            CallsPerSecond = 0.05,
+            Burst = 1,
+            Keys = { ["batch-job"] = new KeyLimitOptions { Burst = 3 } },
+        });
+        using var limiter = new TenantLimiter(options, metrics: null);
+
+        for (var i = 0; i < 3; i++)
+        {
+            limiter.AdmitCall("batch-job", "feed");
+        }
+
+        limiter.AdmitCall("ranker", "feed");
+
+        Assert.NotNull(limiter.Refusal("batch-job", "feed"));
+        Assert.NotNull(limiter.Refusal("ranker", "feed"));
     }
 
     internal static TopologyOptions Topology(params (string Name, string[] Tenants, int Slots, int Replicas)[] pools)
