@@ -293,14 +293,14 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
                 "Ingest" => Enumerable.Range(0, IngestMessages()).Select(_ => IngestMessage(user)).ToArray(),
                 _ => [ForgetUser(user)],
             };
-            if (_random.Next(3) == 0)
+            if (messages.Length > 0 && _random.Next(3) == 0)
             {
                 var at = _random.Next(messages.Length);
                 var mutated = _mutator.Mutate(messages[at], _previous);
                 _previous = messages[at];
                 messages[at] = mutated;
             }
-            else
+            else if (messages.Length > 0)
             {
                 _previous = messages[0];
             }
