@@ -7,7 +7,8 @@ namespace ReadHistory.Benchmarks.Fuzzing;
 
 /// <summary>
 /// The fuzzing modes (bench/README.md): <c>fuzz-binlog --inputs N --seed S</c>, <c>fuzz-snapshot --inputs N --seed S</c>,
-/// <c>fuzz-grpc --calls N --seed S [--workers W]</c>. Each prints its report; the exit code is 1 when anything was found.
+/// <c>fuzz-grpc --calls N --seed S [--workers W] [--minutes M]</c> (M: stop issuing calls after M minutes, the report
+/// gives the count made). Each prints its report; the exit code is 1 when anything was found.
 /// </summary>
 internal static class FuzzBench
 {
@@ -19,7 +20,7 @@ internal static class FuzzBench
         {
             "fuzz-binlog" => await BinlogAsync(BenchHost.IntOption(args, "--inputs", 1_000_000), seed),
             "fuzz-snapshot" => Snapshot(BenchHost.IntOption(args, "--inputs", 1_000_000), seed),
-            "fuzz-grpc" => await GrpcAsync(BenchHost.IntOption(args, "--calls", 1_000_000), seed, BenchHost.IntOption(args, "--workers", 32)),
+            "fuzz-grpc" => await GrpcAsync(BenchHost.IntOption(args, "--calls", 1_000_000), seed, BenchHost.IntOption(args, "--workers", 32), BenchHost.IntOption(args, "--minutes", 0)),
             _ => throw new ArgumentException($"unknown fuzz mode {args[0]}", nameof(args)),
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores"));
@@ -43,7 +44,7 @@ internal static class FuzzBench
         return fuzzer.Run(inputs);
     }
 
-    private static async Task<FuzzReport> GrpcAsync(int calls, int seed, int workers)
+    private static async Task<FuzzReport> GrpcAsync(int calls, int seed, int workers, int minutes)
     {
         await using var server = await MariaDbServer.StartAsync(new MariaDbServerOptions { RocksDb = false });
         var settings = BenchHost.Settings("all", server.ConnectionString(), "fuzz", 256L << 20);
@@ -55,8 +56,10 @@ internal static class FuzzBench
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
+        using var oversizeChannel = GrpcChannel.ForAddress(host.Grpc);
         var invoker = channel.CreateCallInvoker();
-        var report = await new GrpcFuzzer(invoker, seed, workers).RunAsync(calls, done =>
+        var budget = minutes > 0 ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
+        var report = await new GrpcFuzzer(invoker, oversizeChannel.CreateCallInvoker(), seed, workers).RunAsync(calls, budget, done =>
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {done:N0} calls")));
         var problem = await GrpcFuzzer.VerifyCorrectnessAsync(invoker);
         if (problem is not null)

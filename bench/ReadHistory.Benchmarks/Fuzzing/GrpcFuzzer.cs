@@ -14,11 +14,14 @@ namespace ReadHistory.Benchmarks.Fuzzing;
 /// any order, repeated, wrong wire types, unknown fields, values at and past every limit of the host's
 /// <see cref="Configure">configuration</see>) and then, one call in three, mutated as bytes (bit flips, truncation, huge
 /// varints, splices). Metadata: valid, wrong, malformed and absent API keys, short and long deadlines, grpc-timeout
-/// values of every shape, random ASCII and binary headers. Rules: every answer a status the API documents; a request
-/// whose messages parse (and whose headers are well-formed) never gets INTERNAL; nothing gets UNKNOWN; no call outlives
-/// the hang bound.
+/// values of every shape, random ASCII and binary headers, now and then one past the header limit. Rules: every answer
+/// a status the API documents (CANCELLED too for a call whose deadline ran out: the server resets the stream of an
+/// expired call, which the client reports so); a request whose messages parse and whose headers are within the limits
+/// never gets INTERNAL; nothing gets UNKNOWN; no call outlives the hang bound. Calls with headers past the limit go on
+/// a channel of their own: a client that sends them before it has read the server's SETTINGS has its whole connection
+/// closed (COMPRESSION_ERROR, documented in docs/operations.md, "Limits"), which must not fail the other calls.
 /// </summary>
-internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
+internal sealed class GrpcFuzzer(CallInvoker invoker, CallInvoker oversizeInvoker, int seed, int workers)
 {
     /// <summary>An API key with every scope for tenants feed and feed-eu (feed is its default).</summary>
     public const string WriterKey = "rh_fuzz_writer_0c9f2e71";
@@ -98,9 +101,13 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
             : $"after the run a MarkRead of 4242 then a Check of 4242 and 4243 answered written {written.Written}, unread {check.UnreadCount}, bitmap {Convert.ToHexString(check.ReadBitmap.Span)}";
     }
 
-    /// <summary>Makes <paramref name="calls"/> calls from <c>workers</c> concurrent callers; returns the report.</summary>
-    public async Task<FuzzReport> RunAsync(long calls, Action<long>? progress = null)
+    /// <summary>
+    /// Makes <paramref name="calls"/> calls from <c>workers</c> concurrent callers, or as many as <paramref name="budget"/>
+    /// leaves time for (the report says how many); returns the report.
+    /// </summary>
+    public async Task<FuzzReport> RunAsync(long calls, TimeSpan? budget = null, Action<long>? progress = null)
     {
+        var until = budget ?? TimeSpan.MaxValue;
         var report = new FuzzReport("public gRPC API", seed, corpusSize: Methods.Length);
         var issued = 0L;
         var completed = 0L;
@@ -109,7 +116,7 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
         var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             var caller = new Caller(seed, w);
-            while (Interlocked.Increment(ref issued) <= calls)
+            while (clock.Elapsed < until && Interlocked.Increment(ref issued) <= calls)
             {
                 var input = caller.Next();
                 var start = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -152,7 +159,7 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
 
     private static void Judge(FuzzReport report, GrpcInput input, CallOutcome outcome, TimeSpan took)
     {
-        var validity = input.WellFormed ? "valid" : "malformed";
+        var validity = !input.MessagesParse ? "bad message" : input.HeadersWellFormed ? "valid" : "bad headers";
         report.Count(outcome.ClientError is null ? $"{input.Method} {outcome.Status} ({validity})" : $"{input.Method} client-refused");
         if (outcome.Hung || took > HangBound)
         {
@@ -161,7 +168,7 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
         else if (outcome.ClientError is { } error)
         {
             // The client library refused to send it (a header it does not allow): the server never saw it.
-            if (input.ExtraHeaders.Count == 0 && input.RawTimeout is null)
+            if (input.HeadersWellFormed)
             {
                 report.Find("client exception", $"{input.Method}: {error}", input.ToReproducer());
             }
@@ -170,11 +177,15 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
         {
             report.Find("UNKNOWN", $"{input.Method} ({validity}): {outcome.Detail}", input.ToReproducer());
         }
-        else if (outcome.Status == StatusCode.Internal && input.WellFormed)
+        else if (outcome.Status == StatusCode.Internal && input.MessagesParse && input.HeadersWellFormed)
         {
             report.Find("INTERNAL for a valid request", $"{input.Method}: {outcome.Detail}", input.ToReproducer());
         }
-        else if (outcome.Status != StatusCode.Internal && !Documented.Contains(outcome.Status))
+        else if (outcome.Status == StatusCode.Cancelled && input.Deadline > TimeSpan.FromSeconds(1) && input.RawTimeout is null)
+        {
+            report.Find("CANCELLED before the deadline", $"{input.Method} ({validity}): {outcome.Detail}", input.ToReproducer());
+        }
+        else if (outcome.Status is not (StatusCode.Internal or StatusCode.Cancelled) && !Documented.Contains(outcome.Status))
         {
             report.Find("undocumented status " + outcome.Status, $"{input.Method} ({validity}): {outcome.Detail}", input.ToReproducer());
         }
@@ -205,16 +216,17 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
 
         var options = new CallOptions(headers, DateTime.UtcNow + input.Deadline, hang.Token);
         var method = new Method<byte[], byte[]>(input.Type, "readhistory.v1.ReadHistory", input.Method, Raw, Raw);
+        var target = input.HeadersWithinLimit ? invoker : oversizeInvoker;
         try
         {
             if (input.Type == MethodType.Unary)
             {
-                using var call = invoker.AsyncUnaryCall(method, null, options, input.Messages[0]);
+                using var call = target.AsyncUnaryCall(method, null, options, input.Messages[0]);
                 await call.ResponseAsync.ConfigureAwait(false);
             }
             else
             {
-                using var call = invoker.AsyncClientStreamingCall(method, null, options);
+                using var call = target.AsyncClientStreamingCall(method, null, options);
                 try
                 {
                     foreach (var message in input.Messages)
@@ -224,7 +236,7 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
 
                     await call.RequestStream.CompleteAsync().ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     // The server ended the call while it was being sent (a limit, a refusal): its status is the answer.
                 }
@@ -306,9 +318,12 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
             }
 
             var (headers, extra, rawTimeout) = Headers();
-            var wellFormed = Parses(parser, messages) && extra.All(h => h.Value.Length < 4_000) && (rawTimeout is null || IsTimeout(rawTimeout));
             var deadline = _random.Next(10) == 0 ? TimeSpan.FromMilliseconds(_random.Next(1, 50)) : TimeSpan.FromSeconds(20);
-            return new GrpcInput(name, type, messages, headers, extra, rawTimeout, deadline, wellFormed);
+            return new GrpcInput(name, type, messages, headers, rawTimeout, deadline, Parses(parser, messages))
+            {
+                HeadersWithinLimit = extra.All(h => h.Value.Length < 4_000),
+                HeadersWellFormed = extra.All(h => h.Value.Length < 4_000) && (rawTimeout is null || IsTimeout(rawTimeout)),
+            };
         }
 
         // A grpc-timeout value as the gRPC spec writes one: 1 to 8 digits and a unit.
@@ -463,22 +478,27 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, int seed, int workers)
     }
 }
 
-/// <summary>One call of the gRPC fuzzer: method, request messages, metadata, deadline, and whether it is well-formed.</summary>
+/// <summary>One call of the gRPC fuzzer: method, request messages, metadata, deadline, and whether its messages parse.</summary>
 internal sealed record GrpcInput(
     string Method,
     MethodType Type,
     byte[][] Messages,
     List<(string Name, string Value)> Headers,
-    List<(string Name, string Value)> ExtraHeaders,
     string? RawTimeout,
     TimeSpan Deadline,
-    bool WellFormed)
+    bool MessagesParse)
 {
+    /// <summary>Whether the headers are within the server's size limit (else the call goes on the channel for those).</summary>
+    public bool HeadersWithinLimit { get; init; }
+
+    /// <summary>Whether the headers are within the limit and any grpc-timeout is well-formed.</summary>
+    public bool HeadersWellFormed { get; init; }
+
     /// <summary>The call as text (UTF-8 bytes) a regression test can replay by hand.</summary>
     public byte[] ToReproducer()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{Method} deadline {Deadline.TotalMilliseconds} ms {(WellFormed ? "well-formed" : "malformed")}; ");
+        text.Append(CultureInfo.InvariantCulture, $"{Method} deadline {Deadline.TotalMilliseconds} ms {(MessagesParse ? "parses" : "does not parse")}, headers {(HeadersWellFormed ? "well-formed" : "malformed")}; ");
         foreach (var (name, value) in Headers)
         {
             text.Append(CultureInfo.InvariantCulture, $"{name}: {(value.Length > 100 ? value[..100] + $"… ({value.Length} chars)" : value)}; ");

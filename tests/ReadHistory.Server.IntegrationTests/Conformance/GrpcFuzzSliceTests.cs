@@ -21,9 +21,10 @@ public sealed class GrpcFuzzSliceTests(MariaDbFixture mariaDb)
         GrpcFuzzer.Configure(settings);
         await using var host = await TestHost.StartReadyAsync(settings);
         using var channel = GrpcChannel.ForAddress(host.Grpc);
+        using var oversizeChannel = GrpcChannel.ForAddress(host.Grpc);
         var invoker = channel.CreateCallInvoker();
 
-        var report = await new GrpcFuzzer(invoker, seed: 1, workers: 8).RunAsync(2_000).WaitAsync(TimeSpan.FromMinutes(10));
+        var report = await new GrpcFuzzer(invoker, oversizeChannel.CreateCallInvoker(), seed: 1, workers: 8).RunAsync(2_000).WaitAsync(TimeSpan.FromMinutes(10));
         var problem = await GrpcFuzzer.VerifyCorrectnessAsync(invoker).DefaultTimeout();
 
         Assert.True(report.FindingTotal == 0, report.ToString());
