@@ -41,6 +41,11 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, CallInvoker oversizeInvoke
     /// <summary>How long one call may take before it counts as a hang (deadlines asked are at most 20 s).</summary>
     public static readonly TimeSpan HangBound = TimeSpan.FromSeconds(60);
 
+    /// <summary>The finding of a well-formed call failed because the server closed its connection (for another call's doing).</summary>
+    public const string ConnectionClosedKind = "connection closed by the server under a well-formed call";
+
+    private const string ConnectionClosed = "The HTTP/2 server closed the connection";
+
     private static readonly Marshaller<byte[]> Raw = Marshallers.Create(static b => b, static b => b);
     private static readonly string[] Timeouts = ["1n", "1u", "1m", "100m", "20S", "1M", "1H", "0m", "99999999m", "123456789H", "-1S", "1x", "m", "", "10 S", "0x10m"];
     private static readonly StatusCode[] Documented =
@@ -176,6 +181,12 @@ internal sealed class GrpcFuzzer(CallInvoker invoker, CallInvoker oversizeInvoke
         else if (outcome.Status == StatusCode.Unknown)
         {
             report.Find("UNKNOWN", $"{input.Method} ({validity}): {outcome.Detail}", input.ToReproducer());
+        }
+        else if (outcome.Detail?.Contains(ConnectionClosed, StringComparison.Ordinal) == true && input.MessagesParse && input.HeadersWellFormed)
+        {
+            // Not an answer to this request: the server closed the whole connection under it, for something another
+            // call on the connection did (Kestrel does so for a DATA frame on a stream it no longer tracks: STREAM_CLOSED).
+            report.Find(ConnectionClosedKind, $"{input.Method}: {outcome.Detail}", input.ToReproducer());
         }
         else if (outcome.Status == StatusCode.Internal && input.MessagesParse && input.HeadersWellFormed)
         {
