@@ -67,6 +67,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0].StartsWith("fuzz-", StringComparison.Ordinal))
+        {
+            Environment.ExitCode = Fuzzing.FuzzBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

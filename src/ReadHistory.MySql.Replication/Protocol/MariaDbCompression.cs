@@ -42,8 +42,10 @@ internal static class MariaDbCompression
             using var zlib = new ZLibStream(input, CompressionMode.Decompress);
             zlib.ReadExactly(output);
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
+            // InvalidDataException for a bad zlib header or checksum; IOException's EndOfStreamException for a stream that
+            // ends early, its ZLibException for a deflate block zlib itself refuses (Z_DATA_ERROR surfaces as that).
             throw new BinlogFormatException($"{context}: expected a zlib stream of {length} byte(s), but it does not decompress: {ex.Message}", ex);
         }
 

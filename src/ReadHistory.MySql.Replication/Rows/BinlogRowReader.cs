@@ -86,10 +86,18 @@ public ref struct BinlogRowReader
         }
 
         _rowIndex++;
+        var start = _position;
         _position = ParseImage(_present, _presentCount, _first, _position);
         if (_kind == RowChangeKind.Update)
         {
             _position = ParseImage(_presentAfter, _presentAfterCount, _second, _position);
+        }
+
+        if (_position == start)
+        {
+            // No column present in any image: a row takes no bytes, so the bytes left would never be consumed.
+            throw new BinlogFormatException(
+                $"row {_rowIndex} of `{_table.Schema}`.`{_table.Table}`: expected at least one column present in the rows event's bitmap, but none is, and {_data.Length - start} byte(s) of rows remain.");
         }
 
         return true;
