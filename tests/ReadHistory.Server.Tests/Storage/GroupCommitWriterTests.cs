@@ -201,7 +201,14 @@ public sealed class GroupCommitWriterTests
             _time.Advance(TimeSpan.FromMilliseconds(5));
         }
 
-        // The held flush ends, the next takes the backlog, and the waiting bulk write is queued and committed.
+        // The held flush ends, the next takes the backlog, and the waiting bulk write is queued and committed. It is
+        // queued on its own continuation, possibly after the flushes ended: then it waits out the delay timer on the
+        // manual clock, which moves only when told.
+        await Poll.UntilAsync(() =>
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+            return bulk.IsCompleted;
+        }, "the bulk write to be queued and committed");
         await Task.WhenAll(flushing, queued, bulk).DefaultTimeout();
         await Poll.UntilAsync(() => _flusher.AllRows().Any(static r => r.ContentId == 4), "the bulk write's row to be committed");
         Assert.Equal(0, writer.QueuedRows);
