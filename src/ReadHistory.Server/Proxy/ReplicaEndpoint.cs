@@ -110,9 +110,6 @@ internal sealed class ReplicaEndpoint : IDisposable
     /// <summary>The bound of calls of <paramref name="callClass"/> in flight to this replica (0 = not bounded).</summary>
     public int InFlightLimit(CallClass callClass) => _inFlightLimits[(int)callClass];
 
-    /// <summary>Calls of <paramref name="callClass"/> in flight to this replica now (0 when the class is not bounded here).</summary>
-    public long InFlight(CallClass callClass) => !_disposed && _inFlight[(int)callClass] is { } limiter ? _inFlightLimits[(int)callClass] - limiter.GetStatistics()!.CurrentAvailablePermits : 0;
-
     /// <summary>
     /// Records the verdict of an active probe; returns true when the replica's probe state changed. One success brings
     /// a replica back; it goes down after <paramref name="failuresToEject"/> failures in a row, so one slow probe on a

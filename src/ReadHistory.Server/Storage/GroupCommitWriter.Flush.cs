@@ -145,14 +145,14 @@ internal sealed partial class GroupCommitWriter
     }
 
     /// <summary>One caller's rows, when they were queued (a TimeProvider timestamp) and the task acknowledging them.</summary>
-    private sealed class PendingWrite(HistoryRow[] rows, int count, long queuedAt)
+    private sealed class PendingWrite(HistoryRow[] rows, int count)
     {
         public HistoryRow[] Rows { get; } = rows;
 
         public int Count { get; } = count;
 
-        // Set again when a bulk write that waited for room is queued at last.
-        public long QueuedAt { get; set; } = queuedAt;
+        // Set by the shard queue when it takes the write (a bulk write that waited for room: when it finally does).
+        public long QueuedAt { get; set; }
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -169,7 +169,7 @@ internal sealed partial class GroupCommitWriter : IAsyncDisposable
                 RetryAfter());
         }
 
-        var write = new PendingWrite(rows, count, _time.GetTimestamp());
+        var write = new PendingWrite(rows, count);
         var bulk = InBulk.Value;
         if (!_shards[shard].TryAdd(write, bulk, out var waited, out var room))
         {
