@@ -42,10 +42,7 @@ internal static class IngestStreamBench
         nodeSettings["ReadHistory:Database:Engine"] = rocksDb ? "RocksDb" : "InnoDb";
         await BenchHost.MigrateAsync(nodeSettings);
         await using var node = await BenchHost.StartReadyAsync(nodeSettings);
-        var proxySettings = BenchHost.Settings("proxy", connectionString, "ingest", 64L << 20);
-        proxySettings["ReadHistory:Topology:Pools:0:Name"] = "default";
-        proxySettings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
-        proxySettings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = node.Internal!.ToString().TrimEnd('/');
+        var proxySettings = BenchHost.ProxySettings(node, connectionString, "ingest", 64L << 20);
         await using var proxy = await BenchHost.StartReadyAsync(proxySettings);
 
         using var nodeChannel = ServiceChannels.Create(node.Internal!);

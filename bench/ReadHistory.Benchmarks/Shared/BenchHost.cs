@@ -31,6 +31,17 @@ internal sealed record BenchHost(WebApplication App, Uri Grpc, Uri? Internal, Ur
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
+    /// <summary>Settings for a proxy in front of <paramref name="node"/> alone (one pool for every tenant, one slot, one replica: the node's internal listener).</summary>
+    public static Dictionary<string, string?> ProxySettings(BenchHost node, string connectionString, string prefix, long budgetBytes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var settings = Settings("proxy", connectionString, prefix, budgetBytes);
+        settings["ReadHistory:Topology:Pools:0:Name"] = "default";
+        settings["ReadHistory:Topology:Pools:0:Tenants:0"] = string.Empty;
+        settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = (node.Internal ?? throw new ArgumentException("the node has no internal listener (no cache role)", nameof(node))).ToString().TrimEnd('/');
+        return settings;
+    }
+
     /// <summary>Creates the schema the settings name.</summary>
     public static async Task MigrateAsync(Dictionary<string, string?> settings)
     {

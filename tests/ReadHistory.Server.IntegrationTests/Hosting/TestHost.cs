@@ -39,6 +39,13 @@ internal sealed class TestHost : IAsyncDisposable
 
     public Uri Http { get; }
 
+    /// <summary>The host's /metrics page as scraped now.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync(new Uri(Http, "/metrics")).DefaultTimeout();
+    }
+
     /// <summary>
     /// Settings for a host of <paramref name="roles"/> on ports 0 with its own schema prefix. Cache:MaxStaleness is a
     /// minute: on a loaded machine a heartbeat can land more than the shipped second late, and a test that is not about

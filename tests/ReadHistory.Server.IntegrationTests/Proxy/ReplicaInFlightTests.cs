@@ -49,7 +49,7 @@ public sealed class ReplicaInFlightTests(MariaDbFixture mariaDb)
 
         // The refusals are the proxy's, not the replica's failures: it is still routable, and its permits came back.
         node.CheckDelay = TimeSpan.Zero;
-        var metrics = await MetricsAsync(proxy);
+        var metrics = await proxy.MetricsAsync();
         var address = node.Address.ToString().TrimEnd('/');
         Assert.Contains("readhistory_proxy_replica_refused_total{pool=\"default\",class=\"checks\"} 4", metrics, StringComparison.Ordinal);
         Assert.Contains($"readhistory_proxy_replica_healthy{{pool=\"default\",replica=\"{address}\",slot=\"0\"}} 1", metrics, StringComparison.Ordinal);
@@ -72,12 +72,6 @@ public sealed class ReplicaInFlightTests(MariaDbFixture mariaDb)
         {
             return (e.StatusCode, e.Status.Detail, e.Trailers.GetValue("retry-after-ms"));
         }
-    }
-
-    private static async Task<string> MetricsAsync(TestHost host)
-    {
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri(host.Http, "/metrics")).DefaultTimeout();
     }
 
     private async Task<TestHost> StartProxyAsync(FakeCacheNode node, bool multiplexed)

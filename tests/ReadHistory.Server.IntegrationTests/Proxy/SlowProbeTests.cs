@@ -43,7 +43,7 @@ public sealed class SlowProbeTests(MariaDbFixture mariaDb)
 
             // No calls any more: its probes count again, and it leaves routing.
             var address = nodes[0].Address.ToString().TrimEnd('/');
-            await WaitUntilAsync(async () => (await MetricsAsync(proxy)).Contains($"readhistory_proxy_replica_healthy{{pool=\"default\",replica=\"{address}\",slot=\"0\"}} 0", StringComparison.Ordinal));
+            await WaitUntilAsync(async () => (await proxy.MetricsAsync()).Contains($"readhistory_proxy_replica_healthy{{pool=\"default\",replica=\"{address}\",slot=\"0\"}} 0", StringComparison.Ordinal));
         }
         finally
         {
@@ -106,12 +106,6 @@ public sealed class SlowProbeTests(MariaDbFixture mariaDb)
         }
 
         Assert.Fail("the condition did not hold within 10 s");
-    }
-
-    private static async Task<string> MetricsAsync(TestHost host)
-    {
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri(host.Http, "/metrics")).DefaultTimeout();
     }
 
     private async Task<TestHost> StartProxyAsync(List<FakeCacheNode> nodes)
