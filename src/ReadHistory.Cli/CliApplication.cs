@@ -21,6 +21,7 @@ internal static class CliApplication
         root.Subcommands.Add(IngestCommand.Create(context));
         root.Subcommands.Add(ForgetCommand.Create(context));
         root.Subcommands.Add(HealthCommand.Create(context));
+        root.Subcommands.Add(ExplainCommand.Create(context));
         root.Subcommands.Add(KeysCommand.Create(context));
         return root;
     }

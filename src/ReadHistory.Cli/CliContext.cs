@@ -36,9 +36,18 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
     /// retry-after-ms, <see cref="RetryAfterClient"/>), and maps failures to exit codes (1 for bad input, 1 + status
     /// code for a failed call).
     /// </summary>
+    public Task<int> RunAsync(
+        ParseResult parse,
+        Option<int?> deadlineMs,
+        Func<IReadHistoryClient, IResultWriter, DateTime?, CancellationToken, Task<int>> call,
+        CancellationToken cancellationToken) =>
+        RunAsync(parse, deadlineMs, Endpoint, call, cancellationToken);
+
+    /// <summary>Runs one call as <see cref="RunAsync(ParseResult, Option{int?}, Func{IReadHistoryClient, IResultWriter, DateTime?, CancellationToken, Task{int}}, CancellationToken)"/> does, against the address <paramref name="endpoint"/> gives.</summary>
     public async Task<int> RunAsync(
         ParseResult parse,
         Option<int?> deadlineMs,
+        Option<Uri> endpoint,
         Func<IReadHistoryClient, IResultWriter, DateTime?, CancellationToken, Task<int>> call,
         CancellationToken cancellationToken)
     {
@@ -46,7 +55,7 @@ internal sealed class CliContext(TextWriter output, TextWriter error, TextReader
         DateTime? deadline = parse.GetValue(deadlineMs) is { } ms ? timeProvider.GetUtcNow().UtcDateTime.AddMilliseconds(ms) : null;
         try
         {
-            var client = new RetryAfterClient(clientFactory(parse.GetValue(Endpoint)!, parse.GetValue(Token)), timeProvider);
+            var client = new RetryAfterClient(clientFactory(parse.GetValue(endpoint)!, parse.GetValue(Token)), timeProvider);
             await using (client.ConfigureAwait(false))
             {
                 return await call(client, writer, deadline, cancellationToken).ConfigureAwait(false);

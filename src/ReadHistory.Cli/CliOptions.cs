@@ -17,13 +17,21 @@ internal static class CliOptions
     /// <summary>The most ids (or items) one call may carry: the API's documented limit.</summary>
     public const int MaxIdsPerCall = ReadHistory.Api.ApiLimits.MaxIdsPerCall;
 
+    /// <summary>A cache node's internal address used when <c>explain --node</c> is not given.</summary>
+    public const string DefaultNode = "http://127.0.0.1:50052";
+
     /// <summary>The server to call; allowed anywhere on the command line.</summary>
-    public static Option<Uri> Endpoint() => new("--endpoint")
+    public static Option<Uri> Endpoint() => Address("--endpoint", "The server's address, http://host:port", DefaultEndpoint, recursive: true);
+
+    /// <summary>A cache node's internal port (CacheNode calls such as Explain).</summary>
+    public static Option<Uri> Node() => Address("--node", "A cache node's internal address, http://host:port (the node holding the user's slot)", DefaultNode, recursive: false);
+
+    private static Option<Uri> Address(string name, string description, string defaultAddress, bool recursive) => new(name)
     {
-        Description = "The server's address, http://host:port",
-        Recursive = true,
-        DefaultValueFactory = _ => new Uri(DefaultEndpoint),
-        CustomParser = static result =>
+        Description = description,
+        Recursive = recursive,
+        DefaultValueFactory = _ => new Uri(defaultAddress),
+        CustomParser = result =>
         {
             var text = result.Tokens[^1].Value;
             if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
@@ -31,7 +39,7 @@ internal static class CliOptions
                 return uri;
             }
 
-            result.AddError($"--endpoint: '{text}' is not an http:// or https:// address");
+            result.AddError($"{name}: '{text}' is not an http:// or https:// address");
             return null;
         },
     };

@@ -24,6 +24,9 @@ internal interface IReadHistoryClient : IAsyncDisposable
     /// <summary>ReadHistory.ForgetUser.</summary>
     Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, DateTime? deadline, CancellationToken cancellationToken);
 
+    /// <summary>The internal CacheNode.Explain (the endpoint must be a cache node's internal port).</summary>
+    Task<ReadHistory.Api.Internal.V1.ExplainResponse> ExplainAsync(ReadHistory.Api.Internal.V1.ExplainRequest request, DateTime? deadline, CancellationToken cancellationToken);
+
     /// <summary>grpc.health.v1.Health.Check.</summary>
     Task<HealthCheckResponse> CheckHealthAsync(HealthCheckRequest request, DateTime? deadline, CancellationToken cancellationToken);
 }

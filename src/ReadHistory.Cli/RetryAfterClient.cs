@@ -40,6 +40,10 @@ internal sealed class RetryAfterClient(IReadHistoryClient inner, TimeProvider ti
         inner.IngestAsync(batches, deadline, cancellationToken);
 
     /// <inheritdoc />
+    public Task<ReadHistory.Api.Internal.V1.ExplainResponse> ExplainAsync(ReadHistory.Api.Internal.V1.ExplainRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
+        inner.ExplainAsync(request, deadline, cancellationToken);
+
+    /// <inheritdoc />
     public Task<HealthCheckResponse> CheckHealthAsync(HealthCheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
         inner.CheckHealthAsync(request, deadline, cancellationToken);
 

@@ -3,6 +3,9 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ReadHistory.Api.V1;
+using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
+using ExplainRequest = ReadHistory.Api.Internal.V1.ExplainRequest;
+using ExplainResponse = ReadHistory.Api.Internal.V1.ExplainResponse;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
 
 namespace ReadHistory.Cli;
@@ -13,12 +16,14 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
     private readonly GrpcChannel _channel;
     private readonly ReadHistoryClient _client;
     private readonly Health.HealthClient _health;
+    private readonly CacheNodeClient _node;
 
     private RpcReadHistoryClient(GrpcChannel channel)
     {
         _channel = channel;
         _client = new ReadHistoryClient(channel);
         _health = new Health.HealthClient(channel);
+        _node = new CacheNodeClient(channel);
     }
 
     /// <summary>A client with its own channel to <paramref name="endpoint"/>, sending <paramref name="token"/> (an API key) when given.</summary>
@@ -39,6 +44,10 @@ internal sealed class RpcReadHistoryClient : IReadHistoryClient
     /// <inheritdoc />
     public Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
         AwaitAsync(_client.ForgetUserAsync(request, Options(deadline, cancellationToken)));
+
+    /// <inheritdoc />
+    public Task<ExplainResponse> ExplainAsync(ExplainRequest request, DateTime? deadline, CancellationToken cancellationToken) =>
+        AwaitAsync(_node.ExplainAsync(request, Options(deadline, cancellationToken)));
 
     /// <inheritdoc />
     public Task<HealthCheckResponse> CheckHealthAsync(HealthCheckRequest request, DateTime? deadline, CancellationToken cancellationToken) =>

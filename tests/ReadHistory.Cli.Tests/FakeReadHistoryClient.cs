@@ -17,6 +17,8 @@ internal sealed class FakeReadHistoryClient : IReadHistoryClient
 
     public ForgetUserResponse ForgetUserResponse { get; set; } = new();
 
+    public ReadHistory.Api.Internal.V1.ExplainResponse ExplainResponse { get; set; } = new();
+
     public HealthCheckResponse HealthResponse { get; set; } = new() { Status = HealthCheckResponse.Types.ServingStatus.Serving };
 
     /// <summary>When set, every call fails with this status (the first <see cref="FailedCalls"/> only, when that is set).</summary>
@@ -44,6 +46,8 @@ internal sealed class FakeReadHistoryClient : IReadHistoryClient
     public Task<MarkReadResponse> MarkReadAsync(MarkReadRequest request, DateTime? deadline, CancellationToken cancellationToken) => Answer(request, deadline, MarkReadResponse);
 
     public Task<ForgetUserResponse> ForgetUserAsync(ForgetUserRequest request, DateTime? deadline, CancellationToken cancellationToken) => Answer(request, deadline, ForgetUserResponse);
+
+    public Task<ReadHistory.Api.Internal.V1.ExplainResponse> ExplainAsync(ReadHistory.Api.Internal.V1.ExplainRequest request, DateTime? deadline, CancellationToken cancellationToken) => Answer(request, deadline, ExplainResponse);
 
     public Task<HealthCheckResponse> CheckHealthAsync(HealthCheckRequest request, DateTime? deadline, CancellationToken cancellationToken) => Answer(request, deadline, HealthResponse);
 

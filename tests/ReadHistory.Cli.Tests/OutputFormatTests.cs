@@ -100,6 +100,37 @@ public sealed class OutputFormatTests
     }
 
     [Fact]
+    public async Task Explain_asks_the_node_given_and_names_a_false_positive()
+    {
+        var client = new FakeReadHistoryClient
+        {
+            ExplainResponse = new ReadHistory.Api.Internal.V1.ExplainResponse
+            {
+                Pool = "feed", Held = true, FilterRead = true, AnsweringLayer = 1, DatabaseRead = false, Rows = 12, Layers = 2,
+                Items = 12, Capacity = 80, BitBytes = 128, MemoryBytes = 312, FalsePositiveRateEstimate = 0.0015,
+                PoolFalsePositiveRateMeasured = 0.004, PoolFalsePositiveSamples = 25_000,
+            },
+        };
+
+        var human = await CliRun.RunAsync(client, "explain", "--node", "http://10.0.0.5:50052", "--user", "7", "--type", "2", "--id", "99");
+        Assert.Equal(new Uri("http://10.0.0.5:50052"), client.Endpoint);
+        var json = await CliRun.RunAsync(client, "explain", "--user", "7", "--id", "99", "--json");
+
+        Assert.Equal(new Uri("http://127.0.0.1:50052"), client.Endpoint);
+        var request = Assert.IsType<ReadHistory.Api.Internal.V1.ExplainRequest>(client.Requests[0]);
+        Assert.Equal((7UL, 2U, 99UL, string.Empty), (request.UserId, request.ContentType, request.ContentId, request.Pool));
+        Assert.Equal(
+            "pool feed, user 7, type 2, id 99\n" +
+            "filter:   read (layer 1 of 2)  <- a false positive\n" +
+            "database: unread (12 rows for the user)\n" +
+            "user filter: 2 layers, 12 items of 80 capacity, 128 bit bytes, 312 heap bytes, estimated false-positive rate 0.0015\n" +
+            "pool measured false-positive rate: 0.004 over 25000 negatives\n",
+            human.Output);
+        Assert.Contains("\"false_positive\":true", json.Output, StringComparison.Ordinal);
+        Assert.Contains("\"answering_layer\":1", json.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_prints_what_was_sent_and_accepted()
     {
         var client = new FakeReadHistoryClient { IngestResponse = new IngestResponse { Accepted = 3 } };

@@ -52,5 +52,32 @@ internal sealed class HumanResultWriter(TextWriter output) : IResultWriter
     public void WriteHealth(HealthCheckRequest request, HealthCheckResponse response) =>
         output.Write(ProtoNames.StatusName(response.Status) + "\n");
 
+    /// <inheritdoc />
+    public void WriteExplain(ReadHistory.Api.Internal.V1.ExplainRequest request, ReadHistory.Api.Internal.V1.ExplainResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
+        var filter = response.Held
+            ? (response.FilterRead ? Invariant($"read (layer {response.AnsweringLayer} of {response.Layers})") : "unread")
+            : response.Capped ? "none: the user is capped, answered from the database" : "none: the user is not in memory";
+        var verdict = response.Held && response.FilterRead && !response.DatabaseRead ? "  <- a false positive" : string.Empty;
+        output.Write(Invariant($"pool {response.Pool}, user {request.UserId}, type {request.ContentType}, id {request.ContentId}\n"));
+        output.Write("filter:   " + filter + verdict + "\n");
+        output.Write(Invariant($"database: {(response.DatabaseRead ? "read" : "unread")} ({response.Rows} rows for the user)\n"));
+        if (response.Held)
+        {
+            output.Write(Invariant($"user filter: {response.Layers} layers, {response.Items} items of {response.Capacity} capacity, {response.BitBytes} bit bytes, {response.MemoryBytes} heap bytes, estimated false-positive rate {response.FalsePositiveRateEstimate:0.######}\n"));
+        }
+
+        if (response.Rebuilding)
+        {
+            output.Write("a rebuild of the user is running or queued\n");
+        }
+
+        output.Write(response.PoolFalsePositiveSamples > 0
+            ? Invariant($"pool measured false-positive rate: {response.PoolFalsePositiveRateMeasured:0.######} over {response.PoolFalsePositiveSamples} negatives\n")
+            : "pool measured false-positive rate: no samples (the verifier is off or has not drawn yet)\n");
+    }
+
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -21,6 +21,9 @@ internal interface IResultWriter
     /// <summary>How many rows were removed.</summary>
     void WriteForget(ForgetUserRequest request, ForgetUserResponse response);
 
+    /// <summary>What a cache node knows of one id of one user.</summary>
+    void WriteExplain(ReadHistory.Api.Internal.V1.ExplainRequest request, ReadHistory.Api.Internal.V1.ExplainResponse response);
+
     /// <summary>The serving status.</summary>
     void WriteHealth(HealthCheckRequest request, HealthCheckResponse response);
 }

@@ -79,6 +79,32 @@ internal sealed class JsonResultWriter(TextWriter output) : IResultWriter
         json.WriteString("status", ProtoNames.StatusName(response.Status));
     });
 
+    /// <inheritdoc />
+    public void WriteExplain(ReadHistory.Api.Internal.V1.ExplainRequest request, ReadHistory.Api.Internal.V1.ExplainResponse response) => Write(json =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
+        json.WriteString("pool", response.Pool);
+        WriteUser(json, request.UserId, request.ContentType);
+        json.WriteNumber("content_id", request.ContentId);
+        json.WriteBoolean("held", response.Held);
+        json.WriteBoolean("capped", response.Capped);
+        json.WriteBoolean("rebuilding", response.Rebuilding);
+        json.WriteBoolean("filter_read", response.FilterRead);
+        json.WriteNumber("answering_layer", response.AnsweringLayer);
+        json.WriteBoolean("database_read", response.DatabaseRead);
+        json.WriteBoolean("false_positive", response.Held && response.FilterRead && !response.DatabaseRead);
+        json.WriteNumber("rows", response.Rows);
+        json.WriteNumber("layers", response.Layers);
+        json.WriteNumber("items", response.Items);
+        json.WriteNumber("capacity", response.Capacity);
+        json.WriteNumber("bit_bytes", response.BitBytes);
+        json.WriteNumber("memory_bytes", response.MemoryBytes);
+        json.WriteNumber("false_positive_rate_estimate", response.FalsePositiveRateEstimate);
+        json.WriteNumber("pool_false_positive_rate_measured", response.PoolFalsePositiveRateMeasured);
+        json.WriteNumber("pool_false_positive_samples", response.PoolFalsePositiveSamples);
+    });
+
     private static void WriteUser(Utf8JsonWriter json, ulong userId, uint contentType)
     {
         json.WriteNumber("user_id", userId);

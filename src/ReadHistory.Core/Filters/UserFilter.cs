@@ -198,12 +198,18 @@ public sealed partial class UserFilter
     }
 
     /// <summary>False: the user has certainly not read it. True: read, or a false positive at the pool's rate.</summary>
-    public bool MightContain(ushort contentType, ulong contentId)
+    public bool MightContain(ushort contentType, ulong contentId) => AnsweringLayer(contentType, contentId) >= 0;
+
+    /// <summary>
+    /// The first layer (0 = the one sized at rebuild, then the grown ones in order) whose probed bits are all set for
+    /// the id, or -1 when none is: the id is certainly unread. What an explanation of a "read" answer names.
+    /// </summary>
+    public int AnsweringLayer(ushort contentType, ulong contentId)
     {
         var hash = _shape.Hash.Compute(contentType, contentId);
         if (FirstLayerContains(_words, _shape, hash))
         {
-            return true;
+            return 0;
         }
 
         var grown = Volatile.Read(ref _grown) ?? [];
@@ -211,11 +217,11 @@ public sealed partial class UserFilter
         {
             if (grown[i].MightContain(LayerHash(hash, i + 1)))
             {
-                return true;
+                return i + 1;
             }
         }
 
-        return false;
+        return -1;
     }
 
     /// <summary>

@@ -33,6 +33,33 @@ internal static class CacheWireMapping
             RebuildsInFlight = (uint)stats.RebuildsInFlight,
             CappedUsers = (ulong)stats.CappedUsers,
             FalsePositiveRateEstimate = stats.FalsePositiveRateEstimate,
+            FalsePositiveRateMeasured = stats.FalsePositiveRateMeasured,
+            FalsePositiveSamples = (ulong)stats.FalsePositiveSamples,
+        };
+    }
+
+    /// <summary>The internal Explain call's answer for an explanation.</summary>
+    public static ExplainResponse ToWire(this Explanation explanation)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        return new ExplainResponse
+        {
+            Pool = explanation.Pool,
+            Held = explanation.Held,
+            Capped = explanation.Capped,
+            Rebuilding = explanation.Rebuilding,
+            FilterRead = explanation.FilterRead,
+            AnsweringLayer = explanation.AnsweringLayer,
+            DatabaseRead = explanation.DatabaseRead,
+            Rows = (ulong)Math.Max(0, explanation.Rows),
+            Layers = (uint)explanation.Layers,
+            Items = (ulong)Math.Max(0, explanation.Items),
+            Capacity = (ulong)Math.Max(0, explanation.Capacity),
+            BitBytes = (ulong)Math.Max(0, explanation.BitBytes),
+            MemoryBytes = (ulong)Math.Max(0, explanation.MemoryBytes),
+            FalsePositiveRateEstimate = explanation.EstimatedRate,
+            PoolFalsePositiveRateMeasured = explanation.MeasuredPoolRate,
+            PoolFalsePositiveSamples = (ulong)Math.Max(0, explanation.MeasuredPoolSamples),
         };
     }
 }

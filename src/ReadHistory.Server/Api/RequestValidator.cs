@@ -1,5 +1,6 @@
 using System.Text;
 using ReadHistory.Api.V1;
+using ExplainRequest = ReadHistory.Api.Internal.V1.ExplainRequest;
 
 namespace ReadHistory.Server.Api;
 
@@ -156,6 +157,10 @@ internal sealed class RequestValidator(RequestLimits limits, TimeProvider time)
     /// <summary>The error for a ForgetUser request, or null when it is valid.</summary>
     public string? Validate(ForgetUserRequest request) =>
         ValidateUser(request.UserId, "user_id") ?? ValidateTenant(request.Tenant);
+
+    /// <summary>The error for an Explain request, or null when it is valid.</summary>
+    public static string? Validate(ExplainRequest request) =>
+        ValidateUser(request.UserId, "user_id") ?? ValidateType(request.ContentType, "content_type");
 
     private static string? ValidateUser(ulong userId, string field) =>
         userId == 0 ? $"{field}: 0 is not a valid user id (1 .. 2^64-1)" : null;

@@ -90,6 +90,15 @@ internal sealed class CacheNodeOptions
     /// <summary>Deadline of one ApplyChanges call; a call that fails or passes it puts the peer in backoff.</summary>
     public TimeSpan PeerFanOutCallTimeout { get; set; }
 
+    /// <summary>Fraction of the Checks answered from memory the false-positive verifier draws; 0 = off.</summary>
+    public double VerifierSampleFraction { get; set; }
+
+    /// <summary>Ids the verifier draws from each sampled Check.</summary>
+    public int VerifierIdsPerSample { get; set; }
+
+    /// <summary>Most database queries per second the verifier makes (on the low-priority pool).</summary>
+    public double VerifierQueriesPerSecond { get; set; }
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -193,6 +202,21 @@ internal sealed class CacheNodeOptions
         {
             problems.Add($"{Section}:PeerFanOutCallTimeout: {PeerFanOutCallTimeout} is outside 10 ms .. 1 minute");
         }
+
+        if (VerifierSampleFraction is < 0 or > 1 || double.IsNaN(VerifierSampleFraction))
+        {
+            problems.Add($"{Section}:VerifierSampleFraction: {VerifierSampleFraction} is outside 0 .. 1 (0 = off)");
+        }
+
+        if (VerifierIdsPerSample is < 1 or > 1024)
+        {
+            problems.Add($"{Section}:VerifierIdsPerSample: {VerifierIdsPerSample} is outside 1 .. 1024");
+        }
+
+        if (VerifierQueriesPerSecond is < 0.1 or > 10_000 || double.IsNaN(VerifierQueriesPerSecond))
+        {
+            problems.Add($"{Section}:VerifierQueriesPerSecond: {VerifierQueriesPerSecond} is outside 0.1 .. 10,000");
+        }
     }
 
     /// <summary>The parameters of this node's pool cache.</summary>
@@ -206,5 +230,8 @@ internal sealed class CacheNodeOptions
         RebuildMaxAttempts = RebuildMaxAttempts,
         RebuildRetryDelay = RebuildRetryDelay,
         MaxBufferedChangesPerUser = MaxBufferedChangesPerUser,
+        Verifier = VerifierSampleFraction > 0
+            ? new FalsePositiveVerifierOptions { SampleFraction = VerifierSampleFraction, IdsPerSample = VerifierIdsPerSample, QueriesPerSecond = VerifierQueriesPerSecond }
+            : null,
     };
 }

@@ -34,6 +34,9 @@ internal sealed class CacheOptions
     /// <summary>Changes buffered for one user under rebuild; past it the rebuild is abandoned.</summary>
     public int MaxBufferedChangesPerUser { get; init; }
 
+    /// <summary>How the pool's false-positive rate is measured against the database; null = not measured.</summary>
+    public FalsePositiveVerifierOptions? Verifier { get; init; }
+
     /// <summary>Throws when a value would keep the cache from running (the configured bounds are <see cref="CacheNodeOptions.Validate"/>'s).</summary>
     public void Validate()
     {
@@ -45,5 +48,6 @@ internal sealed class CacheOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RebuildMaxAttempts, 1, nameof(RebuildMaxAttempts));
         ArgumentOutOfRangeException.ThrowIfLessThan(RebuildRetryDelay, TimeSpan.Zero, nameof(RebuildRetryDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedChangesPerUser, 1, nameof(MaxBufferedChangesPerUser));
+        Verifier?.Validate();
     }
 }

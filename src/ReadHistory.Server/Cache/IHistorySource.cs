@@ -17,6 +17,13 @@ internal interface IHistorySource
     /// </summary>
     Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="PointQueryAsync"/> for work off the hot path (the false-positive verifier, Explain): on the
+    /// low-priority pool, so it never takes a connection a Check waits for. By default the point query itself.
+    /// </summary>
+    Task<int> LowPriorityPointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
+        PointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken);
+
     /// <summary>How many rows the user has, over every content type (sizes the rebuilt filter).</summary>
     Task<long> CountAsync(ulong userId, CancellationToken cancellationToken);
 

@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.CacheUserCapped, Level = LogLevel.Information, Message = "cache {Pool}: a user of {Rows} rows exceeds the filter cap of {MaxBytes} bytes; answered from the database")]
     public static partial void UserCapped(ILogger logger, string pool, long rows, long maxBytes);
+
+    [LoggerMessage(EventId = EventIds.CacheVerifierQueryFailed, Level = LogLevel.Warning, Message = "cache {Pool}: a false-positive verifier query failed; that sample is skipped (logged at most every 10 s)")]
+    public static partial void VerifierQueryFailed(ILogger logger, Exception exception, string pool);
 }

@@ -11,6 +11,8 @@ namespace ReadHistory.Server.Cache;
 /// <param name="RebuildsInFlight">Rebuilds running, queued or waiting to retry.</param>
 /// <param name="CappedUsers">Users too large for a filter, answered from the database.</param>
 /// <param name="FalsePositiveRateEstimate">Mean false-positive rate the held filters' models estimate.</param>
+/// <param name="FalsePositiveRateMeasured">False positives over negatives the verifier measured against the database since start (0 without samples).</param>
+/// <param name="FalsePositiveSamples">Negatives the verifier measured (the measured rate's denominator); 0 when it is off.</param>
 internal sealed record PoolStatistics(
     string Pool,
     int Users,
@@ -21,4 +23,6 @@ internal sealed record PoolStatistics(
     long Evictions,
     int RebuildsInFlight,
     int CappedUsers,
-    double FalsePositiveRateEstimate);
+    double FalsePositiveRateEstimate,
+    double FalsePositiveRateMeasured,
+    long FalsePositiveSamples);

@@ -28,6 +28,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     private readonly SemaphoreSlim _rebuildSlots;
     private readonly RebuildThrottle _throttle;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly FalsePositiveVerifier? _verifier;
     private long _bufferedChanges;
     private long _changesBuffered;
 
@@ -50,6 +51,10 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         _throttle = new RebuildThrottle(options.RebuildRowsPerSecond, time);
         Filters = new FilterTable(options.BudgetBytes, options.Filter);
         Metrics = new CacheMetrics(options.Pool, Filters, () => Interlocked.Read(ref _bufferedChanges), () => _throttle.WaitedSeconds, metrics);
+        if (options.Verifier is { } verifier)
+        {
+            _verifier = new FalsePositiveVerifier(options.Pool, options.Filter.TargetFalsePositiveRate, verifier, source, user => Filters.TryGet(user, out var held) && held.HasFilter, logger, metrics ?? Prometheus.Metrics.NewCustomRegistry());
+        }
     }
 
     /// <summary>The pool's settings.</summary>
@@ -66,6 +71,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
     /// <summary>The pool's series.</summary>
     public CacheMetrics Metrics { get; }
+
+    /// <summary>The pool's false-positive verifier (null when <see cref="CacheOptions.Verifier"/> is not set).</summary>
+    public FalsePositiveVerifier? Verifier => _verifier;
 
     /// <summary>Whether this node's filters may lag the stream past its bound (answers from memory then say so).</summary>
     public NodeFreshness Freshness { get; init; } = NodeFreshness.AlwaysFresh;
@@ -90,7 +98,9 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         Filters.Evictions,
         RebuildsInFlight,
         Filters.CappedUsers,
-        Filters.EstimateFalsePositiveRate());
+        Filters.EstimateFalsePositiveRate(),
+        _verifier?.MeasuredRate ?? 0,
+        _verifier?.Negatives ?? 0);
 
     /// <summary>
     /// Checks ids of one user and type into <paramref name="readBitmap"/> (bit i set = ids[i] possibly read; the API's
@@ -111,6 +121,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             {
                 Metrics.LookupHit();
                 var unread = entry.CheckMany(contentType, contentIds.Span, readBitmap.Span);
+                _verifier?.Offer(userId, contentType, contentIds.Span, readBitmap.Span);
                 return new ValueTask<CheckResult>(new CheckResult(unread, Freshness.IsStale ? CheckSource.MemoryStale : CheckSource.Memory));
             }
 
@@ -278,6 +289,38 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     public WarmStartInstallOutcome InstallWarm(ulong userId, UserFilter filter) =>
         _rebuilds.ContainsKey(userId) ? WarmStartInstallOutcome.Skipped : Filters.TryInstallWarm(userId, filter);
 
+    /// <summary>
+    /// Explains the answer for one id of one user: the filter's (and which layer gave it) if the user is held, the
+    /// database's (low-priority pool), and the user's figures. Touches nothing: no rebuild starts, nothing is charged.
+    /// </summary>
+    public async Task<Explanation> ExplainAsync(ulong userId, ushort contentType, ulong contentId, CancellationToken cancellationToken)
+    {
+        var held = Filters.TryGet(userId, out var entry);
+        var filter = held && entry.HasFilter ? entry.Filter : null;
+        var layer = filter?.AnsweringLayer(contentType, contentId) ?? -1;
+        var rebuilding = _rebuilds.ContainsKey(userId);
+        var bitmap = new byte[1];
+        await _source.LowPriorityPointQueryAsync(userId, contentType, new[] { contentId }, bitmap, cancellationToken).ConfigureAwait(false);
+        var rows = await _source.CountAsync(userId, cancellationToken).ConfigureAwait(false);
+        return new Explanation(
+            _options.Pool,
+            Held: filter is not null,
+            Capped: held && filter is null,
+            rebuilding,
+            FilterRead: layer >= 0,
+            layer,
+            DatabaseRead: (bitmap[0] & 1) != 0,
+            rows,
+            filter?.LayerCount ?? 0,
+            filter?.Count ?? 0,
+            filter?.Capacity ?? 0,
+            filter?.BitBytes ?? 0,
+            filter?.MemoryBytes ?? 0,
+            filter?.EstimatedFalsePositiveRate ?? 0,
+            _verifier?.MeasuredRate ?? 0,
+            _verifier?.Negatives ?? 0);
+    }
+
     /// <summary>Stops new rebuilds and waits for the running ones to end (they install nothing more).</summary>
     public async ValueTask DisposeAsync()
     {
@@ -292,6 +335,11 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             {
                 // Expected: the rebuild saw the shutdown.
             }
+        }
+
+        if (_verifier is not null)
+        {
+            await _verifier.DisposeAsync().ConfigureAwait(false);
         }
 
         Metrics.Dispose();

@@ -12,6 +12,10 @@ internal sealed class StorageHistorySource(HistoryStore store, GroupCommitWriter
         contentIds.Length - await store.ReadBitmapAsync(userId, contentType, contentIds, readBitmap, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
+    public async Task<int> LowPriorityPointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
+        contentIds.Length - await store.ReadBitmapAsync(userId, contentType, contentIds, readBitmap, StoragePool.Scan, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public Task<long> CountAsync(ulong userId, CancellationToken cancellationToken) => store.CountAsync(userId, cancellationToken);
 
     /// <inheritdoc />

@@ -37,13 +37,17 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     /// Point query as a read bitmap: sets bit i (LSB-first) of <paramref name="readBitmap"/> for every id of
     /// <paramref name="ids"/> the user has read, clears the others, and returns how many were read.
     /// </summary>
-    public async Task<int> ReadBitmapAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<byte> readBitmap, CancellationToken cancellationToken = default)
+    public Task<int> ReadBitmapAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<byte> readBitmap, CancellationToken cancellationToken = default) =>
+        ReadBitmapAsync(userId, contentType, ids, readBitmap, StoragePool.Point, cancellationToken);
+
+    /// <summary>The read-bitmap point query on <paramref name="pool"/> (see <see cref="ContainsAsync(ulong, ushort, ReadOnlyMemory{ulong}, Memory{bool}, StoragePool, CancellationToken)"/>).</summary>
+    public async Task<int> ReadBitmapAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<byte> readBitmap, StoragePool pool, CancellationToken cancellationToken = default)
     {
         var count = ids.Length;
         var found = ArrayPool<bool>.Shared.Rent(count);
         try
         {
-            var read = await ContainsAsync(userId, contentType, ids, found.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            var read = await ContainsAsync(userId, contentType, ids, found.AsMemory(0, count), pool, cancellationToken).ConfigureAwait(false);
             var bitmap = readBitmap.Span[..((count + 7) / 8)];
             bitmap.Clear();
             for (var i = 0; i < count; i++)
@@ -69,7 +73,15 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
     /// counts (<see cref="PointQuerySlots"/>), all on one connection of the point pool, whose sessions keep their
     /// statements between rentals.
     /// </summary>
-    public async Task<int> ContainsAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<bool> found, CancellationToken cancellationToken = default)
+    public Task<int> ContainsAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<bool> found, CancellationToken cancellationToken = default) =>
+        ContainsAsync(userId, contentType, ids, found, StoragePool.Point, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ContainsAsync(ulong, ushort, ReadOnlyMemory{ulong}, Memory{bool}, CancellationToken)"/> on a pool of
+    /// the caller's choice: <see cref="StoragePool.Scan"/> for work that must not take a point-query connection (the
+    /// false-positive verifier, explanations); prepared statements only on the point pool, text IN lists elsewhere.
+    /// </summary>
+    public async Task<int> ContainsAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> ids, Memory<bool> found, StoragePool pool, CancellationToken cancellationToken = default)
     {
         CheckUser(userId);
         if (found.Length != ids.Length)
@@ -91,9 +103,9 @@ internal sealed class HistoryStore(HistoryDatabase database, ILogger logger, Sto
         _metrics.PointQueries.Inc();
         var table = database.TableOf(userId);
         var hits = new HashSet<ulong>();
-        await using (var connection = await database.Connections.OpenAsync(StoragePool.Point, cancellationToken).ConfigureAwait(false))
+        await using (var connection = await database.Connections.OpenAsync(pool, cancellationToken).ConfigureAwait(false))
         {
-            if (PreparedPointQueries && PreparedFits(_slots.Length, database.Names.Databases * database.Names.TablesPerDatabase) && Volatile.Read(ref _preparedTooMany) == 0)
+            if (pool == StoragePool.Point && PreparedPointQueries && PreparedFits(_slots.Length, database.Names.Databases * database.Names.TablesPerDatabase) && Volatile.Read(ref _preparedTooMany) == 0)
             {
                 await PreparedPointQueryAsync(connection, table, userId, contentType, ids, hits, cancellationToken).ConfigureAwait(false);
             }

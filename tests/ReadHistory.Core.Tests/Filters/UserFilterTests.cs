@@ -81,6 +81,32 @@ public sealed class UserFilterTests
     }
 
     [Fact]
+    public void The_answering_layer_is_the_first_layer_holding_the_key_and_minus_one_for_an_unread_key()
+    {
+        var filter = UserFilter.Create(100, new BloomFilterOptions { TargetFalsePositiveRate = 0.001, Seed = 3 });
+        filter.Add(1, 7);
+        for (ulong id = 1_000; id < 3_000; id++)
+        {
+            filter.Add(1, id);
+        }
+
+        Assert.True(filter.LayerCount > 1);
+        Assert.Equal(0, filter.AnsweringLayer(1, 7));
+        // The last keys went into the newest layer (unless an older layer's bits already held them: a false positive there).
+        var last = filter.AnsweringLayer(1, 2_999);
+        Assert.InRange(last, 1, filter.LayerCount - 1);
+        var unread = 0;
+        for (ulong id = 1_000_000; id < 1_001_000; id++)
+        {
+            var layer = filter.AnsweringLayer(1, id);
+            Assert.Equal(layer >= 0, filter.MightContain(1, id));
+            unread += layer < 0 ? 1 : 0;
+        }
+
+        Assert.True(unread > 950, $"{unread} of 1000 never-added keys answered unread");
+    }
+
+    [Fact]
     public void Rebuild_folds_grown_layers_back_into_one()
     {
         var filter = UserFilter.Create(100, BloomFilterOptions.Default);

@@ -27,7 +27,7 @@ public sealed class CacheWireMappingTests
     [Fact]
     public void Pool_statistics_map_field_by_field_to_pool_stats()
     {
-        var stats = new PoolStatistics("feed", 3, 4096, 1L << 30, 10, 2, 5, 1, 1, 0.004);
+        var stats = new PoolStatistics("feed", 3, 4096, 1L << 30, 10, 2, 5, 1, 1, 0.004, 0.006, 5000);
 
         var wire = stats.ToWire();
 
@@ -44,6 +44,8 @@ public sealed class CacheWireMappingTests
                 RebuildsInFlight = 1,
                 CappedUsers = 1,
                 FalsePositiveRateEstimate = 0.004,
+                FalsePositiveRateMeasured = 0.006,
+                FalsePositiveSamples = 5000,
             },
             wire);
     }
@@ -51,7 +53,7 @@ public sealed class CacheWireMappingTests
     [Fact]
     public void A_negative_byte_count_goes_out_as_zero_as_before()
     {
-        var stats = new PoolStatistics("feed", 0, -8, 1, 0, 0, 0, 0, 0, 0);
+        var stats = new PoolStatistics("feed", 0, -8, 1, 0, 0, 0, 0, 0, 0, 0, 0);
 
         Assert.Equal(0UL, stats.ToWire().Bytes);
     }

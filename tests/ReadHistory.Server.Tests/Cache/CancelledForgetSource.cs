@@ -14,6 +14,9 @@ internal sealed class CancelledForgetSource(InMemoryHistorySource inner) : IHist
     public Task<int> PointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
         inner.PointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken);
 
+    public Task<int> LowPriorityPointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
+        inner.LowPriorityPointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken);
+
     public Task<long> CountAsync(ulong userId, CancellationToken cancellationToken) => inner.CountAsync(userId, cancellationToken);
 
     public IAsyncEnumerable<ContentKey> ScanAsync(ulong userId, CancellationToken cancellationToken) => inner.ScanAsync(userId, cancellationToken);

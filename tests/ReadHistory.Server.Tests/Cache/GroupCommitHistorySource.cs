@@ -17,6 +17,10 @@ internal sealed class GroupCommitHistorySource(InMemoryHistorySource reads, Grou
         reads.PointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken);
 
     /// <inheritdoc />
+    public Task<int> LowPriorityPointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken) =>
+        reads.LowPriorityPointQueryAsync(userId, contentType, contentIds, readBitmap, cancellationToken);
+
+    /// <inheritdoc />
     public Task<long> CountAsync(ulong userId, CancellationToken cancellationToken) => reads.CountAsync(userId, cancellationToken);
 
     /// <inheritdoc />

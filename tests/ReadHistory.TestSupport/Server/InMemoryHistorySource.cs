@@ -17,6 +17,7 @@ internal sealed class InMemoryHistorySource : IHistorySource
     private int _scans;
     private int _counts;
     private int _pointQueries;
+    private int _lowPriorityQueries;
     private int _writes;
     private int _failScans;
 
@@ -76,6 +77,17 @@ internal sealed class InMemoryHistorySource : IHistorySource
 
         return Answer(userId, contentType, contentIds.Span, readBitmap.Span);
     }
+
+    /// <inheritdoc />
+    /// <remarks>Counted apart from <see cref="PointQueries"/> and never gated: it is background work (the verifier, Explain).</remarks>
+    public Task<int> LowPriorityPointQueryAsync(ulong userId, ushort contentType, ReadOnlyMemory<ulong> contentIds, Memory<byte> readBitmap, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _lowPriorityQueries);
+        return Task.FromResult(Answer(userId, contentType, contentIds.Span, readBitmap.Span));
+    }
+
+    /// <summary>Low-priority point queries made.</summary>
+    public int LowPriorityQueries => Volatile.Read(ref _lowPriorityQueries);
 
     /// <inheritdoc />
     public async Task<long> CountAsync(ulong userId, CancellationToken cancellationToken)

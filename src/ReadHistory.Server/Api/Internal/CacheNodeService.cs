@@ -105,6 +105,26 @@ internal sealed class CacheNodeService(RequestValidator validator, CacheNodeHost
         return Task.FromResult(response);
     }
 
+    /// <summary>Explains one id of one user: the filter's answer and layer, the database's, the user's figures.</summary>
+    public override async Task<ExplainResponse> Explain(ExplainRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (RequestValidator.Validate(request) is { } error)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        }
+
+        var cache = node.Current ?? throw new RpcException(new Status(StatusCode.Unavailable, "the cache node is starting: its database is not reachable yet"));
+        if (request.Pool.Length != 0 && request.Pool != cache.Options.Pool)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, "pool '" + request.Pool + "' is not held by this node (it holds '" + cache.Options.Pool + "')"));
+        }
+
+        var explanation = await cache.ExplainAsync(request.UserId, (ushort)request.ContentType, request.ContentId, context.CancellationToken).ConfigureAwait(false);
+        return explanation.ToWire();
+    }
+
     /// <summary>
     /// Peer fan-out: changes a peer replica of this slot committed, applied exactly as the same changes from the stream
     /// (an insert sets bits if the user is held, or goes to its running rebuild; a delete drops the user). The whole
