@@ -13,10 +13,10 @@ using StackExchange.Redis;
 namespace ReadHistory.Benchmarks.Cdc;
 
 /// <summary>
-/// <c>cdc-throughput --rows 1000000 [--pools feed:16,push:8] [--runs 3] [--rows-per-insert 1000]</c>: loads the rows
+/// <c>cdc-throughput --rows 1000000 [--pools feed:16,push:8] [--runs 3] [--rows-per-insert 1000] [--redis single|cluster]</c>: loads the rows
 /// into a private MariaDB (ROW binlog) as multi-row INSERTs, then times a <see cref="CdcPublisher"/> catching up
 /// on them from a checkpoint taken before the load: binlog read and decode, grouping by slot, fenced XADDs and
-/// checkpoint writes into a private Redis. Each run uses a fresh key prefix over the same binlog.
+/// checkpoint writes into a private Redis (or Redis Cluster, 3 + 3). Each run uses a fresh key prefix over the same binlog.
 /// </summary>
 internal static class CdcThroughputBench
 {
@@ -38,7 +38,7 @@ internal static class CdcThroughputBench
             RocksDb = false,
             ExtraArguments = ["--innodb-buffer-pool-size=1G", "--innodb-log-file-size=512M", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"],
         });
-        await using var redisServer = await RedisServer.StartAsync();
+        await using var redisServer = await BenchRedis.StartAsync(args);
         var database = ShippedDefaults.Database(o =>
         {
             o.ConnectionString = mariaDb.ConnectionString();
@@ -52,14 +52,14 @@ internal static class CdcThroughputBench
         var loadClock = Stopwatch.StartNew();
         await LoadAsync(mariaDb, database, rows, perInsert);
         var end = (await mariaDb.SqlAsync("SELECT @@gtid_binlog_pos")).Trim();
-        Console.WriteLine($"MariaDB {migration.ServerVersion}: loaded {rows:N0} rows as {rows / perInsert:N0} INSERTs of {perInsert} in {loadClock.Elapsed.TotalSeconds:0.0} s; binlog {start} → {end}; pools {pools}");
+        Console.WriteLine($"MariaDB {migration.ServerVersion}: loaded {rows:N0} rows as {rows / perInsert:N0} INSERTs of {perInsert} in {loadClock.Elapsed.TotalSeconds:0.0} s; binlog {start} → {end}; pools {pools}; Redis {redisServer.Name}");
 
         // The server's own connection options; a long timeout, since the bench queues whole publishes back to back.
-        using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnector.Configure(new RedisOptions { Configuration = redisServer.Endpoint + ",syncTimeout=30000" }, "readhistory-cdc-bench", TimeSpan.Zero));
+        using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnector.Configure(new RedisOptions { Configuration = redisServer.Configuration + ",syncTimeout=30000" }, "readhistory-cdc-bench", TimeSpan.Zero));
         var results = new List<(double Wall, double Cpu)>();
         for (var run = 1; run <= runs; run++)
         {
-            var redisOptions = new RedisOptions { Configuration = redisServer.Endpoint, KeyPrefix = "b" + run.ToString(CultureInfo.InvariantCulture) };
+            var redisOptions = new RedisOptions { Configuration = redisServer.Configuration, KeyPrefix = "b" + run.ToString(CultureInfo.InvariantCulture) };
             var keys = new CdcKeys(redisOptions.KeyPrefix);
             var db = redis.GetDatabase();
             var map = CdcTopology.From(topology);

@@ -15,8 +15,8 @@ using CacheNodeClient = ReadHistory.Api.Internal.V1.CacheNode.CacheNodeClient;
 namespace ReadHistory.Benchmarks.Cdc;
 
 /// <summary>
-/// <c>coherence-lag [--rate 40000] [--seconds 30] [--warmup 5] [--rows-per-call 40] [--markers-per-second 100] [--peer-fan-out on|off]</c>:
-/// a private MariaDB (MyRocks, ROW binlog, durable defaults), a private Redis, in this process a CDC host and cache
+/// <c>coherence-lag [--rate 40000] [--seconds 30] [--warmup 5] [--rows-per-call 40] [--markers-per-second 100] [--peer-fan-out on|off] [--redis single|cluster]</c>:
+/// a private MariaDB (MyRocks, ROW binlog, durable defaults), a private Redis (or Redis Cluster, 3 + 3), in this process a CDC host and cache
 /// replica B, and replica A of the same slot in a child process (so that its CPU is its own). With
 /// <c>--peer-fan-out on</c> (the default, as shipped) A sends its writes to B at once and the markers time that path;
 /// with <c>off</c> they time the CDC path (binlog → CDC → stream → B). A's CPU per written row and the write
@@ -53,13 +53,13 @@ internal static class CoherenceLagBench
             return await ServeNodeAsync(args);
         }
 
-        Console.WriteLine(string.Create(inv, $"coherence-lag: {rate:N0} rows/s offered through replica A in MarkRead calls of {rowsPerCall} rows, {markersPerSecond} markers/s, {warmup} s warm-up + {seconds} s measured, peer fan-out {(fanOut ? "on" : "off")}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
+        await using var redis = await BenchRedis.StartAsync(args);
+        Console.WriteLine(string.Create(inv, $"coherence-lag: {rate:N0} rows/s offered through replica A in MarkRead calls of {rowsPerCall} rows, {markersPerSecond} markers/s, {warmup} s warm-up + {seconds} s measured, peer fan-out {(fanOut ? "on" : "off")}, Redis {redis.Name}; {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
 
         await using var mariaDb = await MariaDbServer.StartAsync(new MariaDbServerOptions
         {
             ExtraArguments = ["--innodb-buffer-pool-size=256M", "--rocksdb-block-cache-size=512M"],
         });
-        await using var redis = await RedisServer.StartAsync();
         var cdcSettings = Settings("cdc", mariaDb, redis);
         await BenchHost.MigrateAsync(cdcSettings);
         await using var cdc = await BenchHost.StartReadyAsync(cdcSettings);
@@ -194,10 +194,10 @@ internal static class CoherenceLagBench
         return 0;
     }
 
-    private static Dictionary<string, string?> Settings(string roles, MariaDbServer mariaDb, RedisServer redis)
+    private static Dictionary<string, string?> Settings(string roles, MariaDbServer mariaDb, BenchRedis redis)
     {
         var settings = BenchHost.Settings(roles, mariaDb.ConnectionString(), "lag", 256L << 20);
-        settings["ReadHistory:Redis:Configuration"] = redis.Endpoint;
+        settings["ReadHistory:Redis:Configuration"] = redis.Configuration;
         settings["ReadHistory:Redis:KeyPrefix"] = "lag";
         settings["ReadHistory:NodeName"] = "lag-node";
         return settings;
