@@ -98,7 +98,8 @@ internal static class CoherenceLagBench
         var fromSend = probe.FromSend();
         Console.WriteLine(string.Create(inv, $"ingest: {load.RowsAcknowledged / measured:N0} rows/s acknowledged of {rate:N0} offered ({load.CallsAcknowledged / measured:N0} calls/s, {load.Failed} failed, {load.Late} calls started late at the in-flight cap of {MaxInFlight}); ack P50 {load.AckMs(0.5):F1} ms P99 {load.AckMs(0.99):F1} ms; this process (CDC, B and the load) used {cpu / measured:F2} cores"));
         Console.WriteLine(string.Create(inv, $"node A (peer fan-out {(fanOut ? "on" : "off")}): {cpuA / measured:F2} cores, {(load.RowsAcknowledged == 0 ? double.NaN : cpuA * 1e6 / load.RowsAcknowledged):F2} µs CPU per written row; write acknowledgement P99 {load.AckMs(0.99):F1} ms"));
-        Console.WriteLine(string.Create(inv, $"markers: {fromAck.Count} seen on B, {probe.Unseen} not seen within 30 s, {probe.NotInMemory} probes found the marker user not in B's memory"));
+        var gaps = await CounterAsync(http, b.Http, "readhistory_coherence_gaps_total");
+        Console.WriteLine(string.Create(inv, $"markers: {fromAck.Count} seen on B, {probe.Unseen} not seen within 30 s ({probe.UnseenAcknowledged} of them acknowledged by A, the rest failed or unanswered), {probe.NotInMemory} probes found the marker user not in B's memory; B's stream gaps {gaps:F0}"));
         Console.WriteLine();
         Console.WriteLine("| lag to replica B's filter | samples | P50 ms | P90 ms | P99 ms | max ms |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
@@ -128,6 +129,21 @@ internal static class CoherenceLagBench
         }
 
         return buckets;
+    }
+
+    /// <summary>The sum of a counter's series in a host's /metrics (0 when absent).</summary>
+    private static async Task<double> CounterAsync(HttpClient http, Uri host, string name)
+    {
+        var total = 0.0;
+        foreach (var line in (await http.GetStringAsync(new Uri(host, "/metrics"))).Split('\n'))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is ' ' or '{'))
+            {
+                total += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
     }
 
     /// <summary>The upper bound of the bucket holding quantile <paramref name="q"/> of the observations between two scrapes.</summary>
@@ -263,6 +279,18 @@ internal static class CoherenceLagBench
                 lock (_pending)
                 {
                     return _pending.Count;
+                }
+            }
+        }
+
+        /// <summary>Markers not seen that A acknowledged: a committed write B's filter did not get (unlike a failed or unanswered one).</summary>
+        public int UnseenAcknowledged
+        {
+            get
+            {
+                lock (_pending)
+                {
+                    return _pending.Count(static m => m.AckTicks != 0);
                 }
             }
         }
