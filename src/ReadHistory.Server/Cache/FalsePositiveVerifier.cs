@@ -39,6 +39,7 @@ internal sealed class FalsePositiveVerifier : IAsyncDisposable
     private readonly Counter.Child _discarded;
     private readonly Counter.Child _errors;
     private readonly Gauge.Child _measured;
+    private readonly Gauge.Child _target;
     private long _lastErrorLog;
 
     /// <summary>
@@ -80,7 +81,8 @@ internal sealed class FalsePositiveVerifier : IAsyncDisposable
         _errors = skipped.WithLabels(pool, "error");
         _measured = factory.CreateGauge("readhistory_cache_false_positive_rate_measured", "False positives over negatives among the ids the verifier sampled since start (readhistory_cache_fpr_sampled_ids_total gives it over any window)", "pool").WithLabels(pool);
         // The alert compares the measured rate with this, per pool (monitoring/alerts.yml).
-        factory.CreateGauge("readhistory_cache_false_positive_rate_target", "The false-positive rate the pool's filters are sized for (Cache:TargetFalsePositiveRate); exported with the verifier", "pool").WithLabels(pool).Set(targetRate);
+        _target = factory.CreateGauge("readhistory_cache_false_positive_rate_target", "The false-positive rate the pool's filters are sized for (Cache:TargetFalsePositiveRate); exported with the verifier", "pool").WithLabels(pool);
+        _target.Set(targetRate);
         _worker = Task.Run(RunAsync);
     }
 
@@ -166,6 +168,11 @@ internal sealed class FalsePositiveVerifier : IAsyncDisposable
 
         _budget.Dispose();
         _stopping.Dispose();
+        ChildBase[] children = [_negatives, _falsePositives, _verified, _skippedBudget, _skippedQueue, _discarded, _errors, _measured, _target];
+        foreach (var child in children)
+        {
+            child.Remove();
+        }
     }
 
     private async Task RunAsync()
