@@ -44,7 +44,8 @@ internal static class MarkdownReport
         {
             var t = r.Truth;
             var memory = r.Memory is { } m ? $"{m.BytesPerRow:F1} ({m.Bytes / 1048576.0:F1} MiB / {m.Rows:N0} rows; {m.Source})" : "n/a";
-            s.AppendLine(c, $"| {r.Target} | {t.FalseNegatives:N0} | {t.FalseNegativesOtherSession:N0} of {t.ReadOtherSessionChecked:N0} | {t.ReadChecked:N0} | {t.FalsePositiveRate:P3} ({t.FalsePositives:N0} of {t.UnreadChecked:N0}) | {t.RowsAcknowledged:N0} | {memory} |");
+            var verified = r.Memory is { VerifiedFalsePositiveRate: { } v } vm ? string.Create(c, $"; the node's verifier: {v:P3} over {vm.VerifiedSamples:N0}") : string.Empty;
+            s.AppendLine(c, $"| {r.Target} | {t.FalseNegatives:N0} | {t.FalseNegativesOtherSession:N0} of {t.ReadOtherSessionChecked:N0} | {t.ReadChecked:N0} | {t.FalsePositiveRate:P3} ({t.FalsePositives:N0} of {t.UnreadChecked:N0}){verified} | {t.RowsAcknowledged:N0} | {memory} |");
         }
 
         var names = results.SelectMany(static r => r.Cpu).Select(static f => f.Name).Distinct(StringComparer.Ordinal).ToArray();

@@ -185,16 +185,19 @@ internal sealed class ServiceTarget : ILoadTarget
         // holds the cache role); a proxy answers Stats UNIMPLEMENTED, then readhistory_cache_bytes from /metrics.
         // Warmed: the bytes with every user cached, before the run's writes, over the rows preloaded (rows written by
         // earlier runs against the same node are in the bytes, not in the rows: the first run on a fresh node is exact).
+        var stats = await StatsAsync(cancellationToken).ConfigureAwait(false);
         if (_warmed is { } warmed)
         {
             return new MemoryFigure((long)warmed.Bytes, _warm!.TotalRows(), string.Create(CultureInfo.InvariantCulture,
-                $"CacheNode.Stats bytes with all {warmed.Users:N0} users cached, before the run / rows preloaded"));
+                $"CacheNode.Stats bytes with all {warmed.Users:N0} users cached, before the run / rows preloaded"))
+                .WithVerifier(stats);
         }
 
-        if (await StatsAsync(cancellationToken).ConfigureAwait(false) is { } stats)
+        if (stats is not null)
         {
             return new MemoryFigure((long)stats.Bytes, rowsTouched, string.Create(CultureInfo.InvariantCulture,
-                $"CacheNode.Stats bytes of {stats.Users:N0} cached users / preloaded rows of the users this run checked: an estimate"));
+                $"CacheNode.Stats bytes of {stats.Users:N0} cached users / preloaded rows of the users this run checked: an estimate"))
+                .WithVerifier(stats);
         }
 
         if (_options.MetricsUrl is null)
@@ -269,4 +272,14 @@ internal sealed class ServiceTarget : ILoadTarget
 
     private static CallOptions Options(TimeSpan deadline, CancellationToken cancellationToken) =>
         new(deadline: DateTime.UtcNow + deadline, cancellationToken: cancellationToken);
+}
+
+/// <summary>The node's measured false-positive rate on a memory figure.</summary>
+internal static class VerifiedRate
+{
+    /// <summary><paramref name="figure"/> with the verifier's figures of <paramref name="stats"/> when it has samples.</summary>
+    public static MemoryFigure WithVerifier(this MemoryFigure figure, ReadHistory.Api.Internal.V1.PoolStats? stats) =>
+        stats is { FalsePositiveSamples: > 0 }
+            ? figure with { VerifiedFalsePositiveRate = stats.FalsePositiveRateMeasured, VerifiedSamples = (long)stats.FalsePositiveSamples }
+            : figure;
 }
