@@ -10,6 +10,7 @@ using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Coherence;
 using ReadHistory.Server.Proxy;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
@@ -44,7 +45,8 @@ internal static class RoleRegistration
                     placement,
                     provider.GetRequiredService<TimeProvider>(),
                     provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Coherence"),
-                    provider.GetRequiredService<CollectorRegistry>())
+                    provider.GetRequiredService<CollectorRegistry>(),
+                    provider.GetRequiredService<InternalTls>())
                 : CommittedChangeSink.None;
         });
         services.AddSingleton<CacheNodeHost>();
@@ -125,7 +127,8 @@ internal static class RoleRegistration
                 provider.GetRequiredService<IOptions<TopologyOptions>>().Value,
                 provider.GetRequiredService<IOptions<ProxyOptions>>().Value,
                 provider.GetRequiredService<TimeProvider>(),
-                ProxyLogger(provider));
+                ProxyLogger(provider),
+                provider.GetRequiredService<InternalTls>());
             router.WatchConfiguration(configuration);
             return router;
         });
