@@ -47,8 +47,11 @@ public sealed class TestCertificateAuthority : IDisposable
         return new TestCertificateAuthority(name, folder);
     }
 
-    /// <summary>Issues a leaf certificate for <paramref name="subject"/> (CN), written as PEM certificate and key files.</summary>
-    public TestCertificate Issue(string subject)
+    /// <summary>
+    /// Issues a leaf certificate for <paramref name="subject"/> (CN), written as PEM certificate and key files; it names
+    /// the loopback addresses and <paramref name="addresses"/> (a server listening elsewhere, e.g. in a network namespace).
+    /// </summary>
+    public TestCertificate Issue(string subject, params string[] addresses)
     {
         ArgumentException.ThrowIfNullOrEmpty(subject);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -57,6 +60,10 @@ public sealed class TestCertificateAuthority : IDisposable
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
         names.AddIpAddress(IPAddress.IPv6Loopback);
+        foreach (var address in addresses)
+        {
+            names.AddIpAddress(IPAddress.Parse(address));
+        }
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
