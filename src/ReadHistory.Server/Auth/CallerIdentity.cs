@@ -3,40 +3,47 @@ using System.Security.Claims;
 namespace ReadHistory.Server.Auth;
 
 /// <summary>
-/// The identity of a caller that presented a known API key: its id, scopes (as claims, for the authorization policies)
-/// and tenants (for <see cref="TenantAccessInterceptor"/>, read as a set without walking claims on every call).
-/// Built once per key when the keys are loaded, shared by every call that presents it.
+/// The identity of an authenticated caller of the public API, an API key or a client certificate alike: its id, scopes
+/// (as claims, for the authorization policies) and tenants (for <see cref="TenantAccessInterceptor"/>, read as a set
+/// without walking claims on every call). Built once per credential when they are loaded, shared by every call that
+/// presents it; the rate limits key on <see cref="Id"/> whatever the scheme.
 /// </summary>
-internal sealed class ApiKeyIdentity : ClaimsIdentity
+internal sealed class CallerIdentity : ClaimsIdentity
 {
     /// <summary>The claim type of a granted scope.</summary>
     public const string ScopeClaim = "readhistory:scope";
 
     private readonly HashSet<string> _tenants;
 
-    /// <summary>The identity of key <paramref name="id"/>.</summary>
-    public ApiKeyIdentity(string id, ApiKeyOptions key)
-        : base(ClaimsOf(id, key), ApiKeyAuthenticationHandler.SchemeName)
+    /// <summary>The identity of credential <paramref name="id"/>, authenticated by <paramref name="scheme"/>.</summary>
+    public CallerIdentity(string id, IReadOnlyList<string> tenants, IReadOnlyList<string> scopes, string scheme)
+        : base(ClaimsOf(id, scopes), scheme)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(tenants);
         Id = id;
-        DefaultTenant = key.Tenants[0];
-        _tenants = new HashSet<string>(key.Tenants, StringComparer.Ordinal);
+        DefaultTenant = tenants[0];
+        _tenants = new HashSet<string>(tenants, StringComparer.Ordinal);
     }
 
-    /// <summary>The key's id (never the key).</summary>
+    /// <summary>The identity of API key <paramref name="id"/>.</summary>
+    public CallerIdentity(string id, ApiKeyOptions key)
+        : this(id, (key ?? throw new ArgumentNullException(nameof(key))).Tenants, key.Scopes, ApiKeyAuthenticationHandler.SchemeName)
+    {
+    }
+
+    /// <summary>The credential's id (never the key, never the certificate).</summary>
     public string Id { get; }
 
     /// <summary>The tenant a call with an empty tenant is for.</summary>
     public string DefaultTenant { get; }
 
-    /// <summary>Whether the key may use <paramref name="tenant"/>.</summary>
+    /// <summary>Whether the credential may use <paramref name="tenant"/>.</summary>
     public bool Holds(string tenant) => _tenants.Contains(tenant);
 
-    private static IEnumerable<Claim> ClaimsOf(string id, ApiKeyOptions key)
+    private static IEnumerable<Claim> ClaimsOf(string id, IReadOnlyList<string> scopes)
     {
         yield return new Claim(ClaimTypes.NameIdentifier, id);
-        foreach (var scope in key.Scopes)
+        foreach (var scope in scopes)
         {
             yield return new Claim(ScopeClaim, scope);
         }

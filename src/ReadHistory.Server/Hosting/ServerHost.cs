@@ -186,19 +186,25 @@ internal static class ServerHost
         var servesInternal = roles.HasFlag(ServerRoles.Cache);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>, InternalTls>((kestrel, server, limits, internalTls) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>, InternalTls, IOptions<AuthOptions>>((kestrel, server, limits, internalTls, auth) =>
         {
             limits.Value.ApplyTo(kestrel.Limits);
             var options = server.Value;
-            X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
-                ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
-                : null;
+            var certificate = options.LoadCertificate();
             Action<HttpsConnectionAdapterOptions>? publicTls = certificate is null ? null : https => https.ServerCertificate = certificate;
-            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), publicTls, GrpcListener.Public);
+            // With client certificates as a scheme the public port asks for one; a caller without one still connects
+            // (and presents a key). The chain is judged by the certificate scheme against Auth:ClientCaPath, per call.
+            Action<HttpsConnectionAdapterOptions>? publicWithCertificates = certificate is null || authMode != AuthMode.ApiKeys || auth.Value.ClientCaPath.Length == 0 ? publicTls : https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                https.AllowAnyClientCertificate();
+            };
+            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), publicWithCertificates, GrpcListener.Public);
             kestrel.Listen(ServerOptions.ParseEndPoint(options.HttpListen));
             if (servesInternal)
             {
-                // Mutual TLS when InternalTls is set; otherwise the public listener's setting.
+                // Mutual TLS when InternalTls is set; otherwise the public listener's certificate (no client certificates).
                 ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.InternalGrpcListen), internalTls.Enabled ? internalTls.ConfigureServer : publicTls, GrpcListener.Internal);
             }
         });
