@@ -133,7 +133,12 @@ internal static class RoleRegistration
             return router;
         });
         services.AddSingleton(static provider => new ProxyMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<ProxyRouter>()));
-        services.AddSingleton(static provider => new TenantLimiter(provider.GetRequiredService<IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ProxyMetrics>()));
+        services.AddSingleton(provider =>
+        {
+            var limiter = new TenantLimiter(provider.GetRequiredService<IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ProxyMetrics>());
+            limiter.WatchConfiguration(configuration, ProxyLogger(provider));
+            return limiter;
+        });
         services.AddSingleton(static provider => new ReplicaHealthChecker(
             provider.GetRequiredService<ProxyRouter>(),
             provider.GetRequiredService<IOptions<ProxyOptions>>().Value,

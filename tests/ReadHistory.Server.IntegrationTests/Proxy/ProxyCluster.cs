@@ -1,6 +1,7 @@
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using Grpc.Core;
+using Microsoft.Extensions.Configuration;
 using Grpc.Net.Client;
 using Grpc.Health.V1;
 using ReadHistory.Server.IntegrationTests.Hosting;
@@ -47,9 +48,10 @@ internal sealed class ProxyCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts the nodes of <paramref name="pools"/> (with <paramref name="nodeSettings"/> added to theirs) then the proxy,
-    /// with <paramref name="proxySettings"/> added to its settings.
+    /// with <paramref name="proxySettings"/> added to its settings and <paramref name="moreProxyConfiguration"/> to its
+    /// configuration sources (a reloadable file).
     /// </summary>
-    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null, Dictionary<string, string?>? nodeSettings = null)
+    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null, Dictionary<string, string?>? nodeSettings = null, Action<ConfigurationManager>? moreProxyConfiguration = null)
     {
         var prefix = "proxy" + Guid.NewGuid().ToString("N")[..8];
         var ca = TestCertificateAuthority.Create();
@@ -97,7 +99,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
             settings[key] = value;
         }
 
-        var proxy = await TestHost.StartReadyAsync(settings);
+        var proxy = await TestHost.StartReadyAsync(settings, moreProxyConfiguration);
         await WaitAllHealthyAsync(proxy, nodes.Count);
         return new ProxyCluster(ca, proxy, nodes, places, connectionString, prefix);
     }
