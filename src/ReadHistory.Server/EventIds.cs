@@ -13,7 +13,7 @@ namespace ReadHistory.Server;
 /// 3000–3999 Cache: rebuilds 3000, capacity 3020, warm start 3040, false-positive verifier 3080.<br/>
 /// 4000–4099 Cdc: leadership 4000, epochs 4010, errors 4020, stream readers 4050.<br/>
 /// 4100–4199 Coherence: tailing 4100, warm start 4105, peer fan-out 4150.<br/>
-/// 5000–5999 Proxy: routing table 5000, replica health 5010, passthrough 5020.
+/// 5000–5999 Proxy: routing table 5000, replica health 5010, passthrough 5020, Exchange 5030, tenant limits 5040.
 /// </remarks>
 internal static class EventIds
 {
@@ -190,4 +190,10 @@ internal static class EventIds
 
     /// <summary>5030: <c>Proxy/Log.cs</c> ExchangeStreamBroke.</summary>
     public const int ProxyExchangeBroke = 5030;
+
+    /// <summary>5040: <c>Proxy/Log.cs</c> ProxyLimitsReloaded.</summary>
+    public const int ProxyLimitsReloaded = 5040;
+
+    /// <summary>5041: <c>Proxy/Log.cs</c> ProxyLimitsReloadRefused.</summary>
+    public const int ProxyLimitsReloadRefused = 5041;
 }

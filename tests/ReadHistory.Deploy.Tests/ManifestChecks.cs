@@ -17,7 +17,7 @@ internal static partial class ManifestChecks
     public const int HttpPort = 8080;
     private const string TopologyPrefix = "ReadHistory__Topology__Pools__";
 
-    [GeneratedRegex("password|passwd|pwd|secret|token|credential|connectionstring|redis__configuration", RegexOptions.IgnoreCase)]
+    [GeneratedRegex("password|passwd|pwd|secret|token|credential|connectionstring", RegexOptions.IgnoreCase)]
     private static partial Regex SecretLikeName();
 
     [GeneratedRegex(@"(password|pwd)\s*=", RegexOptions.IgnoreCase)]
@@ -366,9 +366,9 @@ internal static partial class ManifestChecks
             {
                 var ordinal = (r.Slot * perSlot) + r.Replica;
                 var expectedHost = $"{setName}-{ordinal}.{serviceName}";
-                if (!Uri.TryCreate(r.Uri, UriKind.Absolute, out var uri) || uri.Scheme != "http")
+                if (!Uri.TryCreate(r.Uri, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 {
-                    problems.Add($"pool {pool} slot {r.Slot} replica {r.Replica}: {r.Uri} is not an http:// URI");
+                    problems.Add($"pool {pool} slot {r.Slot} replica {r.Replica}: {r.Uri} is not an http(s):// URI");
                 }
                 else if ((uri.Host != expectedHost && !uri.Host.StartsWith(expectedHost + ".", StringComparison.Ordinal)) || uri.Port != InternalGrpcPort)
                 {

@@ -281,7 +281,7 @@ internal static class WarmStartBench
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // The node's own listener settings (HTTP/2 only, the raised response buffer) and Snapshot method.
-        builder.WebHost.ConfigureKestrel(kestrel => ServerHost.ListenGrpc(kestrel, new IPEndPoint(IPAddress.Loopback, 0), certificate: null, GrpcListener.Internal));
+        builder.WebHost.ConfigureKestrel(kestrel => ServerHost.ListenGrpc(kestrel, new IPEndPoint(IPAddress.Loopback, 0), tls: null, GrpcListener.Internal));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(new PeerService(peer, new SnapshotSender(SnapshotCursorSource.None)));
         builder.Services.AddSingleton<IServiceMethodProvider<PeerService>, PeerService.MethodProvider>();

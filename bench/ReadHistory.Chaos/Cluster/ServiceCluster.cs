@@ -20,6 +20,9 @@ internal sealed class ServiceCluster : IAsyncDisposable
 
     private readonly List<ServiceProcess> _all = [];
 
+    // The internal CA: proxies, replicas and peers talk over mutual TLS with certificates it issues, as in production.
+    private readonly TestCertificateAuthority _ca = TestCertificateAuthority.Create("readhistory-chaos-ca");
+
     private ServiceCluster(MariaDbServer database, RedisServer redis, string hostAddress, string redisAddress)
     {
         Database = database;
@@ -150,24 +153,33 @@ internal sealed class ServiceCluster : IAsyncDisposable
         await Task.WhenAll(_all.Select(static p => p.DisposeAsync().AsTask()));
         await Redis.DisposeAsync();
         await Database.DisposeAsync();
+        _ca.Dispose();
     }
 
     private async Task LaunchAsync(string serverDll, NetworkLab? lab, string logFolder, TextWriter log, TimeSpan readyLimit, CancellationToken cancellationToken)
     {
         // A cache replica's public gRPC, internal gRPC (what the topology names: proxies and peers call it) and HTTP.
         var endpoints = new (string Grpc, string Internal, string Http)[Slots, ReplicasPerSlot];
-        var topology = new Dictionary<string, string> { ["ReadHistory__Topology__Pools__0__Name"] = "default" };
+        // Settings every process shares: the topology and the internal TLS.
+        var shared = new Dictionary<string, string> { ["ReadHistory__Topology__Pools__0__Name"] = "default" };
         for (var slot = 0; slot < Slots; slot++)
         {
             for (var replica = 0; replica < ReplicasPerSlot; replica++)
             {
                 var address = lab is not null && slot == 0 && replica == 1 ? lab.IsolatedAddress : HostAddress;
                 endpoints[slot, replica] = (Endpoint(address), Endpoint(address), Endpoint(address));
-                topology[Invariant($"ReadHistory__Topology__Pools__0__Slots__{slot}__Replicas__{replica}")] = "http://" + endpoints[slot, replica].Internal;
+                shared[Invariant($"ReadHistory__Topology__Pools__0__Slots__{slot}__Replicas__{replica}")] = "https://" + endpoints[slot, replica].Internal;
             }
         }
 
-        Dictionary<string, string> Environment(string name, string roles, string grpc, string http, string databaseHost) => new(topology)
+        // One certificate for every process of the cluster, naming both addresses a replica may listen on.
+        string[] addresses = lab is null ? [HostAddress] : [HostAddress, lab.IsolatedAddress];
+        foreach (var (key, value) in _ca.InternalTlsSettings(_ca.Issue("readhistory-chaos", addresses.Distinct().Where(a => a != "127.0.0.1").ToArray())))
+        {
+            shared[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        Dictionary<string, string> Environment(string name, string roles, string grpc, string http, string databaseHost) => new(shared)
         {
             ["ReadHistory__Roles"] = roles,
             ["ReadHistory__NodeName"] = name,

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Primitives;
@@ -8,8 +9,9 @@ using Microsoft.Extensions.Primitives;
 namespace ReadHistory.Server.Auth;
 
 /// <summary>
-/// The API keys in force, by the SHA-256 of the key, each with its principal built once. Loaded from
-/// ReadHistory:Auth:Keys at start and again whenever the configuration reloads (a rewritten appsettings file, a
+/// The API keys in force, by the SHA-256 of the key, and the client certificates in force, by their SHA-256
+/// thumbprint, each with its principal built once. Loaded from ReadHistory:Auth:Keys and :Certificates at start and
+/// again whenever the configuration reloads (a rewritten appsettings file, a
 /// Kubernetes Secret mounted as a configuration file): a valid reload replaces the whole set at once, an invalid one is
 /// refused and logged and the keys in force stay, as the proxy does with a bad topology.
 /// </summary>
@@ -22,6 +24,7 @@ internal sealed class ApiKeyRing : IDisposable
     private readonly ILogger _logger;
     private readonly IDisposable? _watch;
     private FrozenDictionary<string, Entry> _byHash;
+    private FrozenDictionary<string, ClaimsPrincipal> _byThumbprint;
 
     /// <summary>A ring of <paramref name="options"/>' keys; with <paramref name="configuration"/>, re-read on every reload.</summary>
     public ApiKeyRing(AuthOptions options, IConfiguration? configuration, ILogger logger)
@@ -29,6 +32,7 @@ internal sealed class ApiKeyRing : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _logger = logger;
         _byHash = Build(options);
+        _byThumbprint = BuildCertificates(options);
         if (configuration is not null)
         {
             _watch = ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(configuration));
@@ -37,6 +41,20 @@ internal sealed class ApiKeyRing : IDisposable
 
     /// <summary>Keys in force.</summary>
     public int Count => _byHash.Count;
+
+    /// <summary>Client certificates in force.</summary>
+    public int CertificateCount => _byThumbprint.Count;
+
+    /// <summary>The principal of a client certificate (already chained to the client CA), or null for a certificate not in force.</summary>
+    public ClaimsPrincipal? FindCertificate(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        Span<char> hex = stackalloc char[2 * SHA256.HashSizeInBytes];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(certificate.RawDataMemory.Span, hash);
+        Convert.TryToHexStringLower(hash, hex, out _);
+        return _byThumbprint.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var principal) ? principal : null;
+    }
 
     /// <summary>The principal of <paramref name="key"/> (the bearer token as sent), or null for a key not in force.</summary>
     public ClaimsPrincipal? Find(ReadOnlySpan<char> key) => FindEntry(key)?.Principal;
@@ -87,18 +105,27 @@ internal sealed class ApiKeyRing : IDisposable
 
         // Every reload of the configuration lands here (a topology change too): swap always, log only a new set of keys.
         var keys = Build(options);
-        var changed = !keys.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(_byHash.Keys);
+        var certificates = BuildCertificates(options);
+        var changed = !keys.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(_byHash.Keys)
+            || !certificates.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(_byThumbprint.Keys);
         Volatile.Write(ref _byHash, keys);
+        Volatile.Write(ref _byThumbprint, certificates);
         if (changed)
         {
-            Log.KeysReloaded(_logger, keys.Count);
+            Log.KeysReloaded(_logger, keys.Count, certificates.Count);
         }
     }
+
+    private static FrozenDictionary<string, ClaimsPrincipal> BuildCertificates(AuthOptions options) =>
+        options.Certificates.ToFrozenDictionary(
+            static c => c.Value.NormalizedSha256,
+            static c => new ClaimsPrincipal(new CallerIdentity(c.Key, c.Value.Tenants, c.Value.Scopes, ClientCertificateScheme.Name)),
+            StringComparer.Ordinal);
 
     private static FrozenDictionary<string, Entry> Build(AuthOptions options) =>
         options.Keys.ToFrozenDictionary(
             static k => k.Value.Sha256.ToLowerInvariant(),
-            static k => new Entry(new ClaimsPrincipal(new ApiKeyIdentity(k.Key, k.Value))),
+            static k => new Entry(new ClaimsPrincipal(new CallerIdentity(k.Key, k.Value))),
             StringComparer.Ordinal);
 
     // A key's principal and its successful authentication, shared by every call that presents the key (nothing writes

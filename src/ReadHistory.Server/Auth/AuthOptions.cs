@@ -3,8 +3,9 @@ using System.Globalization;
 namespace ReadHistory.Server.Auth;
 
 /// <summary>
-/// Authentication of the public API, under ReadHistory:Auth. Mode and AllowAnonymous are read at start; the keys are
-/// re-read when the configuration reloads (<see cref="ApiKeyRing"/>), so a key is issued or revoked without a restart.
+/// Authentication of the public API, under ReadHistory:Auth. Mode, AllowAnonymous and ClientCaPath are read at start;
+/// the keys and certificates are re-read when the configuration reloads (<see cref="ApiKeyRing"/>), so one is issued or
+/// revoked without a restart.
 /// </summary>
 internal sealed class AuthOptions
 {
@@ -20,6 +21,15 @@ internal sealed class AuthOptions
     /// <summary>API keys by id (the id names the key in logs and metrics; it is not secret).</summary>
     public Dictionary<string, ApiKeyOptions> Keys { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The CA (PEM) a client certificate on the public port must chain to; set (with ReadHistory:TlsCertificatePath),
+    /// the public port asks for a client certificate and <see cref="Certificates"/> authenticate as a second scheme.
+    /// </summary>
+    public string ClientCaPath { get; set; } = string.Empty;
+
+    /// <summary>Client certificates by id (an id names the certificate in logs, metrics and rate limits, as a key id does; ids are shared with <see cref="Keys"/>).</summary>
+    public Dictionary<string, ClientCertificateOptions> Certificates { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -28,11 +38,6 @@ internal sealed class AuthOptions
         foreach (var (id, key) in Keys)
         {
             var path = $"{Section}:Keys:{id}";
-            if (!IsTag(id) || id.Length == 0)
-            {
-                problems.Add($"{path}: the key id must be 1-64 of a-z, 0-9, '_' and '-'");
-            }
-
             if (key.Sha256.Length != 64 || !key.Sha256.All(Uri.IsHexDigit))
             {
                 problems.Add($"{path}:Sha256: must be the key's SHA-256, 64 hex digits");
@@ -42,30 +47,68 @@ internal sealed class AuthOptions
                 problems.Add($"{path}:Sha256: the same key as {Section}:Keys:{hashes[key.Sha256]}");
             }
 
-            if (key.Tenants.Count == 0)
+            ValidateGrant(path, id, key.Tenants, key.Scopes, problems);
+        }
+
+        if (ClientCaPath.Length > 0 && !File.Exists(ClientCaPath))
+        {
+            problems.Add($"{Section}:ClientCaPath: file '{ClientCaPath}' does not exist");
+        }
+
+        var thumbprints = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (id, certificate) in Certificates)
+        {
+            var path = $"{Section}:Certificates:{id}";
+            var thumbprint = certificate.NormalizedSha256;
+            if (thumbprint.Length != 64 || !thumbprint.All(Uri.IsHexDigit))
             {
-                problems.Add($"{path}:Tenants: a key needs at least one tenant (the first is its default; \"\" is the default tenant)");
+                problems.Add($"{path}:Sha256: must be the certificate's SHA-256 thumbprint, 64 hex digits");
+            }
+            else if (!thumbprints.TryAdd(thumbprint, id))
+            {
+                problems.Add($"{path}:Sha256: the same certificate as {Section}:Certificates:{thumbprints[thumbprint]}");
             }
 
-            for (var i = 0; i < key.Tenants.Count; i++)
+            if (Keys.ContainsKey(id))
             {
-                if (!IsTag(key.Tenants[i]))
-                {
-                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"{path}:Tenants:{i}: must be at most 64 of a-z, 0-9, '_' and '-'"));
-                }
+                problems.Add($"{path}: the id is an API key's too ({Section}:Keys:{id}): rate limits and metrics would not tell them apart");
             }
 
-            if (key.Scopes.Count == 0)
-            {
-                problems.Add($"{path}:Scopes: a key needs at least one of {string.Join(", ", ApiScopes.All)}");
-            }
+            ValidateGrant(path, id, certificate.Tenants, certificate.Scopes, problems);
+        }
+    }
 
-            for (var i = 0; i < key.Scopes.Count; i++)
+    // The id, tenants and scopes of a key or a certificate.
+    private static void ValidateGrant(string path, string id, List<string> tenants, List<string> scopes, List<string> problems)
+    {
+        if (!IsTag(id) || id.Length == 0)
+        {
+            problems.Add($"{path}: the id must be 1-64 of a-z, 0-9, '_' and '-'");
+        }
+
+        if (tenants.Count == 0)
+        {
+            problems.Add($"{path}:Tenants: needs at least one tenant (the first is its default; \"\" is the default tenant)");
+        }
+
+        for (var i = 0; i < tenants.Count; i++)
+        {
+            if (!IsTag(tenants[i]))
             {
-                if (!ApiScopes.All.Contains(key.Scopes[i]))
-                {
-                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"{path}:Scopes:{i}: '{key.Scopes[i]}' is not one of {string.Join(", ", ApiScopes.All)}"));
-                }
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{path}:Tenants:{i}: must be at most 64 of a-z, 0-9, '_' and '-'"));
+            }
+        }
+
+        if (scopes.Count == 0)
+        {
+            problems.Add($"{path}:Scopes: needs at least one of {string.Join(", ", ApiScopes.All)}");
+        }
+
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            if (!ApiScopes.All.Contains(scopes[i]))
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{path}:Scopes:{i}: '{scopes[i]}' is not one of {string.Join(", ", ApiScopes.All)}"));
             }
         }
     }

@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Certificate;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -8,18 +9,30 @@ using Microsoft.Extensions.Options;
 
 namespace ReadHistory.Server.Auth;
 
-/// <summary>Wires API-key authentication into a host: the scheme, one authorization policy per scope, gRPC refusals, the key ring.</summary>
+/// <summary>Wires authentication into a host: the API-key and client-certificate schemes, one authorization policy per scope, gRPC refusals, the key ring.</summary>
 internal static class AuthRegistration
 {
-    /// <summary>Registers ASP.NET Core authentication (bearer API keys) and authorization (a policy per scope).</summary>
+    /// <summary>Registers ASP.NET Core authentication (bearer API keys, client certificates) and authorization (a policy per scope).</summary>
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(provider => new ApiKeyRing(
             provider.GetRequiredService<IOptions<AuthOptions>>().Value,
             configuration,
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Auth")));
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        // With Auth:ClientCaPath, two schemes, one picked per call (ClientCertificateScheme.Select): bearer API keys and
+        // client certificates. Without it the key scheme alone, as the default: no selector hop on every call.
+        var withCertificates = !string.IsNullOrEmpty(configuration[AuthOptions.Section + ":ClientCaPath"]);
+        var authentication = services.AddAuthentication(withCertificates ? ClientCertificateScheme.SelectorName : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        if (withCertificates)
+        {
+            authentication
+                .AddPolicyScheme(ClientCertificateScheme.SelectorName, displayName: null, static options => options.ForwardDefaultSelector = ClientCertificateScheme.Select)
+                .AddCertificate(ClientCertificateScheme.Name);
+            services.AddOptions<CertificateAuthenticationOptions>(ClientCertificateScheme.Name)
+                .Configure<IOptions<AuthOptions>>(static (options, auth) => ClientCertificateScheme.Configure(options, auth.Value.ClientCaPath));
+        }
+
         // The authorization services are stateless but registered transient by AddAuthorization, so every call built the
         // policy evaluator, the authorization service and its providers anew; as singletons they are built once
         // (AddAuthorization adds them with TryAdd, so these stand). Measured: bench/RESULTS.md, "Security".
@@ -34,7 +47,7 @@ internal static class AuthRegistration
         {
             foreach (var scope in ApiScopes.All.Append(ApiScopes.Unlisted))
             {
-                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(ApiKeyIdentity.ScopeClaim, scope));
+                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CallerIdentity.ScopeClaim, scope));
             }
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();

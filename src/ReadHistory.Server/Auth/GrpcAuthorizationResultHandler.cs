@@ -26,12 +26,12 @@ internal sealed class GrpcAuthorizationResultHandler : IAuthorizationMiddlewareR
 
         if (authorizeResult.Challenged)
         {
-            Refuse(context.Response, 16, "the call needs a valid API key (metadata authorization: Bearer <key>)");
+            Refuse(context.Response, 16, "the call needs a valid API key (metadata authorization: Bearer <key>) or client certificate");
         }
         else
         {
             var scope = policy.Requirements.OfType<ClaimsAuthorizationRequirement>().SelectMany(static r => r.AllowedValues ?? []).FirstOrDefault() ?? ApiScopes.Unlisted;
-            Refuse(context.Response, 7, "the API key does not grant the '" + scope + "' scope this method needs");
+            Refuse(context.Response, 7, "the API key or certificate does not grant the '" + scope + "' scope this method needs");
         }
 
         return Task.CompletedTask;

@@ -13,7 +13,7 @@ namespace ReadHistory.Server.Auth;
 /// </summary>
 internal sealed class TenantAccessInterceptor : Interceptor
 {
-    private static readonly Status Denied = new(StatusCode.PermissionDenied, "the API key does not grant the tenant of this call");
+    private static readonly Status Denied = new(StatusCode.PermissionDenied, "the API key or certificate does not grant the tenant of this call");
 
     /// <inheritdoc />
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -31,7 +31,7 @@ internal sealed class TenantAccessInterceptor : Interceptor
     }
 
     /// <summary>Applies the rule to one request message; throws PERMISSION_DENIED past it.</summary>
-    internal static void Admit(object? request, ApiKeyIdentity key)
+    internal static void Admit(object? request, CallerIdentity key)
     {
         switch (request)
         {
@@ -69,7 +69,7 @@ internal sealed class TenantAccessInterceptor : Interceptor
         }
     }
 
-    private static string Resolve(string tenant, ApiKeyIdentity key)
+    private static string Resolve(string tenant, CallerIdentity key)
     {
         if (tenant.Length == 0)
         {
@@ -80,11 +80,11 @@ internal sealed class TenantAccessInterceptor : Interceptor
     }
 
     // The scope policy has already authenticated the call; a call without a key identity here is a wiring mistake.
-    private static ApiKeyIdentity Identity(ServerCallContext context) =>
-        context.GetHttpContext().User.Identity as ApiKeyIdentity
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the call needs a valid API key"));
+    private static CallerIdentity Identity(ServerCallContext context) =>
+        context.GetHttpContext().User.Identity as CallerIdentity
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the call needs a valid API key or client certificate"));
 
-    private sealed class AdmittedReader<T>(IAsyncStreamReader<T> inner, ApiKeyIdentity key) : IAsyncStreamReader<T>
+    private sealed class AdmittedReader<T>(IAsyncStreamReader<T> inner, CallerIdentity key) : IAsyncStreamReader<T>
     {
         public T Current => inner.Current;
 

@@ -1,3 +1,5 @@
+using ReadHistory.Server.Tls;
+
 namespace ReadHistory.Server.Cache;
 
 /// <summary>How a starting node copies a peer's filters (immutable; the node makes one per attempt from <see cref="CacheNodeOptions"/>).</summary>
@@ -23,6 +25,9 @@ internal sealed class WarmStartOptions
     /// (the node does, in its runtime configuration).
     /// </summary>
     public required int WindowBytes { get; init; }
+
+    /// <summary>The internal port's mutual TLS the channel to the peer uses (null: cleartext HTTP/2).</summary>
+    public InternalTls? Tls { get; init; }
 
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()

@@ -18,6 +18,7 @@ internal sealed partial class WarmStarter
         // WINDOW_UPDATE every few frames; WarmStartOptions.WindowBytes says why it is not the largest either.
         handler.InitialHttp2StreamWindowSize = _options.WindowBytes;
         handler.ConnectTimeout = TimeSpan.FromSeconds(10);
+        _options.Tls?.ConfigureClient(handler);
         return handler;
     }
 

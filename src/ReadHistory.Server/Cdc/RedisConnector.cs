@@ -40,6 +40,17 @@ internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcO
         //    multiplexer keeps reconnecting in the background (abortConnect=false below).
         var configuration = ConfigurationOptions.Parse(redis.Configuration);
 
+        // The password from a Secret, the string from the ConfigMap; a private CA for a TLS Redis.
+        if (redis.Password.Length > 0)
+        {
+            configuration.Password = redis.Password;
+        }
+
+        if (redis.CaPath.Length > 0)
+        {
+            configuration.TrustIssuer(redis.CaPath);
+        }
+
         // Always: the process must start (and serve from the database) while Redis is down.
         configuration.AbortOnConnectFail = false;
 

@@ -73,7 +73,7 @@ internal sealed partial class CoherenceTailer
                 return null;
             }
 
-            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = settings.WarmStartChunkBytes, WindowBytes = settings.WarmStartWindowBytes }, _warmStartMetrics, time, _logger);
+            using var starter = new WarmStarter(cache, new WarmStartOptions { Timeout = left, ChunkBytes = settings.WarmStartChunkBytes, WindowBytes = settings.WarmStartWindowBytes, Tls = tls }, _warmStartMetrics, time, _logger);
             var result = await starter.WarmStartAsync(peer, placement.Pool, AcceptCursor, stoppingToken).ConfigureAwait(false);
             if (!result.IsWarm || from is not { } cursor)
             {
@@ -107,7 +107,9 @@ internal sealed partial class CoherenceTailer
     {
         try
         {
-            using var channel = ServiceChannels.Create(peer);
+            var handler = ServiceChannels.CreateHandler();
+            tls.ConfigureClient(handler);
+            using var channel = ServiceChannels.Create(peer, handler);
             var deadline = time.GetUtcNow().UtcDateTime + timeout;
             using var call = new Health.HealthClient(channel).CheckAsync(WholeServer, new CallOptions(deadline: deadline, cancellationToken: stoppingToken));
             var response = await call.ResponseAsync.ConfigureAwait(false);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Coherence;
@@ -26,7 +27,8 @@ internal sealed partial class CoherenceTailer(
     TimeProvider time,
     ILoggerFactory loggers,
     CollectorRegistry metrics,
-    NodeFreshness freshness) : BackgroundService
+    NodeFreshness freshness,
+    InternalTls tls) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");

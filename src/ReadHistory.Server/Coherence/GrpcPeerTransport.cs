@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using ReadHistory.Api;
+using ReadHistory.Server.Tls;
 
 namespace ReadHistory.Server.Coherence;
 
@@ -10,10 +11,12 @@ internal sealed class GrpcPeerTransport : PeerTransport
     private readonly GrpcChannel _channel;
     private readonly CallInvoker _invoker;
 
-    /// <summary>A transport to the peer at <paramref name="peer"/> (its internal gRPC address).</summary>
-    public GrpcPeerTransport(Uri peer)
+    /// <summary>A transport to the peer at <paramref name="peer"/> (its internal gRPC address), over <paramref name="tls"/> when set.</summary>
+    public GrpcPeerTransport(Uri peer, InternalTls? tls = null)
     {
-        _channel = ServiceChannels.Create(peer);
+        var handler = ServiceChannels.CreateHandler();
+        tls?.ConfigureClient(handler);
+        _channel = ServiceChannels.Create(peer, handler);
         _invoker = _channel.CreateCallInvoker();
     }
 

@@ -4,6 +4,7 @@ using Prometheus;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Server.Cache;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Coherence;
@@ -39,8 +40,8 @@ internal sealed class PeerFanOut : CommittedChangeSink, IDisposable
     /// <summary>One sender per peer.</summary>
     public IReadOnlyList<PeerSender> Senders => _senders;
 
-    /// <summary>The fan-out of the node at <paramref name="placement"/>: a gRPC sender per other replica of its slot in <paramref name="topology"/>.</summary>
-    public static PeerFanOut Create(CacheNodeOptions options, TopologyOptions topology, NodePlacement placement, TimeProvider time, ILogger logger, CollectorRegistry registry)
+    /// <summary>The fan-out of the node at <paramref name="placement"/>: a gRPC sender per other replica of its slot in <paramref name="topology"/>, over <paramref name="tls"/> when set.</summary>
+    public static PeerFanOut Create(CacheNodeOptions options, TopologyOptions topology, NodePlacement placement, TimeProvider time, ILogger logger, CollectorRegistry registry, InternalTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(topology);
@@ -52,7 +53,7 @@ internal sealed class PeerFanOut : CommittedChangeSink, IDisposable
         var senders = new List<PeerSender>(peers.Count);
         foreach (var peer in peers)
         {
-            senders.Add(new PeerSender(peer, new GrpcPeerTransport(peer), header, settings, metrics, time, logger));
+            senders.Add(new PeerSender(peer, new GrpcPeerTransport(peer, tls), header, settings, metrics, time, logger));
         }
 
         Log.PeerFanOutStarting(logger, placement.Pool, placement.Slot, peers.Count);

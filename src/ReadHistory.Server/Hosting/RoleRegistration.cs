@@ -10,6 +10,7 @@ using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Coherence;
 using ReadHistory.Server.Proxy;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
@@ -44,7 +45,8 @@ internal static class RoleRegistration
                     placement,
                     provider.GetRequiredService<TimeProvider>(),
                     provider.GetRequiredService<ILoggerFactory>().CreateLogger("ReadHistory.Coherence"),
-                    provider.GetRequiredService<CollectorRegistry>())
+                    provider.GetRequiredService<CollectorRegistry>(),
+                    provider.GetRequiredService<InternalTls>())
                 : CommittedChangeSink.None;
         });
         services.AddSingleton<CacheNodeHost>();
@@ -125,12 +127,18 @@ internal static class RoleRegistration
                 provider.GetRequiredService<IOptions<TopologyOptions>>().Value,
                 provider.GetRequiredService<IOptions<ProxyOptions>>().Value,
                 provider.GetRequiredService<TimeProvider>(),
-                ProxyLogger(provider));
+                ProxyLogger(provider),
+                provider.GetRequiredService<InternalTls>());
             router.WatchConfiguration(configuration);
             return router;
         });
         services.AddSingleton(static provider => new ProxyMetrics(provider.GetRequiredService<CollectorRegistry>(), provider.GetRequiredService<ProxyRouter>()));
-        services.AddSingleton(static provider => new TenantLimiter(provider.GetRequiredService<IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ProxyMetrics>()));
+        services.AddSingleton(provider =>
+        {
+            var limiter = new TenantLimiter(provider.GetRequiredService<IOptions<ProxyOptions>>().Value, provider.GetRequiredService<ProxyMetrics>());
+            limiter.WatchConfiguration(configuration, ProxyLogger(provider));
+            return limiter;
+        });
         services.AddSingleton(static provider => new ReplicaHealthChecker(
             provider.GetRequiredService<ProxyRouter>(),
             provider.GetRequiredService<IOptions<ProxyOptions>>().Value,

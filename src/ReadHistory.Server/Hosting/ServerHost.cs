@@ -4,6 +4,7 @@ using Grpc.AspNetCore.Server;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -13,6 +14,7 @@ using ReadHistory.Server.Api.Internal;
 using ReadHistory.Server.Auth;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
@@ -92,6 +94,8 @@ internal static class ServerHost
         services.AddServerOptions();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Readiness>();
+        // The internal port's mutual TLS (InternalTls), loaded once: the internal listener and every internal client use it.
+        services.AddSingleton(static provider => InternalTls.Load(provider.GetRequiredService<IOptions<InternalTlsOptions>>().Value));
         services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) => host.ShutdownTimeout = server.Value.ShutdownGrace);
         // Interceptors run in the order added: metrics outermost, then the stream limits (on the stream as it arrives,
         // so a wait for admission is never idle time), then admission.
@@ -182,18 +186,26 @@ internal static class ServerHost
         var servesInternal = roles.HasFlag(ServerRoles.Cache);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>>((kestrel, server, limits) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, IOptions<ConnectionLimits>, InternalTls, IOptions<AuthOptions>>((kestrel, server, limits, internalTls, auth) =>
         {
             limits.Value.ApplyTo(kestrel.Limits);
             var options = server.Value;
-            X509Certificate2? certificate = options.TlsCertificatePath.Length > 0
-                ? X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword)
-                : null;
-            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), certificate, GrpcListener.Public);
+            var certificate = options.LoadCertificate();
+            Action<HttpsConnectionAdapterOptions>? publicTls = certificate is null ? null : https => https.ServerCertificate = certificate;
+            // With client certificates as a scheme the public port asks for one; a caller without one still connects
+            // (and presents a key). The chain is judged by the certificate scheme against Auth:ClientCaPath, per call.
+            Action<HttpsConnectionAdapterOptions>? publicWithCertificates = certificate is null || authMode != AuthMode.ApiKeys || auth.Value.ClientCaPath.Length == 0 ? publicTls : https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                https.AllowAnyClientCertificate();
+            };
+            ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.GrpcListen), publicWithCertificates, GrpcListener.Public);
             kestrel.Listen(ServerOptions.ParseEndPoint(options.HttpListen));
             if (servesInternal)
             {
-                ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.InternalGrpcListen), certificate, GrpcListener.Internal);
+                // Mutual TLS when InternalTls is set; otherwise the public listener's certificate (no client certificates).
+                ListenGrpc(kestrel, ServerOptions.ParseEndPoint(options.InternalGrpcListen), internalTls.Enabled ? internalTls.ConfigureServer : publicTls, GrpcListener.Internal);
             }
         });
 
@@ -258,7 +270,9 @@ internal static class ServerHost
         var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var roleNames = roles.ToString();
         var transport = server.TlsCertificatePath.Length > 0 ? " (TLS)" : " (h2c)";
-        var internalListen = roles.HasFlag(ServerRoles.Cache) ? server.InternalGrpcListen : "(none: no cache role)";
+        var internalListen = !roles.HasFlag(ServerRoles.Cache) ? "(none: no cache role)"
+            : app.Services.GetRequiredService<InternalTls>().Enabled ? server.InternalGrpcListen + " (mutual TLS)"
+            : server.InternalGrpcListen;
         app.Lifetime.ApplicationStarted.Register(() => Log.Starting(logger, roleNames, server.GrpcListen, internalListen, transport, server.HttpListen));
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         if (roles.HasFlag(ServerRoles.Proxy) && auth.Mode == AuthMode.Off && auth.AllowAnonymous && !server.PublicIsLoopback())
@@ -292,12 +306,12 @@ internal static class ServerHost
     }
 
     /// <summary>
-    /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="certificate"/>
-    /// is null, TLS with ALPN h2 otherwise. Port 0 picks a free port. Raises the server's response buffer to
+    /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="tls"/>
+    /// is null, TLS with ALPN h2 set up by it otherwise (certificate, client certificates). Port 0 picks a free port. Raises the server's response buffer to
     /// <see cref="ResponseBufferBytes"/> (see there). Each connection carries a <see cref="ListenerFeature"/> naming
     /// <paramref name="listener"/>, which decides the services it may call (<see cref="ListenerMatcherPolicy"/>).
     /// </summary>
-    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, X509Certificate2? certificate, GrpcListener listener)
+    internal static void ListenGrpc(KestrelServerOptions kestrel, IPEndPoint endPoint, Action<HttpsConnectionAdapterOptions>? tls, GrpcListener listener)
     {
         var feature = ListenerFeature.For(listener);
         if (kestrel.Limits.MaxResponseBufferSize is { } buffer && buffer < ResponseBufferBytes)
@@ -313,9 +327,9 @@ internal static class ServerHost
                 connection.Features.Set(feature);
                 return next(connection);
             });
-            if (certificate is not null)
+            if (tls is not null)
             {
-                listen.UseHttps(certificate);
+                listen.UseHttps(tls);
             }
         });
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace ReadHistory.Server.Hosting;
 
@@ -29,11 +30,14 @@ internal sealed class ServerOptions
     /// <summary>Where HTTP (metrics, health) is served, host:port.</summary>
     public string HttpListen { get; set; } = string.Empty;
 
-    /// <summary>A PFX certificate turning gRPC to TLS; empty = cleartext HTTP/2.</summary>
+    /// <summary>A certificate turning gRPC to TLS: a PFX file, or a PEM file with <see cref="TlsKeyPath"/>; empty = cleartext HTTP/2.</summary>
     public string TlsCertificatePath { get; set; } = string.Empty;
 
     /// <summary>The password of the PFX certificate.</summary>
     public string TlsCertificatePassword { get; set; } = string.Empty;
+
+    /// <summary>The PEM private key of a PEM <see cref="TlsCertificatePath"/> (a Kubernetes TLS Secret's tls.key); empty = the certificate is a PFX file.</summary>
+    public string TlsKeyPath { get; set; } = string.Empty;
 
     /// <summary>Largest gRPC message accepted, bytes.</summary>
     public int MaxReceiveMessageBytes { get; set; }
@@ -60,6 +64,11 @@ internal sealed class ServerOptions
             problems.Add($"{Section}:TlsCertificatePath: file '{TlsCertificatePath}' does not exist");
         }
 
+        if (TlsKeyPath.Length > 0 && (TlsCertificatePath.Length == 0 || !File.Exists(TlsKeyPath)))
+        {
+            problems.Add($"{Section}:TlsKeyPath: '{TlsKeyPath}' needs a TlsCertificatePath and must exist");
+        }
+
         if (MaxReceiveMessageBytes is < 1024 or > 64 * 1024 * 1024)
         {
             problems.Add($"{Section}:MaxReceiveMessageBytes: {MaxReceiveMessageBytes} is outside 1 KiB .. 64 MiB");
@@ -70,6 +79,12 @@ internal sealed class ServerOptions
             problems.Add($"{Section}:ShutdownGrace: {ShutdownGrace} is outside 0 .. 10 minutes");
         }
     }
+
+    /// <summary>Loads the public listener's certificate (null: cleartext): PEM with <see cref="TlsKeyPath"/>, else PFX.</summary>
+    public X509Certificate2? LoadCertificate() =>
+        TlsCertificatePath.Length == 0 ? null
+        : TlsKeyPath.Length > 0 ? X509Certificate2.CreateFromPemFile(TlsCertificatePath, TlsKeyPath)
+        : X509CertificateLoader.LoadPkcs12FromFile(TlsCertificatePath, TlsCertificatePassword);
 
     /// <summary>Whether <see cref="GrpcListen"/> is a loopback address (false when it does not parse: validation names it).</summary>
     public bool PublicIsLoopback()

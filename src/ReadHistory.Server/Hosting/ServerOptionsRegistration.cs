@@ -6,6 +6,7 @@ using ReadHistory.Server.Cache;
 using ReadHistory.Server.Cdc;
 using ReadHistory.Server.Proxy;
 using ReadHistory.Server.Storage;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Hosting;
@@ -33,6 +34,7 @@ internal static class ServerOptionsRegistration
         (AdmissionOptions.Section, typeof(AdmissionOptions)),
         (ConnectionLimits.Section, typeof(ConnectionLimits)),
         (AuthOptions.Section, typeof(AuthOptions)),
+        (InternalTlsOptions.Section, typeof(InternalTlsOptions)),
     ];
 
     /// <summary>Registers the options of every room, each bound to its section and validated on start.</summary>
@@ -50,6 +52,7 @@ internal static class ServerOptionsRegistration
         Add<AdmissionOptions>(services, AdmissionOptions.Section, static (o, p) => o.Validate(p));
         Add<ConnectionLimits>(services, ConnectionLimits.Section, static (o, p) => o.Validate(p));
         Add<AuthOptions>(services, AuthOptions.Section, static (o, p) => o.Validate(p));
+        Add<InternalTlsOptions>(services, InternalTlsOptions.Section, static (o, p) => o.Validate(p));
         return services;
     }
 
@@ -65,7 +68,26 @@ internal static class ServerOptionsRegistration
         var problems = new List<string>();
         UnknownKeys.Find(configuration, Sections, problems);
         problems.AddRange(ValidationProblems(configuration));
+        InternalSchemeProblems(configuration, problems);
         return problems;
+    }
+
+    // With mutual TLS on the internal port, an http:// replica would be called in cleartext and refused by every node.
+    private static void InternalSchemeProblems(IConfiguration configuration, List<string> problems)
+    {
+        if (string.IsNullOrEmpty(configuration[InternalTlsOptions.Section + ":CertificatePath"]))
+        {
+            return;
+        }
+
+        foreach (var replica in configuration.GetSection(TopologyOptions.Section + ":Pools").AsEnumerable())
+        {
+            if (replica.Value is { Length: > 0 } value && replica.Key.Contains(":Replicas:", StringComparison.Ordinal)
+                && value.StartsWith(Uri.UriSchemeHttp + ":", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{replica.Key}: '{value}' is http://, but {InternalTlsOptions.Section} is set: internal addresses are https://");
+            }
+        }
     }
 
     private static List<string> ValidationProblems(IConfiguration configuration)

@@ -24,6 +24,11 @@ internal sealed class ServerOptionsValidator(IOptions<RedisOptions> redis, IOpti
                 problems.Add($"{AuthOptions.Section}:Mode: authentication is off and the public API listens on '{options.GrpcListen}', not a loopback address: set {AuthOptions.Section}:Mode to ApiKeys, or {AuthOptions.Section}:AllowAnonymous to true to serve anyone who reaches it");
             }
 
+            if (auth.Value.ClientCaPath.Length > 0 && options.TlsCertificatePath.Length == 0)
+            {
+                problems.Add($"{AuthOptions.Section}:ClientCaPath: client certificates need TLS on the public port: set {ServerOptions.Section}:TlsCertificatePath");
+            }
+
             if (options.Roles.Contains("cdc", StringComparison.OrdinalIgnoreCase) && !redis.Value.IsConfigured)
             {
                 problems.Add($"{RedisOptions.Section}:Configuration: the cdc role publishes to Redis streams; set a Redis configuration");

@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.ProxyPassthrough, Level = LogLevel.Warning, Message = "proxy: every replica of pool {Pool} slot {Slot} is down; answering in passthrough")]
     public static partial void Passthrough(ILogger logger, string pool, int slot);
+
+    [LoggerMessage(EventId = EventIds.ProxyLimitsReloaded, Level = LogLevel.Information, Message = "proxy: tenant and key rate limits reloaded: {Tenants} tenants limited")]
+    public static partial void LimitsReloaded(ILogger logger, int tenants);
+
+    [LoggerMessage(EventId = EventIds.ProxyLimitsReloadRefused, Level = LogLevel.Error, Message = "proxy: rate limits not reloaded, the limits in force stay: {Problems}")]
+    public static partial void LimitsReloadRefused(ILogger logger, string problems);
 }

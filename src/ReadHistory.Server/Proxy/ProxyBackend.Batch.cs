@@ -50,12 +50,14 @@ internal sealed partial class ProxyBackend
                 continue;
             }
 
-            if (limiter.LimitsCalls && !string.Equals(tenant, entries.Tenant, StringComparison.Ordinal))
+            // "" and "default" are one tenant's bucket: an entry naming either is not charged again on a call of the other.
+            var bucket = TenantLimiter.BucketName(tenant);
+            if (limiter.LimitsCalls && !string.Equals(bucket, TenantLimiter.BucketName(entries.Tenant), StringComparison.Ordinal))
             {
                 charged ??= new(StringComparer.Ordinal);
-                if (!charged.TryGetValue(tenant, out var refusal))
+                if (!charged.TryGetValue(bucket, out var refusal))
                 {
-                    charged.Add(tenant, refusal = limiter.Refusal(caller, tenant));
+                    charged.Add(bucket, refusal = limiter.Refusal(caller, tenant));
                 }
 
                 if (refusal is not null)

@@ -56,7 +56,7 @@ internal sealed partial class ProxyBackend(ProxyRouter router, TenantLimiter lim
     // The id of the API key the call presented (rate limits are per key), or null for an anonymous call; looked up only
     // when some tenant limits its call rate.
     private string? CallerOf(ServerCallContext context) =>
-        limiter.LimitsCalls ? (context.GetHttpContext().User.Identity as ApiKeyIdentity)?.Id : null;
+        limiter.LimitsCalls ? (context.GetHttpContext().User.Identity as CallerIdentity)?.Id : null;
 
     private static ulong AffinityKey(string session, ulong userId) =>
         session.Length > 0 ? Core.Routing.RendezvousHash.KeyOf(session) : userId;

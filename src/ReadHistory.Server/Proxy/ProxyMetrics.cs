@@ -29,7 +29,8 @@ internal sealed class ProxyMetrics : IDisposable
         _states = factory.CreateGauge("readhistory_proxy_replicas", "Replicas of the current table by state: fresh (routable, within its staleness bound), stale (routable, past it: used only while no fresh one of its slot is left), down (not routable).", "pool", "state");
         _passthrough = factory.CreateCounter("readhistory_proxy_passthrough_total", "Calls answered by a node of another slot because every replica of the user's slot was down.", "pool");
         _failovers = factory.CreateCounter("readhistory_proxy_failovers_total", "Attempts that failed on a replica and moved on to the next one.", "pool");
-        _limited = factory.CreateCounter("readhistory_proxy_rate_limited_total", "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit.", "tenant");
+        // The key label is bounded: a key or certificate id comes from the configuration ("" for an anonymous call).
+        _limited = factory.CreateCounter("readhistory_proxy_rate_limited_total", "Calls refused with RESOURCE_EXHAUSTED by a tenant's rate limit, by the caller's key (or certificate) id.", "tenant", "key");
         _replicaRefused = factory.CreateCounter("readhistory_proxy_replica_refused_total", "Calls refused with RESOURCE_EXHAUSTED at the proxy because the replica they routed to had ReadHistory:Proxy:ReplicaInFlight calls of their class in flight (not sent; not counted against the replica).", "pool", "class");
         foreach (var pool in router.Current.Pools)
         {
@@ -55,7 +56,7 @@ internal sealed class ProxyMetrics : IDisposable
     public void ReplicaRefused(string pool, string callClass) => _replicaRefused.WithLabels(pool, callClass).Inc();
 
     /// <summary>Counts a rate-limited call.</summary>
-    public void RateLimited(string tenant) => _limited.WithLabels(tenant).Inc();
+    public void RateLimited(string tenant, string? key) => _limited.WithLabels(tenant, key ?? string.Empty).Inc();
 
     /// <summary>Stops following the routing table (a registry's callbacks cannot be removed: this one turns into a no-op).</summary>
     public void Dispose() => _disposed = true;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Topology;
 
 namespace ReadHistory.Server.Proxy;
@@ -16,18 +17,20 @@ internal sealed class ProxyRouter : IDisposable
     private readonly ProxyOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly InternalTls? _tls;
     private readonly List<(ITimer Timer, ReplicaEndpoint Endpoint)> _retiring = [];
     private IDisposable? _reloadSubscription;
     private volatile RoutingTable _table;
     private int _version;
     private bool _disposed;
 
-    /// <summary>Creates the router with its first table; throws when <paramref name="topology"/> is invalid.</summary>
-    public ProxyRouter(TopologyOptions topology, ProxyOptions options, TimeProvider time, ILogger logger)
+    /// <summary>Creates the router with its first table; throws when <paramref name="topology"/> is invalid. Channels to the nodes use <paramref name="tls"/> (null: cleartext).</summary>
+    public ProxyRouter(TopologyOptions topology, ProxyOptions options, TimeProvider time, ILogger logger, InternalTls? tls = null)
     {
         _options = options;
         _time = time;
         _logger = logger;
+        _tls = tls;
         var problems = Problems(topology);
         if (problems.Count > 0)
         {
@@ -125,7 +128,7 @@ internal sealed class ProxyRouter : IDisposable
             {
                 if (!_endpoints.TryGetValue(address, out var endpoint))
                 {
-                    endpoint = new ReplicaEndpoint(address, _options, _time, _logger);
+                    endpoint = new ReplicaEndpoint(address, _options, _time, _logger, _tls);
                     _endpoints.Add(address, endpoint);
                 }
 

@@ -7,6 +7,7 @@ using System.Threading.RateLimiting;
 using ReadHistory.Server.Api.Admission;
 using ReadHistory.Api.Internal.V1;
 using ReadHistory.Core.Routing;
+using ReadHistory.Server.Tls;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
 
 namespace ReadHistory.Server.Proxy;
@@ -36,8 +37,8 @@ internal sealed class ReplicaEndpoint : IDisposable
     private readonly ConcurrencyLimiter?[] _inFlight = new ConcurrencyLimiter?[4];
     private readonly int[] _inFlightLimits = new int[4];
 
-    /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use); <paramref name="logger"/> hears of broken Exchange streams.</summary>
-    public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time, ILogger? logger = null)
+    /// <summary>Opens a channel to <paramref name="address"/> (connections are made on first use, with <paramref name="tls"/> when set); <paramref name="logger"/> hears of broken Exchange streams.</summary>
+    public ReplicaEndpoint(string address, ProxyOptions options, TimeProvider time, ILogger? logger = null, InternalTls? tls = null)
     {
         Address = address;
         Id = RendezvousHash.KeyOf(address);
@@ -50,6 +51,7 @@ internal sealed class ReplicaEndpoint : IDisposable
         // 1 MiB stream window lets a large answer (BatchCheck, Filter) arrive without waiting for window updates every
         // 64 KiB, as HTTP/2's default window would make it.
         handler.InitialHttp2StreamWindowSize = 1 << 20;
+        tls?.ConfigureClient(handler);
         _channel = ServiceChannels.Create(address, handler, maxReceiveMessageSize: 64 << 20);
         _invoker = _channel.CreateCallInvoker();
         _client = new CacheNode.CacheNodeClient(_invoker);

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Grpc.Core;
+using Microsoft.Extensions.Primitives;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -13,43 +14,97 @@ namespace ReadHistory.Server.Proxy;
 /// </summary>
 /// <remarks>
 /// The buckets are the partitions of one <see cref="PartitionedRateLimiter{TResource}"/>: created on a caller's first
-/// call, replenished by its timer, dropped once idle and full, so a revoked key's bucket does not stay behind.
+/// call, replenished by its timer, dropped once idle and full, so a revoked key's bucket does not stay behind. The
+/// limits are re-read when the configuration reloads (<see cref="WatchConfiguration"/>), with the keys: a reload starts
+/// new partitions at the new rates (a bucket's options are part of its partition), and the old ones are dropped once idle.
 /// </remarks>
 internal sealed class TenantLimiter : IDisposable
 {
     /// <summary>The trailer carrying the retry hint, in milliseconds.</summary>
     public const string RetryAfterTrailer = Api.Admission.AdmissionControl.RetryAfterTrailer;
 
-    private readonly FrozenDictionary<string, Entry> _tenants;
     private readonly PartitionedRateLimiter<Caller> _buckets;
     private readonly Func<Caller, RateLimiter> _newBucket;
     private readonly ProxyMetrics? _metrics;
+    private volatile Limits _limits;
+    private IDisposable? _watch;
 
     /// <summary>Reads the limits from <paramref name="options"/> (the "default" entry limits the empty tenant).</summary>
     public TenantLimiter(ProxyOptions options, ProxyMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         _metrics = metrics;
+        _limits = Build(options);
+        _newBucket = NewBucket;
+        _buckets = PartitionedRateLimiter.Create<Caller, Caller>(caller => RateLimitPartition.Get(caller, _newBucket));
+    }
+
+    /// <summary>Whether any tenant limits calls per second (else a caller's key need not be looked up).</summary>
+    public bool LimitsCalls => _limits.LimitsCalls;
+
+    /// <summary>The name of the bucket a tenant is charged to: the empty tenant's is "default", as its limits' entry.</summary>
+    public static string BucketName(string tenant) => tenant.Length == 0 ? "default" : tenant;
+
+    /// <summary>
+    /// Re-reads ReadHistory:Proxy:Tenants whenever <paramref name="configuration"/> reloads (a key's rate comes and goes
+    /// with the key, from the same Secret); a reload with a problem is refused and logged, the limits in force stay.
+    /// </summary>
+    public void WatchConfiguration(IConfiguration configuration, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        _watch = ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(configuration, logger));
+    }
+
+    private void Reload(IConfiguration configuration, ILogger logger)
+    {
+        var options = new ProxyOptions();
+        var problems = new List<string>();
+        try
+        {
+            configuration.GetSection(ProxyOptions.Section).Bind(options);
+            options.Validate(problems);
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add(e.Message);
+        }
+
+        if (problems.Count > 0)
+        {
+            Log.LimitsReloadRefused(logger, string.Join("; ", problems));
+            return;
+        }
+
+        // Every reload lands here (a topology or key change too): swap only a changed set of limits.
+        var current = _limits;
+        var next = Build(options);
+        if (!next.SameAs(current))
+        {
+            _limits = next;
+            Log.LimitsReloaded(logger, options.Tenants.Count);
+        }
+    }
+
+    private static Limits Build(ProxyOptions options)
+    {
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var limitsCalls = false;
         foreach (var (tenant, limits) in options.Tenants)
         {
             var keys = limits.Keys.ToFrozenDictionary(
                 static k => k.Key,
                 k => BucketOf(k.Value.CallsPerSecond > 0 ? k.Value.CallsPerSecond : limits.CallsPerSecond, k.Value.Burst > 0 ? k.Value.Burst : limits.Burst),
                 StringComparer.Ordinal);
-            var entry = new Entry(tenant.Length == 0 ? "default" : tenant, BucketOf(limits.CallsPerSecond, limits.Burst), keys, limits.MaxIdsPerCall);
+            var entry = new Entry(BucketName(tenant), BucketOf(limits.CallsPerSecond, limits.Burst), keys, limits.MaxIdsPerCall);
             entries[tenant == "default" ? string.Empty : tenant] = entry;
             entries.TryAdd(entry.Name, entry);
-            LimitsCalls |= entry.Calls is not null || keys.Values.Any(static k => k is not null);
+            limitsCalls |= entry.Calls is not null || keys.Values.Any(static k => k is not null);
         }
 
-        _tenants = entries.ToFrozenDictionary(StringComparer.Ordinal);
-        _newBucket = NewBucket;
-        _buckets = PartitionedRateLimiter.Create<Caller, Caller>(caller => RateLimitPartition.Get(caller, _newBucket));
+        var signature = string.Join(";", options.Tenants.OrderBy(static t => t.Key, StringComparer.Ordinal).Select(static t =>
+            string.Create(CultureInfo.InvariantCulture, $"{t.Key}:{t.Value.CallsPerSecond}/{t.Value.Burst}/{t.Value.MaxIdsPerCall}[{string.Join(",", t.Value.Keys.OrderBy(static k => k.Key, StringComparer.Ordinal).Select(static k => string.Create(CultureInfo.InvariantCulture, $"{k.Key}={k.Value.CallsPerSecond}/{k.Value.Burst}")))}]")));
+        return new Limits(entries.ToFrozenDictionary(StringComparer.Ordinal), limitsCalls, signature);
     }
-
-    /// <summary>Whether any tenant limits calls per second (else a caller's key need not be looked up).</summary>
-    public bool LimitsCalls { get; }
 
     /// <summary>Checks the call's id count against the tenant's cap, then takes one call from the caller's bucket; throws the refusal.</summary>
     /// <param name="key">The id of the API key the call presented, or null for an anonymous call.</param>
@@ -67,7 +122,7 @@ internal sealed class TenantLimiter : IDisposable
 
     /// <summary>The refusal of <paramref name="ids"/> ids in one call for the tenant, or null.</summary>
     public string? IdsError(string tenant, int ids) =>
-        _tenants.Count > 0 && _tenants.TryGetValue(tenant, out var entry) && entry.MaxIdsPerCall > 0 && ids > entry.MaxIdsPerCall
+        _limits.Tenants is { Count: > 0 } tenants && tenants.TryGetValue(tenant, out var entry) && entry.MaxIdsPerCall > 0 && ids > entry.MaxIdsPerCall
             ? $"content_ids: {ids} ids exceed tenant '{entry.Name}''s limit of {entry.MaxIdsPerCall} per call"
             : null;
 
@@ -86,19 +141,21 @@ internal sealed class TenantLimiter : IDisposable
     /// </summary>
     public RpcException? Refusal(string? key, string tenant)
     {
-        if (_tenants.Count == 0 || !_tenants.TryGetValue(tenant, out var entry) || entry.BucketFor(key) is null)
+        var limits = _limits;
+        if (limits.Tenants.Count == 0 || !limits.Tenants.TryGetValue(tenant, out var entry) || entry.BucketFor(key) is not { } options)
         {
             return null;
         }
 
-        // A key with no bucket of its own on the tenant is still limited apart from the other keys: the partition is per key.
-        using var lease = _buckets.AttemptAcquire(new Caller(key, entry.Name));
+        // A key with no bucket of its own on the tenant is still limited apart from the other keys: the partition is per
+        // key. The options are part of the partition: after a reload a caller's next call starts a bucket at the new rate.
+        using var lease = _buckets.AttemptAcquire(new Caller(key, entry.Name, options));
         if (lease.IsAcquired)
         {
             return null;
         }
 
-        _metrics?.RateLimited(entry.Name);
+        _metrics?.RateLimited(entry.Name, key);
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMilliseconds(100);
         var milliseconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
         var message = key is null
@@ -108,7 +165,11 @@ internal sealed class TenantLimiter : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _buckets.Dispose();
+    public void Dispose()
+    {
+        _watch?.Dispose();
+        _buckets.Dispose();
+    }
 
     // Replenished by the partitioned limiter's timer (every 100 ms), as RateLimitPartition.GetTokenBucketLimiter does;
     // the rate is the fill rate TokensPerPeriod / ReplenishmentPeriod, whatever the period.
@@ -130,10 +191,16 @@ internal sealed class TenantLimiter : IDisposable
         };
     }
 
-    private TokenBucketRateLimiter NewBucket(Caller caller) => new TokenBucketRateLimiter(_tenants[caller.Tenant].BucketFor(caller.Key)!);
+    private static TokenBucketRateLimiter NewBucket(Caller caller) => new(caller.Options);
 
-    /// <summary>A bucket's partition: the API key (null for anonymous calls) and the tenant's name.</summary>
-    private readonly record struct Caller(string? Key, string Tenant);
+    /// <summary>A bucket's partition: the API key (null for anonymous calls), the tenant's name, and its bucket's options (compared by reference: one instance per tenant and key per reload).</summary>
+    private readonly record struct Caller(string? Key, string Tenant, TokenBucketRateLimiterOptions Options);
+
+    /// <summary>The limits in force: by tenant (both "" and "default" name the empty tenant's), read as one.</summary>
+    private sealed record Limits(FrozenDictionary<string, Entry> Tenants, bool LimitsCalls, string Signature)
+    {
+        public bool SameAs(Limits other) => string.Equals(Signature, other.Signature, StringComparison.Ordinal);
+    }
 
     private sealed record Entry(string Name, TokenBucketRateLimiterOptions? Calls, FrozenDictionary<string, TokenBucketRateLimiterOptions?> Keys, int MaxIdsPerCall)
     {

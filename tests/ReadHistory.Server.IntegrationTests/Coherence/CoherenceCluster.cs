@@ -12,17 +12,20 @@ namespace ReadHistory.Server.IntegrationTests.Coherence;
 
 /// <summary>
 /// One slot served by two cache replicas (A and B) kept coherent by a CDC host, all in this process on loopback,
-/// against a MariaDB and a Redis given by the test. Replica B can be stopped and started again.
+/// against a MariaDB and a Redis given by the test. Replica B can be stopped and started again. The replicas' internal
+/// traffic (warm start, and every test's calls to them) runs over mutual TLS with a CA of the cluster's own.
 /// </summary>
 internal sealed class CoherenceCluster : IAsyncDisposable
 {
+    private readonly TestCertificateAuthority _ca;
     private readonly Dictionary<string, string?> _cacheSettings;
     private readonly Dictionary<string, string?> _cdcSettings;
     private TestHost? _cdc;
     private TestHost? _b;
 
-    private CoherenceCluster(TestHost cdc, TestHost a, TestHost b, Dictionary<string, string?> cdcSettings, Dictionary<string, string?> cacheSettings)
+    private CoherenceCluster(TestCertificateAuthority ca, TestHost cdc, TestHost a, TestHost b, Dictionary<string, string?> cdcSettings, Dictionary<string, string?> cacheSettings)
     {
+        _ca = ca;
         _cdc = cdc;
         _cdcSettings = cdcSettings;
         A = new Replica(a);
@@ -55,10 +58,16 @@ internal sealed class CoherenceCluster : IAsyncDisposable
             await beforeReplicas(names);
         }
 
+        var ca = TestCertificateAuthority.Create();
         var cache = TestHost.Settings("cache", connectionString, prefix, redisEndpoint);
+        foreach (var (key, value) in ca.InternalTlsSettings(ca.Issue("cache")))
+        {
+            cache[key] = value;
+        }
+
         var a = await TestHost.StartReadyAsync(cache);
         var b = await TestHost.StartReadyAsync(cache);
-        return new CoherenceCluster(cdc, a, b, cdcSettings, cache) { Names = names };
+        return new CoherenceCluster(ca, cdc, a, b, cdcSettings, cache) { Names = names };
     }
 
     /// <summary>Stops the CDC host (it gives its lease up).</summary>
@@ -96,7 +105,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         {
             settings["ReadHistory:Topology:Pools:0:Name"] = "default";
             settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:0"] = A.Host.Internal.ToString();
-            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "http://127.0.0.1:1";
+            settings["ReadHistory:Topology:Pools:0:Slots:0:Replicas:1"] = "https://127.0.0.1:1";
             settings["ReadHistory:Cache:Replica"] = "1";
             settings["ReadHistory:Cache:WarmStartTimeout"] = "00:00:20";
         }
@@ -112,6 +121,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         A.Dispose();
         await A.Host.DisposeAsync();
         await StopCdcAsync();
+        _ca.Dispose();
     }
 
     /// <summary>
@@ -126,7 +136,7 @@ internal sealed class CoherenceCluster : IAsyncDisposable
         public Replica(TestHost host)
         {
             Host = host;
-            _channel = new(() => GrpcChannel.ForAddress(host.Internal));
+            _channel = new(host.InternalChannel);
         }
 
         public TestHost Host { get; }

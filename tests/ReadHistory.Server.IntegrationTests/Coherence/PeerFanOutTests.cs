@@ -193,9 +193,13 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
         return settings;
     }
 
-    /// <summary>Replicas A (0) and B (1) of slot 0, each the other's peer; a write waits for its peer (bound: 10 s) so that a check after it is deterministic.</summary>
+    /// <summary>
+    /// Replicas A (0) and B (1) of slot 0, each the other's peer; a write waits for its peer (bound: 10 s) so that a
+    /// check after it is deterministic. The fan-out between them runs over mutual TLS, as in production.
+    /// </summary>
     private sealed class ReplicaPair : IAsyncDisposable
     {
+        private readonly TestCertificateAuthority _ca = TestCertificateAuthority.Create();
         private GrpcChannel? _channelA;
         private GrpcChannel? _channelB;
 
@@ -216,10 +220,12 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
             a["ReadHistory:Cache:PeerFanOutWait"] = "00:00:01";
             b["ReadHistory:Cache:PeerFanOutWait"] = "00:00:01";
             var pair = new ReplicaPair();
+            pair.WithInternalTls(a, "replica-a");
+            pair.WithInternalTls(b, "replica-b");
             pair.HostA = await TestHost.StartReadyAsync(a);
             pair.HostB = await TestHost.StartReadyAsync(b);
-            pair._channelA = GrpcChannel.ForAddress(pair.HostA.Internal);
-            pair._channelB = GrpcChannel.ForAddress(pair.HostB.Internal);
+            pair._channelA = pair.HostA.InternalChannel();
+            pair._channelB = pair.HostB.InternalChannel();
             pair.A = pair._channelA.CreateCallInvoker();
             pair.B = pair._channelB.CreateCallInvoker();
             return pair;
@@ -231,6 +237,21 @@ public sealed class PeerFanOutTests(MariaDbFixture mariaDb)
             _channelB?.Dispose();
             await HostB.DisposeAsync();
             await HostA.DisposeAsync();
+            _ca.Dispose();
+        }
+
+        // The node's own certificate of the pair's CA, and its replicas named https://.
+        private void WithInternalTls(Dictionary<string, string?> settings, string subject)
+        {
+            foreach (var (key, value) in _ca.InternalTlsSettings(_ca.Issue(subject)))
+            {
+                settings[key] = value;
+            }
+
+            foreach (var key in settings.Keys.Where(k => k.Contains(":Replicas:", StringComparison.Ordinal)).ToList())
+            {
+                settings[key] = "https" + settings[key]!["http".Length..];
+            }
         }
     }
 }

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Grpc.Core;
+using Grpc.Net.Client;
+using ReadHistory.Api;
+using ReadHistory.Server.Tls;
 using ReadHistory.Server.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
@@ -38,6 +41,17 @@ internal sealed class TestHost : IAsyncDisposable
     public Uri Internal => _internal ?? throw new InvalidOperationException("this host has no cache role, so no internal listener");
 
     public Uri Http { get; }
+
+    /// <summary>
+    /// A channel to the internal listener made as the host's own internal clients make theirs: with
+    /// ReadHistory:InternalTls set, it presents the host's certificate and trusts the internal CA only.
+    /// </summary>
+    public GrpcChannel InternalChannel()
+    {
+        var handler = ServiceChannels.CreateHandler();
+        App.Services.GetRequiredService<InternalTls>().ConfigureClient(handler);
+        return ServiceChannels.Create(Internal, handler);
+    }
 
     /// <summary>The host's /metrics page as scraped now.</summary>
     public async Task<string> MetricsAsync()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ReadHistory.Api.Internal.V1;
 using Grpc.Core;
+using Microsoft.Extensions.Configuration;
 using Grpc.Net.Client;
 using Grpc.Health.V1;
 using ReadHistory.Server.IntegrationTests.Hosting;
@@ -10,13 +11,19 @@ using HealthClient = Grpc.Health.V1.Health.HealthClient;
 
 namespace ReadHistory.Server.IntegrationTests.Proxy;
 
-/// <summary>An in-process cluster: cache-role hosts per pool × slot × replica and one proxy host routing to them, one shared schema.</summary>
+/// <summary>
+/// An in-process cluster: cache-role hosts per pool × slot × replica and one proxy host routing to them, one shared
+/// schema. The internal traffic (proxy → node probes and calls) runs over mutual TLS with certificates of a CA of the
+/// cluster's own, as in production.
+/// </summary>
 internal sealed class ProxyCluster : IAsyncDisposable
 {
     private readonly List<TestHost?> _nodes;
+    private readonly TestCertificateAuthority _ca;
 
-    private ProxyCluster(TestHost proxy, List<TestHost?> nodes, List<(string Pool, int Slot, int Replica)> places, string connectionString, string prefix)
+    private ProxyCluster(TestCertificateAuthority ca, TestHost proxy, List<TestHost?> nodes, List<(string Pool, int Slot, int Replica)> places, string connectionString, string prefix)
     {
+        _ca = ca;
         Proxy = proxy;
         _nodes = nodes;
         Places = places;
@@ -41,11 +48,13 @@ internal sealed class ProxyCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts the nodes of <paramref name="pools"/> (with <paramref name="nodeSettings"/> added to theirs) then the proxy,
-    /// with <paramref name="proxySettings"/> added to its settings.
+    /// with <paramref name="proxySettings"/> added to its settings and <paramref name="moreProxyConfiguration"/> to its
+    /// configuration sources (a reloadable file).
     /// </summary>
-    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null, Dictionary<string, string?>? nodeSettings = null)
+    public static async Task<ProxyCluster> StartAsync(string connectionString, (string Name, string[] Tenants, int Slots, int Replicas)[] pools, Dictionary<string, string?>? proxySettings = null, Dictionary<string, string?>? nodeSettings = null, Action<ConfigurationManager>? moreProxyConfiguration = null)
     {
         var prefix = "proxy" + Guid.NewGuid().ToString("N")[..8];
+        var ca = TestCertificateAuthority.Create();
         var places = new List<(string, int, int)>();
         var nodes = new List<TestHost?>();
         foreach (var (name, _, slots, replicas) in pools)
@@ -55,12 +64,17 @@ internal sealed class ProxyCluster : IAsyncDisposable
                 for (var r = 0; r < replicas; r++)
                 {
                     places.Add((name, s, r));
-                    nodes.Add(await StartNodeAsync(connectionString, prefix, name, nodeSettings));
+                    nodes.Add(await StartNodeAsync(connectionString, prefix, name, WithInternalTls(ca, "cache", nodeSettings)));
                 }
             }
         }
 
         var settings = TestHost.Settings("proxy", connectionString, prefix);
+        foreach (var (key, value) in ca.InternalTlsSettings(ca.Issue("proxy")))
+        {
+            settings[key] = value;
+        }
+
         settings["ReadHistory:Proxy:HealthCheckInterval"] = "00:00:00.100";
         settings["ReadHistory:Proxy:HealthCheckTimeout"] = "00:00:00.500";
         settings["ReadHistory:Proxy:BreakDuration"] = "00:00:01";
@@ -85,9 +99,23 @@ internal sealed class ProxyCluster : IAsyncDisposable
             settings[key] = value;
         }
 
-        var proxy = await TestHost.StartReadyAsync(settings);
+        var proxy = await TestHost.StartReadyAsync(settings, moreProxyConfiguration);
         await WaitAllHealthyAsync(proxy, nodes.Count);
-        return new ProxyCluster(proxy, nodes, places, connectionString, prefix);
+        return new ProxyCluster(ca, proxy, nodes, places, connectionString, prefix);
+    }
+
+    /// <summary>Starts one more cache node on the cluster's schema, with a certificate of the cluster's CA.</summary>
+    public Task<TestHost> StartNodeAsync(string pool) => StartNodeAsync(ConnectionString, Prefix, pool, WithInternalTls(_ca, "cache", extra: null));
+
+    private static Dictionary<string, string?> WithInternalTls(TestCertificateAuthority ca, string subject, Dictionary<string, string?>? extra)
+    {
+        var settings = ca.InternalTlsSettings(ca.Issue(subject));
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     /// <summary>Waits until the proxy's readhistory_proxy_replica_healthy gauge shows every replica routable.</summary>
@@ -120,7 +148,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
         var node = await TestHost.StartReadyAsync(settings);
 
         // /readyz can turn ready before the node's grpc.health.v1 status (what the proxy probes) follows it.
-        using var channel = GrpcChannel.ForAddress(node.Internal);
+        using var channel = node.InternalChannel();
         var invoker = channel.CreateCallInvoker();
         // Health probes are slow on a loaded machine.
         await Poll.UntilAsync(
@@ -145,7 +173,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
     /// <summary>Lookups (hits + misses) a node has served.</summary>
     public static async Task<ulong> LookupsAsync(TestHost node)
     {
-        using var channel = GrpcChannel.ForAddress(node.Internal);
+        using var channel = node.InternalChannel();
         var stats = await new CacheNodeClient(channel.CreateCallInvoker()).StatsAsync(new StatsRequest(), TestHost.Deadline()).ResponseAsync.DefaultTimeout();
         return stats.Pools.Aggregate(0UL, (sum, p) => sum + p.Hits + p.Misses);
     }
@@ -166,5 +194,7 @@ internal sealed class ProxyCluster : IAsyncDisposable
                 await node.DisposeAsync();
             }
         }
+
+        _ca.Dispose();
     }
 }

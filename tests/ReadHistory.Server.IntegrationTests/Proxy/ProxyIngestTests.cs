@@ -57,7 +57,7 @@ public sealed class ProxyIngestTests(MariaDbFixture mariaDb)
         {
             // Straight to the node of the user's slot: its filter holds every row, without waiting.
             var slot = JumpConsistentHash.Bucket(user, 3);
-            using var channel = GrpcChannel.ForAddress(cluster.Node("default", slot, 0).Internal);
+            using var channel = cluster.Node("default", slot, 0).InternalChannel();
             var node = new CacheNodeClient(channel.CreateCallInvoker());
             var held = await node.CheckAsync(new CacheCheckRequest { Request = new CheckRequest { UserId = user, ContentIds = { ids } } }, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
             Assert.Equal(AnswerSource.Memory, held.Source);
@@ -104,7 +104,7 @@ public sealed class ProxyIngestTests(MariaDbFixture mariaDb)
     // Straight to the database through one node (passthrough: no filter involved).
     private static async Task<CheckResponse> PassthroughCheckAsync(ProxyCluster cluster, int replica, ulong user, params ulong[] ids)
     {
-        using var channel = GrpcChannel.ForAddress(cluster.Node("default", 0, replica).Internal);
+        using var channel = cluster.Node("default", 0, replica).InternalChannel();
         var request = new CacheCheckRequest { Request = new CheckRequest { UserId = user, ContentIds = { ids } }, Passthrough = true };
         return await new CacheNodeClient(channel.CreateCallInvoker()).CheckAsync(request, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
     }

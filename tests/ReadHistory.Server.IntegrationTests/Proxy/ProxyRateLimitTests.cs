@@ -1,6 +1,8 @@
 using Grpc.Core;
+using Microsoft.Extensions.Configuration;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Auth;
+using ReadHistory.Server.IntegrationTests.Hosting;
 using ReadHistory.TestSupport;
 using Xunit;
 using ReadHistoryClient = ReadHistory.Api.V1.ReadHistory.ReadHistoryClient;
@@ -41,6 +43,98 @@ public sealed class ProxyRateLimitTests(MariaDbFixture mariaDb)
         Assert.NotNull(refused.Trailers.GetValue("retry-after-ms"));
         Assert.StartsWith("API key 'ranker-a' is over its limit of calls per second on tenant 'feed'", refused.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(1u, other.UnreadCount);
+    }
+
+    [Fact]
+    public async Task The_rate_limited_counter_names_the_key_that_was_refused()
+    {
+        await using var cluster = await StartAsync(forwardBytes: true, new()
+        {
+            ["ReadHistory:Proxy:Tenants:feed:CallsPerSecond"] = "0.05",
+            ["ReadHistory:Proxy:Tenants:feed:Burst"] = "1",
+        });
+        var client = new ReadHistoryClient(cluster.Invoker);
+        var check = new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "feed" };
+        await client.CheckAsync(check, As(RankerA)).ResponseAsync.DefaultTimeout();
+
+        await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(check, As(RankerA)).ResponseAsync).DefaultTimeout();
+
+        var metrics = await cluster.Proxy.MetricsAsync();
+        Assert.Contains("readhistory_proxy_rate_limited_total{tenant=\"feed\",key=\"ranker-a\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("key=\"ranker-b\"", metrics, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_check_of_the_empty_tenant_with_an_entry_naming_default_is_charged_once(bool forwardBytes)
+    {
+        await using var cluster = await ProxyCluster.StartAsync(mariaDb.Server.ConnectionString(), [("default", ["", "default"], 1, 1)], new Dictionary<string, string?>
+        {
+            ["ReadHistory:Proxy:ForwardBytes"] = forwardBytes ? "true" : "false",
+            ["ReadHistory:Proxy:Tenants:default:CallsPerSecond"] = "0.001",
+            ["ReadHistory:Proxy:Tenants:default:Burst"] = "1",
+        });
+        var request = new BatchCheckRequest
+        {
+            Requests =
+            {
+                new CheckRequest { UserId = 7, ContentIds = { 1 } },
+                new CheckRequest { UserId = 8, ContentIds = { 1 }, Tenant = "default" },
+            },
+        };
+
+        var response = await new ReadHistoryClient(cluster.Invoker).BatchCheckAsync(request, TestHost.Deadline()).ResponseAsync.DefaultTimeout();
+
+        Assert.All(response.Results, r => Assert.Equal(0, r.StatusCode));
+    }
+
+    [Fact]
+    public async Task A_keys_own_rate_reloads_with_the_keys_without_a_restart()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "readhistory-limits-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(file, "{}");
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["ReadHistory:Auth:Mode"] = "ApiKeys",
+                ["ReadHistory:Auth:Keys:ranker-a:Sha256"] = ApiKeyRing.HashOf(RankerA),
+                ["ReadHistory:Auth:Keys:ranker-a:Tenants:0"] = "feed",
+                ["ReadHistory:Auth:Keys:ranker-a:Scopes:0"] = "read",
+                ["ReadHistory:Proxy:Tenants:feed:CallsPerSecond"] = "0.001",
+                ["ReadHistory:Proxy:Tenants:feed:Burst"] = "1",
+            };
+            await using var cluster = await ProxyCluster.StartAsync(mariaDb.Server.ConnectionString(), [("feed", ["feed"], 1, 1)], settings, moreProxyConfiguration: c => c.AddJsonFile(file, optional: false, reloadOnChange: true));
+            var client = new ReadHistoryClient(cluster.Invoker);
+            var check = new CheckRequest { UserId = 5, ContentIds = { 1 }, Tenant = "feed" };
+            await client.CheckAsync(check, As(RankerA)).ResponseAsync.DefaultTimeout();
+            await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(check, As(RankerA)).ResponseAsync).DefaultTimeout();
+
+            // The key's own burst arrives with the keys' file; the key's next calls get a bucket at that rate.
+            var temporary = file + ".tmp";
+            File.WriteAllText(temporary, "{\"ReadHistory\":{\"Proxy\":{\"Tenants\":{\"feed\":{\"Keys\":{\"ranker-a\":{\"Burst\":3}}}}}}}");
+            File.Move(temporary, file, overwrite: true);
+
+            await Poll.UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await client.CheckAsync(check, As(RankerA)).ResponseAsync;
+                        return true;
+                    }
+                    catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                    {
+                        return false;
+                    }
+                },
+                "the key's own rate to be in force");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class ProxyReloadTests(MariaDbFixture mariaDb)
     public async Task A_topology_reload_under_load_loses_no_call_and_a_bad_reload_keeps_the_old_table()
     {
         await using var cluster = await ProxyCluster.StartAsync(mariaDb.Server.ConnectionString(), [("default", [""], 2, 2)]);
-        await using var newcomer = await ProxyCluster.StartNodeAsync(cluster.ConnectionString, cluster.Prefix, "default");
+        await using var newcomer = await cluster.StartNodeAsync("default");
         await ReadLoad.SeedAsync(cluster.Invoker);
         var load = new ReadLoad();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90)); // a bound only: the test stops the load itself

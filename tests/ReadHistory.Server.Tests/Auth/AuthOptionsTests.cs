@@ -59,9 +59,45 @@ public sealed class AuthOptionsTests
         var options = new AuthOptions { Keys = { ["ranker"] = new ApiKeyOptions { Sha256 = Hash.ToUpperInvariant(), Tenants = ["feed"], Scopes = ["read"] } } };
         using var ring = new ApiKeyRing(options, configuration: null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
-        Assert.Equal("ranker", Assert.IsType<ApiKeyIdentity>(ring.Find("rh_key")?.Identity).Id);
+        Assert.Equal("ranker", Assert.IsType<CallerIdentity>(ring.Find("rh_key")?.Identity).Id);
         Assert.Null(ring.Find("rh_kez"));
         Assert.Null(ring.Find(Hash));
+    }
+
+    [Fact]
+    public void A_certificate_with_the_id_of_a_key_or_a_bad_thumbprint_is_a_problem_naming_it()
+    {
+        var problems = Problems(new()
+        {
+            ["ReadHistory:Auth:Keys:ranker:Sha256"] = Hash,
+            ["ReadHistory:Auth:Keys:ranker:Tenants:0"] = "feed",
+            ["ReadHistory:Auth:Keys:ranker:Scopes:0"] = "read",
+            ["ReadHistory:Auth:Certificates:ranker:Sha256"] = new string('a', 64),
+            ["ReadHistory:Auth:Certificates:ranker:Tenants:0"] = "feed",
+            ["ReadHistory:Auth:Certificates:ranker:Scopes:0"] = "read",
+            ["ReadHistory:Auth:Certificates:pusher:Sha256"] = "ab:cd",
+            ["ReadHistory:Auth:Certificates:pusher:Tenants:0"] = "push",
+            ["ReadHistory:Auth:Certificates:pusher:Scopes:0"] = "read",
+        });
+
+        Assert.Contains(problems, p => p.StartsWith("ReadHistory:Auth:Certificates:ranker: the id is an API key's too", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("ReadHistory:Auth:Certificates:pusher:Sha256:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_thumbprint_as_openssl_prints_it_finds_its_certificate()
+    {
+        using var ca = ReadHistory.TestSupport.TestCertificateAuthority.Create();
+        var leaf = ca.Issue("tenant-client");
+        var colons = string.Join(':', Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(leaf.Certificate.RawData)).Chunk(2).Select(c => new string(c)));
+        var options = new AuthOptions { Certificates = { ["pusher"] = new ClientCertificateOptions { Sha256 = colons, Tenants = ["push"], Scopes = ["read"] } } };
+        var problems = new List<string>();
+        options.Validate(problems);
+        using var ring = new ApiKeyRing(options, configuration: null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.Empty(problems);
+        Assert.Equal("pusher", Assert.IsType<CallerIdentity>(ring.FindCertificate(leaf.Certificate)?.Identity).Id);
+        Assert.Null(ring.FindCertificate(ca.Certificate));
     }
 
     private static IReadOnlyList<string> Problems(Dictionary<string, string?> settings) =>

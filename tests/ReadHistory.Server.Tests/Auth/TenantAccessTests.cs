@@ -10,7 +10,7 @@ namespace ReadHistory.Server.Tests.Auth;
 
 public sealed class TenantAccessTests
 {
-    private static readonly ApiKeyIdentity Key = new("feed-ranker", new ApiKeyOptions { Sha256 = new string('a', 64), Tenants = ["feed", "feed-eu"], Scopes = ["read"] });
+    private static readonly CallerIdentity Key = new("feed-ranker", new ApiKeyOptions { Sha256 = new string('a', 64), Tenants = ["feed", "feed-eu"], Scopes = ["read"] });
 
     [Fact]
     public void An_empty_tenant_becomes_the_keys_default_tenant()

@@ -35,4 +35,14 @@ public sealed class RedisConnectorTests
         Assert.Equal(6000, configuration.AsyncTimeout);
         Assert.Equal("readhistory-cache-0-tail", configuration.ClientName);
     }
+
+    [Fact]
+    public void The_password_from_a_secret_wins_over_the_strings_and_the_acl_user_and_tls_stay()
+    {
+        var configuration = RedisConnector.Configure(new RedisOptions { Configuration = "redis:6380,ssl=true,user=readhistory,password=stale", Password = "from-secret" }, "readhistory-cdc", TimeSpan.Zero);
+
+        Assert.Equal("from-secret", configuration.Password);
+        Assert.Equal("readhistory", configuration.User);
+        Assert.True(configuration.Ssl);
+    }
 }
