@@ -16,4 +16,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.CacheUserCapped, Level = LogLevel.Information, Message = "cache {Pool}: a user of {Rows} rows exceeds the filter cap of {MaxBytes} bytes; answered from the database")]
     public static partial void UserCapped(ILogger logger, string pool, long rows, long maxBytes);
+
+    [LoggerMessage(EventId = EventIds.CacheSnapshotTierFailed, Level = LogLevel.Warning, Message = "cache {Pool}: T2 {Operation} failed; the database path answers")]
+    public static partial void SnapshotTierFailed(ILogger logger, Exception exception, string pool, string operation);
+
+    [LoggerMessage(EventId = EventIds.CacheSnapshotStale, Level = LogLevel.Debug, Message = "cache {Pool}: a T2 snapshot was not usable ({Reason}) and is deleted")]
+    public static partial void SnapshotStale(ILogger logger, string pool, string reason);
 }
