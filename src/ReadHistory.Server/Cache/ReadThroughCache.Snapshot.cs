@@ -43,6 +43,7 @@ internal sealed partial class ReadThroughCache
         var tier = _tier!;
         if (tier.Position.Applied is null)
         {
+            rebuild.SnapshotLoad!.TrySetResult(false);
             return false;
         }
 
@@ -53,6 +54,8 @@ internal sealed partial class ReadThroughCache
         stopping.ThrowIfCancellationRequested();
         if (filter is null)
         {
+            // At once: misses waiting for the load go to their point queries now, not after the database rebuild.
+            rebuild.SnapshotLoad!.TrySetResult(false);
             return rebuild.IsAbandoned;
         }
 

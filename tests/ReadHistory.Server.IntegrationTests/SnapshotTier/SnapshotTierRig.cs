@@ -87,13 +87,18 @@ internal sealed class SnapshotTierRig : IAsyncDisposable
     /// <summary>Reads written through <paramref name="node"/> (MarkRead), then published by the "CDC".</summary>
     public async Task MarkReadAsync(Node node, ulong user, ushort type, params ulong[] ids)
     {
+        await MarkReadUnpublishedAsync(node, user, type, ids);
+        await PublishAsync(ids.Select(id => new StreamChange(user, type, id, StreamChangeKind.Upsert)).ToArray());
+    }
+
+    /// <summary>Reads written through <paramref name="node"/> (MarkRead) that the "CDC" has not published yet (its lag).</summary>
+    public async Task MarkReadUnpublishedAsync(Node node, ulong user, ushort type, params ulong[] ids)
+    {
         await CacheTestKit.MarkReadAsync(node.Cache, user, type, ids);
         foreach (var id in ids)
         {
             Acked[(user, new ContentKey(type, id))] = 0;
         }
-
-        await PublishAsync(ids.Select(id => new StreamChange(user, type, id, StreamChangeKind.Upsert)).ToArray());
     }
 
     /// <summary>Appends one batch of the current epoch to the slot's stream; returns its id.</summary>

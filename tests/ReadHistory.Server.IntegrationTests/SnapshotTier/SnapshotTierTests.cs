@@ -74,11 +74,12 @@ public sealed class SnapshotTierTests(CdcServersFixture servers)
 
         var miss = CacheTestKit.CheckAsync(b.Cache, User, 1, 1);
         await gated.GetReachedGate.Task.DefaultTimeout();
-        await rig.MarkReadAsync(b, User, 1, 8_000_001);        // through b itself: buffered by the load
-        await rig.CommitAsync(User, 3, 8_000_002);             // through another replica: b's tail buffers it
+        await rig.MarkReadUnpublishedAsync(b, User, 1, 8_000_001); // through b itself, not yet in the stream: buffered by the load
+        await rig.CommitAsync(User, 3, 8_000_002);                 // through another replica: b's tail buffers it
         await SnapshotTierRig.TailAsync(b);
         gated.GetGate.SetResult();
         var (_, result) = await miss;
+        await rig.PublishAsync([new StreamChange(User, 1, 8_000_001, StreamChangeKind.Upsert)]); // the CDC catches up
 
         Assert.Equal(CheckSource.Snapshot, result.Source);
         var sources = await rig.AssertNoFalseNegativesAsync(b, User);
