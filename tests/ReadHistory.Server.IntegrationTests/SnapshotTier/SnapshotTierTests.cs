@@ -234,8 +234,15 @@ public sealed class SnapshotTierTests(CdcServersFixture servers)
         var b = await rig.NodeAsync(configure: static o => o.LoadTimeout = TimeSpan.FromMilliseconds(20), wrap: store => gated = new GatedSnapshotStore(store));
         gated!.GetGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var sources = await rig.AssertNoFalseNegativesAsync(b, User);
-        gated.GetGate.SetResult();
+        CheckSource[] sources;
+        try
+        {
+            sources = await rig.AssertNoFalseNegativesAsync(b, User);
+        }
+        finally
+        {
+            gated.GetGate.SetResult();
+        }
 
         Assert.Equal(CheckSource.Database, sources[0]);
         await CacheTestKit.WaitForRebuildsAsync(b.Cache);
