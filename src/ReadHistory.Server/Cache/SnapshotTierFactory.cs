@@ -31,7 +31,7 @@ internal sealed class SnapshotTierFactory(
 
         var logger = loggers.CreateLogger("ReadHistory.Cache");
         var reader = new ChangeStreamReader(connector.Connection, blockingConnection: null, redis.Value, cdc.Value, placement.Pool, placement.Slot, time, logger);
-        var store = new RedisSnapshotStore(connector.SnapshotConnection, redis.Value.KeyPrefix, placement.Pool, reader);
+        var store = new RedisSnapshotStore(connector.SnapshotConnection, redis.Value.KeyPrefix, placement.Pool, placement.Slot, reader);
         return new SnapshotTier(placement.Pool, options, store, position, time, logger, new SnapshotTierMetrics(placement.Pool, metrics));
     }
 }

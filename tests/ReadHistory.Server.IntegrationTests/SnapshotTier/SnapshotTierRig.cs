@@ -58,7 +58,7 @@ internal sealed class SnapshotTierRig : IAsyncDisposable
         var options = new SnapshotTierOptions { Enabled = true, LoadTimeout = TestTimeout.Default, WriteBackMinRows = long.MaxValue, Ttl = TimeSpan.FromMinutes(5), WriteBackQueue = 64 };
         configure?.Invoke(options);
         var reader = Reader();
-        var store = new RedisSnapshotStore(Redis, Prefix, Pool, reader);
+        var store = new RedisSnapshotStore(Redis, Prefix, Pool, 0, reader);
         var position = new AppliedCursor();
         position.Publish(await reader.GetTailCursorAsync().DefaultTimeout());
         var metrics = new SnapshotTierMetrics(Pool);
@@ -173,7 +173,7 @@ internal sealed class SnapshotTierRig : IAsyncDisposable
     }
 
     /// <summary>Whether a snapshot of the user is stored.</summary>
-    public Task<bool> StoredAsync(ulong user) => Redis.GetDatabase().KeyExistsAsync(new RedisSnapshotStore(Redis, Prefix, Pool, Reader()).Key(user)).DefaultTimeout();
+    public Task<bool> StoredAsync(ulong user) => Redis.GetDatabase().KeyExistsAsync(new RedisSnapshotStore(Redis, Prefix, Pool, 0, Reader()).Key(user)).DefaultTimeout();
 
     /// <summary>Checks every acknowledged read of <paramref name="user"/> through the node; returns the sources that answered.</summary>
     public async Task<CheckSource[]> AssertNoFalseNegativesAsync(Node node, ulong user)
