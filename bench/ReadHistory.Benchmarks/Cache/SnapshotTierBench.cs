@@ -15,7 +15,8 @@ namespace ReadHistory.Benchmarks.Cache;
 /// user dropped from T1 and its snapshot deleted, then a Check of 400 ids — answered from the database (one T2 GET
 /// that finds nothing, then the point query), and the time until the database rebuild has the user hot in T1; (b) the
 /// user dropped from T1 with its snapshot kept, then the same Check — answered SNAPSHOT, the user hot in T1 when it
-/// answers. Prints P50/P90/max of both, the snapshot's bytes and the rebuild knobs.
+/// answers. Prints P50/P90/max of both, the snapshot's bytes and the rebuild knobs. With <c>--churn</c>: see
+/// <see cref="SnapshotTierChurn"/>.
 /// </summary>
 internal static class SnapshotTierBench
 {
@@ -25,6 +26,11 @@ internal static class SnapshotTierBench
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--churn"))
+        {
+            return await SnapshotTierChurn.RunAsync(args);
+        }
+
         var rounds = BenchHost.IntOption(args, "--rounds", 30);
         var engine = args.Contains("innodb") ? "innodb" : "rocksdb";
         var inv = CultureInfo.InvariantCulture;
