@@ -13,6 +13,8 @@ internal sealed class SnapshotTierMetrics
     private readonly Counter.Child _dropped;
     private readonly Counter.Child _writeErrors;
     private readonly Counter.Child _deleteErrors;
+    private readonly Counter.Child _loadErrorSeries;
+    private readonly Counter.Child _writeErrorSeries;
     private readonly Counter.Child _bytesWritten;
     private readonly Counter.Child _bytesLoaded;
     private readonly Histogram.Child _loadDuration;
@@ -33,18 +35,14 @@ internal sealed class SnapshotTierMetrics
         _writeErrors = writeBacks.WithLabels(pool, "error");
         var errors = factory.CreateCounter("readhistory_cache_t2_errors_total", "T2 operations that failed (Redis error or deadline), by operation: load, writeback, delete", "pool", "operation");
         _deleteErrors = errors.WithLabels(pool, "delete");
-        LoadErrorsSeries = errors.WithLabels(pool, "load");
-        WriteErrorsSeries = errors.WithLabels(pool, "writeback");
+        _loadErrorSeries = errors.WithLabels(pool, "load");
+        _writeErrorSeries = errors.WithLabels(pool, "writeback");
         var bytes = factory.CreateCounter("readhistory_cache_t2_bytes_total", "Snapshot bytes moved to and from T2, by direction: written, loaded", "pool", "direction");
         _bytesWritten = bytes.WithLabels(pool, "written");
         _bytesLoaded = bytes.WithLabels(pool, "loaded");
         _loadDuration = factory.CreateHistogram("readhistory_cache_t2_load_duration_seconds", "A T2 hit from the start of the load to the install (GET, catch-up from the stream, install)",
             new HistogramConfiguration { LabelNames = ["pool"], Buckets = MetricBuckets.Seconds }).WithLabels(pool);
     }
-
-    private Counter.Child LoadErrorsSeries { get; }
-
-    private Counter.Child WriteErrorsSeries { get; }
 
     /// <summary>Loads answered from T2.</summary>
     public long Hits => (long)_hits.Value;
@@ -81,7 +79,7 @@ internal sealed class SnapshotTierMetrics
     public void LoadError()
     {
         _loadErrors.Inc();
-        LoadErrorsSeries.Inc();
+        _loadErrorSeries.Inc();
     }
 
     /// <summary>Counts a snapshot written and its bytes.</summary>
@@ -98,7 +96,7 @@ internal sealed class SnapshotTierMetrics
     public void WriteBackError()
     {
         _writeErrors.Inc();
-        WriteErrorsSeries.Inc();
+        _writeErrorSeries.Inc();
     }
 
     /// <summary>Counts a failed delete.</summary>
