@@ -67,6 +67,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "t2")
+        {
+            Environment.ExitCode = Cache.SnapshotTierBench.RunAsync(args).GetAwaiter().GetResult();
+            return;
+        }
+
         if (args.Length > 0 && args[0].StartsWith("fuzz-", StringComparison.Ordinal))
         {
             Environment.ExitCode = Fuzzing.FuzzBench.RunAsync(args).GetAwaiter().GetResult();

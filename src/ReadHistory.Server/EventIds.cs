@@ -10,7 +10,7 @@ namespace ReadHistory.Server;
 /// 1100–1199 Api: calls seen by the API interceptor (logged from Hosting/Log.cs).<br/>
 /// 1200–1299 Auth: API keys 1200.<br/>
 /// 2000–2999 Storage: schema 2000, ingest 2020, queries 2040, connection 2060.<br/>
-/// 3000–3999 Cache: rebuilds 3000, capacity 3020, warm start 3040, false-positive verifier 3080.<br/>
+/// 3000–3999 Cache: rebuilds 3000, capacity 3020, warm start 3040, second tier 3060, false-positive verifier 3080.<br/>
 /// 4000–4099 Cdc: leadership 4000, epochs 4010, errors 4020, stream readers 4050.<br/>
 /// 4100–4199 Coherence: tailing 4100, warm start 4105, peer fan-out 4150.<br/>
 /// 5000–5999 Proxy: routing table 5000, replica health 5010, passthrough 5020, Exchange 5030, tenant limits 5040.
@@ -103,6 +103,12 @@ internal static class EventIds
 
     /// <summary>3042: <c>Cache/WarmStartLog.cs</c> CacheWarmStartLayout.</summary>
     public const int CacheWarmStartLayout = 3042;
+
+    /// <summary>3060: <c>Cache/Log.cs</c> CacheSnapshotTierFailed.</summary>
+    public const int CacheSnapshotTierFailed = 3060;
+
+    /// <summary>3061: <c>Cache/Log.cs</c> CacheSnapshotStale.</summary>
+    public const int CacheSnapshotStale = 3061;
 
     /// <summary>3080: <c>Cache/Log.cs</c> CacheVerifierQueryFailed.</summary>
     public const int CacheVerifierQueryFailed = 3080;

@@ -11,6 +11,12 @@ public sealed partial class FilterTable
     private int _hand;
 
     /// <summary>
+    /// Called under the table's lock for each user with a filter that the budget evicts, just before it leaves the
+    /// table (so no write to it has been refused yet): the second tier's write-back. Must only hand the entry on.
+    /// </summary>
+    public Action<FilterTableEntry>? Evicting { get; set; }
+
+    /// <summary>
     /// The held filters (capped markers left out) in CLOCK's own order of value, hottest first: referenced entries
     /// before unreferenced ones, each group from the slot the hand would reach last back to the one it reaches next.
     /// Copies the table under the lock (one reference per slot), so the caller walks it without the lock.
@@ -93,6 +99,11 @@ public sealed partial class FilterTable
             if (secondChances-- > 0 && referenced)
             {
                 continue;
+            }
+
+            if (Evicting is { } evicting && (HeldObjects.IsWords(held) || ((HeldUser)held).Filter is not null))
+            {
+                evicting(new FilterTableEntry(held, _shape));
             }
 
             RemoveAt(slot);

@@ -14,6 +14,7 @@ internal static class CacheWireMapping
         CheckSource.MemoryStale => AnswerSource.MemoryStale,
         CheckSource.Database => AnswerSource.Database,
         CheckSource.Passthrough => AnswerSource.Passthrough,
+        CheckSource.Snapshot => AnswerSource.Snapshot,
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, "no wire value for this answer source"),
     };
 

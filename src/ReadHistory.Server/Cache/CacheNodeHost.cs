@@ -7,9 +7,18 @@ namespace ReadHistory.Server.Cache;
 /// <summary>
 /// The cache role's T1 cache: created once the database is open (its misses and rebuilds read the database), so the
 /// node starts, and reports not ready, while the database is down. Owns the <see cref="ReadThroughCache"/>, whose
-/// committed changes also go to <paramref name="peers"/> (the peer fan-out; none when not registered).
+/// committed changes also go to <paramref name="peers"/> (the peer fan-out; none when not registered), with the second
+/// tier <paramref name="snapshotTiers"/> makes (none without Redis, or when Cache:T2 is off).
 /// </summary>
-internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, DatabaseConnector database, TimeProvider time, ILoggerFactory loggers, CollectorRegistry metrics, NodeFreshness? freshness = null, CommittedChangeSink? peers = null) : BackgroundService
+internal sealed class CacheNodeHost(
+    IOptions<CacheNodeOptions> options,
+    DatabaseConnector database,
+    TimeProvider time,
+    ILoggerFactory loggers,
+    CollectorRegistry metrics,
+    NodeFreshness? freshness = null,
+    CommittedChangeSink? peers = null,
+    SnapshotTierFactory? snapshotTiers = null) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private volatile ReadThroughCache? _cache;
@@ -38,7 +47,7 @@ internal sealed class CacheNodeHost(IOptions<CacheNodeOptions> options, Database
         if (database.Current is { } open)
         {
             var source = new StorageHistorySource(open.Store, open.Writer);
-            _cache = new ReadThroughCache(options.Value.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics)
+            _cache = new ReadThroughCache(options.Value.ToCacheOptions(), source, time, loggers.CreateLogger("ReadHistory.Cache"), metrics, snapshotTiers?.Create())
             {
                 Freshness = freshness ?? NodeFreshness.AlwaysFresh,
                 Peers = peers ?? CommittedChangeSink.None,

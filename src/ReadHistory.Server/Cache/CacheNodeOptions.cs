@@ -99,6 +99,9 @@ internal sealed class CacheNodeOptions
     /// <summary>Most database queries per second the verifier makes (on the low-priority pool).</summary>
     public double VerifierQueriesPerSecond { get; set; }
 
+    /// <summary>The second tier: filter snapshots in Redis (ReadHistory:Cache:T2).</summary>
+    public SnapshotTierOptions T2 { get; set; } = new();
+
     /// <summary>Adds a problem per bad key.</summary>
     public void Validate(List<string> problems)
     {
@@ -198,6 +201,7 @@ internal sealed class CacheNodeOptions
             problems.Add($"{Section}:PeerFanOutMaxChangesPerCall: {PeerFanOutMaxChangesPerCall} is outside 1 .. 100,000");
         }
 
+        T2.Validate(problems);
         if (PeerFanOutCallTimeout < TimeSpan.FromMilliseconds(10) || PeerFanOutCallTimeout > TimeSpan.FromMinutes(1))
         {
             problems.Add($"{Section}:PeerFanOutCallTimeout: {PeerFanOutCallTimeout} is outside 10 ms .. 1 minute");

@@ -17,4 +17,7 @@ internal enum CheckSource
     /// acknowledged through another replica may be missing.
     /// </summary>
     MemoryStale = 4,
+
+    /// <summary>The user's filter, just loaded from its T2 snapshot (Redis) and brought up to date from the slot's stream.</summary>
+    Snapshot = 5,
 }

@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = EventIds.CacheVerifierQueryFailed, Level = LogLevel.Warning, Message = "cache {Pool}: a false-positive verifier query failed; that sample is skipped (logged at most every 10 s)")]
     public static partial void VerifierQueryFailed(ILogger logger, Exception exception, string pool);
+
+    [LoggerMessage(EventId = EventIds.CacheSnapshotTierFailed, Level = LogLevel.Warning, Message = "cache {Pool}: T2 {Operation} failed; the database path answers")]
+    public static partial void SnapshotTierFailed(ILogger logger, Exception exception, string pool, string operation);
+
+    [LoggerMessage(EventId = EventIds.CacheSnapshotStale, Level = LogLevel.Debug, Message = "cache {Pool}: a T2 snapshot was not usable ({Reason}) and is deleted")]
+    public static partial void SnapshotStale(ILogger logger, string pool, string reason);
 }

@@ -8,19 +8,27 @@ internal sealed partial class ReadThroughCache
     /// <summary>Rows between two charges of the row-rate budget (a power of two; 2 ms of scan at the default rate).</summary>
     private const int ThrottleRows = 1024;
 
-    /// <summary>Starts the user's rebuild unless one is registered already (single-flight).</summary>
-    private void StartRebuild(ulong userId)
+    /// <summary>Starts the user's rebuild unless one is registered already (single-flight); returns the one registered (null when stopping).</summary>
+    private UserRebuild? StartRebuild(ulong userId)
     {
-        if (_stopping.IsCancellationRequested || _rebuilds.ContainsKey(userId))
+        if (_stopping.IsCancellationRequested)
         {
-            return;
+            return null;
         }
 
-        var rebuild = new UserRebuild(userId);
+        if (_rebuilds.TryGetValue(userId, out var running))
+        {
+            return running;
+        }
+
+        var rebuild = new UserRebuild(userId, trySnapshot: _tier is not null);
         if (_rebuilds.TryAdd(userId, rebuild))
         {
             rebuild.Completion = RunRebuildAsync(rebuild);
+            return rebuild;
         }
+
+        return _rebuilds.TryGetValue(userId, out running) ? running : null;
     }
 
     private async Task RunRebuildAsync(UserRebuild rebuild)
@@ -31,6 +39,11 @@ internal sealed partial class ReadThroughCache
         var token = _stopping.Token;
         try
         {
+            if (_tier is not null && await TryLoadSnapshotAsync(rebuild, token).ConfigureAwait(false))
+            {
+                return;
+            }
+
             for (var attempt = 1; ; attempt++)
             {
                 try
@@ -69,6 +82,7 @@ internal sealed partial class ReadThroughCache
         }
         finally
         {
+            rebuild.SnapshotLoad?.TrySetResult(false);
             lock (rebuild.Gate)
             {
                 if (rebuild.State == RebuildState.Running)
@@ -93,6 +107,7 @@ internal sealed partial class ReadThroughCache
             }
 
             var rows = await _source.CountAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false);
+            rebuild.Rows = rows;
             var filter = UserFilter.Create(rows, _options.Filter);
             if (filter.Capacity < rows)
             {
@@ -146,6 +161,11 @@ internal sealed partial class ReadThroughCache
                 }
 
                 capped = !Filters.Install(rebuild.UserId, filter);
+                if (!capped && _tier is not null && rebuild.Rows >= _tier.WriteBackMinRows && _tier.Position.Applied is { } coherentTo)
+                {
+                    // Read under the rebuild's lock: every change up to it was in the scan or in the buffer just applied.
+                    _tier.TryQueueWriteBack(rebuild.UserId, filter, coherentTo);
+                }
             }
             else
             {

@@ -29,14 +29,17 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     private readonly RebuildThrottle _throttle;
     private readonly CancellationTokenSource _stopping = new();
     private readonly FalsePositiveVerifier? _verifier;
+    private readonly SnapshotTier? _tier;
     private long _bufferedChanges;
     private long _changesBuffered;
 
     /// <summary>
     /// Creates the node logic of one pool over a history source (the storage adapter, or a test double); its series go
-    /// to <paramref name="metrics"/> (the host's registry; null: a registry of its own that nobody scrapes).
+    /// to <paramref name="metrics"/> (the host's registry; null: a registry of its own that nobody scrapes). With
+    /// <paramref name="snapshotTier"/> (T2), misses try the user's snapshot first and evicted filters are written back;
+    /// the cache owns the tier from then on.
     /// </summary>
-    public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger, CollectorRegistry? metrics = null)
+    public ReadThroughCache(CacheOptions options, IHistorySource source, TimeProvider time, ILogger logger, CollectorRegistry? metrics = null, SnapshotTier? snapshotTier = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(source);
@@ -54,6 +57,12 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         if (options.Verifier is { } verifier)
         {
             _verifier = new FalsePositiveVerifier(options.Pool, options.Filter.TargetFalsePositiveRate, verifier, source, user => Filters.TryGet(user, out var held) && held.HasFilter, logger, metrics ?? Prometheus.Metrics.NewCustomRegistry());
+        }
+
+        _tier = snapshotTier;
+        if (snapshotTier is not null)
+        {
+            Filters.Evicting = WriteBackEvicted;
         }
     }
 
@@ -130,7 +139,12 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         }
 
         Metrics.LookupMiss();
-        StartRebuild(userId);
+        var rebuild = StartRebuild(userId);
+        if (rebuild?.SnapshotLoad is { } load && (!load.Task.IsCompleted || load.Task.Result))
+        {
+            return MissThroughSnapshotAsync(rebuild, userId, contentType, contentIds, readBitmap, cancellationToken);
+        }
+
         return PointQueryAsync(userId, contentType, contentIds, readBitmap, CheckSource.Database, cancellationToken);
     }
 
@@ -215,13 +229,20 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes the user's history from the database, then drops the filter and any rebuild; returns the rows removed.
+    /// Deletes the user's T2 snapshot (with T2), then the user's history from the database, then drops the filter and
+    /// any rebuild; returns the rows removed.
     /// The drop happens however the delete ends: a cancelled or failed delete may have removed some chunks already,
     /// and a filter still holding their bits would answer read for rows that are gone (dropping is always safe: the
     /// next miss rebuilds from what the database holds).
     /// </summary>
     public async Task<long> ForgetAsync(ulong userId, bool passthrough, CancellationToken cancellationToken)
     {
+        if (_tier is not null)
+        {
+            // First: a snapshot deleted after the rows could be loaded in between, holding them.
+            await _tier.DeleteAsync(userId).ConfigureAwait(false);
+        }
+
         try
         {
             return await _source.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
@@ -340,6 +361,11 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         if (_verifier is not null)
         {
             await _verifier.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_tier is not null)
+        {
+            await _tier.DisposeAsync().ConfigureAwait(false);
         }
 
         Metrics.Dispose();

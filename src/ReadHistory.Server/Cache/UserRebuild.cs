@@ -7,7 +7,7 @@ namespace ReadHistory.Server.Cache;
 /// Changes that arrive meanwhile are buffered here under <see cref="Gate"/> and applied just before the install,
 /// under the same lock, so a change is either in the buffer or finds the installed filter: never lost.
 /// </summary>
-internal sealed class UserRebuild(ulong userId)
+internal sealed class UserRebuild(ulong userId, bool trySnapshot = false)
 {
     /// <summary>Guards <see cref="State"/> and <see cref="Buffer"/>.</summary>
     public Lock Gate { get; } = new();
@@ -20,6 +20,15 @@ internal sealed class UserRebuild(ulong userId)
 
     /// <summary>Changes seen since the rebuild was registered, in arrival order (under <see cref="Gate"/>).</summary>
     public List<ContentKey> Buffer { get; } = [];
+
+    /// <summary>
+    /// With the second tier: completed true once the user is installed from its T2 snapshot, false once the rebuild
+    /// goes on from the database (or ends); misses wait for it up to the tier's LoadTimeout. Null without T2.
+    /// </summary>
+    public TaskCompletionSource<bool>? SnapshotLoad { get; } = trySnapshot ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+
+    /// <summary>Rows the database counted for the user (−1 until counted).</summary>
+    public long Rows { get; set; } = -1;
 
     /// <summary>The task running the rebuild (awaited on dispose).</summary>
     public Task Completion { get; set; } = Task.CompletedTask;

@@ -12,8 +12,8 @@ namespace ReadHistory.Server.Cdc;
 /// {prefix}:{pool:slot}:stream       the slot's change stream (XADD MAXLEN ~)            } one hash slot per coherence
 /// {prefix}:{pool:slot}:state        hash: epoch, fence (newest leader seen), seq        } slot: publish and read scripts
 /// </code>
-/// Coherence slots spread over the cluster's hash slots by their (pool, slot) tag; the second tier's filter snapshots,
-/// when they come, take a tag per user (<c>{prefix}:t2:{pool:user}</c>) so they spread by user instead.
+/// Coherence slots spread over the cluster's hash slots by their (pool, slot) tag; the second tier's filter snapshots
+/// take a tag per user (<c>{prefix}:t2:{pool:user}:slot</c>, <c>Cache/RedisSnapshotStore</c>) so they spread by user instead.
 /// </summary>
 internal sealed class CdcKeys
 {

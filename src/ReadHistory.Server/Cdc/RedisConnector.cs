@@ -12,10 +12,20 @@ namespace ReadHistory.Server.Cdc;
 /// hash-slot map and follows MOVED and ASK by itself; no command this service sends spans two hash slots (see
 /// <see cref="CdcKeys"/>).
 /// </summary>
-internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcOptions> cdc, NodePlacement node) : IDisposable
+internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcOptions> cdc, NodePlacement node, IOptions<Cache.CacheNodeOptions>? cache = null) : IDisposable
 {
     private readonly Lazy<ConnectionMultiplexer> _connection = new(() => ConnectionMultiplexer.Connect(Configure(redis.Value, "readhistory-" + node.NodeName, blockFor: TimeSpan.Zero)));
     private readonly Lazy<ConnectionMultiplexer> _tailConnection = new(() => ConnectionMultiplexer.Connect(Configure(redis.Value, "readhistory-" + node.NodeName, blockFor: cdc.Value.ReadPollInterval)));
+
+    // The second tier's snapshots are large values (a heavy user's is hundreds of KiB): a connection of their own keeps
+    // them from queueing ahead of stream reads, and may point at a dedicated Redis (Cache:T2:Configuration).
+    private readonly Lazy<ConnectionMultiplexer> _snapshotConnection = new(() => ConnectionMultiplexer.Connect(Configure(
+        new RedisOptions { Configuration = string.IsNullOrWhiteSpace(cache?.Value.T2.Configuration) ? redis.Value.Configuration : cache.Value.T2.Configuration },
+        "readhistory-" + node.NodeName + "-t2",
+        blockFor: TimeSpan.Zero)));
+
+    /// <summary>The connection of the second tier's snapshots (created on first use).</summary>
+    public IConnectionMultiplexer SnapshotConnection => _snapshotConnection.Value;
 
     /// <summary>The shared connection (created on first use).</summary>
     public IConnectionMultiplexer Connection => _connection.Value;
@@ -72,6 +82,11 @@ internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcO
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_snapshotConnection.IsValueCreated)
+        {
+            _snapshotConnection.Value.Dispose();
+        }
+
         if (_tailConnection.IsValueCreated)
         {
             _tailConnection.Value.Dispose();

@@ -28,7 +28,8 @@ internal sealed partial class CoherenceTailer(
     ILoggerFactory loggers,
     CollectorRegistry metrics,
     NodeFreshness freshness,
-    InternalTls tls) : BackgroundService
+    InternalTls tls,
+    AppliedCursor position) : BackgroundService
 {
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ILogger _logger = loggers.CreateLogger("ReadHistory.Coherence");
@@ -89,7 +90,7 @@ internal sealed partial class CoherenceTailer(
             cache.DropAll();
         }
 
-        _applied = new Applied(cursor);
+        Publish(cursor);
         _tailing = catchUpTo is null || StreamCursor.CompareIds(cursor.EntryId, catchUpTo.Value.EntryId) >= 0;
         Log.CoherenceTailing(_logger, reader.StreamKey, cursor);
 
@@ -98,7 +99,7 @@ internal sealed partial class CoherenceTailer(
             if (update.IsGap)
             {
                 var dropped = cache.DropAll();
-                _applied = new Applied(update.Cursor);
+                Publish(update.Cursor);
                 _tailing = true;
                 _gaps.Inc();
                 Log.CoherenceGap(_logger, reader.StreamKey, update.GapReason!, dropped);
@@ -113,7 +114,7 @@ internal sealed partial class CoherenceTailer(
             }
 
             // Published only now: a Snapshot reading this cursor then copies filters holding every change up to it.
-            _applied = new Applied(update.Cursor);
+            Publish(update.Cursor);
             if (!_tailing && StreamCursor.CompareIds(update.Cursor.EntryId, catchUpTo!.Value.EntryId) >= 0)
             {
                 _tailing = true;
@@ -143,6 +144,13 @@ internal sealed partial class CoherenceTailer(
 
     /// <summary>How stale this node is now (see <see cref="NodeFreshness"/>).</summary>
     public NodeFreshness Freshness => freshness;
+
+    // Both after the changes up to the cursor are applied: Snapshots and the second tier's stamps read them.
+    private void Publish(StreamCursor cursor)
+    {
+        _applied = new Applied(cursor);
+        position.Publish(cursor);
+    }
 
     // The gauge is set from the freshness at each scrape: staleness grows with time, not with events.
     private static Gauge.Child ObserveStaleness(CollectorRegistry metrics, string pool, NodeFreshness freshness)

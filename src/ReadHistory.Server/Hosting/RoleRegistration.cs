@@ -62,6 +62,8 @@ internal static class RoleRegistration
             // Tailing a stream, the node can be behind it: stale past Cache:MaxStaleness (proxies then prefer its peers).
             services.AddSingleton(static provider => new NodeFreshness(
                 provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<IOptions<CacheNodeOptions>>().Value.MaxStaleness));
+            services.AddSingleton<AppliedCursor>();
+            services.AddSingleton<SnapshotTierFactory>();
             services.AddSingleton<CoherenceTailer>();
             services.AddHostedService(static provider => provider.GetRequiredService<CoherenceTailer>());
             services.AddSingleton(static provider => new ReadinessCheck("coherence", _ => ValueTask.FromResult(provider.GetRequiredService<CoherenceTailer>().IsReady)));
