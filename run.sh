@@ -78,6 +78,7 @@ if [ "$mode" = demo ]; then
   cli filter --endpoint "http://$grpc" --user 42 --ids 1,2,3,4,5
   sleep 1   # the first miss started a rebuild of user 42; now the answer comes from memory
   cli check --endpoint "http://$grpc" --user 42 --ids 1,2,3,4,5
+  cli explain --node "http://$internal_grpc" --user 42 --id 2   # why: the filter's answer and layer, the database's
   cli forget --endpoint "http://$grpc" --user 42
   cli check --endpoint "http://$grpc" --user 42 --ids 1,2,3 || true
   curl -s "http://$http/metrics" | grep -E '^readhistory_rpc_requests_total' | head -10
