@@ -17,7 +17,9 @@ internal sealed class GuardedRequestBody : PipeReader, IRequestBodyPipeFeature, 
     private const int Ended = 1;
     private const int Expired = 2;
 
-    private static readonly RpcException ClientReset = new(new Status(StatusCode.Cancelled, "the client reset the call"));
+    // A status, not a shared exception: one exception object thrown from many calls at once has its stack trace
+    // rewritten by each throw, so a log of one call could show another's.
+    private static readonly Status ClientReset = new(StatusCode.Cancelled, "the client reset the call");
     private readonly PipeReader _inner;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
@@ -75,7 +77,7 @@ internal sealed class GuardedRequestBody : PipeReader, IRequestBodyPipeFeature, 
         catch (Exception e) when (IsClientGone(e, cancellationToken))
         {
             WasReset = true;
-            throw ClientReset;
+            throw new RpcException(ClientReset);
         }
 
         return Observe(result);
@@ -92,7 +94,7 @@ internal sealed class GuardedRequestBody : PipeReader, IRequestBodyPipeFeature, 
         catch (Exception e) when (IsClientGone(e, CancellationToken.None))
         {
             WasReset = true;
-            throw ClientReset;
+            throw new RpcException(ClientReset);
         }
 
         if (read)
