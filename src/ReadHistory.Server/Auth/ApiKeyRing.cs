@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Primitives;
+using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Auth;
 
@@ -85,21 +86,9 @@ internal sealed class ApiKeyRing : IDisposable
 
     private void Reload(IConfiguration configuration)
     {
-        var options = new AuthOptions();
-        var problems = new List<string>();
-        try
+        if (ReloadedOptions.TryRead<AuthOptions>(configuration, AuthOptions.Section, static (o, p) => o.Validate(p), out var problems) is not { } options)
         {
-            configuration.GetSection(AuthOptions.Section).Bind(options);
-            options.Validate(problems);
-        }
-        catch (InvalidOperationException e)
-        {
-            problems.Add(e.Message);
-        }
-
-        if (problems.Count > 0)
-        {
-            Log.KeysReloadRefused(_logger, string.Join("; ", problems), _byHash.Count);
+            Log.KeysReloadRefused(_logger, problems, _byHash.Count);
             return;
         }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Grpc.Core;
 using Microsoft.Extensions.Primitives;
+using ReadHistory.Server.Hosting;
 
 namespace ReadHistory.Server.Proxy;
 
@@ -57,21 +58,9 @@ internal sealed class TenantLimiter : IDisposable
 
     private void Reload(IConfiguration configuration, ILogger logger)
     {
-        var options = new ProxyOptions();
-        var problems = new List<string>();
-        try
+        if (ReloadedOptions.TryRead<ProxyOptions>(configuration, ProxyOptions.Section, static (o, p) => o.Validate(p), out var problems) is not { } options)
         {
-            configuration.GetSection(ProxyOptions.Section).Bind(options);
-            options.Validate(problems);
-        }
-        catch (InvalidOperationException e)
-        {
-            problems.Add(e.Message);
-        }
-
-        if (problems.Count > 0)
-        {
-            Log.LimitsReloadRefused(logger, string.Join("; ", problems));
+            Log.LimitsReloadRefused(logger, problems);
             return;
         }
 
