@@ -18,9 +18,10 @@ internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcO
     private readonly Lazy<ConnectionMultiplexer> _tailConnection = new(() => ConnectionMultiplexer.Connect(Configure(redis.Value, "readhistory-" + node.NodeName, blockFor: cdc.Value.ReadPollInterval)));
 
     // The second tier's snapshots are large values (a heavy user's is hundreds of KiB): a connection of their own keeps
-    // them from queueing ahead of stream reads, and may point at a dedicated Redis (Cache:T2:Configuration).
+    // them from queueing ahead of stream reads, and may point at a dedicated Redis (Cache:T2:Configuration, whose
+    // string carries its own credentials). On the shared Redis it is the same Redis options, password and CA included.
     private readonly Lazy<ConnectionMultiplexer> _snapshotConnection = new(() => ConnectionMultiplexer.Connect(Configure(
-        new RedisOptions { Configuration = string.IsNullOrWhiteSpace(cache?.Value.T2.Configuration) ? redis.Value.Configuration : cache.Value.T2.Configuration },
+        SnapshotOptions(redis.Value, cache?.Value.T2.Configuration),
         "readhistory-" + node.NodeName + "-t2",
         blockFor: TimeSpan.Zero)));
 
@@ -32,6 +33,10 @@ internal sealed class RedisConnector(IOptions<RedisOptions> redis, IOptions<CdcO
 
     /// <summary>The connection for blocking stream reads only (created on first use; a node tails one stream).</summary>
     public IConnectionMultiplexer TailConnection => _tailConnection.Value;
+
+    /// <summary>The Redis options of the second tier: the coherence Redis's whole options, or a dedicated Redis's own string alone.</summary>
+    internal static RedisOptions SnapshotOptions(RedisOptions redis, string? snapshotConfiguration) =>
+        string.IsNullOrWhiteSpace(snapshotConfiguration) ? redis : new RedisOptions { Configuration = snapshotConfiguration };
 
     /// <summary>
     /// The options of a connection: the configured string, with the defaults below for what it leaves unset; the

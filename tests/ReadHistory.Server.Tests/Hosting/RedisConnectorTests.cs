@@ -45,4 +45,18 @@ public sealed class RedisConnectorTests
         Assert.Equal("readhistory", configuration.User);
         Assert.True(configuration.Ssl);
     }
+
+    [Fact]
+    public void The_second_tier_on_the_coherence_redis_keeps_its_password_and_a_dedicated_redis_uses_its_own_string()
+    {
+        var coherence = new RedisOptions { Configuration = "redis:6380,ssl=true,user=readhistory", Password = "from-secret" };
+
+        var shared = RedisConnector.Configure(RedisConnector.SnapshotOptions(coherence, snapshotConfiguration: ""), "readhistory-cache-0-t2", TimeSpan.Zero);
+        var dedicated = RedisConnector.Configure(RedisConnector.SnapshotOptions(coherence, "t2-redis:6379,password=its-own"), "readhistory-cache-0-t2", TimeSpan.Zero);
+
+        Assert.Equal("from-secret", shared.Password);
+        Assert.Equal("readhistory", shared.User);
+        Assert.Equal("its-own", dedicated.Password);
+        Assert.Equal("Unspecified/t2-redis:6379", Assert.Single(dedicated.EndPoints).ToString());
+    }
 }
