@@ -117,6 +117,24 @@ internal static class ProxyHopBench
 
         Console.WriteLine(string.Create(inv, $"added by the proxy hop: P50 {Median(proxyRuns, r => r.P50) - Median(nodeRuns, r => r.P50):F3} ms, P99 {Median(proxyRuns, r => r.P99) - Median(nodeRuns, r => r.P99):F3} ms"));
 
+        if (args.Contains("--alloc-types") && authed is not null)
+        {
+            // Sampled allocation by type, the proxy without and with authentication, one run each after the rounds above.
+            using var sampler = new AllocationSampler();
+            foreach (var (name, path) in new[] { ("through the proxy", viaProxy), ("through the proxy, API key", viaAuthProxy), ("through the proxy", viaProxy), ("through the proxy, API key", viaAuthProxy) })
+            {
+                sampler.Enabled = true;
+                var run = await ConcurrentAsync(path, concurrency, seconds);
+                sampler.Enabled = false;
+                var calls = run.CallsPerSecond * seconds;
+                Console.WriteLine(string.Create(inv, $"sampled allocations, {name} ({calls:F0} calls, {run.BytesPerCall:F0} bytes per call):"));
+                foreach (var (type, bytes) in sampler.Take().Take(30))
+                {
+                    Console.WriteLine(string.Create(inv, $"  {bytes / calls,8:F1} B/call  {type}"));
+                }
+            }
+        }
+
         var nodeLoad = new List<Throughput>();
         var proxyLoad = new List<Throughput>();
         var authLoad = new List<Throughput>();

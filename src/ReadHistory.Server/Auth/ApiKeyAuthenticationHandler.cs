@@ -7,8 +7,8 @@ namespace ReadHistory.Server.Auth;
 
 /// <summary>
 /// ASP.NET Core authentication of bearer API keys: <c>authorization: Bearer &lt;key&gt;</c> (gRPC metadata), looked up
-/// by its SHA-256 in the <see cref="ApiKeyRing"/>. No header is no result (the authorization policy then challenges:
-/// UNAUTHENTICATED); a key not in force fails.
+/// by its SHA-256 in the <see cref="ApiKeyRing"/>. No header is no result and a key not in force fails: either
+/// way the call has no identity, which <see cref="TenantAccessInterceptor"/> answers UNAUTHENTICATED.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)

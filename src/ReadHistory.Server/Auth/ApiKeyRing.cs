@@ -26,6 +26,7 @@ internal sealed class ApiKeyRing : IDisposable
     private readonly IDisposable? _watch;
     private FrozenDictionary<string, Entry> _byHash;
     private FrozenDictionary<string, ClaimsPrincipal> _byThumbprint;
+    private int _generation;
 
     /// <summary>A ring of <paramref name="options"/>' keys; with <paramref name="configuration"/>, re-read on every reload.</summary>
     public ApiKeyRing(AuthOptions options, IConfiguration? configuration, ILogger logger)
@@ -45,6 +46,12 @@ internal sealed class ApiKeyRing : IDisposable
 
     /// <summary>Client certificates in force.</summary>
     public int CertificateCount => _byThumbprint.Count;
+
+    /// <summary>
+    /// Bumped by every reload that swaps the keys and certificates in force: a result remembered under an older
+    /// generation (<see cref="ConnectionAuthentication"/>) is judged again.
+    /// </summary>
+    public int Generation => Volatile.Read(ref _generation);
 
     /// <summary>The principal of a client certificate (already chained to the client CA), or null for a certificate not in force.</summary>
     public ClaimsPrincipal? FindCertificate(X509Certificate2 certificate)
@@ -99,6 +106,7 @@ internal sealed class ApiKeyRing : IDisposable
             || !certificates.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(_byThumbprint.Keys);
         Volatile.Write(ref _byHash, keys);
         Volatile.Write(ref _byThumbprint, certificates);
+        Interlocked.Increment(ref _generation);
         if (changed)
         {
             Log.KeysReloaded(_logger, keys.Count, certificates.Count);

@@ -4,7 +4,7 @@ namespace ReadHistory.Server.Auth;
 
 /// <summary>
 /// The identity of an authenticated caller of the public API, an API key or a client certificate alike: its id, scopes
-/// (as claims, for the authorization policies) and tenants (for <see cref="TenantAccessInterceptor"/>, read as a set
+/// (as claims, and as a set for <see cref="TenantAccessInterceptor"/>) and tenants (for <see cref="TenantAccessInterceptor"/>, read as a set
 /// without walking claims on every call). Built once per credential when they are loaded, shared by every call that
 /// presents it; the rate limits key on <see cref="Id"/> whatever the scheme.
 /// </summary>
@@ -14,6 +14,7 @@ internal sealed class CallerIdentity : ClaimsIdentity
     public const string ScopeClaim = "readhistory:scope";
 
     private readonly HashSet<string> _tenants;
+    private readonly HashSet<string> _scopes;
 
     /// <summary>The identity of credential <paramref name="id"/>, authenticated by <paramref name="scheme"/>.</summary>
     public CallerIdentity(string id, IReadOnlyList<string> tenants, IReadOnlyList<string> scopes, string scheme)
@@ -23,6 +24,7 @@ internal sealed class CallerIdentity : ClaimsIdentity
         Id = id;
         DefaultTenant = tenants[0];
         _tenants = new HashSet<string>(tenants, StringComparer.Ordinal);
+        _scopes = new HashSet<string>(scopes, StringComparer.Ordinal);
     }
 
     /// <summary>The identity of API key <paramref name="id"/>.</summary>
@@ -39,6 +41,9 @@ internal sealed class CallerIdentity : ClaimsIdentity
 
     /// <summary>Whether the credential may use <paramref name="tenant"/>.</summary>
     public bool Holds(string tenant) => _tenants.Contains(tenant);
+
+    /// <summary>Whether the credential grants <paramref name="scope"/> (<see cref="ApiScopes"/>).</summary>
+    public bool Grants(string scope) => _scopes.Contains(scope);
 
     private static IEnumerable<Claim> ClaimsOf(string id, IReadOnlyList<string> scopes)
     {

@@ -6,14 +6,23 @@ using ReadHistory.Server.Proxy;
 namespace ReadHistory.Server.Auth;
 
 /// <summary>
-/// The tenant rule of the public API with API keys: an empty tenant is the key's default tenant (written into the
-/// request, so routing and pools see it), and every tenant a call names, each BatchCheck entry's and each Ingest
-/// message's included, must be one the key holds; otherwise PERMISSION_DENIED, naming neither the key nor its tenants.
-/// Runs after authentication and the scope policy, before admission, so a refused call costs no admission slot.
+/// The access rules of the public API with API keys or client certificates, on the identity ASP.NET Core's
+/// authentication gave the call (<see cref="ConnectionAuthenticationMiddleware"/>): no identity is UNAUTHENTICATED; a
+/// method outside the credential's scopes (<see cref="ApiScopes.For"/>) is PERMISSION_DENIED naming the scope; an empty
+/// tenant is the credential's default tenant (written into the request, so routing and pools see it), and every tenant
+/// a call names, each BatchCheck entry's and each Ingest message's included, must be one the credential holds;
+/// otherwise PERMISSION_DENIED, naming neither the key nor its tenants. Runs before admission, so a refused call costs no
+/// admission slot.
 /// </summary>
+/// <remarks>
+/// The scope is checked here, not by ASP.NET Core's authorization middleware and one policy per scope as before: that
+/// middleware's per-call work (a policy evaluation, an authorization context, its tasks) was a measurable share of the
+/// cost of authentication on the hit path (bench/RESULTS.md, "Security"), for a set lookup.
+/// </remarks>
 internal sealed class TenantAccessInterceptor : Interceptor
 {
     private static readonly Status Denied = new(StatusCode.PermissionDenied, "the API key or certificate does not grant the tenant of this call");
+    private static readonly Status Unauthenticated = new(StatusCode.Unauthenticated, "the call needs a valid API key (metadata authorization: Bearer <key>) or client certificate");
 
     /// <inheritdoc />
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -79,10 +88,20 @@ internal sealed class TenantAccessInterceptor : Interceptor
         return key.Holds(tenant) ? tenant : throw new RpcException(Denied);
     }
 
-    // The scope policy has already authenticated the call; a call without a key identity here is a wiring mistake.
-    private static CallerIdentity Identity(ServerCallContext context) =>
-        context.GetHttpContext().User.Identity as CallerIdentity
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the call needs a valid API key or client certificate"));
+    // The caller's identity, once its scope is checked against the method's.
+    private static CallerIdentity Identity(ServerCallContext context)
+    {
+        if (context.GetHttpContext().User.Identity is not CallerIdentity { IsAuthenticated: true } identity)
+        {
+            throw new RpcException(Unauthenticated);
+        }
+
+        var method = context.Method.AsSpan(context.Method.LastIndexOf('/') + 1);
+        var scope = ApiScopes.For(method);
+        return identity.Grants(scope)
+            ? identity
+            : throw new RpcException(new Status(StatusCode.PermissionDenied, "the API key or certificate does not grant the '" + scope + "' scope this method needs"));
+    }
 
     private sealed class AdmittedReader<T>(IAsyncStreamReader<T> inner, CallerIdentity key) : IAsyncStreamReader<T>
     {

@@ -106,7 +106,7 @@ internal static class ServerHost
             .AddServiceOptions<ReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
             .AddServiceOptions<ForwardingReadHistoryService>(static service => service.Interceptors.Add<IngestLimitInterceptor>())
             .AddServiceOptions<CacheNodeService>(static service => service.Interceptors.Add<IngestLimitInterceptor>());
-        // With API keys: the tenant rule on the public API, after the scope policy (endpoint authorization), before admission.
+        // With API keys: identity, scope and tenant rules on the public API (TenantAccessInterceptor), before admission.
         var authMode = TryParseAuthMode(configuration[AuthOptions.Section + ":Mode"]);
         if (authMode == AuthMode.ApiKeys)
         {
@@ -215,8 +215,9 @@ internal static class ServerHost
         app.UseMiddleware<GrpcCallGuard>();
         if (authMode == AuthMode.ApiKeys)
         {
-            app.UseAuthentication();
-            app.UseAuthorization();
+            // ASP.NET Core's authentication of the default scheme, remembered per public connection; scopes and tenants are
+            // the public services' interceptor's (TenantAccessInterceptor).
+            app.UseMiddleware<ConnectionAuthenticationMiddleware>();
         }
 
         if (roles.HasFlag(ServerRoles.Cache))
@@ -229,19 +230,11 @@ internal static class ServerHost
             // A proxy in front of remote nodes forwards Check, Filter, MarkRead and BatchCheck as bytes (ReadHistory:Proxy:ForwardBytes).
             if (app.Services.GetService<ForwardingReadHistoryService>() is not null)
             {
-                var forwarding = app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
-                if (authMode == AuthMode.ApiKeys)
-                {
-                    forwarding.RequireApiScopes();
-                }
+                app.MapGrpcService<ForwardingReadHistoryService>().ServedOn(GrpcListener.Public);
             }
             else
             {
-                var service = app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
-                if (authMode == AuthMode.ApiKeys)
-                {
-                    service.RequireApiScopes();
-                }
+                app.MapGrpcService<ReadHistoryService>().ServedOn(GrpcListener.Public);
             }
         }
 
@@ -325,6 +318,12 @@ internal static class ServerHost
             listen.Use(next => connection =>
             {
                 connection.Features.Set(feature);
+                if (listener == GrpcListener.Public)
+                {
+                    // Set before the first stream, so the calls of the connection only read the feature.
+                    connection.Features.Set(new ConnectionAuthentication());
+                }
+
                 return next(connection);
             });
             if (tls is not null)

@@ -147,6 +147,27 @@ public sealed class ApiKeyAuthTests(MariaDbFixture mariaDb) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_one_connection_each_call_is_judged_by_the_key_it_presents_not_by_the_previous_call()
+    {
+        // One channel, one HTTP/2 connection: the connection remembers its last successful key (ConnectionAuthentication).
+        var mark = new MarkReadRequest { UserId = 8, Tenant = "feed", Items = { new ReadItem { ContentId = 1 } } };
+
+        var written = await Client.MarkReadAsync(mark, As(WriterKey)).ResponseAsync.DefaultTimeout();
+        var readerWrites = await FailsAsync(Client.MarkReadAsync(mark, As(ReaderKey)).ResponseAsync);
+        var readerOnFeedEu = await Client.CheckAsync(Check("feed-eu"), As(ReaderKey)).ResponseAsync.DefaultTimeout();
+        var writerOnFeedEu = await FailsAsync(Client.CheckAsync(Check("feed-eu"), As(WriterKey)).ResponseAsync);
+        var noKey = await FailsAsync(Client.CheckAsync(Check("feed"), TestHost.Deadline()).ResponseAsync);
+        var unknownKey = await FailsAsync(Client.CheckAsync(Check("feed"), As(WriterKey + "x")).ResponseAsync);
+
+        Assert.Equal(1u, written.Written);
+        Assert.Equal(StatusCode.PermissionDenied, readerWrites.StatusCode);
+        Assert.Equal(2u, readerOnFeedEu.UnreadCount);
+        Assert.Equal(StatusCode.PermissionDenied, writerOnFeedEu.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, noKey.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, unknownKey.StatusCode);
+    }
+
+    [Fact]
     public async Task A_channel_made_with_a_bearer_token_sends_it_on_every_call()
     {
         using var channel = ReadHistory.Api.ServiceChannels.Create(_host!.Grpc, bearerToken: ReaderKey);
