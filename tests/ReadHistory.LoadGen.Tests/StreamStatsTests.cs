@@ -49,6 +49,24 @@ public sealed class StreamStatsTests
     }
 
     [Fact]
+    public void A_call_admitted_on_its_retry_counts_its_whole_wait_in_the_latency_and_only_the_admitted_attempt_in_the_admitted_p99()
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new StreamStats("check", clock);
+        stats.SetWindow(0, long.MaxValue);
+        var intended = clock.GetTimestamp();
+        clock.Advance(TimeSpan.FromMilliseconds(30));
+        var retried = stats.Timestamp();
+        clock.Advance(TimeSpan.FromMilliseconds(4));
+
+        stats.Success(intended, 400, retried);
+        var result = stats.Summarise(1);
+
+        Assert.Equal(34, result.P99Ms, precision: 1);
+        Assert.Equal(4, result.AdmittedP99Ms, precision: 1);
+    }
+
+    [Fact]
     public void A_progress_interval_holds_only_the_calls_since_the_last_one()
     {
         var clock = new ManualTimeProvider();

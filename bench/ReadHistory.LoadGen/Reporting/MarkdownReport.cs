@@ -30,7 +30,8 @@ internal static class MarkdownReport
                 var errors = st.Errors.Count == 0 ? "0" : string.Join(", ", st.Errors.Select(e => e.Key + " " + e.Value.ToString(c)));
                 if (st.Refused > 0)
                 {
-                    errors += "; refused for load " + st.Refused.ToString("N0", c) + " (retried after retry-after-ms)";
+                    errors += "; refused for load " + st.Refused.ToString("N0", c) + " (retried after retry-after-ms; P99 from the admitted attempt's start "
+                        + st.AdmittedP99Ms.ToString("F2", c) + " ms)";
                 }
 
                 s.AppendLine(c, $"| {r.Target} | {st.Name} | {st.OfferedPerSecond:N0} | {st.AchievedPerSecond:N0} | {st.ItemsPerSecond:N0} | {st.P50Ms:F2} | {st.P90Ms:F2} | {st.P99Ms:F2} | {st.P999Ms:F2} | {st.MaxMs:F1} | {st.NotIssued:N0} | {errors} |");

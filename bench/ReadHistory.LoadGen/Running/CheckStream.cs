@@ -32,6 +32,7 @@ internal sealed class CheckStream(ILoadTarget target, GroundTruth truth, Session
         }
 
         // A refusal for load is retried after the server's retry-after-ms while the wait fits the deadline.
+        var attemptStarted = intended;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -50,6 +51,7 @@ internal sealed class CheckStream(ILoadTarget target, GroundTruth truth, Session
             catch (Exception e) when (stats.RetryWait(intended, e, attempt, target.RetryBudget) is { } wait)
             {
                 await stats.DelayAsync(wait).ConfigureAwait(false);
+                attemptStarted = stats.Timestamp();
             }
             catch (Exception e)
             {
@@ -58,7 +60,7 @@ internal sealed class CheckStream(ILoadTarget target, GroundTruth truth, Session
             }
         }
 
-        stats.Success(intended, batchUsers * candidates);
+        stats.Success(intended, batchUsers * candidates, attemptStarted);
         for (var b = 0; b < batchUsers; b++)
         {
             tally.Judge(expected[b], calls[b].Read);

@@ -17,7 +17,8 @@ internal sealed record StreamResult(
     double P99Ms,
     double P999Ms,
     double MaxMs,
-    long Refused = 0);
+    long Refused = 0,
+    double AdmittedP99Ms = 0);
 
 /// <summary>What the ground truth found.</summary>
 internal sealed record TruthResult(

@@ -36,6 +36,13 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
     public HistogramBase Latency { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(HighestMicros).WithPrecisionOf(Precision)
         .WithThreadSafeWrites().Create();
 
+    /// <summary>
+    /// Latencies (µs) of the same calls from the start of the attempt that was admitted: the intended start for a call
+    /// admitted at once, the retry's start for one refused for load first (the refusal and the wait left out).
+    /// </summary>
+    public HistogramBase AdmittedLatency { get; } = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(HighestMicros).WithPrecisionOf(Precision)
+        .WithThreadSafeWrites().Create();
+
     /// <summary>Successful calls in the measured period.</summary>
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -70,15 +77,23 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
     /// <summary>True when a call intended at <paramref name="intended"/> counts.</summary>
     public bool Measured(long intended) => intended >= Volatile.Read(ref _measureFrom) && intended < Volatile.Read(ref _measureTo);
 
-    /// <summary>Records a successful call.</summary>
-    public void Success(long intended, int items)
+    /// <summary>Now, on this stream's clock (a timestamp).</summary>
+    public long Timestamp() => timeProvider.GetTimestamp();
+
+    /// <summary>Records a successful call admitted at its first attempt.</summary>
+    public void Success(long intended, int items) => Success(intended, items, intended);
+
+    /// <summary>Records a successful call whose admitted attempt started at <paramref name="attemptStarted"/>.</summary>
+    public void Success(long intended, int items, long attemptStarted)
     {
-        var micros = Math.Clamp((long)((timeProvider.GetTimestamp() - intended) * 1_000_000.0 / timeProvider.TimestampFrequency), 0, HighestMicros);
+        var now = timeProvider.GetTimestamp();
+        var micros = Math.Clamp((long)((now - intended) * 1_000_000.0 / timeProvider.TimestampFrequency), 0, HighestMicros);
         _interval.RecordValue(micros);
         Interlocked.Increment(ref _intervalCompleted);
         if (Measured(intended))
         {
             Latency.RecordValue(micros);
+            AdmittedLatency.RecordValue(Math.Clamp((long)((now - attemptStarted) * 1_000_000.0 / timeProvider.TimestampFrequency), 0, HighestMicros));
             Interlocked.Increment(ref _completed);
             Interlocked.Add(ref _items, items);
             Interlocked.Increment(ref _offered);
@@ -141,7 +156,7 @@ internal sealed class StreamStats(string name, TimeProvider timeProvider)
         var h = Latency;
         return new StreamResult(Name, Offered / seconds, Completed / seconds, Items / seconds, Completed, Dropped,
             new SortedDictionary<string, long>(Errors.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal),
-            Milliseconds(h, 50), Milliseconds(h, 90), Milliseconds(h, 99), Milliseconds(h, 99.9), h.GetMaxValue() / 1000.0, Refused);
+            Milliseconds(h, 50), Milliseconds(h, 90), Milliseconds(h, 99), Milliseconds(h, 99.9), h.GetMaxValue() / 1000.0, Refused, Milliseconds(AdmittedLatency, 99));
     }
 
     /// <summary>The latency at <paramref name="percentile"/> in ms; 0 when nothing was recorded (HdrHistogram throws then).</summary>

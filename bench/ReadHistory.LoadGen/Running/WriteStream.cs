@@ -15,6 +15,7 @@ internal sealed class WriteStream(ILoadTarget target, GroundTruth truth, Session
         var ids = new ulong[batch];
         truth.AllocateWriteIds(user, ids);
         // A refusal for load is retried after the server's retry-after-ms while the wait fits the deadline (MarkRead is idempotent).
+        var attemptStarted = intended;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -25,6 +26,7 @@ internal sealed class WriteStream(ILoadTarget target, GroundTruth truth, Session
             catch (Exception e) when (stats.RetryWait(intended, e, attempt, target.RetryBudget) is { } wait)
             {
                 await stats.DelayAsync(wait).ConfigureAwait(false);
+                attemptStarted = stats.Timestamp();
             }
             catch (Exception e)
             {
@@ -34,7 +36,7 @@ internal sealed class WriteStream(ILoadTarget target, GroundTruth truth, Session
         }
 
         truth.Acknowledge(user, session, ids);
-        stats.Success(intended, batch);
+        stats.Success(intended, batch, attemptStarted);
     }
 
     /// <inheritdoc />
