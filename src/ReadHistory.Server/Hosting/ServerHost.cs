@@ -149,8 +149,8 @@ internal static class ServerHost
         {
             var options = provider.GetRequiredService<IOptions<AdmissionOptions>>().Value;
             var admission = forwards
-                ? new AdmissionControl(options.Proxy, nameof(AdmissionOptions.Proxy), options.RetryAfter, provider.GetRequiredService<TimeProvider>())
-                : new AdmissionControl(options.Node, nameof(AdmissionOptions.Node), options.RetryAfter, provider.GetRequiredService<TimeProvider>());
+                ? new AdmissionControl(options.Proxy, nameof(AdmissionOptions.Proxy), options.RetryAfter)
+                : new AdmissionControl(options.Node, nameof(AdmissionOptions.Node), options.RetryAfter);
             AdmissionMetrics.Publish(provider.GetRequiredService<CollectorRegistry>(), admission);
             return admission;
         });

@@ -12,11 +12,10 @@ namespace ReadHistory.Server.Api.Admission;
 /// queue would only move the wait from the caller's retry to the server, past the caller's deadline.
 /// </summary>
 /// <remarks>
-/// A node's bounds are configured: its cost is CPU on a fixed number of cores, where concurrency past a small multiple
-/// of them only adds queueing, so a bound from Little's law over measured rates holds. A proxy's checks and batches
-/// adapt by default (<see cref="AdmissionLimits.TargetLatency"/>, <see cref="AdaptiveConcurrencyLimiter"/>): what it
-/// admits waits on its own CPU and on nodes whose load it does not see, so no fixed number fits; the latency of what it
-/// admitted says when it has let in too much. See docs/operations.md, "Admission control".
+/// The bound is configured, not adaptive: the node's cost is CPU on a fixed number of cores, where concurrency past a
+/// small multiple of them only adds queueing, so a bound from Little's law over measured rates holds; an adaptive
+/// bound (CoDel-like) needs a queue whose delay it measures, and this one refuses instead of queueing. See
+/// docs/operations.md, "Admission control".
 /// </remarks>
 internal sealed class AdmissionControl : IDisposable
 {
@@ -40,14 +39,14 @@ internal sealed class AdmissionControl : IDisposable
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     // Indexed by CallClass; an unbounded class still gets a limiter (of int.MaxValue permits) so its calls in flight are counted.
-    private readonly RateLimiter[] _limiters = new RateLimiter[4];
+    private readonly ConcurrencyLimiter[] _limiters = new ConcurrencyLimiter[4];
     private readonly int[] _limits = new int[4];
     private readonly string _scope;
     private readonly string _retryAfterMs;
     private volatile bool _disposed;
 
     /// <summary>Bounds the classes by <paramref name="limits"/>, the ones of <paramref name="scope"/> ("Node" or "Proxy").</summary>
-    public AdmissionControl(AdmissionLimits limits, string scope, TimeSpan retryAfter, TimeProvider? time = null)
+    public AdmissionControl(AdmissionLimits limits, string scope, TimeSpan retryAfter)
     {
         ArgumentNullException.ThrowIfNull(limits);
         _scope = scope;
@@ -56,13 +55,11 @@ internal sealed class AdmissionControl : IDisposable
         {
             var limit = limits.Of(callClass);
             _limits[(int)callClass] = limit;
-            _limiters[(int)callClass] = limits.Adapts(callClass)
-                ? new AdaptiveConcurrencyLimiter(limit, limits.TargetLatency, time ?? TimeProvider.System)
-                : new ConcurrencyLimiter(new ConcurrencyLimiterOptions
-                {
-                    PermitLimit = limit > 0 ? limit : int.MaxValue,
-                    QueueLimit = 0,
-                });
+            _limiters[(int)callClass] = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+            {
+                PermitLimit = limit > 0 ? limit : int.MaxValue,
+                QueueLimit = 0,
+            });
         }
     }
 
@@ -72,9 +69,8 @@ internal sealed class AdmissionControl : IDisposable
     /// <summary>The class of a call by its full method name ("/package.Service/Method"); <see cref="CallClass.None"/> for the rest.</summary>
     public static CallClass ClassOf(string method) => Classes.GetValueOrDefault(method);
 
-    /// <summary>The bound of <paramref name="callClass"/> now (0 = not bounded): the configured one, or where an adaptive one stands.</summary>
-    public int LimitOf(CallClass callClass) =>
-        _limiters[(int)callClass] is AdaptiveConcurrencyLimiter adaptive ? adaptive.Limit : _limits[(int)callClass];
+    /// <summary>The configured bound of <paramref name="callClass"/> (0 = not bounded).</summary>
+    public int LimitOf(CallClass callClass) => _limits[(int)callClass];
 
     /// <summary>
     /// Takes one permit of <paramref name="callClass"/>, to dispose when the call (or the Ingest message) is done;
@@ -95,11 +91,6 @@ internal sealed class AdmissionControl : IDisposable
     /// <summary>Calls of <paramref name="callClass"/> in flight now.</summary>
     public long InFlight(CallClass callClass)
     {
-        if (_limiters[(int)callClass] is AdaptiveConcurrencyLimiter adaptive)
-        {
-            return adaptive.InFlight;
-        }
-
         var statistics = _disposed ? null : _limiters[(int)callClass].GetStatistics();
         var permits = _limits[(int)callClass] > 0 ? _limits[(int)callClass] : int.MaxValue;
         return statistics is null ? 0 : permits - statistics.CurrentAvailablePermits;
@@ -136,9 +127,7 @@ internal sealed class AdmissionControl : IDisposable
     {
         var name = NameOf(callClass);
         return new RpcException(
-            new Status(StatusCode.ResourceExhausted, _limiters[(int)callClass] is AdaptiveConcurrencyLimiter adaptive
-                ? $"overloaded: {name} in flight are at this {_scope.ToLowerInvariant()}'s limit of {adaptive.Limit}, lowered from {_limits[(int)callClass]} ({AdmissionOptions.Section}:{_scope}:{KeyOf(callClass)}) while its calls take longer than {AdmissionOptions.Section}:{_scope}:TargetLatency; retry after {_retryAfterMs} ms"
-                : $"overloaded: {name} in flight are at this {_scope.ToLowerInvariant()}'s limit of {_limits[(int)callClass]} ({AdmissionOptions.Section}:{_scope}:{KeyOf(callClass)}); retry after {_retryAfterMs} ms"),
+            new Status(StatusCode.ResourceExhausted, $"overloaded: {name} in flight are at this {_scope.ToLowerInvariant()}'s limit of {_limits[(int)callClass]} ({AdmissionOptions.Section}:{_scope}:{KeyOf(callClass)}); retry after {_retryAfterMs} ms"),
             new Metadata { { RetryAfterTrailer, _retryAfterMs } });
     }
 

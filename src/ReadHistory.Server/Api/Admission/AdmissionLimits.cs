@@ -12,13 +12,6 @@ internal sealed class AdmissionLimits
     /// <summary>BatchCheck calls in flight.</summary>
     public int Batch { get; set; }
 
-    /// <summary>
-    /// With a value above zero the Checks and Batch bounds adapt (<see cref="AdaptiveConcurrencyLimiter"/>): each is a
-    /// maximum, lowered while the fastest call of a 100 ms window takes longer than this. Zero: fixed bounds. Writes
-    /// keep their fixed share either way.
-    /// </summary>
-    public TimeSpan TargetLatency { get; set; }
-
     /// <summary>The bound of <paramref name="callClass"/>.</summary>
     public int Of(CallClass callClass) => callClass switch
     {
@@ -34,14 +27,7 @@ internal sealed class AdmissionLimits
         Check(Checks, section + ":Checks", problems);
         Check(Writes, section + ":Writes", problems);
         Check(Batch, section + ":Batch", problems);
-        if (TargetLatency != TimeSpan.Zero && (TargetLatency < TimeSpan.FromMilliseconds(1) || TargetLatency > TimeSpan.FromSeconds(10)))
-        {
-            problems.Add($"{section}:TargetLatency: {TargetLatency} is outside 00:00:00.001 .. 00:00:10 (00:00:00 = fixed bounds)");
-        }
     }
-
-    /// <summary>Whether <paramref name="callClass"/>'s bound adapts to <see cref="TargetLatency"/>.</summary>
-    public bool Adapts(CallClass callClass) => TargetLatency > TimeSpan.Zero && Of(callClass) > 0 && callClass is CallClass.Checks or CallClass.Batch;
 
     private static void Check(int value, string key, List<string> problems)
     {

@@ -18,7 +18,7 @@ internal static class AdmissionMetrics
         ArgumentNullException.ThrowIfNull(admission);
         var factory = Metrics.WithCustomRegistry(registry);
         var inFlight = factory.CreateGauge("readhistory_admission_in_flight", "Calls admitted and not yet finished, by class (checks, writes, batch; an Ingest stream counts its message being handled).", "class");
-        var limit = factory.CreateGauge("readhistory_admission_limit", "The bound of calls in flight of the class on this process now (ReadHistory:Admission; an adaptive one where it stands; 0 = not bounded).", "class");
+        var limit = factory.CreateGauge("readhistory_admission_limit", "The bound of calls in flight of the class on this process (ReadHistory:Admission; 0 = not bounded).", "class");
         var admitted = factory.CreateCounter("readhistory_admission_admitted_total", "Calls (and Ingest messages) admitted, by class.", "class");
         var refused = factory.CreateCounter("readhistory_admission_refused_total", "Calls refused at once with RESOURCE_EXHAUSTED and retry-after-ms because their class was at its bound.", "class");
         foreach (var callClass in Classes)
@@ -34,7 +34,6 @@ internal static class AdmissionMetrics
             {
                 var name = AdmissionControl.NameOf(callClass);
                 inFlight.WithLabels(name).Set(admission.InFlight(callClass));
-                limit.WithLabels(name).Set(admission.LimitOf(callClass));
                 admitted.WithLabels(name).IncTo(admission.Admitted(callClass));
                 refused.WithLabels(name).IncTo(admission.Refused(callClass));
             }
