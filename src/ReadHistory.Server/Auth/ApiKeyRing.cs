@@ -27,6 +27,7 @@ internal sealed class ApiKeyRing : IDisposable
     private FrozenDictionary<string, Entry> _byHash;
     private FrozenDictionary<string, ClaimsPrincipal> _byThumbprint;
     private int _generation;
+    private long _lookups;
 
     /// <summary>A ring of <paramref name="options"/>' keys; with <paramref name="configuration"/>, re-read on every reload.</summary>
     public ApiKeyRing(AuthOptions options, IConfiguration? configuration, ILogger logger)
@@ -64,6 +65,9 @@ internal sealed class ApiKeyRing : IDisposable
         return _byThumbprint.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hex, out var principal) ? principal : null;
     }
 
+    /// <summary>Keys looked up since start: one per call the key scheme judged (a call judged from its connection's memo is not one).</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
+
     /// <summary>The principal of <paramref name="key"/> (the bearer token as sent), or null for a key not in force.</summary>
     public ClaimsPrincipal? Find(ReadOnlySpan<char> key) => FindEntry(key)?.Principal;
 
@@ -75,6 +79,7 @@ internal sealed class ApiKeyRing : IDisposable
 
     private Entry? FindEntry(ReadOnlySpan<char> key)
     {
+        Interlocked.Increment(ref _lookups);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var bytes = Encoding.UTF8.GetByteCount(key);
         var buffer = bytes <= 512 ? stackalloc byte[bytes] : new byte[bytes];

@@ -216,7 +216,10 @@ internal static class ServerHost
         if (authMode == AuthMode.ApiKeys)
         {
             // ASP.NET Core's authentication of the default scheme, remembered per public connection; scopes and tenants are
-            // the public services' interceptor's (TenantAccessInterceptor).
+            // the public services' interceptor's (TenantAccessInterceptor). WebApplication adds UseAuthentication itself,
+            // ahead of everything, whenever a scheme is registered, unless the pipeline carries the key UseAuthentication
+            // sets: set it, so the framework's middleware does not run on every call before this one.
+            ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
             app.UseMiddleware<ConnectionAuthenticationMiddleware>();
         }
 
@@ -297,6 +300,9 @@ internal static class ServerHost
             return ServerRoles.None;
         }
     }
+
+    // The IApplicationBuilder property UseAuthentication sets (not a public ASP.NET Core constant).
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     /// <summary>
     /// Listens for gRPC on an address: HTTP/2 only, cleartext (h2c, prior knowledge) when <paramref name="tls"/>

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ReadHistory.Api.V1;
 using ReadHistory.Server.Auth;
@@ -165,6 +166,22 @@ public sealed class ApiKeyAuthTests(MariaDbFixture mariaDb) : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, writerOnFeedEu.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, noKey.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, unknownKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task Calls_on_one_connection_with_one_key_are_judged_by_the_key_scheme_once()
+    {
+        var ring = _host!.App.Services.GetRequiredService<ApiKeyRing>();
+        await Client.CheckAsync(Check("feed"), As(ReaderKey)).ResponseAsync.DefaultTimeout();
+        var afterFirst = ring.Lookups;
+
+        for (var i = 0; i < 20; i++)
+        {
+            await Client.CheckAsync(Check("feed"), As(ReaderKey)).ResponseAsync.DefaultTimeout();
+        }
+
+        Assert.Equal(afterFirst, ring.Lookups);
+        Assert.InRange(afterFirst, 1, 1);
     }
 
     [Fact]
