@@ -35,14 +35,16 @@ public sealed partial class UserFilter
         _grown = grown;
     }
 
-    /// <summary>Creates an empty single-layer filter sized for <paramref name="expectedItems"/> plus the options' headroom.</summary>
+    /// <summary>Creates an empty single-layer filter sized for <paramref name="expectedItems"/> plus the options' headroom (a one-block layer: all its block holds).</summary>
     public static UserFilter Create(long expectedItems, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var plan = options.Plan(0);
         var capacity = Math.Min(options.CapacityFor(expectedItems), FilterWords.MaxFirstCapacity);
         var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
-        capacity = Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
+        // A one-block layer takes all its block holds at the design rate (a 10-row user gets ~44 items, not 13 and a
+        // new layer after them): the block is paid for whole. Larger layers keep the sizing they asked for.
+        capacity = blocks == 1 ? FilterMath.CapacityOf(blocks, plan) : Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
         return new UserFilter(FilterWords.AllocateFirst((int)blocks, capacity), options.Shape, grown: null);
     }
 

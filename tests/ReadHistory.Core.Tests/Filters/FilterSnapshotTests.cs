@@ -219,7 +219,7 @@ public sealed class FilterSnapshotTests
     {
         options = new BloomFilterOptions { Seed = 0xABCD, MinimumCapacity = 16 };
         var filter = UserFilter.Create(10, options);
-        for (ulong id = 0; id < 120; id++)
+        for (ulong id = 0; id < 400; id++)
         {
             filter.Add(2, id * 2);
         }

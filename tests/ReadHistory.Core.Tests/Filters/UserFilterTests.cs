@@ -23,6 +23,20 @@ public sealed class UserFilterTests
     }
 
     [Fact]
+    public void A_small_user_pays_one_block_and_may_fill_it()
+    {
+        var filter = UserFilter.Create(10, BloomFilterOptions.Default);
+        for (ulong id = 0; id < 40; id++)
+        {
+            filter.Add(1, id);
+        }
+
+        Assert.Equal(64, filter.BitBytes);
+        Assert.Equal(1, filter.LayerCount);
+        Assert.InRange(filter.Capacity, 40, 50);
+    }
+
+    [Fact]
     public void Adding_a_key_twice_changes_the_filter_once()
     {
         var filter = UserFilter.Create(100, BloomFilterOptions.Default);
