@@ -8,7 +8,7 @@ using ReadHistory.LoadGen.Model;
 namespace ReadHistory.Benchmarks.Cache;
 
 /// <summary>
-/// <c>memory-per-read [--users N] [--writes N] [--checks N] [--seconds N] [--population default|small|large|all]</c>: the
+/// <c>memory-per-read [--users N] [--writes N] [--checks N] [--seconds N] [--population default|small|large|all] [--fuse-base on|off]</c>: the
 /// load generator's population built in-process into one pool's <see cref="FilterTable"/> (every user cached, as a
 /// rebuild makes it), then the pool's own accounting (<see cref="FilterTable.Bytes"/>, what <c>CacheNode.Stats</c>
 /// reports) per stored read, the measured false-positive rate (Zipf-weighted checks of never-written ids, the load
@@ -29,7 +29,8 @@ internal static class MemoryPerReadBench
         var checks = BenchHost.IntOption(args, "--checks", 20_000);
         var seconds = BenchHost.IntOption(args, "--seconds", 3);
         var which = StringOption(args, "--population", "all");
-        Console.WriteLine($"memory-per-read: {users:N0} users (large: {LargeUsers(users):N0}), {writes:N0} writes, {checks:N0} checks × {Candidates} ids, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        var options = StringOption(args, "--fuse-base", "on") == "off" ? new BloomFilterOptions { FuseBase = false } : BloomFilterOptions.Default;
+        Console.WriteLine($"memory-per-read: fuse base {(options.FuseBase ? "on" : "off")}, {users:N0} users (large: {LargeUsers(users):N0}), {writes:N0} writes, {checks:N0} checks × {Candidates} ids, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine("| population | users | rows | B/read | bits B/read | overhead B/user | FPR % | after writes: B/read | FPR % | grown users | hit M ids/s | FN |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var populations = new (string Name, WorkloadOptions Options)[]
@@ -38,15 +39,15 @@ internal static class MemoryPerReadBench
             ("small (10–100)", new WorkloadOptions { Users = users, HistoryMin = 10, HistoryMax = 100, HeavyShare = 0 }),
             ("large (10,000–300,000)", new WorkloadOptions { Users = LargeUsers(users), HistoryMin = 10_000, HistoryMax = 300_000, HeavyShare = 0 }),
         };
-        foreach (var (name, options) in populations)
+        foreach (var (name, population) in populations)
         {
             if (which == "all" || name.StartsWith(which, StringComparison.Ordinal))
             {
-                Measure(name, options, writes, checks, seconds, inv);
+                Measure(name, population, options, writes, checks, seconds, inv);
             }
         }
 
-        var rebuild = RebuildMilliseconds(300_000);
+        var rebuild = RebuildMilliseconds(300_000, options);
         Console.WriteLine(string.Create(inv, $"rebuild of a 300,000-row user (UserFilter.Rebuild from a span): median {rebuild[rebuild.Length / 2]:F1} ms of {rebuild.Length} ({string.Join(", ", rebuild.Select(r => r.ToString("F1", inv)))})"));
         return 0;
     }
@@ -54,10 +55,10 @@ internal static class MemoryPerReadBench
     /// <summary>The large-only population keeps the default's row count within a few times (its users hold ~400× more rows each).</summary>
     private static int LargeUsers(int users) => Math.Max(10, users / 40);
 
-    private static void Measure(string name, WorkloadOptions options, int writes, int checks, int seconds, CultureInfo inv)
+    private static void Measure(string name, WorkloadOptions options, BloomFilterOptions filterOptions, int writes, int checks, int seconds, CultureInfo inv)
     {
         var model = new WorkloadModel(options);
-        var table = new FilterTable(1L << 40, BloomFilterOptions.Default);
+        var table = new FilterTable(1L << 40, filterOptions);
         var sizes = new int[options.Users];
         long rows = 0;
         long bitBytes = 0;
@@ -72,7 +73,7 @@ internal static class MemoryPerReadBench
                 buffer[i] = new ContentKey(ContentType, model.ReadId(user, i));
             }
 
-            var filter = UserFilter.Rebuild(buffer.AsSpan(0, size), BloomFilterOptions.Default);
+            var filter = UserFilter.Rebuild(buffer.AsSpan(0, size), filterOptions);
             bitBytes += filter.BitBytes;
             table.Install(user, filter);
             rows += size;
@@ -211,7 +212,7 @@ internal static class MemoryPerReadBench
         return done * Candidates / clock.Elapsed.TotalSeconds;
     }
 
-    private static double[] RebuildMilliseconds(int rows)
+    private static double[] RebuildMilliseconds(int rows, BloomFilterOptions options)
     {
         var keys = new ContentKey[rows];
         for (var i = 0; i < rows; i++)
@@ -223,7 +224,7 @@ internal static class MemoryPerReadBench
         for (var r = 0; r < times.Length; r++)
         {
             var clock = Stopwatch.StartNew();
-            var filter = UserFilter.Rebuild(keys, BloomFilterOptions.Default);
+            var filter = UserFilter.Rebuild(keys, options);
             times[r] = clock.Elapsed.TotalMilliseconds;
             GC.KeepAlive(filter);
         }
