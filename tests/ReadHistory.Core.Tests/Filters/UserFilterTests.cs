@@ -22,6 +22,19 @@ public sealed class UserFilterTests
         Assert.InRange(filter.Capacity, 100, 110);
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(4 * 64)]
+    [InlineData(16L << 20)]
+    public void CanHold_says_what_a_created_first_layer_would_hold(long maxBytes)
+    {
+        var options = new BloomFilterOptions { MaxBytes = maxBytes };
+        foreach (var rows in new long[] { 0, 1, 10, 44, 45, 100, 1_000, 10_000, 1_000_000, 20_000_000 })
+        {
+            Assert.Equal(UserFilter.Create(rows, options).Capacity >= rows, UserFilter.CanHold(rows, options));
+        }
+    }
+
     [Fact]
     public void A_small_user_pays_one_block_and_may_fill_it()
     {
