@@ -75,7 +75,8 @@ public sealed class BloomFilterOptions
     /// <summary>
     /// Whether a rebuild may build the first layer as an immutable binary fuse layer (8-bit fingerprints, rate 0.39 %,
     /// ~9.3–11 bits per row against 14.5) with reads after the rebuild in grown blocked-Bloom layers; only where that is
-    /// smaller than the Bloom layer by more than the first delta costs (about 900 rows and up). Default true.
+    /// smaller than the Bloom layer by more than the first delta costs (about 900 rows and up), and only at targets whose
+    /// first layer may have 0.39 % (P·(1 − r) ≥ 0.39 %: the default 1 % target, not 0.1 %). Default true.
     /// </summary>
     public bool FuseBase { get; init; } = true;
 

@@ -316,12 +316,19 @@ public sealed partial class UserFilter
     }
 
     /// <summary>
-    /// A fuse base of <paramref name="rows"/> when it beats the blocked Bloom layer those rows would get by more than a
+    /// A fuse base of <paramref name="rows"/> when its rate (0.39 %) is within the first layer's design rate and it beats
+    /// the blocked Bloom layer those rows would get by more than a
     /// first delta costs once the user is written to (a grown user's objects and one block), so a rebuilt user that then
     /// takes one new read is no larger than before; null otherwise, or when no seed peeled.
     /// </summary>
     private static UserFilter? TryFuse(ReadOnlySpan<ContentKey> rows, BloomFilterOptions options)
     {
+        // 8-bit fingerprints give 0.39 %: only a pool whose first layer may have that rate can use them (1 % target: 0.5 %).
+        if (FuseLayer.FalsePositiveRate > options.LayerFalsePositiveRate(0))
+        {
+            return null;
+        }
+
         var plan = options.Plan(0);
         var bloomBytes = LayerBlocks(plan, Math.Min(options.CapacityFor(rows.Length), FilterWords.MaxFirstCapacity), options.MaxBytes) * (long)BlockProbe.BlockBytes;
         var fuseBytes = FuseLayer.PayloadBytes(rows.Length);

@@ -57,6 +57,17 @@ public sealed class FuseBaseTests
     }
 
     [Fact]
+    public void A_pool_whose_target_is_tighter_than_a_fuse_base_keeps_the_bloom_layer()
+    {
+        var options = new BloomFilterOptions { TargetFalsePositiveRate = 0.001 };
+
+        var filter = UserFilter.Rebuild(Rows(20_000), options);
+
+        Assert.False(filter.HasFuseBase);
+        Assert.InRange(filter.EstimatedFalsePositiveRate, 0, 0.001);
+    }
+
+    [Fact]
     public void Repeated_rows_are_built_in_once()
     {
         var keys = Rows(5_000);
