@@ -68,6 +68,29 @@ public sealed class FuseBaseTests
     }
 
     [Fact]
+    public void Random_users_of_random_sizes_keep_every_row_whatever_layer_they_get()
+    {
+        // Against an exact set: every row of every user, by the single and the batch check (the batch path prefetches).
+        var random = new Random(42);
+        for (var user = 0; user < 60; user++)
+        {
+            var rows = random.Next(500, 30_000);
+            var keys = Enumerable.Range(0, rows).Select(_ => new ContentKey((ushort)random.Next(1, 4), (ulong)random.NextInt64())).ToArray();
+            var filter = UserFilter.Rebuild(keys, BloomFilterOptions.Default);
+
+            var bitmap = new byte[FilterBitmap.BytesFor(keys.Length)];
+            foreach (var type in keys.Select(k => k.Type).Distinct())
+            {
+                var ids = keys.Where(k => k.Type == type).Select(k => k.Id).ToArray();
+                Assert.Equal(0, filter.CheckMany(type, ids, bitmap));
+                Assert.Equal(0, filter.CheckMany(type, ids, bitmap, ProbePath.Scalar));
+            }
+
+            Assert.All(keys, key => Assert.True(filter.MightContain(key.Type, key.Id), $"user {user} of {rows} rows"));
+        }
+    }
+
+    [Fact]
     public void Repeated_rows_are_built_in_once()
     {
         var keys = Rows(5_000);
