@@ -46,8 +46,11 @@ internal static unsafe class FuseLayer
         return PaddedPayloadBytes(segmentLengthLog2, segmentCount);
     }
 
-    /// <summary>Builds a layer from distinct key hashes (the span is reordered), or null when no seed peeled within the attempts (the caller builds a Bloom layer).</summary>
-    public static ulong[]? Build(Span<ulong> hashes)
+    /// <summary>
+    /// Builds a layer from key hashes, or null when no seed peeled within <paramref name="attempts"/> (at most 32): a
+    /// repeated hash never peels, so a caller unsure the hashes are distinct tries once, then dedupes and tries again.
+    /// </summary>
+    public static ulong[]? Build(ReadOnlySpan<ulong> hashes, int attempts = MaxAttempts)
     {
         var keys = hashes.Length;
         var (segmentLengthLog2, segmentCount) = Layout(keys);
@@ -62,7 +65,7 @@ internal static unsafe class FuseLayer
         try
         {
             var seed = 0x243F_6A88_85A3_08D3UL;
-            for (var attempt = 0; attempt < MaxAttempts; attempt++, seed = unchecked(seed + 0x9E37_79B9_7F4A_7C15UL))
+            for (var attempt = 0; attempt < Math.Min(attempts, MaxAttempts); attempt++, seed = unchecked(seed + 0x9E37_79B9_7F4A_7C15UL))
             {
                 var peeled = Peel(hashes, seed, segmentLengthLog2, segmentCount, counts, xors, stack, stackSlots, queue);
                 if (peeled != keys)

@@ -346,8 +346,15 @@ public sealed partial class UserFilter
                 hashes[i] = hash.Compute(rows[i].Type, rows[i].Id);
             }
 
-            // The peeling fails on a repeated key (a row replayed twice): distinct hashes only.
+            // The peeling fails on a repeated key (a row replayed twice, or given twice): one attempt as the rows came
+            // (a rebuild's scan has distinct primary keys, and a peel that succeeds proves the hashes distinct), then
+            // distinct hashes only.
             var span = hashes.AsSpan(0, rows.Length);
+            if (FuseLayer.Build(span, attempts: 1) is { } first)
+            {
+                return new UserFilter(first, options.Shape, grown: null);
+            }
+
             span.Sort();
             var distinct = 0;
             for (var i = 0; i < span.Length; i++)
