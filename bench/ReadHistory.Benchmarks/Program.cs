@@ -67,6 +67,12 @@ internal static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "memory-per-read")
+        {
+            Environment.ExitCode = Cache.MemoryPerReadBench.Run(args);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "t2")
         {
             Environment.ExitCode = Cache.SnapshotTierBench.RunAsync(args).GetAwaiter().GetResult();

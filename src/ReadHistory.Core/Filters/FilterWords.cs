@@ -9,9 +9,10 @@ namespace ReadHistory.Core.Filters;
 /// <remarks>
 /// <code>
 /// word 0      key: the user id of the cache slot that holds the array (0 = not held by a cache)
-/// word 1      count (int: keys added that changed the layer) | flags (int: bits 0..3 the Flag constants,
-///             bits 4..31 a first layer's capacity, set before the array is shared and never changed)
-/// word 2 ..   blocks, 8 words (512 bits) each; no alignment is assumed (see BlockProbe)
+/// word 1      count (int: keys added that changed the layer) | flags (int: bits 0..4 the Flag constants,
+///             bits 5..31 a first layer's capacity, set before the array is shared and never changed)
+/// word 2 ..   blocks, 8 words (512 bits) each; no alignment is assumed (see BlockProbe); or, with FuseFlag,
+///             a binary fuse layer in as many whole 64-byte units (see FuseLayer)
 /// </code>
 /// The count is written only under the writer lock (a flag); the flags change only by atomic operations, so a reader
 /// setting the CLOCK bit never loses a writer's lock and the other way round.
@@ -36,10 +37,13 @@ internal static class FilterWords
     /// <summary>Flag: the cache dropped the array (evicted, removed, or replaced by a grown filter).</summary>
     public const int DetachedFlag = 8;
 
-    /// <summary>Largest capacity a first layer records in its header (bits 4..31 of the flags): 268 M items.</summary>
+    /// <summary>Flag: the array is an immutable binary fuse first layer (<see cref="FuseLayer"/>), set before it is shared.</summary>
+    public const int FuseFlag = 16;
+
+    /// <summary>Largest capacity a first layer records in its header (bits 5..31 of the flags): 134 M items.</summary>
     public const int MaxFirstCapacity = (int)(uint.MaxValue >> CapacityShift);
 
-    private const int CapacityShift = 4;
+    private const int CapacityShift = 5;
 
     /// <summary>Most blocks a layer may have so that its word count fits an array.</summary>
     public const int MaxBlocks = ((int.MaxValue - HeaderWords) / BlockProbe.BlockWords) - 1;
@@ -91,6 +95,10 @@ internal static class FilterWords
 
     /// <summary>The blocks as words (a live view: writers may be setting bits).</summary>
     public static Span<ulong> Blocks(ulong[] words) => words.AsSpan(HeaderWords);
+
+    /// <summary>True for a binary fuse first layer (the flag never changes once the array is shared).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsFuse(ulong[] words) => (Flags(words) & FuseFlag) != 0;
 
     /// <summary>Whether a flag is set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

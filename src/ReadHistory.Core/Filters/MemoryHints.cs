@@ -23,4 +23,14 @@ internal static class MemoryHints
             Sse.Prefetch0((void*)Unsafe.As<object, nint>(ref held));
         }
     }
+
+    /// <summary>Starts loading the cache line at <paramref name="address"/> (inside a pinned or fixed array); a no-op without a prefetch instruction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Prefetch(void* address)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(address);
+        }
+    }
 }

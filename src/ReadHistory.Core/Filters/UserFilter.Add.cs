@@ -20,6 +20,12 @@ public sealed partial class UserFilter
                 return HeldAdd.Detached;
             }
 
+            if ((flags & FilterWords.FuseFlag) != 0)
+            {
+                // An immutable base: a key it holds is present; any other needs a delta layer, which a bare array cannot grow.
+                return FuseLayer.Contains(words, hash) ? HeldAdd.Present : HeldAdd.Full;
+            }
+
             var blockCount = FilterWords.BlockCount(words);
             if (FilterWords.Count(words) >= FilterWords.FirstCapacity(words) && (flags & FilterWords.CappedFlag) == 0)
             {
@@ -69,7 +75,17 @@ public sealed partial class UserFilter
     private unsafe bool AddLocked(ulong hash)
     {
         var grown = _grown;
-        if (LastIsFull(grown) && !IsCapped)
+        if (grown is null && FilterWords.IsFuse(_words))
+        {
+            if (FuseLayer.Contains(_words, hash))
+            {
+                return false;
+            }
+
+            // A fuse base takes no adds: the first key it does not hold opens the delta (Grow always makes it).
+            grown = Grow(grown);
+        }
+        else if (LastIsFull(grown) && !IsCapped)
         {
             // The writer that finds the last layer full grows the filter before adding: an overfilled layer would
             // answer "present" to nearly every key and so stop the growth itself. Other writers wait on the lock.
@@ -128,7 +144,17 @@ public sealed partial class UserFilter
         var layerCount = 1 + (grown?.Length ?? 0);
         var lastCapacity = grown is null ? FirstCapacity : grown[^1].Capacity;
         var capacity = Math.Max((long)Math.Ceiling(lastCapacity * Options.GrowthFactor), lastCapacity + 1);
-        var next = layerCount < BloomFilterOptions.MaxLayers ? NewLayer(layerCount, capacity, Options.MaxBytes - used, Options) : null;
+        var budget = Options.MaxBytes - used;
+        if (grown is null && FilterWords.IsFuse(_words))
+        {
+            // The delta of a fuse base starts at a sixteenth of the rows (at least a whole block's worth) and doubles from
+            // there: reads after a rebuild are few, and the next rebuild folds them in. It always gets one block, so the
+            // immutable base is never asked to take a key.
+            capacity = Math.Max((long)Math.Ceiling(FirstCapacity / 16.0), (long)Options.Plan(1).ItemsPerBlock);
+            budget = Math.Max(budget, BlockProbe.BlockBytes);
+        }
+
+        var next = layerCount < BloomFilterOptions.MaxLayers ? NewLayer(layerCount, capacity, budget, Options) : null;
         if (next is null)
         {
             FilterWords.Set(_words, FilterWords.CappedFlag);

@@ -23,6 +23,7 @@ public sealed partial class UserFilter
         var hash = shape.Hash;
         var probes = shape.Probes;
         var blockCount = FilterWords.BlockCount(words);
+        var fuse = FilterWords.IsFuse(words);
         var absent = 0;
         fixed (ulong* first = &words[FilterWords.HeaderWords])
         {
@@ -36,7 +37,7 @@ public sealed partial class UserFilter
                 }
 
                 var all = FilterBitmap.AllOf(count);
-                var found = BlockProbe.ProbeChunk(first, blockCount, probes, hashes, all, path);
+                var found = fuse ? FuseLayer.ProbeChunk(words, hashes, all) : BlockProbe.ProbeChunk(first, blockCount, probes, hashes, all, path);
                 for (var layer = 0; grown is not null && layer < grown.Length && found != all; layer++)
                 {
                     var pending = all & ~found;

@@ -65,6 +65,7 @@ public sealed partial class UserFilter
             for (var i = 1; i < parsed.LayerCount; i++)
             {
                 var descriptor = parsed.Layer(i);
+                FilterSnapshotHeader.Expect(descriptor.Scheme == FilterSnapshotLayer.LocalProbeScheme, $"expected probe scheme {FilterSnapshotLayer.LocalProbeScheme} in layer {i} (a fuse layer is layer 0 only), got {descriptor.Scheme}");
                 grown[i - 1] = new BlockedBloomFilter(LoadLayer(snapshot, ref offset, descriptor), descriptor.Probes, descriptor.Capacity, descriptor.DesignFalsePositiveRate);
             }
         }
@@ -75,6 +76,23 @@ public sealed partial class UserFilter
         // same seed and design, else under a private shape. Its header records the capacity (a larger one than it
         // holds is recorded smaller: the filter grows sooner).
         var header = parsed.Header;
+        if (firstLayer.Scheme == FilterSnapshotLayer.FuseScheme)
+        {
+            // Every slot a query computes must lie in the array: the layout word is checked against its length.
+            var problem = FuseLayer.Validate(first);
+            FilterSnapshotHeader.Expect(problem is null, $"expected a consistent fuse layer 0, got {problem}");
+            FilterSnapshotHeader.Expect(firstLayer.Probes == FuseLayer.FingerprintBits, $"expected {FuseLayer.FingerprintBits}-bit fingerprints in a fuse layer, got {firstLayer.Probes}");
+            FilterSnapshotHeader.Expect(parsed.LayerCount > 1 || !header.IsCapped, $"expected a capped filter with a fuse base to have grown layers");
+
+            // A fuse base's own design is fixed; the shape only carries the seed and what grown layers are made with.
+            var fuseShape = header.Seed == options.Shape.Hash.Seed
+                ? options.Shape
+                : new FilterShape(options, header.Seed, options.Shape.Probes, options.Shape.DesignRate, shared: false);
+            FilterWords.InitFirst(first, firstLayer.Capacity, header.IsCapped);
+            FilterWords.Set(first, FilterWords.FuseFlag);
+            return new UserFilter(first, fuseShape, grown);
+        }
+
         var shape = options.Shape.Matches(header.Seed, firstLayer.Probes, firstLayer.DesignFalsePositiveRate)
             ? options.Shape
             : new FilterShape(options, header.Seed, firstLayer.Probes, firstLayer.DesignFalsePositiveRate, shared: false);
@@ -114,8 +132,10 @@ public sealed partial class UserFilter
         var headBytes = FilterSnapshotHeader.Size + (layerCount * FilterSnapshotLayer.Size);
         var head = sink.GetSpan(headBytes)[..headBytes];
         header.Write(head);
-        new FilterSnapshotLayer(FirstCapacity, Volatile.Read(ref FilterWords.Count(_words)), FilterWords.BlockCount(_words), _shape.Probes, _shape.DesignRate)
-            .Write(head.Slice(FilterSnapshotHeader.Size, FilterSnapshotLayer.Size));
+        var firstDescriptor = FilterWords.IsFuse(_words)
+            ? new FilterSnapshotLayer(FirstCapacity, Volatile.Read(ref FilterWords.Count(_words)), FilterWords.BlockCount(_words), FuseLayer.FingerprintBits, FuseLayer.FalsePositiveRate, FilterSnapshotLayer.FuseScheme)
+            : new FilterSnapshotLayer(FirstCapacity, Volatile.Read(ref FilterWords.Count(_words)), FilterWords.BlockCount(_words), _shape.Probes, _shape.DesignRate);
+        firstDescriptor.Write(head.Slice(FilterSnapshotHeader.Size, FilterSnapshotLayer.Size));
         for (var i = 0; i < grown.Length; i++)
         {
             var layer = grown[i];

@@ -24,6 +24,9 @@ namespace ReadHistory.Core.Filters;
 /// </remarks>
 public sealed partial class UserFilter
 {
+    /// <summary>What a fuse-based user's first new read costs: the grown user's objects (held user, filter, layer list, layer object and array headers) and one block.</summary>
+    private const long FirstDeltaBytes = 56 + FilterMemory.UserFilterObjectBytes + 32 + FilterMemory.LayerObjectBytes + 40 + BlockProbe.BlockBytes;
+
     private readonly ulong[] _words;
     private readonly FilterShape _shape;
     private BlockedBloomFilter[]? _grown;
@@ -35,14 +38,16 @@ public sealed partial class UserFilter
         _grown = grown;
     }
 
-    /// <summary>Creates an empty single-layer filter sized for <paramref name="expectedItems"/> plus the options' headroom.</summary>
+    /// <summary>Creates an empty single-layer filter sized for <paramref name="expectedItems"/> plus the options' headroom (a one-block layer: all its block holds).</summary>
     public static UserFilter Create(long expectedItems, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var plan = options.Plan(0);
         var capacity = Math.Min(options.CapacityFor(expectedItems), FilterWords.MaxFirstCapacity);
         var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
-        capacity = Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
+        // A one-block layer takes all its block holds at the design rate (a 10-row user gets ~44 items, not 13 and a
+        // new layer after them): the block is paid for whole. Larger layers keep the sizing they asked for.
+        capacity = blocks == 1 ? FilterMath.CapacityOf(blocks, plan) : Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
         return new UserFilter(FilterWords.AllocateFirst((int)blocks, capacity), options.Shape, grown: null);
     }
 
@@ -50,7 +55,25 @@ public sealed partial class UserFilter
     public static UserFilter Rebuild(long rowCount, IEnumerable<ContentKey> rows, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var filter = Create(rowCount, options);
+        var all = new List<ContentKey>((int)Math.Clamp(rowCount, 0, 1 << 20));
+        all.AddRange(rows);
+        return Rebuild(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(all), options);
+    }
+
+    /// <summary>
+    /// Builds a fresh single-layer filter from all of a user's rows (the rebuild): a binary fuse layer when the options
+    /// allow it and it is smaller than the blocked Bloom layer by at least the cost of its first delta (see
+    /// <see cref="BloomFilterOptions.FuseBase"/>), else a blocked Bloom layer with the options' headroom.
+    /// </summary>
+    public static UserFilter Rebuild(ReadOnlySpan<ContentKey> rows, BloomFilterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.FuseBase && TryFuse(rows, options) is { } fuse)
+        {
+            return fuse;
+        }
+
+        var filter = Create(rows.Length, options);
         foreach (var row in rows)
         {
             filter.Add(filter._shape.Hash.Compute(row.Type, row.Id), synchronized: false);
@@ -59,16 +82,14 @@ public sealed partial class UserFilter
         return filter;
     }
 
-    /// <summary>Builds a fresh single-layer filter from a batch of a user's rows (the rebuild, without enumerator calls).</summary>
-    public static UserFilter Rebuild(ReadOnlySpan<ContentKey> rows, BloomFilterOptions options)
+    /// <summary>Whether a first layer sized for <paramref name="rows"/> rows holds them all within the options' byte cap (else a rebuild is pointless: the user is capped).</summary>
+    public static bool CanHold(long rows, BloomFilterOptions options)
     {
-        var filter = Create(rows.Length, options);
-        foreach (var row in rows)
-        {
-            filter.Add(filter._shape.Hash.Compute(row.Type, row.Id), synchronized: false);
-        }
-
-        return filter;
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = options.Plan(0);
+        var capacity = Math.Min(options.CapacityFor(rows), FilterWords.MaxFirstCapacity);
+        var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
+        return blocks >= 1 && rows <= FilterWords.MaxFirstCapacity && (blocks == 1 ? FilterMath.CapacityOf(blocks, plan) : Math.Min(capacity, FilterMath.CapacityOf(blocks, plan))) >= rows;
     }
 
     /// <summary>The options this filter grows by.</summary>
@@ -112,6 +133,9 @@ public sealed partial class UserFilter
 
     /// <summary>The layers, oldest first (the first one a view over the shared first-layer array; internal because a layer's own Add bypasses the layer hash).</summary>
     internal IReadOnlyList<BlockedBloomFilter> Layers => LayerArray();
+
+    /// <summary>True when the first layer is an immutable binary fuse layer built at rebuild (reads since go to grown layers).</summary>
+    public bool HasFuseBase => FilterWords.IsFuse(_words);
 
     /// <summary>True once the filter outgrew <see cref="BloomFilterOptions.MaxBytes"/>: its rate is no longer bounded; answer from the database.</summary>
     public bool IsCapped => FilterWords.Has(_words, FilterWords.CappedFlag);
@@ -257,8 +281,16 @@ public sealed partial class UserFilter
     }
 
     /// <summary>The model's rate of a first layer at its current count.</summary>
-    internal static double FirstLayerRate(ulong[] words, FilterShape shape) =>
-        FilterMath.FalsePositiveRate(Volatile.Read(ref FilterWords.Count(words)) / (double)FilterWords.BlockCount(words), shape.Probes);
+    internal static double FirstLayerRate(ulong[] words, FilterShape shape)
+    {
+        var count = Volatile.Read(ref FilterWords.Count(words));
+        if (FilterWords.IsFuse(words))
+        {
+            return count == 0 ? 0 : FuseLayer.FalsePositiveRate;
+        }
+
+        return FilterMath.FalsePositiveRate(count / (double)FilterWords.BlockCount(words), shape.Probes);
+    }
 
     /// <summary>Blocks of a new layer for <paramref name="capacity"/> items under <paramref name="plan"/>, shrunk to the byte budget and to an int count; 0 if not one block fits.</summary>
     private static long LayerBlocks(LayerPlan plan, long capacity, long budgetBytes)
@@ -272,9 +304,72 @@ public sealed partial class UserFilter
 
     private static unsafe bool FirstLayerContains(ulong[] words, FilterShape shape, ulong hash)
     {
+        if (FilterWords.IsFuse(words))
+        {
+            return FuseLayer.Contains(words, hash);
+        }
+
         fixed (ulong* blocks = &words[FilterWords.HeaderWords])
         {
             return BlockProbe.MayMatchScalar(BlockProbe.BlockOf(blocks, FilterWords.BlockCount(words), hash), (uint)hash, shape.Probes);
+        }
+    }
+
+    /// <summary>
+    /// A fuse base of <paramref name="rows"/> when its rate (0.39 %) is within the first layer's design rate and it beats
+    /// the blocked Bloom layer those rows would get by more than a
+    /// first delta costs once the user is written to (a grown user's objects and one block), so a rebuilt user that then
+    /// takes one new read is no larger than before; null otherwise, or when no seed peeled.
+    /// </summary>
+    private static UserFilter? TryFuse(ReadOnlySpan<ContentKey> rows, BloomFilterOptions options)
+    {
+        // 8-bit fingerprints give 0.39 %: only a pool whose first layer may have that rate can use them (1 % target: 0.5 %).
+        if (FuseLayer.FalsePositiveRate > options.LayerFalsePositiveRate(0))
+        {
+            return null;
+        }
+
+        var plan = options.Plan(0);
+        var bloomBytes = LayerBlocks(plan, Math.Min(options.CapacityFor(rows.Length), FilterWords.MaxFirstCapacity), options.MaxBytes) * (long)BlockProbe.BlockBytes;
+        var fuseBytes = FuseLayer.PayloadBytes(rows.Length);
+        if (rows.Length > FilterWords.MaxFirstCapacity || fuseBytes + FirstDeltaBytes > bloomBytes || fuseBytes + BlockProbe.BlockBytes > options.MaxBytes)
+        {
+            return null;
+        }
+
+        var hash = options.Shape.Hash;
+        var hashes = System.Buffers.ArrayPool<ulong>.Shared.Rent(rows.Length);
+        try
+        {
+            for (var i = 0; i < rows.Length; i++)
+            {
+                hashes[i] = hash.Compute(rows[i].Type, rows[i].Id);
+            }
+
+            // The peeling fails on a repeated key (a row replayed twice, or given twice): one attempt as the rows came
+            // (a rebuild's scan has distinct primary keys, and a peel that succeeds proves the hashes distinct), then
+            // distinct hashes only.
+            var span = hashes.AsSpan(0, rows.Length);
+            if (FuseLayer.Build(span, attempts: 1) is { } first)
+            {
+                return new UserFilter(first, options.Shape, grown: null);
+            }
+
+            span.Sort();
+            var distinct = 0;
+            for (var i = 0; i < span.Length; i++)
+            {
+                if (distinct == 0 || span[i] != span[distinct - 1])
+                {
+                    span[distinct++] = span[i];
+                }
+            }
+
+            return FuseLayer.Build(span[..distinct]) is { } words ? new UserFilter(words, options.Shape, grown: null) : null;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(hashes);
         }
     }
 

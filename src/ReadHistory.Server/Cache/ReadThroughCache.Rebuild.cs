@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ReadHistory.Core.Filters;
 
 namespace ReadHistory.Server.Cache;
@@ -108,22 +109,22 @@ internal sealed partial class ReadThroughCache
 
             var rows = await _source.CountAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false);
             rebuild.Rows = rows;
-            var filter = UserFilter.Create(rows, _options.Filter);
-            if (filter.Capacity < rows)
+            if (!UserFilter.CanHold(rows, _options.Filter))
             {
-                // Create shrinks a filter to the per-user byte cap; one that cannot hold the rows now never will.
+                // A first layer is shrunk to the per-user byte cap; one that cannot hold the rows now never will.
                 Log.UserCapped(_logger, _options.Pool, rows, _options.Filter.MaxBytes);
                 return CappedMarker;
             }
 
-            var scanned = 0L;
+            // The rows are gathered, then built in one go: a fuse base needs them all (UserFilter.Rebuild picks the layer).
+            var scanned = new List<ContentKey>((int)Math.Min(rows, 1 << 20));
             await foreach (var row in _source.ScanAsync(rebuild.UserId, cancellationToken).ConfigureAwait(false))
             {
-                filter.Add(row.Type, row.Id);
-                if ((++scanned & (ThrottleRows - 1)) == 0)
+                scanned.Add(row);
+                if ((scanned.Count & (ThrottleRows - 1)) == 0)
                 {
                     Metrics.RebuildRows(ThrottleRows);
-                    if (rebuild.IsAbandoned || filter.IsCapped)
+                    if (rebuild.IsAbandoned)
                     {
                         break;
                     }
@@ -133,8 +134,8 @@ internal sealed partial class ReadThroughCache
                 }
             }
 
-            Metrics.RebuildRows((int)(scanned & (ThrottleRows - 1)));
-            return rebuild.IsAbandoned ? null : filter;
+            Metrics.RebuildRows(scanned.Count & (ThrottleRows - 1));
+            return rebuild.IsAbandoned ? null : UserFilter.Rebuild(CollectionsMarshal.AsSpan(scanned), _options.Filter);
         }
         finally
         {

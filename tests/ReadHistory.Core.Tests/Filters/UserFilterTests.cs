@@ -22,6 +22,33 @@ public sealed class UserFilterTests
         Assert.InRange(filter.Capacity, 100, 110);
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(4 * 64)]
+    [InlineData(16L << 20)]
+    public void CanHold_says_what_a_created_first_layer_would_hold(long maxBytes)
+    {
+        var options = new BloomFilterOptions { MaxBytes = maxBytes };
+        foreach (var rows in new long[] { 0, 1, 10, 44, 45, 100, 1_000, 10_000, 1_000_000, 20_000_000 })
+        {
+            Assert.Equal(UserFilter.Create(rows, options).Capacity >= rows, UserFilter.CanHold(rows, options));
+        }
+    }
+
+    [Fact]
+    public void A_small_user_pays_one_block_and_may_fill_it()
+    {
+        var filter = UserFilter.Create(10, BloomFilterOptions.Default);
+        for (ulong id = 0; id < 40; id++)
+        {
+            filter.Add(1, id);
+        }
+
+        Assert.Equal(64, filter.BitBytes);
+        Assert.Equal(1, filter.LayerCount);
+        Assert.InRange(filter.Capacity, 40, 50);
+    }
+
     [Fact]
     public void Adding_a_key_twice_changes_the_filter_once()
     {
