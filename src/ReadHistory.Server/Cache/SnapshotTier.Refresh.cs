@@ -22,7 +22,12 @@ internal sealed partial class SnapshotTier
     /// <summary>Users whose time to live is asked in one pipelined round trip.</summary>
     private const int RefreshBatch = 256;
 
+    /// <summary>Least time a refresh gives one Redis call: background work, not a miss waiting, so LoadTimeout's 50 ms would only stop passes on a loaded machine.</summary>
+    private static readonly TimeSpan RefreshCallFloor = TimeSpan.FromSeconds(1);
+
     private long _refreshPasses;
+
+    private TimeSpan RefreshCallTimeout => _options.LoadTimeout > RefreshCallFloor ? _options.LoadTimeout : RefreshCallFloor;
 
     /// <summary>Refresh passes finished (periodic and at shutdown, complete or stopped at their bound).</summary>
     public long RefreshPasses => Interlocked.Read(ref _refreshPasses);
@@ -51,7 +56,7 @@ internal sealed partial class SnapshotTier
                     users[i] = ranked[from + i].UserId;
                 }
 
-                var ttls = await _store.GetTimeToLiveAsync(users.AsMemory(0, batch)).WaitAsync(_options.LoadTimeout, _time, cancellationToken).ConfigureAwait(false);
+                var ttls = await _store.GetTimeToLiveAsync(users.AsMemory(0, batch)).WaitAsync(RefreshCallTimeout, _time, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < batch && pass.Bytes < byteBudget; i++)
                 {
                     if (ttls[i] is { } left && _options.Ttl - left <= _options.RefreshMaxAge)
@@ -61,7 +66,7 @@ internal sealed partial class SnapshotTier
                         continue;
                     }
 
-                    var bytes = await TryWriteHeldAsync(ranked[from + i], stamp).ConfigureAwait(false);
+                    var bytes = await TryWriteHeldAsync(ranked[from + i], stamp, cancellationToken).ConfigureAwait(false);
                     if (bytes < 0)
                     {
                         // No stream position: nothing can be stamped now, nor later in this pass.
@@ -98,7 +103,7 @@ internal sealed partial class SnapshotTier
     }
 
     /// <summary>Writes back one held filter; its bytes, 0 when it is no longer held (or capped, or unstampable), −1 without a stream position.</summary>
-    private async Task<int> TryWriteHeldAsync(FilterTableEntry entry, byte[] stamp)
+    private async Task<int> TryWriteHeldAsync(FilterTableEntry entry, byte[] stamp, CancellationToken cancellationToken)
     {
         if (Position.Applied is not { } coherentTo)
         {
@@ -114,7 +119,7 @@ internal sealed partial class SnapshotTier
 
         var buffer = new ArrayBufferWriter<byte>((int)Math.Min(filter.SnapshotLength, int.MaxValue));
         filter.WriteSnapshot(buffer, stamp);
-        await _store.SetAsync(entry.UserId, buffer.WrittenMemory, _options.Ttl).WaitAsync(_options.LoadTimeout, _time).ConfigureAwait(false);
+        await _store.SetAsync(entry.UserId, buffer.WrittenMemory, _options.Ttl).WaitAsync(RefreshCallTimeout, _time, cancellationToken).ConfigureAwait(false);
         return buffer.WrittenCount;
     }
 }
