@@ -71,6 +71,11 @@ internal static class SnapshotTierNewReplica
             {
                 var cacheA = a.App.Services.GetRequiredService<CacheNodeHost>().Current ?? throw new InvalidOperationException("node A has no cache");
                 await DriveAsync(cacheA, cdf, rows, TimeSpan.FromSeconds(hotSeconds), seed: 1, untilHits: false);
+                while (cacheA.RebuildsInFlight > 0)
+                {
+                    await Task.Delay(10);
+                }
+
                 held = cacheA.Filters.Users;
                 if (cacheA.SnapshotTier is { } tier)
                 {
