@@ -58,6 +58,9 @@ internal sealed partial class SnapshotTier : IAsyncDisposable
     /// <summary>Longest a miss waits for a load.</summary>
     public TimeSpan LoadTimeout => _options.LoadTimeout;
 
+    /// <summary>Longest a load runs (GET, catch-up, install): CatchUpTimeout, at least LoadTimeout.</summary>
+    public TimeSpan CatchUpTimeout => _options.CatchUpTimeout > _options.LoadTimeout ? _options.CatchUpTimeout : _options.LoadTimeout;
+
     /// <summary>Rows from which a database rebuild is also written back.</summary>
     public long WriteBackMinRows => _options.WriteBackMinRows;
 

@@ -21,6 +21,13 @@ internal sealed class SnapshotTierOptions
     public TimeSpan LoadTimeout { get; set; }
 
     /// <summary>
+    /// Longest a load (the GET and the catch-up from the stream) goes on after the misses waiting for it went to their
+    /// point queries: a snapshot written minutes ago has minutes of stream to read, which LoadTimeout does not cover,
+    /// and installing it still spares the rebuild's database scan. At least LoadTimeout (zero = LoadTimeout).
+    /// </summary>
+    public TimeSpan CatchUpTimeout { get; set; }
+
+    /// <summary>
     /// StackExchange.Redis configuration string of the Redis holding the snapshots; empty = ReadHistory:Redis's. A
     /// dedicated instance (maxmemory with allkeys-lru) bounds T2's bytes without touching the change streams.
     /// </summary>
@@ -61,6 +68,11 @@ internal sealed class SnapshotTierOptions
         if (LoadTimeout < TimeSpan.FromMilliseconds(1) || LoadTimeout > TimeSpan.FromSeconds(10))
         {
             problems.Add($"{Section}:LoadTimeout: {LoadTimeout} is outside 1 ms .. 10 seconds");
+        }
+
+        if (CatchUpTimeout < TimeSpan.Zero || CatchUpTimeout > TimeSpan.FromSeconds(30))
+        {
+            problems.Add($"{Section}:CatchUpTimeout: {CatchUpTimeout} is outside 0 .. 30 seconds");
         }
 
         if (WriteBackMinRows < 0)
