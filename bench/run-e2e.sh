@@ -17,6 +17,11 @@
 # rows/s in calls of 100) unless PEAK_RATE / PEAK_INGEST_RATE are set. EXTRA_ARGS are passed to every compare;
 # JSON_PREFIX is the JSON files' path prefix (<prefix>-<scenario>-run<n>.json; default bench/ReadHistory.LoadGen/results/e2e).
 # The proxy runs server GC as in k8s (PROXY_GC_SERVER=0: the executable's workstation GC, as the node runs).
+# T2=on|off turns the node's second tier (Cache:T2) on or off (unset: the shipped setting, off).
+# BUDGET_SHARE=P sets the node's T1 budget (Cache:BudgetBytes) to P % of the working set's filters at 1 % (from
+# `readhistory-loadgen model`; at least 1 MiB, MaxFilterBytes a quarter of it). churn: feed at RATE/INGEST_RATE with
+# BUDGET_SHARE 20 unless set, and the node's database reads and T2 reported (its /metrics, its Redis), e.g.
+#   SCENARIO=churn TARGETS=service-direct T2=on bench/run-e2e.sh; then T2=off (one node per run of this script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/local-servers.sh
@@ -62,6 +67,17 @@ export ReadHistory__Topology__Pools__0__Name=default ReadHistory__Topology__Pool
 dotnet "$server_dll" migrate
 workload=(--seed "$seed" --users "$users" --heavy-share "$heavy")
 dotnet "$loadgen_dll" preload "${workload[@]}" --db "$db"
+budget_share=${BUDGET_SHARE:-}
+case " $scenarios " in *" churn "*) budget_share=${budget_share:-20} ;; esac
+if [ -n "$budget_share" ]; then
+  filter_bytes=$(dotnet "$loadgen_dll" model "${workload[@]}" | sed -n 's/.*filter bytes at 1 % \([0-9]*\).*/\1/p')
+  budget=$(( filter_bytes * budget_share / 100 )); [ "$budget" -lt 1048576 ] && budget=1048576
+  export ReadHistory__Cache__BudgetBytes=$budget ReadHistory__Cache__MaxFilterBytes=$(( budget / 4 ))
+  echo "T1 budget $budget bytes: $budget_share % of the working set's $filter_bytes filter bytes" >&2
+fi
+if [ -n "${T2:-}" ]; then
+  export ReadHistory__Cache__T2__Enabled=$([ "$T2" = on ] && echo true || echo false)
+fi
 
 ReadHistory__Roles=cache,cdc ReadHistory__Cache__Slot=0 ReadHistory__InternalGrpcListen="$node_grpc" \
   ReadHistory__GrpcListen="$node_public_grpc" ReadHistory__HttpListen="$node_http" \
@@ -90,12 +106,12 @@ status=0
 for run in $(seq 1 "$runs"); do
   for scenario in $scenarios; do
     case "$scenario" in
-      feed) rates=(--rate "$rate" --ingest-rate "$ingest") ;;
+      feed|churn) rates=(--rate "$rate" --ingest-rate "$ingest") ;;
       push) rates=(--rate "${PUSH_RATE:-20}" --batch-users "${BATCH_USERS:-50}") ;;
       ingest) rates=(--ingest-rate "${INGEST_ONLY_RATE:-5000}" --ingest-batch "${INGEST_BATCH:-100}") ;;
       rbase-peak) rates=(); [ -n "${PEAK_RATE:-}" ] && rates+=(--rate "$PEAK_RATE")
                   [ -n "${PEAK_INGEST_RATE:-}" ] && rates+=(--ingest-rate "$PEAK_INGEST_RATE") ;;
-      *) echo "error: scenario '$scenario' is not one of feed, push, ingest, rbase-peak" >&2; exit 2 ;;
+      *) echo "error: scenario '$scenario' is not one of feed, push, ingest, rbase-peak, churn" >&2; exit 2 ;;
     esac
     echo "== run $run of $runs, $scenario; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     dotnet "$loadgen_dll" compare "${workload[@]}" --scenario "$scenario" "${rates[@]}" \

@@ -24,7 +24,7 @@ internal sealed class LoadGenOptions
     public Option<int> Sessions { get; } = new("--sessions") { Description = "Simulated clients (sticky session ids)", DefaultValueFactory = _ => W.Sessions };
     public Option<int> SessionLength { get; } = new("--session-length") { Description = "Calls a client makes for one user before the next", DefaultValueFactory = _ => W.SessionLength };
 
-    public Option<string> Scenario { get; } = new("--scenario") { Description = "feed | push | ingest | rbase-peak", DefaultValueFactory = _ => R.Scenario };
+    public Option<string> Scenario { get; } = new("--scenario") { Description = "feed | push | ingest | rbase-peak | churn (feed, plus the node's database reads and T2 from --metrics and --redis)", DefaultValueFactory = _ => R.Scenario };
     public Option<double> Rate { get; } = new("--rate") { Description = "Offered check calls/s (push: BatchCheck calls/s); open loop", DefaultValueFactory = _ => R.CheckRate };
     public Option<int?> Concurrency { get; } = new("--concurrency") { Description = "Closed loop with this many calls in flight instead of an offered rate" };
     public Option<double> IngestRate { get; } = new("--ingest-rate") { Description = "Offered ingest rows/s", DefaultValueFactory = _ => R.IngestRate };

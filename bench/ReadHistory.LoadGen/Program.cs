@@ -22,7 +22,7 @@ model.SetAction(p =>
     var m = new WorkloadModel(o.BindWorkload(p));
     var sizes = Enumerable.Range(0, m.Options.Users).Select(m.HistorySize).Order().ToArray();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"users {m.Options.Users:N0}, rows {sizes.Sum(x => (long)x):N0}, mean {sizes.Average():F1}, p50 {sizes[sizes.Length / 2]}, p90 {sizes[(int)(sizes.Length * 0.9)]}, p99 {sizes[(int)(sizes.Length * 0.99)]}, max {sizes[^1]}; top-1 user share of calls {m.Popularity.Probability(0):P2}"));
+        $"users {m.Options.Users:N0}, rows {sizes.Sum(x => (long)x):N0}, mean {sizes.Average():F1}, p50 {sizes[sizes.Length / 2]}, p90 {sizes[(int)(sizes.Length * 0.9)]}, p99 {sizes[(int)(sizes.Length * 0.99)]}, max {sizes[^1]}; top-1 user share of calls {m.Popularity.Probability(0):P2}; filter bytes at 1 % {FilterBytes(sizes)}"));
 });
 root.Subcommands.Add(model);
 
@@ -55,6 +55,10 @@ root.Subcommands.Add(compare);
 
 return await root.Parse(args).InvokeAsync();
 
+// The filters of every user at the shipped 1 % (the working set a T1 budget is a share of: run-e2e.sh's churn).
+static long FilterBytes(int[] sizes) =>
+    sizes.Sum(static rows => ReadHistory.Core.Filters.UserFilter.Create(rows, new ReadHistory.Core.Filters.BloomFilterOptions { TargetFalsePositiveRate = 0.01 }).MemoryBytes);
+
 async Task<int> RunTargetsAsync(ParseResult p, string[] names, CancellationToken ct)
 {
     var workload = o.BindWorkload(p);
@@ -80,7 +84,13 @@ async Task<int> RunTargetsAsync(ParseResult p, string[] names, CancellationToken
             await using (target)
             {
                 Console.Error.WriteLine($"== {name}: {runOptions.Scenario}, warm-up {runOptions.Warmup.TotalSeconds} s, measured {runOptions.Duration.TotalSeconds} s");
-                results.Add(await new LoadRunner(world, runOptions, Console.Error, TimeProvider.System, watch).RunAsync(target, ct));
+                // The node's counters (database reads, T2 loads) for the service; churn also weighs what T2 holds in the
+                // service's Redis (--redis: the same server, database 0, as run-e2e.sh starts it).
+                var service = name is "service" or "service-direct";
+                var churn = service && runOptions.Scenario == "churn";
+                var usedBefore = churn ? await SecondTierFootprint.UsedMemoryAsync(targetOptions.Redis) : 0;
+                var result = await new LoadRunner(world, runOptions, Console.Error, TimeProvider.System, watch, service ? targetOptions.MetricsUrl : null).RunAsync(target, ct);
+                results.Add(churn ? result with { SecondTier = await SecondTierFootprint.MeasureAsync(targetOptions.Redis, world, usedBefore) } : result);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -16,7 +16,7 @@ namespace ReadHistory.Benchmarks.Cache;
 /// that finds nothing, then the point query), and the time until the database rebuild has the user hot in T1; (b) the
 /// user dropped from T1 with its snapshot kept, then the same Check — answered SNAPSHOT, the user hot in T1 when it
 /// answers. Prints P50/P90/max of both, the snapshot's bytes and the rebuild knobs. With <c>--churn</c>: see
-/// <see cref="SnapshotTierChurn"/>.
+/// <see cref="SnapshotTierChurn"/>; with <c>--new-replica</c>: <see cref="SnapshotTierNewReplica"/>.
 /// </summary>
 internal static class SnapshotTierBench
 {
@@ -29,6 +29,11 @@ internal static class SnapshotTierBench
         if (args.Contains("--churn"))
         {
             return await SnapshotTierChurn.RunAsync(args);
+        }
+
+        if (args.Contains("--new-replica"))
+        {
+            return await SnapshotTierNewReplica.RunAsync(args);
         }
 
         var rounds = BenchHost.IntOption(args, "--rounds", 30);

@@ -43,15 +43,7 @@ internal static class SnapshotTierChurn
         baseSettings["ReadHistory:Cache:MaxFilterBytes"] = (1L << 20).ToString(inv);
         baseSettings["ReadHistory:Cache:WarmStartTimeout"] = "00:00:00";
         await BenchHost.MigrateAsync(baseSettings);
-        var load = Stopwatch.StartNew();
-        // In slices of 200 users: one statement must end within the client's one-minute bound on a loaded machine.
-        for (var from = 0; from < users; from += 200)
-        {
-            var to = Math.Min(users, from + 200) - 1;
-            await mariaDb.SqlAsync($"SET SESSION rocksdb_commit_in_the_middle = 1; INSERT INTO `tc_0`.`reads_0` SELECT 1 + u.seq, 0, r.seq * 2, 1700000000 FROM seq_{from}_to_{to} u, seq_1_to_{rows} r;", "tc_0");
-        }
-
-        Console.WriteLine(string.Create(inv, $"{(long)users * rows:N0} rows loaded in {load.Elapsed.TotalSeconds:F0} s"));
+        await LoadUsersAsync(mariaDb, "tc", users, rows);
 
         Console.WriteLine();
         Console.WriteLine("| T2 | checks/s | rebuild rows read/s | point queries/s | check P50 ms | check P99 ms | answered SNAPSHOT | T2 keys | Redis used_memory / T2 key | false negatives |");
@@ -97,7 +89,22 @@ internal static class SnapshotTierChurn
         return 0;
     }
 
-    private static async Task<Run> DriveAsync(ReadThroughCache cache, int users, int rows, TimeSpan duration, int seed)
+    /// <summary>Loads users 1 .. <paramref name="users"/> of <paramref name="rows"/> rows each (type 0, even ids 2 .. 2 × rows) into the first shard table.</summary>
+    internal static async Task LoadUsersAsync(MariaDbServer mariaDb, string prefix, int users, int rows)
+    {
+        var load = Stopwatch.StartNew();
+        // In slices of 200 users: one statement must end within the client's one-minute bound on a loaded machine.
+        for (var from = 0; from < users; from += 200)
+        {
+            var to = Math.Min(users, from + 200) - 1;
+            await mariaDb.SqlAsync($"SET SESSION rocksdb_commit_in_the_middle = 1; INSERT INTO `{prefix}_0`.`reads_0` SELECT 1 + u.seq, 0, r.seq * 2, 1700000000 FROM seq_{from}_to_{to} u, seq_1_to_{rows} r;", prefix + "_0");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(long)users * rows:N0} rows loaded in {load.Elapsed.TotalSeconds:F0} s"));
+    }
+
+    /// <summary>The cumulative Zipf (s = 1) weights of ranks 1 .. <paramref name="users"/> (rank r is user r).</summary>
+    internal static double[] ZipfCdf(int users)
     {
         var cdf = new double[users];
         var sum = 0.0;
@@ -106,6 +113,20 @@ internal static class SnapshotTierChurn
             sum += 1.0 / (k + 1);
             cdf[k] = sum;
         }
+
+        return cdf;
+    }
+
+    /// <summary>A user drawn from <paramref name="cdf"/>.</summary>
+    internal static ulong DrawUser(double[] cdf, Random random)
+    {
+        var rank = Array.BinarySearch(cdf, random.NextDouble() * cdf[^1]);
+        return 1UL + (ulong)(rank < 0 ? ~rank : rank);
+    }
+
+    private static async Task<Run> DriveAsync(ReadThroughCache cache, int users, int rows, TimeSpan duration, int seed)
+    {
+        var cdf = ZipfCdf(users);
 
         var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();
@@ -119,8 +140,7 @@ internal static class SnapshotTierChurn
             long falseNegatives = 0;
             while (Stopwatch.GetTimestamp() < end)
             {
-                var rank = Array.BinarySearch(cdf, random.NextDouble() * sum);
-                var user = 1UL + (ulong)(rank < 0 ? ~rank : rank);
+                var user = DrawUser(cdf, random);
                 for (var i = 0; i < ReadIds; i++)
                 {
                     ids[i] = (ulong)random.Next(1, rows + 1) * 2;              // read

@@ -49,6 +49,26 @@ internal static class MarkdownReport
             s.AppendLine(c, $"| {r.Target} | {t.FalseNegatives:N0} | {t.FalseNegativesOtherSession:N0} of {t.ReadOtherSessionChecked:N0} | {t.ReadChecked:N0} | {t.FalsePositiveRate:P3} ({t.FalsePositives:N0} of {t.UnreadChecked:N0}){verified} | {t.RowsAcknowledged:N0} | {memory} |");
         }
 
+        if (results.Any(static r => r.NodeRates is not null))
+        {
+            s.AppendLine();
+            s.AppendLine("The cache node over the measured period (its /metrics): database rows read by rebuilds and point queries per second, lookups hit ratio, T2 loads; T2 after the run (its Redis): snapshot keys, snapshot bytes (STRLEN) per preloaded row of their users, and Redis used_memory growth since before the target's warm-up per the same rows (streams included):");
+            s.AppendLine();
+            s.AppendLine("| target | rebuild rows read/s | point queries/s | lookup hit ratio | T2 loads hit/s | T2 loads miss/s | T2 loads stale+error/s | T2 keys | snapshot bytes / row | used_memory growth / row |");
+            s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in results.Where(static r => r.NodeRates is not null))
+            {
+                var n = r.NodeRates!;
+                double Rate(string key) => n.GetValueOrDefault(key);
+                var lookups = Rate("readhistory_cache_lookups_total:hit") + Rate("readhistory_cache_lookups_total:miss");
+                var hitRatio = lookups > 0 ? (Rate("readhistory_cache_lookups_total:hit") / lookups).ToString("P2", c) : "n/a";
+                var t2 = r.SecondTier is { } f
+                    ? string.Create(c, $"{f.Keys:N0} | {f.SnapshotBytesPerRow:F2} ({f.SnapshotBytes / 1048576.0:F1} MiB / {f.Rows:N0} rows) | {f.UsedMemoryPerRow:F2}")
+                    : "n/a | n/a | n/a";
+                s.AppendLine(c, $"| {r.Target} | {Rate("readhistory_cache_rebuild_rows_total"):N0} | {Rate("readhistory_cache_point_queries_total"):N1} | {hitRatio} | {Rate("readhistory_cache_t2_loads_total:hit"):N1} | {Rate("readhistory_cache_t2_loads_total:miss"):N1} | {Rate("readhistory_cache_t2_loads_total:stale") + Rate("readhistory_cache_t2_loads_total:error"):N1} | {t2} |");
+            }
+        }
+
         var names = results.SelectMany(static r => r.Cpu).Select(static f => f.Name).Distinct(StringComparer.Ordinal).ToArray();
         if (names.Length > 0)
         {

@@ -9,9 +9,10 @@ namespace ReadHistory.LoadGen.Running;
 
 /// <summary>
 /// Drives one target through warm-up and the measured period, prints a progress line a second, returns the figures;
-/// the CPU of the generator and of <paramref name="watch"/> (name, pid) is sampled over the measured period.
+/// the CPU of the generator and of <paramref name="watch"/> (name, pid) is sampled over the measured period, and so are
+/// the counters of the cache node at <paramref name="nodeMetrics"/> (its /metrics) when given.
 /// </summary>
-internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWriter progress, TimeProvider timeProvider, IReadOnlyList<(string Name, int Pid)>? watch = null)
+internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWriter progress, TimeProvider timeProvider, IReadOnlyList<(string Name, int Pid)>? watch = null, Uri? nodeMetrics = null)
 {
     /// <summary>Runs <paramref name="target"/> (after its <see cref="ILoadTarget.PrepareAsync"/>).</summary>
     public async Task<TargetResult> RunAsync(ILoadTarget target, CancellationToken cancellationToken)
@@ -82,7 +83,7 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
         }
 
         await all.ConfigureAwait(false);
-        var (cpuFigures, loadStart, loadEnd) = await sampled.ConfigureAwait(false);
+        var (cpuFigures, loadStart, loadEnd, nodeRates) = await sampled.ConfigureAwait(false);
         long rowsTouched = 0;
         foreach (var user in checks.UsersTouched.Keys)
         {
@@ -103,16 +104,21 @@ internal sealed class LoadRunner(WorkloadModel model, RunOptions options, TextWr
 
         var truthResult = new TruthResult(tally.ReadChecked, tally.FalseNegatives, tally.ReadOtherChecked, tally.FalseNegativesOtherSession,
             tally.Unsure, tally.UnreadChecked, tally.FalsePositives, tally.FalsePositiveRate, truth.Acknowledged);
-        return new TargetResult(target.Name, options.Scenario, mode, options.Warmup.TotalSeconds, options.Duration.TotalSeconds, streams, truthResult, memory, cpuFigures, loadStart, loadEnd);
+        return new TargetResult(target.Name, options.Scenario, mode, options.Warmup.TotalSeconds, options.Duration.TotalSeconds, streams, truthResult, memory, cpuFigures, loadStart, loadEnd, nodeRates);
     }
 
-    private async Task<(IReadOnlyList<CpuFigure> Cpu, double LoadStart, double LoadEnd)> SampleMeasuredPeriodAsync(CpuWatch cpu, long from, long to, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<CpuFigure> Cpu, double LoadStart, double LoadEnd, IReadOnlyDictionary<string, double>? NodeRates)> SampleMeasuredPeriodAsync(CpuWatch cpu, long from, long to, CancellationToken cancellationToken)
     {
         await DelayUntilAsync(from, cancellationToken).ConfigureAwait(false);
         var loadStart = CpuWatch.LoadAverage();
         cpu.Start();
+        var countersFrom = timeProvider.GetTimestamp();
+        var before = nodeMetrics is null ? null : await NodeCounters.ScrapeAsync(nodeMetrics, cancellationToken).ConfigureAwait(false);
         await DelayUntilAsync(to, cancellationToken).ConfigureAwait(false);
-        return (cpu.Stop(), loadStart, CpuWatch.LoadAverage());
+        var figures = cpu.Stop();
+        var after = before is null ? null : await NodeCounters.ScrapeAsync(nodeMetrics!, cancellationToken).ConfigureAwait(false);
+        var seconds = (timeProvider.GetTimestamp() - countersFrom) / (double)timeProvider.TimestampFrequency;
+        return (figures, loadStart, CpuWatch.LoadAverage(), before is null || after is null ? null : NodeCounters.Rates(before, after, seconds));
     }
 
     private async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ namespace ReadHistory.LoadGen.Running;
 /// <summary>How to drive a target: scenario, loop mode, rates, durations.</summary>
 internal sealed record RunOptions
 {
-    /// <summary><c>feed</c>, <c>push</c>, <c>ingest</c> or <c>rbase-peak</c>.</summary>
+    /// <summary><c>feed</c>, <c>push</c>, <c>ingest</c>, <c>rbase-peak</c> or <c>churn</c> (feed, with the node's database reads and T2 reported).</summary>
     public string Scenario { get; init; } = "feed";
 
     /// <summary>Open loop (offered rate) unless a closed-loop concurrency is given.</summary>
@@ -37,5 +37,5 @@ internal sealed record RunOptions
     public bool HasChecks => Scenario != "ingest";
 
     /// <summary>Whether this scenario issues writes.</summary>
-    public bool HasWrites => Scenario is "feed" or "ingest" or "rbase-peak" && IngestRate > 0;
+    public bool HasWrites => Scenario is "feed" or "ingest" or "rbase-peak" or "churn" && IngestRate > 0;
 }

@@ -32,7 +32,11 @@ internal sealed record TruthResult(
     double FalsePositiveRate,
     long RowsAcknowledged);
 
-/// <summary>One target's run; <paramref name="Cpu"/> and the load averages cover the measured period.</summary>
+/// <summary>
+/// One target's run; <paramref name="Cpu"/> and the load averages cover the measured period, as do
+/// <paramref name="NodeRates"/> (a cache node's counters per second, from its /metrics; service targets with --metrics).
+/// <paramref name="SecondTier"/>: what T2 holds in the node's Redis after the run (churn against the service).
+/// </summary>
 internal sealed record TargetResult(
     string Target,
     string Scenario,
@@ -44,4 +48,6 @@ internal sealed record TargetResult(
     MemoryFigure? Memory,
     IReadOnlyList<CpuFigure> Cpu,
     double LoadAverageStart,
-    double LoadAverageEnd);
+    double LoadAverageEnd,
+    IReadOnlyDictionary<string, double>? NodeRates = null,
+    SecondTierFootprint? SecondTier = null);

@@ -102,7 +102,8 @@ internal sealed class ServiceTarget : ILoadTarget
         for (var poll = 0; poll < 600; poll++)
         {
             last = await StatsAsync(cancellationToken).ConfigureAwait(false);
-            if (last is null || (last.RebuildsInFlight == 0 && last.Users + last.CappedUsers >= (ulong)users))
+            // Every user held, or the budget full (evictions): a budget below the working set never holds them all.
+            if (last is null || (last.RebuildsInFlight == 0 && (last.Users + last.CappedUsers >= (ulong)users || last.Evictions > 0)))
             {
                 break;
             }

@@ -15,6 +15,9 @@ internal interface ISnapshotStore
     /// <summary>Stores the user's snapshot (replacing any), expiring after <paramref name="ttl"/>.</summary>
     Task SetAsync(ulong userId, ReadOnlyMemory<byte> snapshot, TimeSpan ttl);
 
+    /// <summary>The time to live left of each user's snapshot (null: none stored), in one pipelined round trip.</summary>
+    Task<TimeSpan?[]> GetTimeToLiveAsync(ReadOnlyMemory<ulong> userIds);
+
     /// <summary>Deletes the user's snapshot.</summary>
     Task DeleteAsync(ulong userId);
 

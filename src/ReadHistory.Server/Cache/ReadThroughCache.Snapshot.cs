@@ -48,7 +48,8 @@ internal sealed partial class ReadThroughCache
         }
 
         var started = _time.GetTimestamp();
-        using var deadline = new CancellationTokenSource(tier.LoadTimeout, _time);
+        // The load's own bound is CatchUpTimeout: the misses stop waiting at LoadTimeout, the load goes on to spare the scan.
+        using var deadline = new CancellationTokenSource(tier.CatchUpTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
         var filter = await tier.LoadAsync(rebuild, _options.Filter, linked.Token).ConfigureAwait(false);
         stopping.ThrowIfCancellationRequested();

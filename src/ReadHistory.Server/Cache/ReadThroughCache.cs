@@ -63,6 +63,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
         if (snapshotTier is not null)
         {
             Filters.Evicting = WriteBackEvicted;
+            StartRefresh();
         }
     }
 
@@ -342,10 +343,14 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
             _verifier?.Negatives ?? 0);
     }
 
-    /// <summary>Stops new rebuilds and waits for the running ones to end (they install nothing more).</summary>
+    /// <summary>
+    /// Stops new rebuilds and waits for the running ones to end (they install nothing more); with T2, writes the held
+    /// filters back for at most Cache:T2:ShutdownWriteBackTimeout before the tier's queue drains.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _refreshLoop.ConfigureAwait(false);
         foreach (var rebuild in _rebuilds.Values)
         {
             try
@@ -365,6 +370,7 @@ internal sealed partial class ReadThroughCache : IAsyncDisposable
 
         if (_tier is not null)
         {
+            await WriteBackAtShutdownAsync().ConfigureAwait(false);
             await _tier.DisposeAsync().ConfigureAwait(false);
         }
 

@@ -32,6 +32,20 @@ internal sealed class RedisSnapshotStore(IConnectionMultiplexer connection, stri
         _database.StringSetAsync(Key(userId), snapshot, ttl);
 
     /// <inheritdoc />
+    public Task<TimeSpan?[]> GetTimeToLiveAsync(ReadOnlyMemory<ulong> userIds)
+    {
+        // PTTL each, sent back to back on the shared connection (pipelined), then awaited together.
+        var replies = new Task<TimeSpan?>[userIds.Length];
+        var users = userIds.Span;
+        for (var i = 0; i < replies.Length; i++)
+        {
+            replies[i] = _database.KeyTimeToLiveAsync(Key(users[i]));
+        }
+
+        return Task.WhenAll(replies);
+    }
+
+    /// <inheritdoc />
     public Task DeleteAsync(ulong userId) => _database.KeyDeleteAsync(Key(userId));
 
     /// <inheritdoc />

@@ -24,7 +24,7 @@ namespace ReadHistory.Server.Cache;
 /// holds rows that are gone). Stamp layout (16 bytes, little-endian): epoch u64, then the entry id as
 /// <c>ms &lt;&lt; 16 | seq</c> (a cursor whose seq passes 65535 or ms 2^48 is not written back).
 /// </remarks>
-internal sealed class SnapshotTier : IAsyncDisposable
+internal sealed partial class SnapshotTier : IAsyncDisposable
 {
     private readonly SnapshotTierOptions _options;
     private readonly ISnapshotStore _store;
@@ -58,8 +58,14 @@ internal sealed class SnapshotTier : IAsyncDisposable
     /// <summary>Longest a miss waits for a load.</summary>
     public TimeSpan LoadTimeout => _options.LoadTimeout;
 
+    /// <summary>Longest a load runs (GET, catch-up, install): CatchUpTimeout, at least LoadTimeout.</summary>
+    public TimeSpan CatchUpTimeout => _options.CatchUpTimeout > _options.LoadTimeout ? _options.CatchUpTimeout : _options.LoadTimeout;
+
     /// <summary>Rows from which a database rebuild is also written back.</summary>
     public long WriteBackMinRows => _options.WriteBackMinRows;
+
+    /// <summary>The tier's settings.</summary>
+    public SnapshotTierOptions Options => _options;
 
     /// <summary>Write-backs queued and not yet written.</summary>
     public int QueuedWriteBacks => _queue.Reader.Count;

@@ -18,6 +18,12 @@ internal sealed class SnapshotTierMetrics
     private readonly Counter.Child _bytesWritten;
     private readonly Counter.Child _bytesLoaded;
     private readonly Histogram.Child _loadDuration;
+    private readonly Counter.Child _refreshWritten;
+    private readonly Counter.Child _refreshFresh;
+    private readonly Counter.Child _refreshErrors;
+    private readonly Counter.Child _shutdownWritten;
+    private readonly Counter.Child _shutdownFresh;
+    private readonly Counter.Child _shutdownErrors;
 
     /// <summary>Creates the series of <paramref name="pool"/> in <paramref name="registry"/> (a throwaway one when null).</summary>
     public SnapshotTierMetrics(string pool, CollectorRegistry? registry = null)
@@ -42,6 +48,13 @@ internal sealed class SnapshotTierMetrics
         _bytesLoaded = bytes.WithLabels(pool, "loaded");
         _loadDuration = factory.CreateHistogram("readhistory_cache_t2_load_duration_seconds", "A T2 hit from the start of the load to the install (GET, catch-up from the stream, install)",
             new HistogramConfiguration { LabelNames = ["pool"], Buckets = MetricBuckets.Seconds }).WithLabels(pool);
+        var refreshes = factory.CreateCounter("readhistory_cache_t2_refreshes_total", "Held filters looked at by a T2 refresh, by trigger (periodic, shutdown) and result: written (snapshot missing or older than RefreshMaxAge), fresh (left alone), error (Redis failed: the pass stopped)", "pool", "trigger", "result");
+        _refreshWritten = refreshes.WithLabels(pool, "periodic", "written");
+        _refreshFresh = refreshes.WithLabels(pool, "periodic", "fresh");
+        _refreshErrors = refreshes.WithLabels(pool, "periodic", "error");
+        _shutdownWritten = refreshes.WithLabels(pool, "shutdown", "written");
+        _shutdownFresh = refreshes.WithLabels(pool, "shutdown", "fresh");
+        _shutdownErrors = refreshes.WithLabels(pool, "shutdown", "error");
     }
 
     /// <summary>Loads answered from T2.</summary>
@@ -61,6 +74,12 @@ internal sealed class SnapshotTierMetrics
 
     /// <summary>Write-backs dropped.</summary>
     public long Dropped => (long)_dropped.Value;
+
+    /// <summary>Held filters written back by refreshes (periodic and at shutdown).</summary>
+    public long RefreshWritten => (long)(_refreshWritten.Value + _shutdownWritten.Value);
+
+    /// <summary>Held filters a refresh found fresh enough in T2.</summary>
+    public long RefreshFresh => (long)(_refreshFresh.Value + _shutdownFresh.Value);
 
     /// <summary>Counts a hit and its duration.</summary>
     public void Hit(TimeSpan duration)
@@ -101,6 +120,20 @@ internal sealed class SnapshotTierMetrics
 
     /// <summary>Counts a failed delete.</summary>
     public void DeleteError() => _deleteErrors.Inc();
+
+    /// <summary>Counts a held filter a refresh wrote back or found fresh.</summary>
+    public void Refreshed(bool shutdown, bool written) =>
+        (written ? (shutdown ? _shutdownWritten : _refreshWritten) : (shutdown ? _shutdownFresh : _refreshFresh)).Inc();
+
+    /// <summary>Counts snapshot bytes a refresh wrote (with the write-backs' bytes: one series of bytes written).</summary>
+    public void RefreshBytes(int bytes) => _bytesWritten.Inc(bytes);
+
+    /// <summary>Counts a refresh pass stopped by a Redis failure.</summary>
+    public void RefreshError(bool shutdown)
+    {
+        (shutdown ? _shutdownErrors : _refreshErrors).Inc();
+        _writeErrorSeries.Inc();
+    }
 
     /// <summary>Counts snapshot bytes loaded.</summary>
     public void Loaded(int bytes) => _bytesLoaded.Inc(bytes);

@@ -31,6 +31,8 @@ internal sealed class GatedSnapshotStore(ISnapshotStore inner) : ISnapshotStore
 
     public Task SetAsync(ulong userId, ReadOnlyMemory<byte> snapshot, TimeSpan ttl) => inner.SetAsync(userId, snapshot, ttl);
 
+    public Task<TimeSpan?[]> GetTimeToLiveAsync(ReadOnlyMemory<ulong> userIds) => inner.GetTimeToLiveAsync(userIds);
+
     public Task DeleteAsync(ulong userId) => inner.DeleteAsync(userId);
 
     public Task<IReadOnlyList<StreamUpdate>> ReadChangesAsync(StreamCursor cursor) => inner.ReadChangesAsync(cursor);

@@ -193,6 +193,17 @@ internal sealed class SnapshotTierRig : IAsyncDisposable
         return [.. sources];
     }
 
+    /// <summary>Stops a node gracefully (its shutdown write-back, if configured, included); the rig no longer disposes it.</summary>
+    public async Task StopAsync(Node node)
+    {
+        _nodes.Remove(node);
+        await node.Cache.DisposeAsync().AsTask().DefaultTimeout();
+    }
+
+    /// <summary>Makes the user's snapshot look written <paramref name="age"/> ago (its time to live set to Ttl − age).</summary>
+    public Task AgeSnapshotAsync(Node node, ulong user, TimeSpan age) =>
+        Redis.GetDatabase().KeyExpireAsync(node.Store.Key(user), node.Tier.Options.Ttl - age).DefaultTimeout();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)

@@ -251,6 +251,38 @@ public sealed class SnapshotTierTests(CdcServersFixture servers)
     }
 
     [Fact]
+    public async Task A_load_past_LoadTimeout_but_within_CatchUpTimeout_installs_the_snapshot_without_a_database_scan()
+    {
+        await using var rig = await SnapshotTierRig.CreateAsync(servers.Redis.Endpoint);
+        rig.Seed(User, 3_000);
+        var a = await rig.NodeAsync(SmallBudget);
+        await SnapshotTierRig.WarmAsync(a, User);
+        await rig.EvictAsync(a, User);
+        GatedSnapshotStore? gated = null;
+        var b = await rig.NodeAsync(
+            configure: static o => (o.LoadTimeout, o.CatchUpTimeout) = (TimeSpan.FromMilliseconds(20), TestTimeout.Default),
+            wrap: store => gated = new GatedSnapshotStore(store));
+        gated!.GetGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scans = rig.Db.Scans;
+
+        CheckSource[] sources;
+        try
+        {
+            sources = await rig.AssertNoFalseNegativesAsync(b, User);
+        }
+        finally
+        {
+            gated.GetGate.SetResult();
+        }
+
+        await CacheTestKit.WaitForRebuildsAsync(b.Cache);
+        Assert.Equal(CheckSource.Database, sources[0]);
+        Assert.Equal((1, 0), (b.Tier.Metrics.Hits, b.Tier.Metrics.LoadErrors));
+        Assert.Equal(scans, rig.Db.Scans);
+        Assert.All(await rig.AssertNoFalseNegativesAsync(b, User), s => Assert.Equal(CheckSource.Memory, s));
+    }
+
+    [Fact]
     public async Task Concurrent_misses_of_one_user_share_one_load()
     {
         await using var rig = await SnapshotTierRig.CreateAsync(servers.Redis.Endpoint);
