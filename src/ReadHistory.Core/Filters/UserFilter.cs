@@ -42,12 +42,7 @@ public sealed partial class UserFilter
     public static UserFilter Create(long expectedItems, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var plan = options.Plan(0);
-        var capacity = Math.Min(options.CapacityFor(expectedItems), FilterWords.MaxFirstCapacity);
-        var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
-        // A one-block layer takes all its block holds at the design rate (a 10-row user gets ~44 items, not 13 and a
-        // new layer after them): the block is paid for whole. Larger layers keep the sizing they asked for.
-        capacity = blocks == 1 ? FilterMath.CapacityOf(blocks, plan) : Math.Min(capacity, FilterMath.CapacityOf(blocks, plan));
+        var (blocks, capacity) = FirstLayerSize(expectedItems, options);
         return new UserFilter(FilterWords.AllocateFirst((int)blocks, capacity), options.Shape, grown: null);
     }
 
@@ -86,10 +81,23 @@ public sealed partial class UserFilter
     public static bool CanHold(long rows, BloomFilterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var (blocks, capacity) = FirstLayerSize(rows, options);
+        return blocks >= 1 && rows <= FilterWords.MaxFirstCapacity && capacity >= rows;
+    }
+
+    /// <summary>
+    /// The first layer <see cref="Create"/> makes for <paramref name="expectedItems"/>: its blocks (0 when not one fits the
+    /// byte cap) and the items it takes. A one-block layer takes all its block holds at the design rate (a 10-row user
+    /// gets ~44 items, not 13 and a new layer after them): the block is paid for whole. Larger layers keep the sizing
+    /// they asked for.
+    /// </summary>
+    private static (long Blocks, long Capacity) FirstLayerSize(long expectedItems, BloomFilterOptions options)
+    {
         var plan = options.Plan(0);
-        var capacity = Math.Min(options.CapacityFor(rows), FilterWords.MaxFirstCapacity);
+        var capacity = Math.Min(options.CapacityFor(expectedItems), FilterWords.MaxFirstCapacity);
         var blocks = LayerBlocks(plan, capacity, options.MaxBytes);
-        return blocks >= 1 && rows <= FilterWords.MaxFirstCapacity && (blocks == 1 ? FilterMath.CapacityOf(blocks, plan) : Math.Min(capacity, FilterMath.CapacityOf(blocks, plan))) >= rows;
+        var holds = FilterMath.CapacityOf(blocks, plan);
+        return (blocks, blocks == 1 ? holds : Math.Min(capacity, holds));
     }
 
     /// <summary>The options this filter grows by.</summary>
@@ -329,8 +337,7 @@ public sealed partial class UserFilter
             return null;
         }
 
-        var plan = options.Plan(0);
-        var bloomBytes = LayerBlocks(plan, Math.Min(options.CapacityFor(rows.Length), FilterWords.MaxFirstCapacity), options.MaxBytes) * (long)BlockProbe.BlockBytes;
+        var bloomBytes = FirstLayerSize(rows.Length, options).Blocks * BlockProbe.BlockBytes;
         var fuseBytes = FuseLayer.PayloadBytes(rows.Length);
         if (rows.Length > FilterWords.MaxFirstCapacity || fuseBytes + FirstDeltaBytes > bloomBytes || fuseBytes + BlockProbe.BlockBytes > options.MaxBytes)
         {

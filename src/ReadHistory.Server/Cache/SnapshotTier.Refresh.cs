@@ -1,4 +1,3 @@
-using System.Buffers;
 using ReadHistory.Core.Caching;
 using ReadHistory.Core.Filters;
 using StackExchange.Redis;
@@ -117,9 +116,6 @@ internal sealed partial class SnapshotTier
             return 0;
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(filter.SnapshotLength, int.MaxValue));
-        filter.WriteSnapshot(buffer, stamp);
-        await _store.SetAsync(entry.UserId, buffer.WrittenMemory, _options.Ttl).WaitAsync(RefreshCallTimeout, _time, cancellationToken).ConfigureAwait(false);
-        return buffer.WrittenCount;
+        return await StoreAsync(entry.UserId, filter, stamp, RefreshCallTimeout, cancellationToken).ConfigureAwait(false);
     }
 }

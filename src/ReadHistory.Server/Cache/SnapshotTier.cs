@@ -236,12 +236,9 @@ internal sealed partial class SnapshotTier : IAsyncDisposable
     {
         await foreach (var item in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            var buffer = new ArrayBufferWriter<byte>((int)Math.Min(item.Filter.SnapshotLength, int.MaxValue));
             try
             {
-                item.Filter.WriteSnapshot(buffer, item.Stamp);
-                await _store.SetAsync(item.UserId, buffer.WrittenMemory, _options.Ttl).ConfigureAwait(false);
-                Metrics.WriteBack(buffer.WrittenCount);
+                Metrics.WriteBack(await StoreAsync(item.UserId, item.Filter, item.Stamp, Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false));
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
@@ -249,6 +246,15 @@ internal sealed partial class SnapshotTier : IAsyncDisposable
                 Log.SnapshotTierFailed(_logger, e, _pool, "write-back");
             }
         }
+    }
+
+    /// <summary>One snapshot to Redis: <paramref name="filter"/> in the snapshot format with <paramref name="stamp"/>, under the tier's Ttl; its bytes.</summary>
+    private async Task<int> StoreAsync(ulong userId, UserFilter filter, byte[] stamp, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(filter.SnapshotLength, int.MaxValue));
+        filter.WriteSnapshot(buffer, stamp);
+        await _store.SetAsync(userId, buffer.WrittenMemory, _options.Ttl).WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        return buffer.WrittenCount;
     }
 
     private sealed record WriteBack(ulong UserId, UserFilter Filter, byte[] Stamp);
